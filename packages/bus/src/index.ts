@@ -1,0 +1,1 @@
+export const BUS_LOG_FORMAT_VERSION = 1;

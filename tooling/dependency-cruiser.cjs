@@ -1,0 +1,66 @@
+// Import rules from the architecture: imports point down the layer picture, never up,
+// never into an app, and never in a cycle (type-only imports included).
+//   apps/leader -> batch-local, batch-slurm, filestore, bus, job, batch-core
+//   apps/worker -> filestore, job, bus
+//   batch-local, batch-slurm -> batch-core -> job -> bus
+//   filestore -> job -> bus
+const pkg = (name) => `^packages/${name}/`;
+const upward = [
+  { from: "bus", to: ["job", "filestore", "batch-core", "batch-local", "batch-slurm"] },
+  { from: "job", to: ["filestore", "batch-core", "batch-local", "batch-slurm"] },
+  { from: "filestore", to: ["batch-core", "batch-local", "batch-slurm"] },
+  { from: "batch-core", to: ["filestore", "batch-local", "batch-slurm"] },
+  { from: "batch-local", to: ["filestore", "batch-slurm"] },
+  { from: "batch-slurm", to: ["filestore", "batch-local"] },
+];
+
+module.exports = {
+  forbidden: [
+    {
+      name: "no-circular",
+      severity: "error",
+      comment: "Import cycles make layers inseparable; break them by declaring the interface in the user.",
+      from: {},
+      to: { circular: true },
+    },
+    ...upward.map(({ from, to }) => ({
+      name: `no-upward-from-${from}`,
+      severity: "error",
+      comment: `@toil/${from} sits below ${to.join(", ")} in the architecture; it may not import them.`,
+      from: { path: pkg(from) },
+      to: { path: `^packages/(${to.join("|")})/` },
+    })),
+    {
+      name: "no-package-imports-app",
+      severity: "error",
+      comment: "Packages never import an app.",
+      from: { path: "^packages/" },
+      to: { path: "^apps/" },
+    },
+    {
+      name: "worker-stays-small",
+      severity: "error",
+      comment: "The worker runs jobs; it does not schedule them (no batch systems, no leader).",
+      from: { path: "^apps/worker/" },
+      to: { path: "^(apps/leader|packages/batch-)" },
+    },
+    {
+      name: "no-deep-imports",
+      severity: "error",
+      comment: "Use a package's public entry (its exports map), not its internals.",
+      from: { path: "^(packages|apps)/([^/]+)/" },
+      to: { path: "^packages/[^/]+/src/", pathNot: "^$1/$2/" },
+    },
+  ],
+  options: {
+    tsPreCompilationDeps: true,
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "(^|/)(dist|node_modules|\\.turbo)/" },
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["source", "import", "types", "default"],
+      extensions: [".ts", ".js", ".mjs", ".json"],
+    },
+    includeOnly: "^(packages|apps)/",
+  },
+};
