@@ -1,0 +1,141 @@
+/** Base class of every error raised by `@toil/batch-core` and batch plugins built on it. */
+export class BatchSystemError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: string = "BATCH_SYSTEM_ERROR";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Options of {@link InsufficientSystemResources}. */
+export interface InsufficientSystemResourcesInit {
+  /** Name of the resource: "cores", "memory", "disk", "accelerators", ... */
+  resource: string;
+  /** What was asked for (a number, or a description such as "1 gpu"). */
+  requested: number | string;
+  /** The limit, or `null` when the resource is not available at all. */
+  available: number | string | null;
+  /** The job that asked, when known. */
+  jobName?: string;
+  /** The batch system that refused, e.g. "single_machine". */
+  batchSystem?: string;
+  /** Where the limit comes from, e.g. "--maxCores" or "this machine". */
+  source?: string;
+  /** Extra lines explaining the refusal. */
+  details?: readonly string[];
+}
+
+function formatAmount(resource: string, value: number | string): string {
+  if (typeof value === "string") return value;
+  if (resource === "memory" || resource === "disk") return `${value} bytes (${humanBytes(value)})`;
+  return String(value);
+}
+
+function humanBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+  let v = n;
+  let i = 0;
+  while (Math.abs(v) >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+/**
+ * A job asks for more of a resource than the batch system can ever give it. Raised by
+ * `issueBatchJob` before anything runs; the message names the resource, the request and the limit.
+ */
+export class InsufficientSystemResources extends BatchSystemError {
+  override readonly code = "INSUFFICIENT_SYSTEM_RESOURCES";
+  readonly resource: string;
+  readonly requested: number | string;
+  readonly available: number | string | null;
+  readonly jobName: string | undefined;
+  readonly batchSystem: string | undefined;
+  readonly source: string | undefined;
+  readonly details: readonly string[];
+
+  constructor(init: InsufficientSystemResourcesInit) {
+    const who = init.jobName ? `Job "${init.jobName}"` : "A job";
+    const where = init.batchSystem ? ` on the ${init.batchSystem} batch system` : "";
+    const limit =
+      init.available === null
+        ? `no ${init.resource} are available${where}`
+        : `the limit${where} is ${formatAmount(init.resource, init.available)}` +
+          (init.source ? ` (${init.source})` : "");
+    const lines = [
+      `${who} requests ${init.resource} = ${formatAmount(init.resource, init.requested)}, but ${limit}.`,
+      `Lower the job's ${init.resource} requirement or raise the batch system's limit.`,
+      ...(init.details ?? []),
+    ];
+    super(lines.join(" "));
+    this.resource = init.resource;
+    this.requested = init.requested;
+    this.available = init.available;
+    this.jobName = init.jobName;
+    this.batchSystem = init.batchSystem;
+    this.source = init.source;
+    this.details = init.details ?? [];
+  }
+}
+
+/** Acquiring an amount of a resource from a {@link ResourcePool} or {@link ResourceSet} took longer than its timeout. */
+export class AcquisitionTimeoutException extends BatchSystemError {
+  override readonly code = "ACQUISITION_TIMEOUT";
+  constructor(
+    readonly resource: string,
+    readonly requested: number | string,
+    readonly available: number | string,
+  ) {
+    super(
+      `Timed out acquiring ${requested} of ${resource}: only ${available} free. ` +
+        `Release what other holders took, or raise the pool's size or timeout.`,
+    );
+  }
+}
+
+/** A plugin module or package does not provide a batch system that fits the contract. */
+export class InvalidBatchSystemPluginError extends BatchSystemError {
+  override readonly code = "INVALID_BATCH_SYSTEM_PLUGIN";
+  constructor(
+    readonly pluginName: string,
+    readonly origin: string,
+    readonly missing: readonly string[],
+  ) {
+    super(
+      `Batch system plugin "${pluginName}" (${origin}) does not fit the BatchSystem contract: ` +
+        `${missing.join("; ")}. ` +
+        "Export the batch system class as the module's default export (a class with static " +
+        "supportsAutoDeployment() and supportsWorkerCleanup() and the BatchSystem methods).",
+    );
+  }
+}
+
+/** No batch system is known by this name, and no plugin package or module provides it. */
+export class UnknownBatchSystemError extends BatchSystemError {
+  override readonly code = "UNKNOWN_BATCH_SYSTEM";
+  constructor(
+    readonly batchSystemName: string,
+    readonly known: readonly string[],
+    readonly tried: readonly string[],
+  ) {
+    super(
+      `Unknown batch system "${batchSystemName}". Registered: ${known.join(", ") || "(none)"}. ` +
+        (tried.length ? `Also looked for ${tried.join(", ")}. ` : "") +
+        `Install a plugin package named toil-batch-${batchSystemName.replace(/^@[^/]+\//, "")}, ` +
+        "pass a module path (./my-plugin.js), or register it with addBatchSystemFactory().",
+    );
+  }
+}
+
+/** A plugin's declared option received a value it cannot use. */
+export class BatchSystemOptionError extends BatchSystemError {
+  override readonly code = "BATCH_SYSTEM_OPTION";
+}
+
+/** A batch system method was used after `shutdown()`. */
+export class BatchSystemShutdownError extends BatchSystemError {
+  override readonly code = "BATCH_SYSTEM_SHUT_DOWN";
+}

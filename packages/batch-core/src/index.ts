@@ -1,0 +1,74 @@
+/**
+ * The batch-system contract of toil-ts.
+ *
+ * @example
+ * import { getBatchSystem } from "@toil/batch-core";
+ * const BatchSystem = await getBatchSystem("single_machine");
+ * const bs = new BatchSystem({ workflowID: "wf1" }, 2, 4 * 2 ** 30, 10 * 2 ** 30);
+ * const id = await bs.issueBatchJob("echo hi", { jobName: "hello", requirements });
+ * const done = await bs.getUpdatedBatchJob(10); // { jobId: id, exitStatus: 0, ... }
+ * await bs.shutdown();
+ */
+export type {
+  BatchBusMessage,
+  BatchJobDescription,
+  BatchMessageBus,
+  BatchSystem,
+  BatchSystemClass,
+  BatchSystemConfig,
+  Environment,
+  NodeInfo,
+  ScalableBatchSystem,
+  WorkerContextDescriptor,
+} from "./batch-system.js";
+export { BATCH_SYSTEM_METHODS, isScalableBatchSystem } from "./batch-system.js";
+export {
+  AcquisitionTimeoutException,
+  BatchSystemError,
+  BatchSystemOptionError,
+  BatchSystemShutdownError,
+  InsufficientSystemResources,
+  type InsufficientSystemResourcesInit,
+  InvalidBatchSystemPluginError,
+  UnknownBatchSystemError,
+} from "./errors.js";
+export {
+  BATCH_JOB_EXIT_REASONS,
+  BatchJobExitReason,
+  EXIT_STATUS_UNAVAILABLE_VALUE,
+  isBatchJobExitReason,
+  type UpdatedBatchJobInfo,
+  updatedBatchJobInfo,
+} from "./exit.js";
+export { memoize } from "./memoize.js";
+export {
+  type BatchSystemOptionSpec,
+  type BatchSystemOptionType,
+  parseBatchSystemOptionValue,
+  resolveBatchSystemOptions,
+  validateBatchSystemOptionSpecs,
+} from "./options.js";
+export {
+  addBatchSystemFactory,
+  addBatchSystemSearchPath,
+  BUILTIN_BATCH_SYSTEM_PACKAGES,
+  type BatchSystemFactory,
+  type BatchSystemName,
+  type BuiltinBatchSystemName,
+  DEFAULT_BATCH_SYSTEM,
+  type GetBatchSystemOptions,
+  getBatchSystem,
+  getBatchSystemNames,
+  getBatchSystemOptionSpecs,
+  hasBatchSystem,
+  loadBatchSystemPackage,
+  PLUGIN_PACKAGE_PREFIX,
+  pluginPackageCandidates,
+  removeBatchSystemFactory,
+  resetBatchSystemRegistry,
+  resolvePackageEntry,
+  validateBatchSystemClass,
+} from "./registry.js";
+export type { AcceleratorRequirement, Requirements } from "./requirements.js";
+export { type ResourceLease, ResourcePool, ResourceSet } from "./resources.js";
+export { BatchSystemSupport, describeAccelerator, type WorkerCleanupInfo, workflowDirName } from "./support.js";

@@ -1,0 +1,222 @@
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type {
+  BatchJobDescription,
+  BatchMessageBus,
+  BatchSystem,
+  BatchSystemConfig,
+  Environment,
+  WorkerContextDescriptor,
+} from "./batch-system.js";
+import { BatchSystemError, InsufficientSystemResources } from "./errors.js";
+import type { UpdatedBatchJobInfo } from "./exit.js";
+import type { AcceleratorRequirement, Requirements } from "./requirements.js";
+
+/** What `BatchSystemSupport.workerCleanup` needs to clean up a node after a workflow's last job there. */
+export interface WorkerCleanupInfo {
+  /** Work directory of the workflow on the node (default: the OS temp directory). */
+  workDir?: string;
+  /** Id of the workflow run. */
+  workflowID: string;
+  /** When to remove the per-workflow directory. */
+  cleanWorkDir: "always" | "never" | "onSuccess" | "onError";
+  /** Node-local coordination directory to remove, if any. */
+  coordinationDir?: string;
+  /** Whether the workflow succeeded (for "onSuccess"/"onError"); unknown counts as neither. */
+  succeeded?: boolean;
+}
+
+/** Name of the per-workflow directory inside the work directory. */
+export function workflowDirName(workflowID: string): string {
+  return `toil-${workflowID}`;
+}
+
+/**
+ * Partial implementation of {@link BatchSystem} with the parts every backend shares: limits
+ * and resource checks, the batch environment, message-bus hookup, log-file naming and worker
+ * cleanup. Subclasses implement issuing, killing, listing, reporting and shutdown.
+ */
+export abstract class BatchSystemSupport implements BatchSystem {
+  /** Whether the batch system can deploy the user's module itself (default: no). */
+  static supportsAutoDeployment(): boolean {
+    return false;
+  }
+
+  /** Whether the batch system runs worker cleanup after a node's last job (default: no). */
+  static supportsWorkerCleanup(): boolean {
+    return false;
+  }
+
+  /** Environment applied to every job issued from now on (see `setEnv`). */
+  protected readonly environment: Environment = {};
+  /** The message bus, once `setMessageBus` was called. */
+  protected messageBus: BatchMessageBus | null = null;
+
+  constructor(
+    readonly config: BatchSystemConfig,
+    readonly maxCores: number,
+    readonly maxMemory: number,
+    readonly maxDisk: number,
+  ) {
+    if (!config || typeof config.workflowID !== "string" || config.workflowID === "") {
+      throw new BatchSystemError("A batch system needs a config with a non-empty workflowID.");
+    }
+  }
+
+  /** Name used in messages; defaults to the class's static `batchSystemName` or its class name. */
+  get batchSystemName(): string {
+    const ctor = this.constructor as { batchSystemName?: string; name: string };
+    return ctor.batchSystemName ?? ctor.name;
+  }
+
+  abstract issueBatchJob(command: string, jobDesc: BatchJobDescription, jobEnvironment?: Environment): Promise<number>;
+  abstract killBatchJobs(jobIds: readonly number[]): Promise<void>;
+  abstract getIssuedBatchJobIds(): Promise<number[]>;
+  abstract getRunningBatchJobIds(): Promise<Map<number, number>>;
+  abstract getUpdatedBatchJob(maxWaitSeconds: number): Promise<UpdatedBatchJobInfo | null>;
+  abstract shutdown(): Promise<void>;
+
+  getSchedulingStatusMessage(): string | null {
+    return null;
+  }
+
+  getWorkerContexts(): WorkerContextDescriptor[] {
+    return [];
+  }
+
+  setMessageBus(bus: BatchMessageBus): void {
+    this.messageBus = bus;
+  }
+
+  /** A copy of the batch environment. */
+  getEnvironment(): Environment {
+    return { ...this.environment };
+  }
+
+  setEnv(name: string, value?: string): void {
+    if (!name || name.includes("=")) {
+      throw new BatchSystemError(`Invalid environment variable name "${name}".`);
+    }
+    if (value === undefined) {
+      const current = process.env[name];
+      if (current === undefined) {
+        throw new BatchSystemError(
+          `setEnv("${name}") without a value copies the leader's value, but ${name} is not set in the leader's environment. Pass a value.`,
+        );
+      }
+      value = current;
+    }
+    this.environment[name] = value;
+  }
+
+  /**
+   * Throws {@link InsufficientSystemResources} if the job asks for more cores, memory or disk
+   * than this batch system's maxima, or for accelerators it cannot provide.
+   */
+  checkResourceRequest(jobDesc: Pick<BatchJobDescription, "jobName" | "requirements">, detail?: string): void {
+    const req = jobDesc.requirements as Partial<Requirements> | undefined;
+    const jobName = jobDesc.jobName;
+    for (const key of ["cores", "memory", "disk"] as const) {
+      const v = req?.[key];
+      if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+        throw new BatchSystemError(
+          `Job "${jobName}" has no valid ${key} requirement (got ${String(v)}); requirements need cores, memory and disk as numbers >= 0.`,
+        );
+      }
+    }
+    if (!Array.isArray(req?.accelerators)) {
+      throw new BatchSystemError(`Job "${jobName}" has no accelerators list in its requirements (use [] for none).`);
+    }
+    const r = req as Requirements;
+    const limits: [keyof Requirements & ("cores" | "memory" | "disk"), number, string][] = [
+      ["cores", this.maxCores, "--maxCores"],
+      ["memory", this.maxMemory, "--maxMemory"],
+      ["disk", this.maxDisk, "--maxDisk"],
+    ];
+    for (const [resource, limit, flag] of limits) {
+      if (r[resource] > limit) {
+        throw new InsufficientSystemResources({
+          resource,
+          requested: r[resource],
+          available: limit,
+          jobName,
+          batchSystem: this.batchSystemName,
+          source: `the batch system's ${resource} limit; see ${flag}`,
+          details: detail ? [detail] : [],
+        });
+      }
+    }
+    for (const acc of r.accelerators) this.checkAcceleratorRequest(acc, jobName, detail);
+  }
+
+  /**
+   * Throws {@link InsufficientSystemResources} when an accelerator cannot be provided.
+   * The default supports none; backends with accelerators override this.
+   */
+  protected checkAcceleratorRequest(requirement: AcceleratorRequirement, jobName: string, detail?: string): void {
+    throw new InsufficientSystemResources({
+      resource: "accelerators",
+      requested: describeAccelerator(requirement),
+      available: null,
+      jobName,
+      batchSystem: this.batchSystemName,
+      details: [`The ${this.batchSystemName} batch system does not support accelerators.`, ...(detail ? [detail] : [])],
+    });
+  }
+
+  /** Directory where the backend should write its std-out/err logs. */
+  getBatchLogsDir(): string {
+    return this.config.batchLogsDir ?? this.config.workDir ?? tmpdir();
+  }
+
+  /**
+   * Path of a std-out/err (or other backend) file for a job:
+   * `<batchLogsDir>/toil_<workflowID>.<toilJobId>.<clusterJobId>.<std>.log`, or `/dev/null`
+   * when the config says `noStdOutErr`.
+   */
+  formatStdOutErrPath(toilJobId: number | string, clusterJobId: number | string, std: string): string {
+    if (this.config.noStdOutErr) return "/dev/null";
+    return join(this.getBatchLogsDir(), `toil_${this.config.workflowID}.${toilJobId}.${clusterJobId}.${std}.log`);
+  }
+
+  /** A glob matching every path `formatStdOutErrPath` makes for a job. */
+  formatStdOutErrGlob(toilJobId: number | string): string {
+    return join(this.getBatchLogsDir(), `toil_${this.config.workflowID}.${toilJobId}.*.log`);
+  }
+
+  /** The worker-cleanup description for this batch system's config. */
+  protected workerCleanupInfo(succeeded?: boolean): WorkerCleanupInfo {
+    return {
+      workDir: this.config.workDir,
+      workflowID: this.config.workflowID,
+      cleanWorkDir: this.config.cleanWorkDir ?? "always",
+      coordinationDir: this.config.coordinationDir,
+      succeeded,
+    };
+  }
+
+  /**
+   * Cleans up a node after the workflow's last job there: removes the per-workflow directory
+   * in the work directory (per `cleanWorkDir`) and the coordination directory. (Orphaned
+   * deferred functions are run by the file store when it next starts on the node.)
+   */
+  static async workerCleanup(info: WorkerCleanupInfo): Promise<void> {
+    const remove =
+      info.cleanWorkDir === "always" ||
+      (info.cleanWorkDir === "onSuccess" && info.succeeded === true) ||
+      (info.cleanWorkDir === "onError" && info.succeeded === false);
+    if (remove) {
+      await rm(join(info.workDir ?? tmpdir(), workflowDirName(info.workflowID)), { recursive: true, force: true });
+    }
+    if (info.coordinationDir) {
+      await rm(join(info.coordinationDir, workflowDirName(info.workflowID)), { recursive: true, force: true });
+    }
+  }
+}
+
+/** "2 gpu (cuda, A100)" style description of an accelerator requirement. */
+export function describeAccelerator(a: AcceleratorRequirement): string {
+  const extra = [a.api, a.brand, a.model].filter(Boolean).join(", ");
+  return `${a.count} ${a.kind}${extra ? ` (${extra})` : ""}`;
+}
