@@ -1,0 +1,36 @@
+/**
+ * Workflow configuration: every run option with Toil's defaults, validated by a zod schema,
+ * JSON round-trippable (the job store keeps it; workers read it back).
+ *
+ * ```ts
+ * const config = defaultConfig({ jobStore: "./js", retryCount: 3, defaultMemory: "512Mi" });
+ * const stored = configToJSON(prepareStart(config));
+ * ```
+ */
+export {
+  configSchema,
+  sizeSchema,
+  CLEAN_POLICIES,
+  LOG_LEVELS,
+  type Config,
+  type ConfigInput,
+  type ConfigKey,
+  type CleanPolicy,
+  type LogLevel,
+} from "./schema.js";
+export { CORE_OPTION_SPECS, coreOptionSpecs, type ConfigOptionSpec, type OptionKind } from "./options.js";
+export {
+  CONFIG_FORMAT_VERSION,
+  ConfigError,
+  parseConfig,
+  defaultConfig,
+  configToJSON,
+  configFromJSON,
+  prepareStart,
+  prepareRestart,
+  parseOptionText,
+  parseSetEnv,
+  parseAcceleratorSpec,
+  parsePluginOptions,
+} from "./config.js";
+export { tryParseConfigSize, formatConfigSize } from "./size.js";
