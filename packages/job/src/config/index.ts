@@ -16,7 +16,7 @@ export {
   type ConfigInput,
   type ConfigKey,
   type CleanPolicy,
-  type LogLevel,
+  type ConfigLogLevel,
 } from "./schema.js";
 export { CORE_OPTION_SPECS, coreOptionSpecs, type ConfigOptionSpec, type OptionKind } from "./options.js";
 export {

@@ -7,7 +7,7 @@ export type CleanPolicy = (typeof CLEAN_POLICIES)[number];
 
 /** Log levels, lowest to highest; "off" silences everything. */
 export const LOG_LEVELS = ["trace", "debug", "info", "warning", "error", "critical", "off"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export type ConfigLogLevel = (typeof LOG_LEVELS)[number];
 
 /** Bytes; accepts a number or a size string such as "2Gi", "500M", "1.5G". */
 export const sizeSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -52,7 +52,7 @@ function numberSchema(opts: { int?: boolean; min?: number; max?: number; exclusi
 const logLevelSchema = z.string().transform((value, ctx) => {
   const text = value.trim().toLowerCase();
   const level = text === "warn" ? "warning" : text === "fatal" ? "critical" : text;
-  if ((LOG_LEVELS as readonly string[]).includes(level)) return level as LogLevel;
+  if ((LOG_LEVELS as readonly string[]).includes(level)) return level as ConfigLogLevel;
   ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a log level; use one of ${LOG_LEVELS.join(", ")}` });
   return z.NEVER;
 });

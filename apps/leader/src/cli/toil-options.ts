@@ -1,0 +1,72 @@
+import { Command, Option } from "commander";
+import type { BatchSystemOptionSpec } from "@toil/batch-core";
+import { cliOptions } from "../config/specs.js";
+import { resolveConfig, type ResolvedConfig } from "../config/resolve.js";
+
+const LOG_SHORTCUTS: Record<string, string> = {
+  logTrace: "trace",
+  logDebug: "debug",
+  logInfo: "info",
+  logWarning: "warning",
+  logError: "error",
+  logCritical: "critical",
+  logOff: "off",
+};
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/**
+ * Add every run option (core and the given plugin options) to a commander command.
+ * No defaults are set on the flags, so "not given" stays distinguishable from "given the default".
+ */
+export function addToilOptions(cmd: Command, pluginSpecs: readonly BatchSystemOptionSpec[] = []): Command {
+  for (const option of cliOptions(pluginSpecs)) {
+    const { spec, flag } = option;
+    const help = spec.env ? `${spec.help} [env: ${spec.env}]` : spec.help;
+    if (spec.kind === "boolean") {
+      cmd.addOption(new Option(`--${flag}`, help).helpGroup(`${spec.section} options:`));
+      cmd.addOption(new Option(`--no-${flag}`, `Turn off --${flag}.`).hideHelp());
+      continue;
+    }
+    const valueName = spec.valueName ?? (spec.kind === "path" ? "PATH" : spec.kind === "size" ? "BYTES" : spec.choices ? "CHOICE" : "VALUE");
+    const opt = new Option(`--${flag} <${valueName}>`, help).helpGroup(`${spec.section} options:`);
+    if (spec.kind === "setEnv" || spec.kind === "accelerators") opt.argParser(collect);
+    cmd.addOption(opt);
+  }
+  cmd.addOption(new Option("--jobstore <LOCATOR>", "Alias of --jobStore.").hideHelp());
+  cmd.addOption(new Option("--config <FILE>", "Read options from this YAML file (write one with `toil config FILE`)."));
+  for (const shortcut of Object.keys(LOG_SHORTCUTS)) {
+    cmd.addOption(new Option(`--${shortcut}`, `Same as --logLevel ${LOG_SHORTCUTS[shortcut]}.`).hideHelp());
+  }
+  return cmd;
+}
+
+/** The explicitly given run-option values of a parsed command, keyed by option name. */
+export function givenFlags(opts: Record<string, unknown>, pluginSpecs: readonly BatchSystemOptionSpec[] = []): Record<string, unknown> {
+  const flags: Record<string, unknown> = {};
+  for (const option of cliOptions(pluginSpecs)) {
+    const key = option.flag;
+    if (opts[key] !== undefined) flags[option.spec.name] = opts[key];
+  }
+  if (flags.jobStore === undefined && typeof opts.jobstore === "string") flags.jobStore = opts.jobstore;
+  for (const [shortcut, level] of Object.entries(LOG_SHORTCUTS)) {
+    if (opts[shortcut] === true && flags.logLevel === undefined) flags.logLevel = level;
+  }
+  return flags;
+}
+
+/** Resolve a parsed command's options into a workflow configuration. */
+export function configFromCommand(
+  opts: Record<string, unknown>,
+  pluginSpecs: readonly BatchSystemOptionSpec[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedConfig {
+  return resolveConfig({
+    flags: givenFlags(opts, pluginSpecs),
+    env,
+    ...(typeof opts.config === "string" ? { configFile: opts.config } : {}),
+    pluginSpecs,
+  });
+}
