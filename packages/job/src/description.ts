@@ -1,0 +1,704 @@
+/**
+ * `JobDescription`: everything the leader needs to know about a job, and the unit the job store
+ * persists (one JSON document per job, with the job body inline). Never contains other jobs or
+ * descriptions: every reference is by id.
+ */
+import { nanoid } from "nanoid";
+import { JobDescriptionFormatError, JobUsageError, JobVersionError, ToilError } from "./errors.js";
+import {
+  type AcceleratorRequirement,
+  type RequirementDefaults,
+  type Requirements,
+  type RequirementsInput,
+  parseRequirements,
+  requirementsString,
+  resolveRequirements,
+} from "./requirements.js";
+
+/** Version of the JSON written by {@link JobDescription.toJSON}. */
+export const JOB_DESCRIPTION_FORMAT = 1;
+
+/** Prefix of the ids jobs get before the job store assigns their real ones. */
+export const TEMPORARY_ID_PREFIX = "tmp-";
+
+/** A fresh temporary job id (replaced by a real one when the job is saved). */
+export function newTemporaryJobId(): string {
+  return TEMPORARY_ID_PREFIX + nanoid();
+}
+
+/** A fresh permanent job id (nanoid). */
+export function newJobId(): string {
+  return nanoid();
+}
+
+/** Whether an id is a temporary one (the job was never saved). */
+export function isTemporaryJobId(id: string): boolean {
+  return id.startsWith(TEMPORARY_ID_PREFIX);
+}
+
+/**
+ * What a worker needs to rebuild a job: the module and export of its class or function, and its
+ * serialized data (the job object's fields for class jobs and services, the arguments for function jobs).
+ */
+export interface JobBody {
+  /** `"class"`: a Job subclass; `"function"`: `Job.wrapFn`; `"jobFunction"`: `Job.wrapJobFn`; `"service"`: a Service hosted by a service job. */
+  kind: "class" | "function" | "jobFunction" | "service";
+  /** Absolute `file:` URL of the user module, or a package specifier. */
+  module: string;
+  /** Name of the export (class or function) in that module. */
+  exportName: string;
+  /** Serialized data (see `serializeValue`). */
+  data: unknown;
+  /** Serialized promised requirements, evaluated by the worker before the body runs. */
+  promisedRequirements?: unknown;
+}
+
+/** One job that ran in a chain (see {@link JobDescription.getChain}). */
+export interface ChainLink {
+  jobName: string;
+  unitName: string;
+  displayName: string;
+  /** The job's original id. */
+  id: string;
+}
+
+/** Job-store files that signal a service host (flags are signalled by deleting them). */
+export interface ServiceFlags {
+  start: string;
+  terminate: string;
+  error: string;
+}
+
+/**
+ * The configuration values a description uses: requirement defaults, retry count and backoff, and
+ * memory doubling (a subset of the workflow `Config`).
+ */
+export interface JobDescriptionConfig extends RequirementDefaults {
+  /** `--retryCount` (default 1: two tries). */
+  retryCount: number;
+  /** `--retryBackoffSeconds` (default 2). */
+  retryBackoffSeconds?: number;
+  /** `--retryBackoffFactor` (default 3). */
+  retryBackoffFactor?: number;
+  /** `--doubleMem`: double memory after a job is killed for exceeding it. */
+  doubleMem?: boolean;
+  /** `--enableUnlimitedPreemptibleRetries`: do not charge a retry when a preemptible job is lost. */
+  enableUnlimitedPreemptibleRetries?: boolean;
+}
+
+/** Exit reasons as numbered by batch systems (same numbers as `BatchJobExitReason`). */
+export const EXIT_REASON = {
+  FINISHED: 1,
+  FAILED: 2,
+  LOST: 3,
+  KILLED: 4,
+  ERROR: 5,
+  MEMLIMIT: 6,
+  MISSING: 7,
+  MAXJOBDURATION: 8,
+  PARTITION: 9,
+} as const;
+
+/** Options of the {@link JobDescription} constructor. */
+export interface JobDescriptionOptions {
+  /** Requirements; unset ones take the workflow defaults. */
+  requirements?: RequirementsInput;
+  jobName: string;
+  unitName?: string;
+  displayName?: string;
+  /** Run this job on the leader's machine when possible. */
+  local?: boolean;
+  /** Id; default: a fresh temporary id. */
+  id?: string;
+  checkpoint?: boolean;
+}
+
+/** The JSON form of a JobDescription (format {@link JOB_DESCRIPTION_FORMAT}). Empty fields are omitted. */
+export interface JobDescriptionJSON {
+  format: typeof JOB_DESCRIPTION_FORMAT;
+  id: string;
+  jobName: string;
+  unitName?: string;
+  displayName?: string;
+  requirements?: Partial<Requirements>;
+  local?: boolean;
+  body?: JobBody;
+  remainingTryCount?: number;
+  retryBackoffSeconds?: number;
+  filesToDelete?: string[];
+  chain?: ChainLink[];
+  originalId?: string;
+  predecessorNumber?: number;
+  childIds?: string[];
+  followOnIds?: string[];
+  adoptedPhases?: string[][];
+  serviceTree?: Record<string, string[]>;
+  logFileId?: string;
+  version: number;
+  versionWriter?: string;
+  checkpoint?: boolean;
+  checkpointBody?: JobBody;
+  checkpointFilesToDelete?: string[];
+  service?: boolean;
+  serviceFlags?: ServiceFlags;
+}
+
+function freezeIds(ids: Iterable<string>): string[] {
+  return [...ids];
+}
+
+/** Stores all the information that the leader ever needs to know about a job. */
+export class JobDescription {
+  /** The job's id: temporary (see {@link isTemporaryJobId}) until the job is saved. */
+  id: string;
+  jobName: string;
+  unitName: string;
+  displayName: string;
+  local: boolean;
+  /** Number of predecessor edges into this job (a job added under two parents has 2). */
+  predecessorNumber = 0;
+  /** Leader memory (never serialized): predecessors that have reached the phase containing this job. */
+  readonly predecessorsFinished = new Set<string>();
+  /** Job-store file ids to delete once this description's update is committed (a journal). */
+  filesToDelete: string[] = [];
+  /** Id of a job-store file holding the log of this job's last failed attempt. */
+  logFileId: string | undefined;
+  /** Incremented by {@link preUpdateHook} on every write to the job store. */
+  version = 0;
+  /** Who wrote the current version (e.g. `host:pid`), for diagnostics. */
+  versionWriter: string | undefined;
+  /** Checkpoint job: reruns (with its subtree deleted) when a successor fails for good. */
+  readonly checkpoint: boolean;
+  /** For a checkpoint that ran: its body, kept to rerun it. */
+  checkpointBody: JobBody | undefined;
+  /** For checkpoints: files deleted only when the checkpoint's subtree completes. */
+  checkpointFilesToDelete: string[] = [];
+  /** Whether this job hosts a service (a service host cannot have successors or services). */
+  isService = false;
+  /** For service hosts: the flag files. */
+  serviceFlags: ServiceFlags | undefined;
+
+  #explicit: Partial<Requirements>;
+  #config: JobDescriptionConfig | RequirementDefaults | undefined;
+  #body: JobBody | undefined;
+  #remainingTryCount: number | undefined;
+  #retryBackoffSeconds: number | undefined;
+  #childIds: string[] = [];
+  #followOnIds: string[] = [];
+  /** Phases adopted from jobs this one replaced by chaining; index 0 runs last. */
+  #adoptedPhases: string[][] = [];
+  /** Service host id -> ids of its child service hosts. Every host is a key. */
+  #serviceTree = new Map<string, string[]>();
+  #chain: ChainLink[] = [];
+  #originalId: string | undefined;
+
+  constructor(options: JobDescriptionOptions) {
+    this.id = options.id ?? newTemporaryJobId();
+    this.jobName = options.jobName;
+    this.unitName = options.unitName ?? "";
+    this.displayName = options.displayName ?? options.jobName;
+    this.local = options.local ?? false;
+    this.checkpoint = options.checkpoint ?? false;
+    this.#explicit = parseRequirements(options.requirements ?? {}, this.displayName);
+  }
+
+  // ---------------------------------------------------------------- requirements (Requirer)
+
+  /** Set the configuration that supplies defaults (requirements, retry count). */
+  assignConfig(config: JobDescriptionConfig | RequirementDefaults): void {
+    this.#config = config;
+  }
+
+  /** The assigned configuration, if any. */
+  get config(): JobDescriptionConfig | RequirementDefaults | undefined {
+    return this.#config;
+  }
+
+  /** Only the requirements set explicitly (not defaulted). */
+  get requirements(): Partial<Requirements> {
+    return structuredClone(this.#explicit);
+  }
+
+  /** Change requirements (parsed like the constructor's). */
+  setRequirements(input: RequirementsInput): void {
+    Object.assign(this.#explicit, parseRequirements(input, this.displayName));
+  }
+
+  /** All requirements, unset ones from the assigned config (or Toil's defaults when `defaults` is given explicitly). */
+  resolvedRequirements(defaults?: RequirementDefaults): Requirements {
+    const d = defaults ?? this.#config;
+    if (d === undefined) {
+      const missing = (["cores", "memory", "disk", "accelerators", "preemptible"] as const).filter(
+        (k) => this.#explicit[k] === undefined,
+      );
+      if (missing.length > 0) throw this.#noConfig(missing[0] as string);
+      return this.#explicit as Requirements;
+    }
+    return resolveRequirements(this.#explicit, d);
+  }
+
+  #noConfig(field: string): ToilError {
+    return new JobUsageError(
+      `Job ${this}: ${field} is not set and no configuration was assigned to provide a default; ` +
+        `call assignConfig(config) first.`,
+    );
+  }
+
+  #get<K extends keyof Requirements>(field: K): Requirements[K] {
+    const v = this.#explicit[field];
+    if (v !== undefined) return v;
+    if (this.#config === undefined) throw this.#noConfig(field);
+    return resolveRequirements({}, this.#config)[field];
+  }
+
+  get cores(): number {
+    return this.#get("cores");
+  }
+  set cores(v: number | string) {
+    this.setRequirements({ cores: v });
+  }
+  get memory(): number {
+    return this.#get("memory");
+  }
+  set memory(v: number | string) {
+    this.setRequirements({ memory: v });
+  }
+  get disk(): number {
+    return this.#get("disk");
+  }
+  set disk(v: number | string) {
+    this.setRequirements({ disk: v });
+  }
+  get accelerators(): AcceleratorRequirement[] {
+    return this.#get("accelerators");
+  }
+  set accelerators(v: RequirementsInput["accelerators"] & {}) {
+    this.setRequirements({ accelerators: v });
+  }
+  get preemptible(): boolean {
+    return this.#get("preemptible");
+  }
+  set preemptible(v: boolean | number | string) {
+    this.setRequirements({ preemptible: v });
+  }
+
+  /** What the leader logs, e.g. `disk: 2.0 Gi, memory: 2.0 Gi, cores: 1, accelerators: [], preemptible: false`. */
+  requirementsString(): string {
+    return requirementsString(this.resolvedRequirements());
+  }
+
+  // ---------------------------------------------------------------- body
+
+  hasBody(): boolean {
+    return this.#body !== undefined;
+  }
+
+  /** Attach the job's body (what the worker runs). */
+  attachBody(body: JobBody): void {
+    this.#body = body;
+  }
+
+  /** Drop the body: the job has run. (For a checkpoint, the body is kept in {@link checkpointBody}.) */
+  detachBody(): void {
+    this.#body = undefined;
+  }
+
+  /** The body; fails if none (check {@link hasBody} first). */
+  getBody(): JobBody {
+    if (this.#body === undefined) throw new JobUsageError(`Job ${this} has no body: it has already run.`);
+    return this.#body;
+  }
+
+  /** For a checkpoint job about to run: remember its body so it can rerun. */
+  setCheckpoint(): void {
+    if (!this.checkpoint) throw new JobUsageError(`Job ${this} is not a checkpoint job.`);
+    this.checkpointBody = this.getBody();
+  }
+
+  /**
+   * Restart a checkpoint whose subtree failed: restore its body and forget all successors and
+   * services. Returns the ids of the successors and service hosts that the caller must delete
+   * from the job store (recursively).
+   */
+  restartCheckpoint(): string[] {
+    if (!this.checkpoint || this.checkpointBody === undefined) {
+      throw new JobUsageError(`Job ${this} is not a checkpoint that has run; it cannot be restarted.`);
+    }
+    const doomed = [...this.successorsAndServiceHosts()];
+    this.#body = this.checkpointBody;
+    this.#childIds = [];
+    this.#followOnIds = [];
+    this.#adoptedPhases = [];
+    this.#serviceTree.clear();
+    return doomed;
+  }
+
+  // ---------------------------------------------------------------- successors
+
+  /** Make `childId` a child (runs after this job, in parallel with the other children). */
+  addChild(childId: string): void {
+    this.#assertCanHaveSuccessors("a child");
+    this.#childIds.push(childId);
+  }
+
+  /** Make `followOnId` a follow-on (runs after this job's children and their whole subtrees). */
+  addFollowOn(followOnId: string): void {
+    this.#assertCanHaveSuccessors("a follow-on");
+    this.#followOnIds.push(followOnId);
+  }
+
+  /** Add a service host; with `parentServiceId`, it starts after that (already added) service. */
+  addServiceHostJob(serviceId: string, parentServiceId?: string): void {
+    this.#assertCanHaveSuccessors("a service");
+    if (parentServiceId !== undefined) {
+      const siblings = this.#serviceTree.get(parentServiceId);
+      if (siblings === undefined) {
+        throw new JobUsageError(`Job ${this}: parent service ${parentServiceId} must be added before its sub-service ${serviceId}.`);
+      }
+      siblings.push(serviceId);
+    }
+    if (!this.#serviceTree.has(serviceId)) this.#serviceTree.set(serviceId, []);
+  }
+
+  #assertCanHaveSuccessors(what: string): void {
+    if (this.isService) throw new JobUsageError(`Service host job ${this} cannot have ${what}.`);
+  }
+
+  hasChild(childId: string): boolean {
+    return this.#childIds.includes(childId);
+  }
+  hasFollowOn(followOnId: string): boolean {
+    return this.#followOnIds.includes(followOnId);
+  }
+  hasServiceHostJob(serviceId: string): boolean {
+    return this.#serviceTree.has(serviceId);
+  }
+
+  /** Child ids, in the order added. */
+  get childIds(): readonly string[] {
+    return this.#childIds;
+  }
+  /** Follow-on ids, in the order added. */
+  get followOnIds(): readonly string[] {
+    return this.#followOnIds;
+  }
+
+  /** Successor phases as a stack: index 0 runs last; the last phase (children) runs first. */
+  get successorPhases(): readonly (readonly string[])[] {
+    return [...this.#adoptedPhases, this.#followOnIds, this.#childIds];
+  }
+
+  /** Every successor with its phase number; higher numbers run first. */
+  *successorsByPhase(): Generator<[phase: number, id: string]> {
+    const phases = this.successorPhases;
+    for (let i = 0; i < phases.length; i++) for (const id of phases[i] ?? []) yield [i, id];
+  }
+
+  /** Every child, follow-on and adopted successor id (follow-ons before children). */
+  *allSuccessors(): Generator<string> {
+    for (const [, id] of this.successorsByPhase()) yield id;
+  }
+
+  /** Every successor and service host id. */
+  *successorsAndServiceHosts(): Generator<string> {
+    yield* this.allSuccessors();
+    yield* this.#serviceTree.keys();
+  }
+
+  /**
+   * The successors that may run next: an empty set while the job still has a body (it must run
+   * first), `undefined` when no successor is left, else the top non-empty phase (children before
+   * follow-ons before adopted phases). Jobs with other predecessors may still have to wait.
+   */
+  nextSuccessors(): Set<string> | undefined {
+    if (this.hasBody()) return new Set();
+    const phases = this.successorPhases;
+    for (let i = phases.length - 1; i >= 0; i--) {
+      const phase = phases[i];
+      if (phase !== undefined && phase.length > 0) return new Set(phase);
+    }
+    return undefined;
+  }
+
+  /** Keep only successors the predicate approves (others are finished); drops emptied adopted phases. */
+  filterSuccessors(keep: (id: string) => boolean): void {
+    this.#childIds = this.#childIds.filter(keep);
+    this.#followOnIds = this.#followOnIds.filter(keep);
+    this.#adoptedPhases = this.#adoptedPhases.map((p) => p.filter(keep)).filter((p) => p.length > 0);
+  }
+
+  /** Keep only service hosts the predicate approves (others are finished). */
+  filterServiceHosts(keep: (id: string) => boolean): void {
+    for (const id of [...this.#serviceTree.keys()]) if (!keep(id)) this.#serviceTree.delete(id);
+    for (const [id, kids] of this.#serviceTree) this.#serviceTree.set(id, kids.filter(keep));
+  }
+
+  /** Drop references to successors and services that no longer exist (they completed). */
+  clearNonexistentDependents(exists: (id: string) => boolean): void {
+    this.filterSuccessors(exists);
+    this.filterServiceHosts(exists);
+  }
+
+  /** True when the job has run and every successor and service is finished and gone. */
+  isSubtreeDone(): boolean {
+    return !this.hasBody() && this.nextSuccessors() === undefined && this.#serviceTree.size === 0;
+  }
+
+  // ---------------------------------------------------------------- services
+
+  /** Ids of the unfinished service hosts of this job. */
+  get services(): string[] {
+    return [...this.#serviceTree.keys()];
+  }
+
+  /** The service tree: host id -> ids of the sub-services that start after it. */
+  get serviceTree(): ReadonlyMap<string, readonly string[]> {
+    return this.#serviceTree;
+  }
+
+  /** Batches of service hosts that can start together, in start order (roots first). */
+  *serviceHostIdsInBatches(): Generator<string[]> {
+    const children = new Set<string>();
+    for (const kids of this.#serviceTree.values()) for (const k of kids) children.add(k);
+    let batch = [...this.#serviceTree.keys()].filter((id) => !children.has(id));
+    while (batch.length > 0) {
+      yield batch;
+      batch = batch.flatMap((id) => this.#serviceTree.get(id) ?? []).filter((id) => this.#serviceTree.has(id));
+    }
+  }
+
+  // ---------------------------------------------------------------- predecessors
+
+  /** Record one more predecessor edge into this job. */
+  addPredecessor(): void {
+    this.predecessorNumber++;
+  }
+
+  /**
+   * Leader bookkeeping: predecessor `id` has reached the phase containing this job. Returns true
+   * when every predecessor has (the job may be issued).
+   */
+  markPredecessorFinished(id: string): boolean {
+    this.predecessorsFinished.add(id);
+    return this.predecessorsFinished.size >= this.predecessorNumber;
+  }
+
+  // ---------------------------------------------------------------- ids, chaining
+
+  /** Apply id renames (temporary id -> real id) to every reference to other jobs (and to our own id). */
+  renameReferences(renames: ReadonlyMap<string, string> | Readonly<Record<string, string>>): void {
+    const get =
+      renames instanceof Map
+        ? (id: string) => renames.get(id) ?? id
+        : (id: string) => (renames as Record<string, string>)[id] ?? id;
+    const rename = (ids: string[]) => ids.map(get);
+    this.#childIds = rename(this.#childIds);
+    this.#followOnIds = rename(this.#followOnIds);
+    this.#adoptedPhases = this.#adoptedPhases.map(rename);
+    this.#serviceTree = new Map([...this.#serviceTree].map(([id, kids]) => [get(id), rename(kids)]));
+  }
+
+  /** The original id of this job (differs from {@link id} after it replaced another job by chaining). */
+  get originalId(): string {
+    return this.#originalId ?? this.id;
+  }
+
+  /**
+   * Take on the id (and version) of `other`, which this job is being chained from: adopt its
+   * remaining successor phases (except this job) below our own, its cleanup journal and its chain.
+   */
+  replace(other: JobDescription): void {
+    const own = { jobName: this.jobName, unitName: this.unitName, displayName: this.displayName, id: this.originalId };
+    const adopted = other.successorPhases.map((p) => p.filter((id) => id !== this.id && id !== own.id)).filter((p) => p.length > 0);
+    this.#adoptedPhases = [...adopted, ...this.#adoptedPhases];
+    this.filesToDelete = [...other.filesToDelete, ...this.filesToDelete];
+    this.#chain = [...other.getChain(), ...this.#chain];
+    this.#originalId = own.id;
+    this.id = other.id;
+    this.version = other.version;
+    this.versionWriter = other.versionWriter;
+  }
+
+  /** The jobs that ran in this job's chain, in execution order (a one-item list if it never chained). */
+  getChain(): ChainLink[] {
+    return [
+      ...this.#chain,
+      { jobName: this.jobName, unitName: this.unitName, displayName: this.displayName, id: this.originalId },
+    ];
+  }
+
+  // ---------------------------------------------------------------- versions
+
+  /** Called by the job store before every create/update: bumps the version. */
+  preUpdateHook(writer?: string): void {
+    this.version++;
+    this.versionWriter = writer;
+  }
+
+  /** True if `other` is a distinct, newer version of this same job. */
+  isUpdatedBy(other: JobDescription): boolean {
+    return other.id === this.id && other.version > this.version;
+  }
+
+  /** Fail if this description is newer than `other` (a prospective new version of it). */
+  assertIsNotNewerThan(other: JobDescription): void {
+    if (this.version > other.version) {
+      throw new JobVersionError(
+        `Job ${this} is newer than the version it is being replaced with (v${other.version}${other.versionWriter ? ` by ${other.versionWriter}` : ""}).`,
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- retries
+
+  #retryConfig(): JobDescriptionConfig {
+    const c = this.#config as JobDescriptionConfig | undefined;
+    if (c === undefined || typeof c.retryCount !== "number") {
+      throw new JobUsageError(`Job ${this}: no configuration with retryCount was assigned; call assignConfig(config) first.`);
+    }
+    return c;
+  }
+
+  /** Tries left: the stored count, or `retryCount + 1` from the config. */
+  get remainingTryCount(): number {
+    return this.#remainingTryCount ?? this.#retryConfig().retryCount + 1;
+  }
+  set remainingTryCount(n: number) {
+    this.#remainingTryCount = n;
+  }
+
+  /** Forget the stored try count and backoff (back to the config's). Returns true if anything changed. */
+  clearRemainingTryCount(): boolean {
+    const changed = this.#remainingTryCount !== undefined || this.#retryBackoffSeconds !== undefined;
+    this.#remainingTryCount = undefined;
+    this.#retryBackoffSeconds = undefined;
+    return changed;
+  }
+
+  /** Seconds to wait before the next retry (0 if the job has not failed yet). */
+  get retryBackoffSeconds(): number {
+    return this.#retryBackoffSeconds ?? 0;
+  }
+
+  /** Use up one try (never below 0) and grow the backoff. Returns the tries left. */
+  chargeRetry(): number {
+    const c = this.#retryConfig();
+    this.#remainingTryCount = Math.max(0, this.remainingTryCount - 1);
+    const base = c.retryBackoffSeconds ?? 2;
+    const factor = c.retryBackoffFactor ?? 3;
+    this.#retryBackoffSeconds = this.#retryBackoffSeconds === undefined ? base : this.#retryBackoffSeconds * factor;
+    return this.#remainingTryCount;
+  }
+
+  /**
+   * Prepare the job for another attempt after a failed one: charge a retry (unless unlimited
+   * preemptible retries are on and it was lost), double memory after a memory-limit kill when
+   * `doubleMem` is set, and raise memory and disk to at least the configured defaults.
+   * `exitReason` is a batch-system exit reason number (see {@link EXIT_REASON}) or its name.
+   */
+  setupJobAfterFailure(exitStatus?: number, exitReason?: number | string): void {
+    void exitStatus;
+    const c = this.#retryConfig();
+    const reason = typeof exitReason === "string" ? EXIT_REASON[exitReason as keyof typeof EXIT_REASON] : exitReason;
+    if (!(c.enableUnlimitedPreemptibleRetries === true && reason === EXIT_REASON.LOST)) this.chargeRetry();
+    if (reason === EXIT_REASON.MEMLIMIT && c.doubleMem === true) this.#explicit.memory = this.memory * 2;
+    this.#explicit.memory = Math.max(this.memory, c.defaultMemory);
+    this.#explicit.disk = Math.max(this.disk, c.defaultDisk);
+  }
+
+  // ---------------------------------------------------------------- display & JSON
+
+  /** `'<jobName>' <unitName> <id> v<version>`. */
+  toString(): string {
+    return `'${this.jobName}'${this.unitName ? ` ${this.unitName}` : ""} ${this.id} v${this.version}`;
+  }
+
+  /** Versioned JSON (see {@link JobDescriptionJSON}); empty fields omitted. */
+  toJSON(): JobDescriptionJSON {
+    const j: JobDescriptionJSON = { format: JOB_DESCRIPTION_FORMAT, id: this.id, jobName: this.jobName, version: this.version };
+    if (this.unitName) j.unitName = this.unitName;
+    if (this.displayName !== this.jobName) j.displayName = this.displayName;
+    if (Object.keys(this.#explicit).length > 0) j.requirements = structuredClone(this.#explicit);
+    if (this.local) j.local = true;
+    if (this.#body !== undefined) j.body = this.#body;
+    if (this.#remainingTryCount !== undefined) j.remainingTryCount = this.#remainingTryCount;
+    if (this.#retryBackoffSeconds !== undefined) j.retryBackoffSeconds = this.#retryBackoffSeconds;
+    if (this.filesToDelete.length > 0) j.filesToDelete = freezeIds(this.filesToDelete);
+    if (this.#chain.length > 0) j.chain = this.#chain.map((l) => ({ ...l }));
+    if (this.#originalId !== undefined) j.originalId = this.#originalId;
+    if (this.predecessorNumber !== 0) j.predecessorNumber = this.predecessorNumber;
+    if (this.#childIds.length > 0) j.childIds = freezeIds(this.#childIds);
+    if (this.#followOnIds.length > 0) j.followOnIds = freezeIds(this.#followOnIds);
+    if (this.#adoptedPhases.length > 0) j.adoptedPhases = this.#adoptedPhases.map(freezeIds);
+    if (this.#serviceTree.size > 0) j.serviceTree = Object.fromEntries([...this.#serviceTree].map(([k, v]) => [k, [...v]]));
+    if (this.logFileId !== undefined) j.logFileId = this.logFileId;
+    if (this.versionWriter !== undefined) j.versionWriter = this.versionWriter;
+    if (this.checkpoint) j.checkpoint = true;
+    if (this.checkpointBody !== undefined) j.checkpointBody = this.checkpointBody;
+    if (this.checkpointFilesToDelete.length > 0) j.checkpointFilesToDelete = [...this.checkpointFilesToDelete];
+    if (this.isService) j.service = true;
+    if (this.serviceFlags !== undefined) j.serviceFlags = { ...this.serviceFlags };
+    return j;
+  }
+
+  /** Rebuild from {@link toJSON}'s output (an object or a JSON string). */
+  static fromJSON(input: unknown): JobDescription {
+    const json = typeof input === "string" ? (JSON.parse(input) as unknown) : input;
+    const bad = (what: string): never => {
+      throw new JobDescriptionFormatError(`Not a valid serialized JobDescription: ${what}.`);
+    };
+    if (json === null || typeof json !== "object") return bad("expected an object");
+    const j = json as Partial<JobDescriptionJSON> & { format?: unknown };
+    if (j.format !== JOB_DESCRIPTION_FORMAT) {
+      return bad(
+        `unsupported format ${JSON.stringify(j.format)} (this version of @toil/job reads format ${JOB_DESCRIPTION_FORMAT}); ` +
+          `the job store was written by a different toil-ts version`,
+      );
+    }
+    if (typeof j.id !== "string" || j.id === "") bad("missing 'id'");
+    if (typeof j.jobName !== "string") bad("missing 'jobName'");
+    if (typeof j.version !== "number") bad("missing 'version'");
+    const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
+    for (const key of ["childIds", "followOnIds", "filesToDelete", "checkpointFilesToDelete"] as const) {
+      if (j[key] !== undefined && !isStrings(j[key])) bad(`'${key}' must be a list of ids`);
+    }
+    if (j.adoptedPhases !== undefined && !(Array.isArray(j.adoptedPhases) && j.adoptedPhases.every(isStrings))) {
+      bad("'adoptedPhases' must be a list of lists of ids");
+    }
+    const d = new JobDescription({
+      id: j.id as string,
+      jobName: j.jobName as string,
+      unitName: j.unitName ?? "",
+      displayName: j.displayName ?? (j.jobName as string),
+      local: j.local === true,
+      checkpoint: j.checkpoint === true,
+    });
+    d.#explicit = j.requirements ? structuredClone(j.requirements) : {};
+    d.#body = j.body;
+    d.#remainingTryCount = j.remainingTryCount;
+    d.#retryBackoffSeconds = j.retryBackoffSeconds;
+    d.filesToDelete = [...(j.filesToDelete ?? [])];
+    d.#chain = (j.chain ?? []).map((l) => ({ ...l }));
+    d.#originalId = j.originalId;
+    d.predecessorNumber = j.predecessorNumber ?? 0;
+    d.#childIds = [...(j.childIds ?? [])];
+    d.#followOnIds = [...(j.followOnIds ?? [])];
+    d.#adoptedPhases = (j.adoptedPhases ?? []).map((p) => [...p]);
+    d.#serviceTree = new Map(Object.entries(j.serviceTree ?? {}).map(([k, v]) => [k, [...v]]));
+    d.logFileId = j.logFileId;
+    d.version = j.version as number;
+    d.versionWriter = j.versionWriter;
+    d.checkpointBody = j.checkpointBody;
+    d.checkpointFilesToDelete = [...(j.checkpointFilesToDelete ?? [])];
+    d.isService = j.service === true;
+    d.serviceFlags = j.serviceFlags;
+    return d;
+  }
+
+  /** A deep copy (leader-only state such as predecessorsFinished is not copied; the config is). */
+  clone(): JobDescription {
+    const copy = JobDescription.fromJSON(structuredClone(this.toJSON()));
+    if (this.#config !== undefined) copy.assignConfig(this.#config);
+    return copy;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Error classes of @toil/job. Every error thrown by toil-ts packages extends {@link ToilError},
+ * so callers can tell a toil-ts failure from anything else with one `instanceof` check.
+ */
+
+/** Base class of every error raised by toil-ts packages. */
+export class ToilError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A requirement (cores, memory, disk, accelerators, preemptible) could not be parsed. */
+export class InvalidRequirementError extends ToilError {
+  constructor(
+    /** The requirement that was malformed, e.g. `"memory"`. */
+    readonly field: string,
+    /** The value as given. */
+    readonly value: unknown,
+    /** The job (or service) that asked for it, when known. */
+    readonly jobName: string | undefined,
+    readonly reason: string,
+  ) {
+    super(
+      `${jobName === undefined ? "" : `Job '${jobName}': `}invalid ${field} requirement ${describeValue(value)}: ${reason}`,
+    );
+  }
+}
+
+/** The job graph would deadlock or is malformed (cycle, several roots, a non-leaf new checkpoint). */
+export class JobGraphDeadlockError extends ToilError {
+  constructor(
+    message: string,
+    /** Display names of the jobs involved. */
+    readonly jobs: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+/** The same edge was added twice, e.g. a job added as both child and follow-on of one parent. */
+export class ConflictingPredecessorError extends ToilError {
+  constructor(
+    readonly predecessor: string,
+    readonly successor: string,
+  ) {
+    super(
+      `Job '${predecessor}' is already a direct predecessor of job '${successor}'; ` +
+        `a job can be added to the same parent only once (as a child, a follow-on or a service).`,
+    );
+  }
+}
+
+/** A job was used in a way the API does not allow (e.g. adding successors to a service host, `rv()` of a running job handed to a non-successor). */
+export class JobUsageError extends ToilError {}
+
+/** A promise is consumed by a job that may run before the promising job has run. */
+export class JobPromiseConstraintError extends ToilError {
+  constructor(
+    readonly promisingJob: string,
+    readonly consumingJob: string,
+  ) {
+    super(
+      `Job '${consumingJob}' consumes a promise of job '${promisingJob}' but is not a successor of it, ` +
+        `so it could run before '${promisingJob}' has produced its value. Make '${consumingJob}' a child or ` +
+        `follow-on of '${promisingJob}' (or of one of its successors), or add a follow-on indirection.`,
+    );
+  }
+}
+
+/** A promise was read before the job that makes it had run. */
+export class UnresolvedPromiseError extends ToilError {
+  constructor(readonly promisingJobId: string) {
+    super(
+      `A promise of job ${promisingJobId} was read before that job produced its return value. ` +
+        `Consume promises only in successors of the promising job (consider adding a follow-on indirection).`,
+    );
+  }
+}
+
+/**
+ * A value cannot be stored as job data (a job argument, a job field, a return value), or a job's
+ * class or function cannot be found again by a worker.
+ */
+export class JobSerializationError extends ToilError {
+  constructor(
+    message: string,
+    /** Where in the value the problem is, e.g. `args[1].options.callback`. */
+    readonly path?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A job body could not be rebuilt in the worker (module missing, export missing, bad data). */
+export class JobRebuildError extends ToilError {}
+
+/** A serialized JobDescription (or job body) has an unknown format version or a malformed shape. */
+export class JobDescriptionFormatError extends ToilError {}
+
+/** {@link JobDescription.assertIsNotNewerThan} failed: a description went backwards in time. */
+export class JobVersionError extends ToilError {}
+
+export function describeValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (value === undefined) return "undefined";
+  if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return String(value);
+  }
+}

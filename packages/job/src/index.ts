@@ -1,0 +1,72 @@
+/**
+ * @toil/job: the workflow author's API of toil-ts (jobs, edges, services, typed promises,
+ * requirements) and the job descriptions the leader, worker and job store exchange.
+ */
+
+// errors
+export {
+  ToilError,
+  InvalidRequirementError,
+  JobGraphDeadlockError,
+  ConflictingPredecessorError,
+  JobUsageError,
+  JobPromiseConstraintError,
+  UnresolvedPromiseError,
+  JobSerializationError,
+  JobRebuildError,
+  JobDescriptionFormatError,
+  JobVersionError,
+} from "./errors.js";
+
+// requirements
+export {
+  type AcceleratorRequirement,
+  type Requirements,
+  type RequirementsInput,
+  type RequirementDefaults,
+  type RequirementContext,
+  type SizeInput,
+  type AcceleratorInput,
+  DEFAULT_REQUIREMENTS,
+  parseSize,
+  parseCores,
+  parsePreemptible,
+  parseAccelerator,
+  parseAccelerators,
+  parseRequirements,
+  resolveRequirements,
+  requirementsString,
+  formatSize,
+} from "./requirements.js";
+
+// files
+export { type FileID, asFileID } from "./fileid.js";
+export type {
+  FileStore,
+  LogLevel,
+  WriteGlobalFileOptions,
+  ReadGlobalFileOptions,
+  ReadGlobalFileStreamOptions,
+  ImportFileOptions,
+  DeferredFunctionRef,
+} from "./filestore.js";
+
+// job descriptions
+export {
+  JobDescription,
+  type JobDescriptionJSON,
+  type JobDescriptionOptions,
+  type JobDescriptionConfig,
+  type JobBody,
+  type ChainLink,
+  type ServiceFlags,
+  JOB_DESCRIPTION_FORMAT,
+  TEMPORARY_ID_PREFIX,
+  EXIT_REASON,
+  newJobId,
+  newTemporaryJobId,
+  isTemporaryJobId,
+} from "./description.js";
+
+// workflow configuration (owned by the leader app team)
+export * from "./config/index.js";
