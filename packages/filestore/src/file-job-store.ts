@@ -1,0 +1,933 @@
+/**
+ * FileJobStore: the embedded job store, a directory on disk. See the package README for the layout
+ * (versioned by `format.json`), what is fsynced and why, and the atomicity argument.
+ */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PassThrough, type Readable, type Writable } from "node:stream";
+import { finished, pipeline } from "node:stream/promises";
+import { pathToFileURL } from "node:url";
+import {
+  type Config,
+  type FileID,
+  JobDescription,
+  configFromJSON,
+  configToJSON,
+  isTemporaryJobId,
+  newJobId,
+} from "@toil/job";
+import {
+  InvalidIdError,
+  InvalidImportExportUrlError,
+  JobStoreError,
+  JobStoreExistsError,
+  JobStoreVersionError,
+  NoSuchFileError,
+  NoSuchJobError,
+  NoSuchJobStoreError,
+} from "./errors.js";
+import { assertJobId, assertSharedFileName, mintFileId, parseFileId, shardOf, withSize, type ParsedFileId } from "./ids.js";
+import {
+  DIR_MODE,
+  EXEC_FILE_MODE,
+  FILE_MODE,
+  fsyncDir,
+  isErrno,
+  isTempName,
+  isWithin,
+  mkdirp,
+  readIfExists,
+  syncPaths,
+  tempNameFor,
+  writeFileAtomicSync,
+} from "./internal/fsx.js";
+import type { ImportOptions, JobStore, LeaderLock, ReadFileOptions, WriteFileOptions } from "./job-store.js";
+import { acquireLeaderLockFile } from "./leader-lock.js";
+import { registerJobStoreKind, type ParsedLocator } from "./locator.js";
+import { filePathOf, normalizeUrl, urlAccessFor } from "./url-access.js";
+
+/** Layout version written to `format.json`; stores with a higher version are refused. */
+export const FILE_JOB_STORE_VERSION = 1;
+const FORMAT_NAME = "toil-ts-file-job-store";
+const SHARDS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** Top-level entries this store creates (destroy() refuses to delete a directory with anything else). */
+const KNOWN_ENTRIES = new Set(["format.json", "meta", "jobs", "results", "files", "job-files", "shared", "logs"]);
+/** Marker file in a file's directory: its entry is a symlink the store made (moved export). */
+const LINK_MARKER = ".store-link";
+
+export interface FileJobStoreOptions {
+  /**
+   * fsync so that committed state survives a machine crash (default true). Process crashes never
+   * lose committed state either way; see the README's durability section.
+   */
+  durable?: boolean;
+  /** Override the config's `symlinkImports` / `moveOutputs` / `symlinkJobStoreReads`. */
+  symlinkImports?: boolean;
+  moveExports?: boolean;
+  symlinkReads?: boolean;
+}
+
+interface JobWrite {
+  id: string;
+  data: string;
+}
+
+/** The embedded job store: a directory tree of JSON documents and files. */
+export class FileJobStore implements JobStore {
+  readonly locator: string;
+  /** Absolute path of the store directory (as given: a symlinked path is not resolved). */
+  readonly root: string;
+  private realRoot: string | undefined;
+  private configValue: Config | undefined;
+  private readonly durable: boolean;
+  private readonly writer = `${os.hostname()}:${process.pid}`;
+  /** File data written since the last job-state write, made durable before that write. */
+  private readonly pendingFiles = new Set<string>();
+  private readonly pendingDirs = new Set<string>();
+  private batchDepth = 0;
+  private batchOps: JobWrite[] = [];
+  private logCounter = 0;
+
+  constructor(
+    location: string,
+    private readonly options: FileJobStoreOptions = {},
+  ) {
+    const p = location.startsWith("file:") ? location.slice(5) : location;
+    if (p === "" || p.includes("\0")) throw new InvalidIdError("job store path", location, "empty or contains NUL");
+    this.root = path.resolve(p);
+    this.locator = `file:${this.root}`;
+    this.durable = options.durable ?? true;
+  }
+
+  // ------------------------------------------------------------------ paths
+
+  private p(...parts: string[]): string {
+    return path.join(this.root, ...parts);
+  }
+  private jobPath(id: string): string {
+    return this.p("jobs", shardOf(id), `${id}.json`);
+  }
+  private resultPath(id: string): string {
+    return this.p("results", shardOf(id), id);
+  }
+  private jobFilesDir(id: string): string {
+    return this.p("job-files", shardOf(id), id);
+  }
+  private fileDir(f: ParsedFileId): string {
+    const token = [...f.hints, f.rand].join(".");
+    return f.jobId === undefined
+      ? this.p("files", f.rand.slice(-2), token)
+      : path.join(this.jobFilesDir(f.jobId), token);
+  }
+  private sharedPath(name: string): string {
+    return this.p("shared", assertSharedFileName(name));
+  }
+
+  private resolvedRoot(): string {
+    if (this.realRoot === undefined) this.realRoot = fs.realpathSync(this.root);
+    return this.realRoot;
+  }
+
+  /**
+   * Resolve a file id to its stored path, refusing anything that leaves the store: the directory
+   * chain must resolve inside the store, and the entry itself may be a symlink only where the store
+   * made one (link imports, moved exports).
+   */
+  private locate(fileId: string): { parsed: ParsedFileId; dir: string; file: string } {
+    const parsed = parseFileId(fileId);
+    const dir = this.fileDir(parsed);
+    return { parsed, dir, file: path.join(dir, parsed.basename) };
+  }
+
+  /** Realpath of the entry's directory, checked to be inside the store; undefined if it does not exist. */
+  private checkedDir(dir: string, id: string): string | undefined {
+    let real: string;
+    try {
+      real = fs.realpathSync(dir);
+    } catch (err) {
+      if (isErrno(err, "ENOENT", "ENOTDIR")) return undefined;
+      throw err;
+    }
+    if (!isWithin(this.resolvedRoot(), real)) {
+      throw new InvalidIdError("file id", id, "its directory resolves outside the job store (a symlink points out)");
+    }
+    return real;
+  }
+
+  /** Path to open for reading, following only store-made links. undefined if the file is missing. */
+  private readablePath(fileId: string): { parsed: ParsedFileId; path: string; link: boolean } | undefined {
+    const { parsed, dir } = this.locate(fileId);
+    const realDir = this.checkedDir(dir, fileId);
+    if (realDir === undefined) return undefined;
+    const entry = path.join(realDir, parsed.basename);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(entry);
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return undefined;
+      throw err;
+    }
+    if (st.isSymbolicLink()) {
+      if (!parsed.link && !fs.existsSync(path.join(realDir, LINK_MARKER))) {
+        throw new InvalidIdError("file id", fileId, "its stored entry is a symlink the job store did not make");
+      }
+      return { parsed, path: entry, link: true };
+    }
+    if (!st.isFile()) throw new InvalidIdError("file id", fileId, "its stored entry is not a regular file");
+    return { parsed, path: entry, link: false };
+  }
+
+  private requireReadable(fileId: string): { parsed: ParsedFileId; path: string; link: boolean } {
+    const r = this.readablePath(fileId);
+    if (!r) throw new NoSuchFileError(fileId);
+    return r;
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  get config(): Config {
+    if (!this.configValue) {
+      throw new JobStoreError(`The job store ${this.locator} is not open: call initialize(config) or resume() first.`);
+    }
+    return this.configValue;
+  }
+
+  private readFormat(): { version: unknown } | undefined {
+    const raw = readIfExists(this.p("format.json"));
+    if (raw === undefined) return undefined;
+    try {
+      const doc = JSON.parse(raw.toString("utf8")) as { format?: unknown; version?: unknown };
+      if (doc.format !== FORMAT_NAME) return { version: doc.version ?? "unknown" };
+      return { version: doc.version };
+    } catch {
+      return { version: "unreadable" };
+    }
+  }
+
+  async initialize(config: Config): Promise<void> {
+    if (this.readFormat() !== undefined) throw new JobStoreExistsError(this.locator);
+    let entries: string[] = [];
+    try {
+      entries = fs.readdirSync(this.root);
+    } catch (err) {
+      if (!isErrno(err, "ENOENT")) throw err;
+    }
+    if (entries.length > 0) {
+      throw new JobStoreExistsError(`${this.locator} (the directory exists and is not empty; it is not a finished job store)`);
+    }
+    fs.mkdirSync(this.root, { recursive: true, mode: DIR_MODE });
+    fs.chmodSync(this.root, DIR_MODE);
+    for (const top of ["meta", "shared", "logs/inbox", "logs/archive", "files", "job-files"]) mkdirp(this.p(top));
+    for (const s of SHARDS) {
+      mkdirp(this.p("jobs", s));
+      mkdirp(this.p("results", s));
+    }
+    this.realRoot = undefined;
+    this.configValue = config;
+    writeFileAtomicSync(this.p("meta", "config.json"), configToJSON(config), { durable: this.durable });
+    // The format file is written last: its presence is what makes this directory a job store.
+    if (this.durable) syncPaths([], [this.p("meta"), this.p("jobs"), this.p("results"), this.root]);
+    writeFileAtomicSync(
+      this.p("format.json"),
+      JSON.stringify({ format: FORMAT_NAME, version: FILE_JOB_STORE_VERSION, created: new Date().toISOString() }),
+      { durable: this.durable },
+    );
+    if (this.durable) fsyncDir(this.root);
+  }
+
+  async resume(): Promise<void> {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(this.root);
+    } catch {
+      throw new NoSuchJobStoreError(this.locator);
+    }
+    if (!st.isDirectory()) throw new NoSuchJobStoreError(this.locator, "it is not a directory");
+    const format = this.readFormat();
+    if (format === undefined) throw new NoSuchJobStoreError(this.locator, "no format.json: not a job store, or one whose creation was interrupted");
+    if (typeof format.version !== "number" || format.version > FILE_JOB_STORE_VERSION || format.version < 1) {
+      throw new JobStoreVersionError(this.locator, format.version, FILE_JOB_STORE_VERSION);
+    }
+    const raw = readIfExists(this.p("meta", "config.json"));
+    if (raw === undefined) throw new NoSuchJobStoreError(this.locator, "its configuration (meta/config.json) is missing");
+    this.configValue = configFromJSON(raw.toString("utf8"));
+  }
+
+  async writeConfig(config: Config): Promise<void> {
+    writeFileAtomicSync(this.p("meta", "config.json"), configToJSON(config), { durable: this.durable });
+    this.configValue = config;
+  }
+
+  async destroy(): Promise<void> {
+    let entries: string[];
+    try {
+      entries = fs.readdirSync(this.root);
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return;
+      if (isErrno(err, "ENOTDIR")) {
+        throw new JobStoreError(`Refusing to destroy ${this.locator}: it is a file, not a job store directory.`);
+      }
+      throw err;
+    }
+    const isStore = entries.includes("format.json") || entries.every((e) => KNOWN_ENTRIES.has(e) || isTempName(e));
+    if (!isStore) {
+      throw new JobStoreError(
+        `Refusing to destroy ${this.locator}: it holds entries a job store never creates ` +
+          `(${entries.filter((e) => !KNOWN_ENTRIES.has(e)).slice(0, 5).join(", ")}). Check the path.`,
+      );
+    }
+    // Remove the format marker first, so a destroy interrupted halfway never leaves something that
+    // still looks like a healthy store; then the rest.
+    fs.rmSync(this.p("format.json"), { force: true });
+    fs.rmSync(this.root, { recursive: true, force: true, maxRetries: 3 });
+    this.configValue = undefined;
+  }
+
+  // ------------------------------------------------------------------ durability
+
+  /** Make pending file data durable (called before any job-state write that may reference it). */
+  private flushPending(): void {
+    if (this.pendingFiles.size === 0 && this.pendingDirs.size === 0) return;
+    if (this.durable) {
+      const files = [...this.pendingFiles].filter((f) => fs.existsSync(f));
+      const dirs = [...this.pendingDirs].filter((d) => fs.existsSync(d));
+      syncPaths(files, dirs);
+    }
+    this.pendingFiles.clear();
+    this.pendingDirs.clear();
+  }
+
+  private notePending(file: string): void {
+    if (!this.durable) return;
+    this.pendingFiles.add(file);
+    // The file's directory and its parent (a new token directory was created in it).
+    this.pendingDirs.add(path.dirname(file));
+    this.pendingDirs.add(path.dirname(path.dirname(file)));
+  }
+
+  /**
+   * Write job documents: every temp file first, one durability flush, then the renames in call order,
+   * then one flush of the directories. A crash leaves a prefix of the renames applied, each whole.
+   */
+  private writeJobDocs(ops: readonly JobWrite[]): void {
+    if (ops.length === 0) return;
+    this.flushPending();
+    const temps: string[] = [];
+    try {
+      for (const op of ops) {
+        const target = this.jobPath(op.id);
+        const tmp = tempNameFor(target);
+        const fd = fs.openSync(tmp, "wx", FILE_MODE);
+        try {
+          fs.writeSync(fd, op.data);
+        } finally {
+          fs.closeSync(fd);
+        }
+        temps.push(tmp);
+      }
+      if (this.durable) syncPaths(temps);
+      for (let i = 0; i < ops.length; i++) fs.renameSync(temps[i]!, this.jobPath(ops[i]!.id));
+      temps.length = 0;
+      if (this.durable) syncPaths([], [...new Set(ops.map((op) => path.dirname(this.jobPath(op.id))))]);
+    } finally {
+      for (const t of temps) fs.rmSync(t, { force: true });
+    }
+  }
+
+  private enqueue(job: JobDescription): void {
+    assertJobId(job.id);
+    if (isTemporaryJobId(job.id)) {
+      throw new InvalidIdError("job id", job.id, "the job still has a temporary id: call assignJobId(job) first");
+    }
+    job.preUpdateHook(this.writer);
+    const op = { id: job.id, data: JSON.stringify(job.toJSON()) };
+    if (this.batchDepth > 0) this.batchOps.push(op);
+    else this.writeJobDocs([op]);
+  }
+
+  // ------------------------------------------------------------------ jobs
+
+  assignJobId(job: JobDescription): void {
+    job.id = newJobId();
+  }
+
+  async createJob(job: JobDescription): Promise<JobDescription> {
+    this.enqueue(job);
+    return job;
+  }
+
+  async createJobs(jobs: Iterable<JobDescription>): Promise<void> {
+    await this.batch(async () => {
+      for (const j of jobs) this.enqueue(j);
+    });
+  }
+
+  async batch<T>(fn: () => Promise<T>): Promise<T> {
+    this.batchDepth++;
+    let result: T;
+    try {
+      result = await fn();
+    } catch (err) {
+      this.batchDepth--;
+      if (this.batchDepth === 0) this.batchOps = [];
+      throw err;
+    }
+    this.batchDepth--;
+    if (this.batchDepth === 0) {
+      const ops = this.batchOps;
+      this.batchOps = [];
+      this.writeJobDocs(ops);
+    }
+    return result;
+  }
+
+  async jobExists(jobId: string): Promise<boolean> {
+    return fs.existsSync(this.jobPath(assertJobId(jobId)));
+  }
+
+  async loadJob(jobId: string): Promise<JobDescription> {
+    const raw = readIfExists(this.jobPath(assertJobId(jobId)));
+    if (raw === undefined) throw new NoSuchJobError(jobId);
+    return JobDescription.fromJSON(raw.toString("utf8"));
+  }
+
+  async updateJob(job: JobDescription): Promise<void> {
+    this.enqueue(job);
+  }
+
+  async deleteJob(jobId: string): Promise<void> {
+    assertJobId(jobId);
+    // Files tied to the job first, then the description: a crash in between leaves the description,
+    // and deleting it again (clean() on restart) finishes the job.
+    fs.rmSync(this.jobFilesDir(jobId), { recursive: true, force: true });
+    const file = this.jobPath(jobId);
+    try {
+      fs.unlinkSync(file);
+    } catch (err) {
+      if (!isErrno(err, "ENOENT")) throw err;
+      return;
+    }
+    if (this.durable) fsyncDir(path.dirname(file));
+  }
+
+  /** Ids of every stored job (cheap: no parsing). */
+  async *jobIds(): AsyncIterable<string> {
+    for (const s of SHARDS) {
+      let names: string[];
+      try {
+        names = fs.readdirSync(this.p("jobs", s));
+      } catch (err) {
+        if (isErrno(err, "ENOENT")) continue;
+        throw err;
+      }
+      for (const n of names) if (n.endsWith(".json") && !isTempName(n)) yield n.slice(0, -5);
+    }
+  }
+
+  async *jobs(): AsyncIterable<JobDescription> {
+    for await (const id of this.jobIds()) {
+      const raw = readIfExists(this.jobPath(id));
+      if (raw !== undefined) yield JobDescription.fromJSON(raw.toString("utf8"));
+    }
+  }
+
+  async setRootJob(jobId: string): Promise<void> {
+    writeFileAtomicSync(this.p("meta", "root-job"), assertJobId(jobId), { durable: this.durable });
+  }
+
+  async rootJobId(): Promise<string | undefined> {
+    const raw = readIfExists(this.p("meta", "root-job"));
+    return raw === undefined ? undefined : assertJobId(raw.toString("utf8").trim());
+  }
+
+  async loadRootJob(): Promise<JobDescription> {
+    const id = await this.rootJobId();
+    if (id === undefined) throw new NoSuchJobError("(root job: none was set)");
+    return this.loadJob(id);
+  }
+
+  async writeResult(jobId: string, value: string): Promise<void> {
+    this.flushPending();
+    writeFileAtomicSync(this.resultPath(assertJobId(jobId)), value, { durable: this.durable });
+  }
+
+  async readResult(jobId: string): Promise<string> {
+    const raw = readIfExists(this.resultPath(assertJobId(jobId)));
+    if (raw === undefined) throw new NoSuchFileError(`result of job ${jobId}`, "the job has not stored a return value");
+    return raw.toString("utf8");
+  }
+
+  async hasResult(jobId: string): Promise<boolean> {
+    return fs.existsSync(this.resultPath(assertJobId(jobId)));
+  }
+
+  async deleteResult(jobId: string): Promise<void> {
+    fs.rmSync(this.resultPath(assertJobId(jobId)), { force: true });
+  }
+
+  async getRootJobReturnValue(): Promise<string> {
+    const id = await this.rootJobId();
+    if (id === undefined) throw new NoSuchFileError("root job return value", "no root job was set");
+    return this.readResult(id);
+  }
+
+  async clean(jobCache?: Map<string, JobDescription>): Promise<JobDescription | undefined> {
+    const load = async (id: string): Promise<JobDescription | undefined> => {
+      const cached = jobCache?.get(id);
+      if (cached) return cached;
+      try {
+        return await this.loadJob(id);
+      } catch (err) {
+        if (err instanceof NoSuchJobError) return undefined;
+        throw err;
+      }
+    };
+    const exists = new Set<string>();
+    if (jobCache) for (const id of jobCache.keys()) exists.add(id);
+    else for await (const id of this.jobIds()) exists.add(id);
+
+    const rootId = await this.rootJobId();
+    const reachable = new Map<string, JobDescription>();
+    if (rootId !== undefined && exists.has(rootId)) {
+      const stack = [rootId];
+      while (stack.length > 0) {
+        const id = stack.pop()!;
+        if (reachable.has(id) || !exists.has(id)) continue;
+        const job = await load(id);
+        if (!job) continue;
+        reachable.set(id, job);
+        for (const phase of job.successorPhases) for (const s of phase) stack.push(s);
+        for (const [host, children] of job.serviceTree) {
+          stack.push(host);
+          for (const c of children) stack.push(c);
+        }
+      }
+    }
+    // Unreachable jobs: replay their deletion journals, then delete them.
+    for (const id of exists) {
+      if (reachable.has(id)) continue;
+      const job = await load(id);
+      if (job) for (const f of job.filesToDelete) await this.deleteFileQuietly(f);
+      await this.deleteJob(id);
+      jobCache?.delete(id);
+    }
+    // Reachable jobs: finish journals, forget successors that no longer exist.
+    for (const job of reachable.values()) {
+      let changed = false;
+      if (job.filesToDelete.length > 0) {
+        for (const f of job.filesToDelete) await this.deleteFileQuietly(f);
+        job.filesToDelete = [];
+        changed = true;
+      }
+      const before = JSON.stringify(job.successorPhases) + JSON.stringify([...job.serviceTree]);
+      job.clearNonexistentDependents((id) => reachable.has(id));
+      if (JSON.stringify(job.successorPhases) + JSON.stringify([...job.serviceTree]) !== before) changed = true;
+      if (changed) await this.updateJob(job);
+    }
+    return rootId === undefined ? undefined : reachable.get(rootId);
+  }
+
+  private async deleteFileQuietly(fileId: string): Promise<void> {
+    try {
+      await this.deleteFile(fileId);
+    } catch (err) {
+      if (!(err instanceof InvalidIdError)) throw err;
+    }
+  }
+
+  // ------------------------------------------------------------------ files
+
+  private newFileTarget(options: WriteFileOptions, basename: string, executable: boolean, link = false) {
+    if (options.cleanup && options.jobId === undefined) {
+      throw new InvalidIdError("file option", "cleanup", "cleanup=true needs the jobId the file belongs to");
+    }
+    const draft = mintFileId({
+      size: 0,
+      executable,
+      link,
+      ...(options.cleanup ? { jobId: options.jobId! } : {}),
+      basename,
+      ...(options.hints ? { hints: options.hints } : {}),
+    });
+    const { parsed, dir, file } = this.locate(draft);
+    return { parsed, dir, file };
+  }
+
+  private makeFileDir(dir: string): void {
+    mkdirp(dir);
+    if (this.checkedDir(dir, dir) === undefined) throw new JobStoreError(`could not create ${dir}`);
+  }
+
+  async writeFile(localPath: string, options: WriteFileOptions = {}): Promise<FileID> {
+    const st = await fs.promises.stat(localPath);
+    if (!st.isFile()) throw new InvalidIdError("local path", localPath, "not a regular file");
+    const executable = options.executable ?? (st.mode & 0o100) !== 0;
+    const t = this.newFileTarget(options, options.basename ?? path.basename(localPath), executable);
+    this.makeFileDir(t.dir);
+    const tmp = tempNameFor(t.file);
+    try {
+      await fs.promises.copyFile(localPath, tmp);
+      await fs.promises.chmod(tmp, executable ? EXEC_FILE_MODE : FILE_MODE);
+      fs.renameSync(tmp, t.file);
+    } catch (err) {
+      fs.rmSync(t.dir, { recursive: true, force: true });
+      throw err;
+    }
+    this.notePending(t.file);
+    const size = fs.statSync(t.file).size;
+    return withSize(t.parsed, size);
+  }
+
+  /** Stream `write`'s output into `target` through a temp file; returns the byte count. */
+  private async streamToFile(target: string, write: (stream: Writable) => void | Promise<void>, mode: number): Promise<number> {
+    const tmp = tempNameFor(target);
+    const out = fs.createWriteStream(tmp, { flags: "wx", mode });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        out.once("open", () => resolve());
+        out.once("error", reject);
+      });
+      await write(out);
+      if (!out.writableEnded) out.end();
+      await finished(out);
+      fs.renameSync(tmp, target);
+      return out.bytesWritten;
+    } catch (err) {
+      out.destroy();
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async writeFileStream(write: (stream: Writable) => void | Promise<void>, options: WriteFileOptions = {}): Promise<FileID> {
+    const executable = options.executable ?? false;
+    const t = this.newFileTarget(options, options.basename ?? "stream", executable);
+    this.makeFileDir(t.dir);
+    let size: number;
+    try {
+      size = await this.streamToFile(t.file, write, executable ? EXEC_FILE_MODE : FILE_MODE);
+    } catch (err) {
+      fs.rmSync(t.dir, { recursive: true, force: true });
+      throw err;
+    }
+    this.notePending(t.file);
+    return withSize(t.parsed, size);
+  }
+
+  async getEmptyFileStoreId(options: WriteFileOptions = {}): Promise<FileID> {
+    return this.writeFileStream(() => {}, { basename: "empty", ...options });
+  }
+
+  async readFile(fileId: string, localPath: string, options: ReadFileOptions = {}): Promise<void> {
+    const src = this.requireReadable(fileId);
+    const real = src.link ? fs.realpathSync(src.path) : src.path;
+    const symlinkOk = options.symlink === true && (this.options.symlinkReads ?? this.configValue?.symlinkJobStoreReads ?? true);
+    await fs.promises.rm(localPath, { force: true });
+    if (symlinkOk) {
+      await fs.promises.symlink(real, localPath);
+      return;
+    }
+    if (options.mutable === false) {
+      try {
+        await fs.promises.link(real, localPath);
+        return;
+      } catch (err) {
+        if (!isErrno(err, "EXDEV", "EPERM", "EMLINK")) throw err;
+      }
+    }
+    await fs.promises.copyFile(real, localPath);
+    await fs.promises.chmod(localPath, src.parsed.executable ? EXEC_FILE_MODE : FILE_MODE);
+  }
+
+  async readFileStream(fileId: string): Promise<Readable> {
+    const src = this.requireReadable(fileId);
+    const fd = await fs.promises.open(src.path, src.link ? "r" : fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    return fd.createReadStream();
+  }
+
+  /** Stored path of a file (for the file stores' link/copy decisions). Throws NoSuchFileError. */
+  storedPath(fileId: string): string {
+    const src = this.requireReadable(fileId);
+    return src.link ? fs.realpathSync(src.path) : src.path;
+  }
+
+  async updateFile(fileId: string, localPath: string): Promise<FileID> {
+    const { parsed, dir, file } = this.locate(fileId);
+    if (this.checkedDir(dir, fileId) === undefined) throw new NoSuchFileError(fileId);
+    const tmp = tempNameFor(file);
+    try {
+      await fs.promises.copyFile(localPath, tmp);
+      await fs.promises.chmod(tmp, parsed.executable ? EXEC_FILE_MODE : FILE_MODE);
+      fs.renameSync(tmp, file);
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+    fs.rmSync(path.join(dir, LINK_MARKER), { force: true });
+    this.notePending(file);
+    return withSize({ ...parsed, link: false }, fs.statSync(file).size);
+  }
+
+  async updateFileStream(fileId: string, write: (stream: Writable) => void | Promise<void>): Promise<FileID> {
+    const { parsed, dir, file } = this.locate(fileId);
+    if (this.checkedDir(dir, fileId) === undefined) throw new NoSuchFileError(fileId);
+    const size = await this.streamToFile(file, write, parsed.executable ? EXEC_FILE_MODE : FILE_MODE);
+    fs.rmSync(path.join(dir, LINK_MARKER), { force: true });
+    this.notePending(file);
+    return withSize({ ...parsed, link: false }, size);
+  }
+
+  async deleteFile(fileId: string): Promise<void> {
+    const { dir } = this.locate(fileId);
+    if (this.checkedDir(dir, fileId) === undefined) return;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  async fileExists(fileId: string): Promise<boolean> {
+    return this.readablePath(fileId) !== undefined;
+  }
+
+  async getFileSize(fileId: string): Promise<number> {
+    const src = this.readablePath(fileId);
+    if (!src) return 0;
+    try {
+      return fs.statSync(src.path).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  async getPublicUrl(fileId: string): Promise<string> {
+    return pathToFileURL(this.requireReadable(fileId).path).href;
+  }
+
+  // ------------------------------------------------------------------ shared files
+
+  async writeSharedFile(name: string, data: string | Uint8Array): Promise<void> {
+    writeFileAtomicSync(this.sharedPath(name), data, { durable: this.durable });
+  }
+
+  async writeSharedFileStream(name: string, write: (stream: Writable) => void | Promise<void>): Promise<void> {
+    const target = this.sharedPath(name);
+    await this.streamToFile(target, write, FILE_MODE);
+    if (this.durable) syncPaths([target], [path.dirname(target)]);
+  }
+
+  async readSharedFile(name: string): Promise<Buffer> {
+    const raw = readIfExists(this.sharedPath(name));
+    if (raw === undefined) throw new NoSuchFileError(`shared file ${name}`);
+    return raw;
+  }
+
+  async readSharedFileStream(name: string): Promise<Readable> {
+    try {
+      const fd = await fs.promises.open(this.sharedPath(name), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      return fd.createReadStream();
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) throw new NoSuchFileError(`shared file ${name}`);
+      if (isErrno(err, "ELOOP")) throw new InvalidIdError("shared file name", name, "the stored entry is a symlink");
+      throw err;
+    }
+  }
+
+  async sharedFileExists(name: string): Promise<boolean> {
+    return fs.existsSync(this.sharedPath(name));
+  }
+
+  async getSharedPublicUrl(name: string): Promise<string> {
+    const p = this.sharedPath(name);
+    if (!fs.existsSync(p)) throw new NoSuchFileError(`shared file ${name}`);
+    return pathToFileURL(p).href;
+  }
+
+  // ------------------------------------------------------------------ logs mailbox
+
+  async writeLogs(message: string | Uint8Array): Promise<void> {
+    const name = `${Date.now().toString().padStart(15, "0")}-${process.pid}-${(this.logCounter++).toString().padStart(8, "0")}-${randomBytes(4).toString("hex")}`;
+    writeFileAtomicSync(this.p("logs", "inbox", name), message, { durable: this.durable });
+  }
+
+  async readLogs(callback: (message: Buffer) => void, readAll = false): Promise<number> {
+    let count = 0;
+    if (readAll) {
+      for (const n of fs.readdirSync(this.p("logs", "archive")).filter((n) => !isTempName(n)).sort()) {
+        const raw = readIfExists(this.p("logs", "archive", n));
+        if (raw !== undefined) {
+          callback(raw);
+          count++;
+        }
+      }
+    }
+    for (const n of fs.readdirSync(this.p("logs", "inbox")).filter((n) => !isTempName(n)).sort()) {
+      const archived = this.p("logs", "archive", n);
+      try {
+        // Claim by moving to the archive: a message is handed out once even with two readers.
+        fs.renameSync(this.p("logs", "inbox", n), archived);
+      } catch (err) {
+        if (isErrno(err, "ENOENT")) continue;
+        throw err;
+      }
+      const raw = readIfExists(archived);
+      if (raw !== undefined) {
+        callback(raw);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  // ------------------------------------------------------------------ leader bookkeeping
+
+  async acquireLeaderLock(): Promise<LeaderLock> {
+    return acquireLeaderLockFile(this.p("meta", "leader.lock"), this.locator);
+  }
+
+  async writeLeaderPid(): Promise<void> {
+    writeFileAtomicSync(this.p("meta", "leader.pid"), JSON.stringify({ pid: process.pid, host: os.hostname() }), {
+      durable: false,
+    });
+  }
+
+  async readLeaderPid(): Promise<{ pid: number; host: string } | undefined> {
+    const raw = readIfExists(this.p("meta", "leader.pid"));
+    if (raw === undefined) return undefined;
+    const doc = JSON.parse(raw.toString("utf8")) as { pid: number; host: string };
+    return { pid: doc.pid, host: doc.host };
+  }
+
+  async writeKillFlag(kill = true): Promise<void> {
+    writeFileAtomicSync(this.p("meta", "kill-flag"), kill ? "YES" : "NO", { durable: this.durable });
+  }
+
+  async readKillFlag(): Promise<boolean> {
+    return readIfExists(this.p("meta", "kill-flag"))?.toString("utf8") === "YES";
+  }
+
+  getEnv(): Record<string, string> {
+    return {};
+  }
+
+  defaultCaching(): boolean {
+    return false;
+  }
+
+  // ------------------------------------------------------------------ import / export
+
+  async importFile(srcUrl: string, options: ImportOptions = {}): Promise<FileID | undefined> {
+    const url = normalizeUrl(srcUrl);
+    const shared = options.sharedFileName === undefined ? undefined : assertSharedFileName(options.sharedFileName);
+    const writeOpts: WriteFileOptions = {
+      ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
+      ...(options.cleanup === undefined ? {} : { cleanup: options.cleanup }),
+    };
+    if (url.protocol === "file:") {
+      const src = filePathOf(url);
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(src);
+      } catch {
+        throw new InvalidImportExportUrlError(srcUrl, `no such file ${src}`);
+      }
+      if (!st.isFile()) throw new InvalidImportExportUrlError(srcUrl, `${src} is not a regular file`);
+      if (shared !== undefined) {
+        await this.writeSharedFile(shared, fs.readFileSync(src));
+        return undefined;
+      }
+      const executable = (st.mode & 0o100) !== 0;
+      const linkImports = this.options.symlinkImports ?? this.configValue?.symlinkImports ?? true;
+      if (options.symlink === true && linkImports) {
+        const t = this.newFileTarget(writeOpts, path.basename(src), executable, true);
+        this.makeFileDir(t.dir);
+        fs.symlinkSync(fs.realpathSync(src), t.file);
+        this.notePending(t.file);
+        return withSize(t.parsed, st.size);
+      }
+      if (options.hardlink === true) {
+        const t = this.newFileTarget(writeOpts, path.basename(src), executable);
+        this.makeFileDir(t.dir);
+        try {
+          fs.linkSync(fs.realpathSync(src), t.file);
+          return withSize(t.parsed, st.size);
+        } catch (err) {
+          fs.rmSync(t.dir, { recursive: true, force: true });
+          if (!isErrno(err, "EXDEV", "EPERM", "EMLINK")) throw err;
+        }
+      }
+      return this.writeFile(src, { ...writeOpts, basename: path.basename(src), executable });
+    }
+    const access = urlAccessFor(url, "import");
+    const source = await access.open!(url);
+    const basename = decodeURIComponent(path.posix.basename(url.pathname)) || "download";
+    let written = 0;
+    const counter = new PassThrough();
+    counter.on("data", (chunk: Buffer) => (written += chunk.length));
+    const write = async (out: Writable) => {
+      await pipeline(source.stream, counter, out);
+    };
+    const check = () => {
+      if (source.size !== undefined && written !== source.size) {
+        throw new InvalidImportExportUrlError(srcUrl, `transfer incomplete: got ${written} of ${source.size} bytes`);
+      }
+    };
+    if (shared !== undefined) {
+      const target = this.sharedPath(shared);
+      await this.streamToFile(target, async (out) => {
+        await write(out);
+        check();
+      }, FILE_MODE);
+      return undefined;
+    }
+    return this.writeFileStream(
+      async (out) => {
+        await write(out);
+        check();
+      },
+      { ...writeOpts, basename, executable: source.executable ?? false },
+    );
+  }
+
+  async exportFile(fileId: string, dstUrl: string): Promise<void> {
+    const url = normalizeUrl(dstUrl);
+    const src = this.requireReadable(fileId);
+    const executable = src.parsed.executable;
+    if (url.protocol === "file:") {
+      const dst = filePathOf(url);
+      await fs.promises.mkdir(path.dirname(dst), { recursive: true });
+      const moveExports = this.options.moveExports ?? this.configValue?.moveOutputs ?? false;
+      const mode = executable ? 0o755 : 0o644;
+      if (moveExports && !src.link) {
+        // Move the data out and leave a store-made symlink behind, so the id stays readable.
+        const tmp = `${dst}.toil-export-${process.pid}`;
+        try {
+          fs.renameSync(src.path, tmp);
+        } catch (err) {
+          if (!isErrno(err, "EXDEV")) throw err;
+          await fs.promises.copyFile(src.path, tmp);
+          fs.rmSync(src.path);
+        }
+        fs.chmodSync(tmp, mode);
+        fs.renameSync(tmp, dst);
+        fs.writeFileSync(path.join(path.dirname(src.path), LINK_MARKER), "", { mode: FILE_MODE });
+        fs.symlinkSync(dst, src.path);
+        return;
+      }
+      const real = src.link ? fs.realpathSync(src.path) : src.path;
+      const tmp = `${dst}.toil-export-${process.pid}`;
+      try {
+        await fs.promises.copyFile(real, tmp);
+        await fs.promises.chmod(tmp, mode);
+        await fs.promises.rename(tmp, dst);
+      } catch (err) {
+        await fs.promises.rm(tmp, { force: true });
+        throw err;
+      }
+      return;
+    }
+    const access = urlAccessFor(url, "export");
+    await access.write!(url, fs.createReadStream(src.path), { executable });
+  }
+}
+
+registerJobStoreKind("file", (loc: ParsedLocator) => new FileJobStore(loc.rest));

@@ -1,0 +1,124 @@
+/**
+ * Small filesystem helpers shared by the job store and the file stores: owner-only permissions,
+ * atomic replace (temp file + rename in the same directory), batched durability.
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** Directories the store creates: owner-only. */
+export const DIR_MODE = 0o700;
+/** Files the store creates: owner read/write; executable files add owner execute. */
+export const FILE_MODE = 0o600;
+export const EXEC_FILE_MODE = 0o700;
+
+/** Marker inside temp-file names; anything containing it is a write in progress (or debris of a crash). */
+export const TEMP_MARK = ".tmp-";
+
+export function tempNameFor(target: string): string {
+  return `${target}${TEMP_MARK}${process.pid}-${randomBytes(6).toString("hex")}`;
+}
+
+export function isTempName(name: string): boolean {
+  return name.includes(TEMP_MARK);
+}
+
+export function mkdirp(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+}
+
+export function isErrno(err: unknown, ...codes: string[]): boolean {
+  return typeof err === "object" && err !== null && codes.includes((err as NodeJS.ErrnoException).code ?? "");
+}
+
+/** fsync a directory so that entries created or renamed in it survive a machine crash. */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, "r");
+    fs.fsyncSync(fd);
+  } catch (err) {
+    // Some filesystems refuse fsync on directories (EINVAL); nothing more can be done there.
+    if (!isErrno(err, "EINVAL", "EISDIR", "EBADF")) throw err;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** fdatasync a file by path (content durable before a later rename makes it visible). */
+export function fsyncFile(file: string): void {
+  const fd = fs.openSync(file, "r");
+  try {
+    fs.fdatasyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Above this many paths, one filesystem-wide sync is cheaper than one fdatasync per file. */
+const SYNCFS_THRESHOLD = 24;
+let syncfsWorks: boolean | undefined;
+
+/**
+ * Make the given files' data (and the given directories' entries) durable. Small groups get one
+ * fdatasync per path; large groups one `syncfs` of the filesystem (through coreutils `sync -f`),
+ * falling back to per-path syncs where that tool is unavailable.
+ */
+export function syncPaths(files: readonly string[], dirs: readonly string[] = []): void {
+  const total = files.length + dirs.length;
+  if (total === 0) return;
+  if (total > SYNCFS_THRESHOLD && syncfsWorks !== false) {
+    const probe = files[0] ?? dirs[0]!;
+    try {
+      execFileSync("sync", ["-f", probe], { stdio: "ignore" });
+      syncfsWorks = true;
+      return;
+    } catch {
+      syncfsWorks = false;
+    }
+  }
+  for (const f of files) fsyncFile(f);
+  for (const d of new Set(dirs)) fsyncDir(d);
+}
+
+/**
+ * Write `data` to `target` atomically: a temp file in the same directory, fdatasync'd when `durable`,
+ * then renamed over the target. A crash leaves either the old content or the new, never a mix.
+ */
+export function writeFileAtomicSync(
+  target: string,
+  data: string | Uint8Array,
+  options: { durable: boolean; mode?: number },
+): void {
+  const tmp = tempNameFor(target);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, "wx", options.mode ?? FILE_MODE);
+    fs.writeFileSync(fd, data);
+    if (options.durable) fs.fdatasyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, target);
+  } catch (err) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Read a file, returning undefined if it does not exist. */
+export function readIfExists(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    if (isErrno(err, "ENOENT", "ENOTDIR")) return undefined;
+    throw err;
+  }
+}
+
+/** True if `child` (already resolved) is `root` or inside it. */
+export function isWithin(root: string, child: string): boolean {
+  const rel = path.relative(root, child);
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+}
