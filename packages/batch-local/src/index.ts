@@ -1,0 +1,18 @@
+/**
+ * The single-machine batch system of toil-ts.
+ *
+ * @example
+ * import { SingleMachineBatchSystem } from "@toil/batch-local";
+ * const bs = new SingleMachineBatchSystem({ workflowID: "wf" }, 2, 2 ** 30, 2 ** 32);
+ * const id = await bs.issueBatchJob("true", { jobName: "t", requirements });
+ * console.log(await bs.getUpdatedBatchJob(10));
+ * await bs.shutdown();
+ */
+import { SingleMachineBatchSystem } from "./single-machine.js";
+
+export { JOB_MARKER_ENV, SingleMachineBatchSystem, type SingleMachineOptions } from "./single-machine.js";
+export { detectGpus } from "./gpus.js";
+export { splitPlainCommand, shellQuote } from "./command.js";
+
+/** The batch system class, as the plugin registry loads it. */
+export default SingleMachineBatchSystem;

@@ -1,0 +1,787 @@
+import { type ChildProcess, fork, spawn, type StdioOptions } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, statfsSync } from "node:fs";
+import { availableParallelism, constants as osConstants, tmpdir, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import {
+  type AcceleratorRequirement,
+  type BatchJobDescription,
+  BatchJobExitReason,
+  BatchSystemError,
+  BatchSystemShutdownError,
+  BatchSystemSupport,
+  type BatchSystemConfig,
+  type BatchSystemOptionSpec,
+  describeAccelerator,
+  type Environment,
+  EXIT_STATUS_UNAVAILABLE_VALUE,
+  InsufficientSystemResources,
+  ResourcePool,
+  ResourceSet,
+  type UpdatedBatchJobInfo,
+} from "@toil/batch-core";
+import { markNotWarm, splitPlainCommand, warmScriptOf } from "./command.js";
+import { Deque } from "./deque.js";
+import { detectGpus } from "./gpus.js";
+import { findTreeProcesses, killProcessTree, signalGroup } from "./process-tree.js";
+
+/** Environment variable that marks every process of a job (used to find escaped descendants). */
+export const JOB_MARKER_ENV = "TOIL_BATCH_LOCAL_JOB";
+
+/** Construction options of {@link SingleMachineBatchSystem} beyond the config. */
+export interface SingleMachineOptions {
+  /** Run `[node, script.js, ...]` commands whose script exports `runWarmCommand` in warm hosts (default: config `warmWorkers`, else true). */
+  warmWorkers?: boolean;
+  /** Idle warm hosts kept for reuse (default: the number of cores). */
+  maxIdleWarmWorkers?: number;
+  /** Replace a warm host after it ran this many jobs (default: never). */
+  warmWorkerMaxJobs?: number;
+  /** Where job std-out/err go: inherit the leader's (default), discard, or per-job files from `formatStdOutErrPath`. */
+  stdio?: "inherit" | "ignore" | "files";
+  /** Accelerator indices to schedule instead of the detected GPUs (a count means 0..count-1). */
+  accelerators?: number | readonly number[];
+  /** Seconds between SIGTERM and SIGKILL when killing a job (default 2). */
+  killGraceSeconds?: number;
+  /** Where warnings go (default: stderr). */
+  logger?: (level: "warn" | "info", message: string) => void;
+}
+
+type JobState = "queued" | "running" | "done" | "killed";
+
+interface LocalJob {
+  id: number;
+  seq: number;
+  command: string;
+  argv: string[] | null;
+  warmScript: string | null;
+  jobName: string;
+  jobStoreId: string | undefined;
+  cores: number;
+  tenths: number;
+  memory: number;
+  disk: number;
+  gpuCount: number;
+  env: Environment;
+  shape: Shape;
+  state: JobState;
+  startTime: number;
+  pid: number | undefined;
+  gpus: ReadonlySet<number> | null;
+  host: WarmHost | null;
+  killIntended: boolean;
+  exited: Promise<void> | null;
+  markExited: (() => void) | null;
+}
+
+interface Shape {
+  key: string;
+  jobs: Deque<LocalJob>;
+}
+
+interface WarmHost {
+  id: number;
+  child: ChildProcess;
+  pid: number;
+  job: LocalJob | null;
+  jobsRun: number;
+  dead: boolean;
+}
+
+let warmHostScript: string | undefined;
+function findWarmHostScript(): string {
+  if (warmHostScript) return warmHostScript;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, "runtime", "warm-host.mjs");
+    if (existsSync(candidate)) return (warmHostScript = candidate);
+    const parent = dirname(dir);
+    if (parent === dir) throw new BatchSystemError("Cannot find runtime/warm-host.mjs of @toil/batch-local (broken installation).");
+    dir = parent;
+  }
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return (osConstants.signals as Record<string, number>)[signal] ?? 0;
+}
+
+function exitOf(code: number | null, signal: NodeJS.Signals | null): { status: number; reason: BatchJobExitReason } {
+  if (code !== null) return { status: code, reason: code === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED };
+  if (signal) return { status: 128 + signalNumber(signal), reason: BatchJobExitReason.KILLED };
+  return { status: EXIT_STATUS_UNAVAILABLE_VALUE, reason: BatchJobExitReason.LOST };
+}
+
+/** Free bytes on the filesystem holding `dir` (or `null` when unknown). */
+function freeDiskOf(dir: string): number | null {
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return null;
+  }
+}
+
+interface Limits {
+  maxCores: number;
+  maxMemory: number;
+  maxDisk: number;
+  warnings: string[];
+}
+
+function capLimits(config: BatchSystemConfig, maxCores: number, maxMemory: number, maxDisk: number): Limits {
+  const warnings: string[] = [];
+  const cpus = availableParallelism();
+  if (!(maxCores > 0)) throw new BatchSystemError(`maxCores must be > 0 (got ${maxCores}).`);
+  if (maxCores > cpus) {
+    if (Number.isFinite(maxCores)) warnings.push(`Limiting maxCores to ${cpus}: this machine has ${cpus} cores, not ${maxCores}.`);
+    maxCores = cpus;
+  }
+  const mem = totalmem();
+  if (!(maxMemory > 0)) throw new BatchSystemError(`maxMemory must be > 0 (got ${maxMemory}).`);
+  if (maxMemory > mem) {
+    if (Number.isFinite(maxMemory)) warnings.push(`Limiting maxMemory to ${mem} bytes: this machine has no more.`);
+    maxMemory = mem;
+  }
+  const free = freeDiskOf(config.workDir ?? tmpdir());
+  if (!(maxDisk > 0)) throw new BatchSystemError(`maxDisk must be > 0 (got ${maxDisk}).`);
+  if (free !== null && maxDisk > free) {
+    if (Number.isFinite(maxDisk)) warnings.push(`Limiting maxDisk to ${free} bytes: that is the free space of the work directory.`);
+    maxDisk = free;
+  }
+  return { maxCores, maxMemory, maxDisk, warnings };
+}
+
+/**
+ * The single-machine batch system: runs each command on this machine, in its own process
+ * group, when job slots, cores (in tenths), memory, disk and accelerators allow.
+ *
+ * Scheduling is event-driven: it runs when a job is issued and when one ends, and looks at one
+ * queue per distinct requirement shape (not at every queued job), oldest first, so a job that
+ * does not fit yet never blocks smaller ones behind it.
+ */
+export class SingleMachineBatchSystem extends BatchSystemSupport {
+  static readonly batchSystemName = "single_machine";
+
+  static override supportsAutoDeployment(): boolean {
+    return false;
+  }
+
+  static override supportsWorkerCleanup(): boolean {
+    return true;
+  }
+
+  /** Options this batch system adds to the workflow config. */
+  static readonly options: readonly BatchSystemOptionSpec[] = [
+    {
+      name: "warmWorkers",
+      flag: "--warmWorkers",
+      env: "TOIL_WARM_WORKERS",
+      type: "boolean",
+      default: true,
+      description: "Run toil-worker commands in warm node processes that are reused between jobs.",
+    },
+    {
+      name: "killGraceSeconds",
+      flag: "--killGraceSeconds",
+      env: "TOIL_KILL_GRACE_SECONDS",
+      type: "number",
+      default: 2,
+      description: "Seconds a killed job gets between SIGTERM and SIGKILL.",
+    },
+  ];
+
+  /** Warnings about limits that were capped to what the machine has. */
+  readonly warnings: readonly string[];
+  /** Maximum number of jobs running at once. */
+  readonly maxJobs: number;
+  /** Accelerator indices this batch system schedules. */
+  readonly acceleratorIndices: readonly number[];
+
+  private readonly slots: ResourcePool;
+  private readonly coreTenths: ResourcePool;
+  private readonly memoryPool: ResourcePool;
+  private readonly diskPool: ResourcePool;
+  private readonly gpuSet: ResourceSet;
+  private readonly scale: number;
+  private readonly warm: boolean;
+  private readonly maxIdleWarm: number;
+  private readonly warmMaxJobs: number;
+  private readonly stdio: "inherit" | "ignore" | "files";
+  private readonly killGrace: number;
+  private readonly log: (level: "warn" | "info", message: string) => void;
+  private readonly token = `${process.pid}-${randomBytes(4).toString("hex")}`;
+
+  private nextId = 1;
+  private nextSeq = 0;
+  private readonly issued = new Map<number, LocalJob>();
+  private readonly running = new Map<number, LocalJob>();
+  private readonly shapes = new Map<string, Shape>();
+  private readonly waitingShapes = new Set<Shape>();
+  private readonly updates = new Deque<UpdatedBatchJobInfo>();
+  private readonly updateWaiters: ((info: UpdatedBatchJobInfo | null) => void)[] = [];
+  private statusMessage: string | null = null;
+  private baseEnv: Environment;
+  private scheduling = false;
+  private scheduleAgain = false;
+  private isShutdown = false;
+
+  private readonly idleHosts: WarmHost[] = [];
+  private readonly hosts = new Set<WarmHost>();
+  private nextHostId = 1;
+
+  constructor(
+    config: BatchSystemConfig,
+    maxCores: number,
+    maxMemory: number,
+    maxDisk: number,
+    options: SingleMachineOptions = {},
+  ) {
+    const limits = capLimits(config, maxCores, maxMemory, maxDisk);
+    super(config, limits.maxCores, limits.maxMemory, limits.maxDisk);
+    this.log =
+      options.logger ?? ((level, message) => process.stderr.write(`[single_machine] ${level}: ${message}\n`));
+    this.warnings = limits.warnings;
+    for (const w of limits.warnings) this.log("warn", w);
+
+    const maxJobs = config.maxJobs;
+    this.maxJobs = typeof maxJobs === "number" && maxJobs > 0 && Number.isFinite(maxJobs) ? Math.floor(maxJobs) : Number.MAX_SAFE_INTEGER;
+    this.scale = typeof config.scale === "number" && config.scale > 0 ? config.scale : 1;
+    this.slots = new ResourcePool(this.maxJobs, "job slots");
+    this.coreTenths = new ResourcePool(Math.max(1, Math.floor(this.maxCores * 10 + 1e-9)), "cores");
+    this.memoryPool = new ResourcePool(Math.floor(this.maxMemory), "memory");
+    this.diskPool = new ResourcePool(Math.floor(this.maxDisk), "disk");
+    const acc = options.accelerators;
+    this.acceleratorIndices =
+      acc === undefined ? detectGpus() : typeof acc === "number" ? Array.from({ length: acc }, (_, i) => i) : [...acc];
+    this.gpuSet = new ResourceSet(this.acceleratorIndices, "accelerators");
+
+    const cfgWarm = config.warmWorkers;
+    this.warm = options.warmWorkers ?? (typeof cfgWarm === "boolean" ? cfgWarm : true);
+    this.maxIdleWarm = options.maxIdleWarmWorkers ?? Math.max(1, Math.ceil(this.maxCores));
+    this.warmMaxJobs = options.warmWorkerMaxJobs ?? 0;
+    this.stdio = options.stdio ?? "inherit";
+    const cfgGrace = config.killGraceSeconds;
+    this.killGrace = options.killGraceSeconds ?? (typeof cfgGrace === "number" ? cfgGrace : 2);
+    this.baseEnv = this.computeBaseEnv();
+  }
+
+  // ---------------------------------------------------------------- contract
+
+  async issueBatchJob(command: string, jobDesc: BatchJobDescription, jobEnvironment?: Environment): Promise<number> {
+    return this.issueBatchJobSync(command, jobDesc, jobEnvironment);
+  }
+
+  /** Synchronous form of {@link issueBatchJob} (same checks, same result). */
+  issueBatchJobSync(command: string, jobDesc: BatchJobDescription, jobEnvironment?: Environment): number {
+    if (this.isShutdown) throw new BatchSystemShutdownError("issueBatchJob called after shutdown().");
+    if (typeof command !== "string" || command.trim() === "") {
+      throw new BatchSystemError(`Job "${jobDesc?.jobName}" has an empty command.`);
+    }
+    this.checkResourceRequest(jobDesc);
+    const req = jobDesc.requirements;
+    const tenths = this.tenthsOf(req.cores);
+    if (tenths > this.coreTenths.initialValue) {
+      throw new InsufficientSystemResources({
+        resource: "cores",
+        requested: tenths / 10,
+        available: this.coreTenths.initialValue / 10,
+        jobName: jobDesc.jobName,
+        batchSystem: SingleMachineBatchSystem.batchSystemName,
+        source: "after scaling by --scale and rounding up to tenths",
+      });
+    }
+    const gpuCount = req.accelerators.reduce((n, a) => n + a.count, 0);
+    if (gpuCount > this.acceleratorIndices.length) {
+      throw new InsufficientSystemResources({
+        resource: "accelerators",
+        requested: gpuCount,
+        available: this.acceleratorIndices.length,
+        jobName: jobDesc.jobName,
+        batchSystem: SingleMachineBatchSystem.batchSystemName,
+        source: "GPUs on this machine",
+      });
+    }
+    const id = this.nextId++;
+    const env: Environment = jobEnvironment ? { ...this.baseEnv, ...jobEnvironment } : { ...this.baseEnv };
+    if (env.OMP_NUM_THREADS === undefined) env.OMP_NUM_THREADS = String(Math.max(1, Math.floor(req.cores)));
+    env[JOB_MARKER_ENV] = `${this.token}.${id}`;
+    const argv = splitPlainCommand(command);
+    const cwd = process.cwd();
+    const memory = Math.ceil(req.memory);
+    const disk = Math.ceil(req.disk);
+    const key = `${tenths}/${memory}/${disk}/${gpuCount}`;
+    let shape = this.shapes.get(key);
+    if (!shape) {
+      shape = { key, jobs: new Deque() };
+      this.shapes.set(key, shape);
+    }
+    const job: LocalJob = {
+      id,
+      seq: this.nextSeq++,
+      command,
+      argv,
+      warmScript: this.warm && argv ? warmScriptOf(argv, cwd) : null,
+      jobName: jobDesc.jobName,
+      jobStoreId: jobDesc.jobStoreId,
+      cores: req.cores,
+      tenths,
+      memory,
+      disk,
+      gpuCount,
+      env,
+      shape,
+      state: "queued",
+      startTime: 0,
+      pid: undefined,
+      gpus: null,
+      host: null,
+      killIntended: false,
+      exited: null,
+      markExited: null,
+    };
+    this.issued.set(id, job);
+    shape.jobs.push(job);
+    this.waitingShapes.add(shape);
+    this.schedule();
+    return id;
+  }
+
+  async killBatchJobs(jobIds: readonly number[]): Promise<void> {
+    const waits: Promise<void>[] = [];
+    const ids = new Set<number>();
+    for (const id of jobIds) {
+      const job = this.issued.get(id);
+      if (!job) continue;
+      ids.add(id);
+      this.issued.delete(id);
+      if (job.state === "queued") {
+        job.state = "killed";
+      } else if (job.state === "running") {
+        waits.push(this.killRunning(job));
+      }
+    }
+    if (ids.size && this.updates.length) this.updates.removeWhere((u) => ids.has(u.jobId));
+    await Promise.all(waits);
+    this.schedule();
+  }
+
+  async getIssuedBatchJobIds(): Promise<number[]> {
+    return [...this.issued.keys()];
+  }
+
+  async getRunningBatchJobIds(): Promise<Map<number, number>> {
+    const now = performance.now();
+    const out = new Map<number, number>();
+    for (const [id, job] of this.running) if (!job.killIntended) out.set(id, (now - job.startTime) / 1000);
+    return out;
+  }
+
+  getUpdatedBatchJob(maxWaitSeconds: number): Promise<UpdatedBatchJobInfo | null> {
+    const ready = this.updates.shift();
+    if (ready) return Promise.resolve(ready);
+    if (!(maxWaitSeconds > 0) || this.isShutdown) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const i = this.updateWaiters.indexOf(waiter);
+        if (i >= 0) this.updateWaiters.splice(i, 1);
+        resolve(null);
+      }, Math.min(maxWaitSeconds * 1000, 2 ** 31 - 1));
+      const waiter = (info: UpdatedBatchJobInfo | null) => {
+        clearTimeout(timer);
+        resolve(info);
+      };
+      this.updateWaiters.push(waiter);
+    });
+  }
+
+  override getSchedulingStatusMessage(): string | null {
+    return this.statusMessage;
+  }
+
+  override setEnv(name: string, value?: string): void {
+    super.setEnv(name, value);
+    this.baseEnv = this.computeBaseEnv();
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.isShutdown) return;
+    this.isShutdown = true;
+    const waits: Promise<void>[] = [];
+    for (const job of this.issued.values()) {
+      if (job.state === "queued") job.state = "killed";
+      else if (job.state === "running") waits.push(this.killRunning(job));
+    }
+    this.issued.clear();
+    for (const host of [...this.hosts]) if (!host.job) waits.push(this.stopHost(host));
+    await Promise.all(waits);
+    // Anything that escaped its job (new session, cleared process group) but kept the marker.
+    await killProcessTree({ roots: [], envMarker: `${JOB_MARKER_ENV}=${this.token}.` }, 0);
+    for (const w of this.updateWaiters.splice(0)) w(null);
+    await SingleMachineBatchSystem.workerCleanup(this.workerCleanupInfo());
+  }
+
+  // ---------------------------------------------------------------- resources
+
+  protected override checkAcceleratorRequest(requirement: AcceleratorRequirement, jobName: string): void {
+    const okKind = requirement.kind === "gpu";
+    const okApi = requirement.api === undefined || requirement.api === "cuda" || requirement.api === "rocm";
+    if (!okKind || !okApi || requirement.count > this.acceleratorIndices.length) {
+      throw new InsufficientSystemResources({
+        resource: "accelerators",
+        requested: describeAccelerator(requirement),
+        available: this.acceleratorIndices.length ? `${this.acceleratorIndices.length} gpu` : null,
+        jobName,
+        batchSystem: SingleMachineBatchSystem.batchSystemName,
+        source: "GPUs detected on this machine",
+      });
+    }
+  }
+
+  private tenthsOf(cores: number): number {
+    const scaled = cores * this.scale;
+    return Math.max(1, Math.ceil(Math.round(scaled * 10 * 1e6) / 1e6));
+  }
+
+  /** Take everything the job needs, or nothing; returns the name of the missing resource. */
+  private acquire(job: LocalJob): string | null {
+    if (!this.slots.acquireNow(1)) return "job slots";
+    if (!this.coreTenths.acquireNow(job.tenths)) {
+      this.slots.release(1);
+      return "cores";
+    }
+    if (!this.memoryPool.acquireNow(job.memory)) {
+      this.coreTenths.release(job.tenths);
+      this.slots.release(1);
+      return "memory";
+    }
+    if (!this.diskPool.acquireNow(job.disk)) {
+      this.memoryPool.release(job.memory);
+      this.coreTenths.release(job.tenths);
+      this.slots.release(1);
+      return "disk";
+    }
+    if (job.gpuCount > 0) {
+      const gpus = this.gpuSet.acquireAnyNow(job.gpuCount);
+      if (!gpus) {
+        this.diskPool.release(job.disk);
+        this.memoryPool.release(job.memory);
+        this.coreTenths.release(job.tenths);
+        this.slots.release(1);
+        return "accelerators";
+      }
+      job.gpus = gpus;
+    }
+    return null;
+  }
+
+  private releaseResources(job: LocalJob): void {
+    this.slots.release(1);
+    this.coreTenths.release(job.tenths);
+    this.memoryPool.release(job.memory);
+    this.diskPool.release(job.disk);
+    if (job.gpus) this.gpuSet.release(job.gpus);
+    job.gpus = null;
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  private schedule(): void {
+    if (this.isShutdown) return;
+    if (this.scheduling) {
+      this.scheduleAgain = true;
+      return;
+    }
+    this.scheduling = true;
+    try {
+      do {
+        this.scheduleAgain = false;
+        this.schedulePass();
+      } while (this.scheduleAgain);
+    } finally {
+      this.scheduling = false;
+    }
+  }
+
+  private schedulePass(): void {
+    if (this.waitingShapes.size === 0) {
+      this.statusMessage = null;
+      return;
+    }
+    let blocked: string | null = null;
+    const order = this.waitingShapes.size === 1 ? [...this.waitingShapes] : this.shapesOldestFirst();
+    for (const shape of order) {
+      for (;;) {
+        const job = shape.jobs.peek();
+        if (!job) break;
+        if (job.state !== "queued") {
+          shape.jobs.shift();
+          continue;
+        }
+        const missing = this.acquire(job);
+        if (missing) {
+          blocked ??= `Not enough ${missing} to run job ${job.id} ("${job.jobName}")`;
+          break;
+        }
+        shape.jobs.shift();
+        this.start(job);
+      }
+      if (shape.jobs.length === 0) this.waitingShapes.delete(shape);
+    }
+    this.statusMessage = blocked;
+  }
+
+  private shapesOldestFirst(): Shape[] {
+    const withHead: [number, Shape][] = [];
+    for (const shape of this.waitingShapes) {
+      while (shape.jobs.peek() && shape.jobs.peek()?.state !== "queued") shape.jobs.shift();
+      const head = shape.jobs.peek();
+      if (head) withHead.push([head.seq, shape]);
+      else this.waitingShapes.delete(shape);
+    }
+    withHead.sort((a, b) => a[0] - b[0]);
+    return withHead.map((x) => x[1]);
+  }
+
+  private start(job: LocalJob): void {
+    job.state = "running";
+    job.startTime = performance.now();
+    this.running.set(job.id, job);
+    job.exited = new Promise<void>((resolve) => (job.markExited = resolve));
+    if (job.gpus) {
+      const list = [...job.gpus].sort((a, b) => a - b).join(",");
+      job.env.CUDA_VISIBLE_DEVICES = list;
+      job.env.SINGULARITYENV_CUDA_VISIBLE_DEVICES = list;
+    }
+    if (job.warmScript) this.startWarm(job);
+    else this.startCold(job);
+  }
+
+  private stdioFor(job: LocalJob): { stdio: StdioOptions; close: () => void; out?: string; err?: string } {
+    if (this.stdio === "inherit") return { stdio: ["ignore", "inherit", "inherit"], close: () => {} };
+    if (this.stdio === "ignore") return { stdio: "ignore", close: () => {} };
+    const out = this.formatStdOutErrPath(job.id, "local", "out");
+    const err = this.formatStdOutErrPath(job.id, "local", "err");
+    mkdirSync(dirname(out), { recursive: true });
+    const o = openSync(out, "a");
+    const e = openSync(err, "a");
+    return { stdio: ["ignore", o, e], close: () => (closeSync(o), closeSync(e)), out, err };
+  }
+
+  private startCold(job: LocalJob): void {
+    const [file, ...args] = job.argv ?? ["/bin/sh", "-c", job.command];
+    let io: ReturnType<SingleMachineBatchSystem["stdioFor"]> | undefined;
+    let child: ChildProcess;
+    try {
+      io = this.stdioFor(job);
+      child = spawn(file as string, args, { env: job.env, detached: true, stdio: io.stdio });
+    } catch (err) {
+      io?.close();
+      this.spawnFailed(job, err as NodeJS.ErrnoException);
+      return;
+    }
+    io.close();
+    job.pid = child.pid;
+    let settled = false;
+    child.once("error", (err: NodeJS.ErrnoException) => {
+      if (settled || child.pid !== undefined) return;
+      settled = true;
+      this.spawnFailed(job, err);
+    });
+    child.once("exit", (code, signal) => {
+      if (settled) return;
+      settled = true;
+      if (job.pid !== undefined) signalGroup(job.pid, "SIGKILL");
+      const { status, reason } = exitOf(code, signal);
+      this.finish(job, status, reason);
+    });
+    if (job.pid !== undefined) this.announce(job, String(job.pid));
+  }
+
+  private spawnFailed(job: LocalJob, err: NodeJS.ErrnoException): void {
+    const status = err.code === "ENOENT" ? 127 : err.code === "EACCES" ? 126 : EXIT_STATUS_UNAVAILABLE_VALUE;
+    this.log("warn", `Could not start job ${job.id} ("${job.jobName}"): ${err.message}. Command: ${job.command}`);
+    this.finish(job, status, BatchJobExitReason.ERROR);
+  }
+
+  private announce(job: LocalJob, externalId: string): void {
+    if (!this.messageBus || !job.jobStoreId) return;
+    this.messageBus.publish({
+      type: "ExternalBatchId",
+      time: Date.now(),
+      jobId: job.jobStoreId,
+      externalBatchId: externalId,
+      batchSystem: SingleMachineBatchSystem.batchSystemName,
+    });
+  }
+
+  private finish(job: LocalJob, status: number, reason: BatchJobExitReason): void {
+    if (job.state !== "running") return;
+    job.state = "done";
+    this.running.delete(job.id);
+    this.releaseResources(job);
+    const wallTime = Math.max((performance.now() - job.startTime) / 1000, 1e-6);
+    job.markExited?.();
+    if (!job.killIntended && this.issued.get(job.id) === job) {
+      this.issued.delete(job.id);
+      const info: UpdatedBatchJobInfo = {
+        jobId: job.id,
+        exitStatus: status,
+        exitReason: reason,
+        wallTime,
+        backingId: job.pid !== undefined ? String(job.pid) : null,
+      };
+      const waiter = this.updateWaiters.shift();
+      if (waiter) waiter(info);
+      else this.updates.push(info);
+    }
+    this.schedule();
+  }
+
+  private async killRunning(job: LocalJob): Promise<void> {
+    job.killIntended = true;
+    const marker = `${JOB_MARKER_ENV}=${job.env[JOB_MARKER_ENV]}\0`;
+    const roots = job.host ? [job.host.pid] : job.pid !== undefined ? [job.pid] : [];
+    await killProcessTree({ roots, envMarker: marker }, this.killGrace);
+    await job.exited;
+  }
+
+  // ---------------------------------------------------------------- warm hosts
+
+  private startWarm(job: LocalJob): void {
+    const host = this.takeHost();
+    if (!host) {
+      job.warmScript = null;
+      this.startCold(job);
+      return;
+    }
+    host.job = job;
+    job.host = host;
+    job.pid = host.pid;
+    host.child.ref();
+    const io = this.stdio === "files"
+      ? { stdoutPath: this.formatStdOutErrPath(job.id, "local", "out"), stderrPath: this.formatStdOutErrPath(job.id, "local", "err") }
+      : {};
+    host.child.send({
+      t: "run",
+      id: job.id,
+      script: job.warmScript,
+      argv: job.argv,
+      env: job.env,
+      cwd: process.cwd(),
+      ...io,
+    });
+    this.announce(job, `${host.pid}/warm`);
+  }
+
+  private takeHost(): WarmHost | null {
+    for (;;) {
+      const idle = this.idleHosts.pop();
+      if (!idle) break;
+      if (!idle.dead) return idle;
+    }
+    try {
+      return this.spawnHost();
+    } catch (err) {
+      this.log("warn", `Could not start a warm worker host: ${(err as Error).message}; running the job as a fresh process.`);
+      return null;
+    }
+  }
+
+  private spawnHost(): WarmHost {
+    const id = this.nextHostId++;
+    const child = fork(findWarmHostScript(), [], {
+      env: { ...this.baseEnv, [JOB_MARKER_ENV]: `${this.token}.h${id}` },
+      detached: true,
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      serialization: "json",
+    });
+    if (child.pid === undefined) throw new BatchSystemError("fork returned no pid");
+    const host: WarmHost = { id, child, pid: child.pid, job: null, jobsRun: 0, dead: false };
+    this.hosts.add(host);
+    child.on("message", (msg: { t: string; id?: number; code?: number }) => this.onHostMessage(host, msg));
+    child.once("error", () => {
+      /* reported through exit */
+    });
+    child.once("exit", (code, signal) => this.onHostExit(host, code, signal));
+    return host;
+  }
+
+  private onHostMessage(host: WarmHost, msg: { t: string; id?: number; code?: number }): void {
+    const job = host.job;
+    if (!job || msg.id !== job.id) return;
+    if (msg.t === "done") {
+      host.job = null;
+      job.host = null;
+      host.jobsRun++;
+      this.recycleHost(host);
+      this.finish(job, msg.code ?? EXIT_STATUS_UNAVAILABLE_VALUE, msg.code === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED);
+    } else if (msg.t === "notWarm") {
+      host.job = null;
+      job.host = null;
+      if (job.warmScript) markNotWarm(job.warmScript);
+      job.warmScript = null;
+      this.recycleHost(host);
+      if (job.killIntended) {
+        job.state = "done";
+        this.running.delete(job.id);
+        this.releaseResources(job);
+        job.markExited?.();
+        this.schedule();
+        return;
+      }
+      job.startTime = performance.now();
+      this.startCold(job);
+    }
+  }
+
+  private recycleHost(host: WarmHost): void {
+    if (host.dead) return;
+    const tooOld = this.warmMaxJobs > 0 && host.jobsRun >= this.warmMaxJobs;
+    if (this.isShutdown || tooOld || this.idleHosts.length >= this.maxIdleWarm) {
+      void this.stopHost(host);
+      return;
+    }
+    host.child.unref();
+    (host.child.channel as { unref?: () => void } | undefined)?.unref?.();
+    this.idleHosts.push(host);
+  }
+
+  private onHostExit(host: WarmHost, code: number | null, signal: NodeJS.Signals | null): void {
+    host.dead = true;
+    this.hosts.delete(host);
+    const i = this.idleHosts.indexOf(host);
+    if (i >= 0) this.idleHosts.splice(i, 1);
+    signalGroup(host.pid, "SIGKILL");
+    const job = host.job;
+    host.job = null;
+    if (job) {
+      job.host = null;
+      const { status, reason } = exitOf(code, signal);
+      this.finish(job, status, code === 0 ? BatchJobExitReason.FAILED : reason);
+    }
+  }
+
+  private async stopHost(host: WarmHost): Promise<void> {
+    if (host.dead) return;
+    const exited = new Promise<void>((resolve) => host.child.once("exit", () => resolve()));
+    await killProcessTree({ roots: [host.pid], envMarker: `${JOB_MARKER_ENV}=${this.token}.h${host.id}\0` }, this.killGrace);
+    if (!host.dead) await exited;
+  }
+
+  private computeBaseEnv(): Environment {
+    const env: Environment = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    return Object.assign(env, this.environment);
+  }
+
+  /** Number of warm hosts alive (busy or idle). */
+  get warmHostCount(): number {
+    return this.hosts.size;
+  }
+
+  /** Whether any process of this batch system's jobs is still alive (for diagnostics and tests). */
+  leftoverProcesses(): number[] {
+    return findTreeProcesses({ roots: [], envMarker: `${JOB_MARKER_ENV}=${this.token}.` });
+  }
+}
