@@ -69,7 +69,7 @@ export function shardOf(id: string): string {
  * `[A-Za-z0-9._-]` become `_`, leading dots are dropped, the length is capped.
  */
 export function sanitizeName(text: string, maxLength = 120, fallback = "file"): string {
-  let s = text.replace(/\0/g, "").replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "");
+  let s = text.replace(/\0/g, "").replace(/[^A-Za-z0-9._-]+/g, "_").replace(/\.{2,}/g, "_").replace(/^\.+/, "");
   if (s.length > maxLength) s = s.slice(s.length - maxLength);
   s = s.replace(/^\.+/, "");
   return s === "" ? fallback : s;
