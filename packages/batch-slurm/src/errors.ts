@@ -1,0 +1,70 @@
+import { BatchSystemError } from "@toil/batch-core";
+
+/** Base class of the errors raised by the Slurm batch system. */
+export class SlurmError extends BatchSystemError {
+  override readonly code: string = "SLURM_ERROR";
+}
+
+/** `--slurmArgs` / `TOIL_SLURM_ARGS` contain something Toil cannot combine with its own flags. */
+export class SlurmArgsError extends SlurmError {
+  override readonly code = "SLURM_ARGS";
+}
+
+/** A Slurm option value (flag or `TOIL_SLURM_*` variable) cannot be used. */
+export class SlurmOptionError extends SlurmError {
+  override readonly code = "SLURM_OPTION";
+}
+
+/** A time such as `1-02:30:00` could not be read. */
+export class SlurmTimeFormatError extends SlurmError {
+  override readonly code = "SLURM_TIME_FORMAT";
+}
+
+/** Slurm reported a job state this plugin does not know. */
+export class UnknownSlurmStateError extends SlurmError {
+  override readonly code = "SLURM_UNKNOWN_STATE";
+  constructor(
+    readonly state: string,
+    readonly slurmJobId: string,
+  ) {
+    super(
+      `Slurm reported state "${state}" for job ${slurmJobId}, which the Slurm batch system does not know. ` +
+        "It cannot tell whether the job is still running. Please report this state (with `scontrol show job " +
+        `${slurmJobId}\` output) so it can be mapped.`,
+    );
+  }
+}
+
+/** No partition from `sinfo` can run a job for as long as it asks. */
+export class NoSuitablePartitionError extends SlurmError {
+  override readonly code = "SLURM_NO_PARTITION";
+  constructor(
+    readonly timeLimitSeconds: number,
+    readonly partitions: readonly string[],
+    readonly gpu: boolean,
+  ) {
+    super(
+      `No Slurm partition can run a ${gpu ? "GPU " : ""}job for ${timeLimitSeconds} seconds ` +
+        `(partitions seen by sinfo: ${partitions.join(", ") || "none"}). ` +
+        "Lower the job's time limit (--slurmTime or the job's walltime), or name a partition with --slurmPartition.",
+    );
+  }
+}
+
+/** A Slurm command could not be run, or kept failing until `--statePollingTimeout`. */
+export class SlurmCommandError extends SlurmError {
+  override readonly code = "SLURM_COMMAND";
+  constructor(
+    message: string,
+    readonly command: string,
+    readonly args: readonly string[],
+    readonly exitCode: number | null,
+    readonly stderr: string,
+    options?: { cause?: unknown; spawnCode?: string },
+  ) {
+    super(message, options);
+    this.spawnCode = options?.spawnCode;
+  }
+  /** The errno code when the command could not be started at all (`ENOENT`, `E2BIG`). */
+  readonly spawnCode: string | undefined;
+}
