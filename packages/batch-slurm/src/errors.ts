@@ -44,9 +44,13 @@ export class NoSuitablePartitionError extends SlurmError {
     readonly gpu: boolean,
   ) {
     super(
-      `No Slurm partition can run a ${gpu ? "GPU " : ""}job for ${timeLimitSeconds} seconds ` +
-        `(partitions seen by sinfo: ${partitions.join(", ") || "none"}). ` +
-        "Lower the job's time limit (--slurmTime or the job's walltime), or name a partition with --slurmPartition.",
+      gpu
+        ? `No Slurm partition with GPUs can run a job for ${timeLimitSeconds} seconds ` +
+            `(partitions seen by sinfo: ${partitions.join(", ") || "none"}; GPU partitions are those whose nodes list GRES). ` +
+            "Name the GPU partition with --slurmGPUPartition, or lower the job's time limit."
+        : `No Slurm partition can run a job for ${timeLimitSeconds} seconds ` +
+            `(partitions seen by sinfo: ${partitions.join(", ") || "none"}). ` +
+            "Lower the job's time limit (--slurmTime or the job's walltime), or name a partition with --slurmPartition.",
     );
   }
 }

@@ -62,9 +62,7 @@ export class PartitionSet {
         .filter((p) => p.gres && (timeLimitSeconds === undefined || p.timeLimit >= timeLimitSeconds))
         .sort((a, b) => a.priority - b.priority || a.timeLimit - b.timeLimit);
       if (fitting[0]) return fitting[0].name;
-      if (g) throw new NoSuitablePartitionError(timeLimitSeconds ?? 0, this.names(), true);
-      // No GPU partition known: leave it to Slurm (the --gres request decides).
-      return undefined;
+      throw new NoSuitablePartitionError(timeLimitSeconds ?? 0, this.names(), true);
     }
     if (timeLimitSeconds === undefined) return undefined;
     let best: PartitionInfo | undefined;
