@@ -41,8 +41,8 @@ export function isTemporaryJobId(id: string): boolean {
  * serialized data (the job object's fields for class jobs and services, the arguments for function jobs).
  */
 export interface JobBody {
-  /** `"class"`: a Job subclass; `"function"`: `Job.wrapFn`; `"jobFunction"`: `Job.wrapJobFn`; `"service"`: a Service hosted by a service job. */
-  kind: "class" | "function" | "jobFunction" | "service";
+  /** `"class"`: a Job subclass; `"function"`: `Job.wrapFn`; `"jobFunction"`: `Job.wrapJobFn`; `"service"`: a Service hosted by a service job; `"builtin"`: an internal job of @toil/job (e.g. the no-op shell of `encapsulate()`). */
+  kind: "class" | "function" | "jobFunction" | "service" | "builtin";
   /** Absolute `file:` URL of the user module, or a package specifier. */
   module: string;
   /** Name of the export (class or function) in that module. */
@@ -437,6 +437,21 @@ export class JobDescription {
   clearNonexistentDependents(exists: (id: string) => boolean): void {
     this.filterSuccessors(exists);
     this.filterServiceHosts(exists);
+  }
+
+  /**
+   * Move every successor and service of `other` to this job (used when a promised-requirements shell
+   * hands its place in the graph to the real job). `other` is left with none.
+   */
+  adoptSuccessorsOf(other: JobDescription): void {
+    this.#childIds.push(...other.#childIds);
+    this.#followOnIds.push(...other.#followOnIds);
+    this.#adoptedPhases = [...other.#adoptedPhases, ...this.#adoptedPhases];
+    for (const [id, kids] of other.#serviceTree) this.#serviceTree.set(id, [...kids]);
+    other.#childIds = [];
+    other.#followOnIds = [];
+    other.#adoptedPhases = [];
+    other.#serviceTree.clear();
   }
 
   /** True when the job has run and every successor and service is finished and gone. */

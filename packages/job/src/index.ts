@@ -70,3 +70,70 @@ export {
 
 // workflow configuration (owned by the leader app team)
 export * from "./config/index.js";
+
+// jobs, services, promises
+export {
+  Job,
+  FunctionWrappingJob,
+  JobFunctionWrappingJob,
+  EncapsulatedJob,
+  Service,
+  ServiceHostJob,
+  type JobOptions,
+  type PromisableRequirements,
+  type SaveOptions,
+  isJob,
+  saveJobGraph,
+} from "./job.js";
+export {
+  JobPromise,
+  PromisedRequirement,
+  promisedRequirement,
+  resolved,
+  isJobPromise,
+  type Promised,
+  type PromisedArgs,
+  type Resolved,
+  type ResultOf,
+  type KeyOf,
+  type At,
+  type PathKey,
+} from "./promise.js";
+
+// job data and user modules (Resource / ModuleDescriptor)
+export {
+  serializable,
+  serializeValue,
+  deserializeValue,
+  type SerializableCodec,
+  type SerializedValue,
+  type SerializeOptions,
+  type DeserializeOptions,
+  type PromiseResolver,
+} from "./serialize.js";
+export {
+  registerModule,
+  registerExport,
+  findExport,
+  importModule,
+  importWorkflowModule,
+  resolveExport,
+  type ExportRef,
+  type ModuleImporter,
+} from "./registry.js";
+
+// worker runtime and scheduling helpers
+export {
+  loadJob,
+  runJob,
+  executeJob,
+  runServiceHost,
+  runDeferredFunction,
+  readJobResult,
+  chainingBlocker,
+  nextChainable,
+  type RuntimeOptions,
+  type JobRunOutcome,
+  type ServiceHostHooks,
+  type ChainingOptions,
+} from "./runtime.js";
