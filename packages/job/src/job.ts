@@ -197,33 +197,14 @@ export abstract class Job implements PromiseSource {
 
   /** Add a child: it runs after this job, in parallel with this job's other children. Returns the child. */
   addChild<J extends Job>(child: J): J {
-    this.#addSuccessor(child, "child");
+    addSuccessor(this, child, "child");
     return child;
   }
 
   /** Add a follow-on: it runs after this job's children and all their descendants. Returns the follow-on. */
   addFollowOn<J extends Job>(followOn: J): J {
-    this.#addSuccessor(followOn, "followOn");
+    addSuccessor(this, followOn, "followOn");
     return followOn;
-  }
-
-  #addSuccessor(job: Job, kind: "child" | "followOn"): void {
-    if (!isJob(job)) throw new JobUsageError(`add${kind === "child" ? "Child" : "FollowOn"}() expects a Job, got ${String(job)}.`);
-    const me = jobState(this);
-    const other = jobState(job);
-    if (me.client !== undefined) throw new JobUsageError(`Service host job '${this.displayName}' cannot have successors.`);
-    if (other.client !== undefined) throw new JobUsageError(`Service host job '${job.displayName}' cannot be a successor; use addService().`);
-    if (other.predecessors.has(this)) throw new ConflictingPredecessorError(this.displayName, job.displayName);
-    validateJob(job, true);
-    other.predecessors.add(this);
-    other.description.addPredecessor();
-    if (kind === "child") {
-      me.children.push(job);
-      me.description.addChild(other.description.id);
-    } else {
-      me.followOns.push(job);
-      me.description.addFollowOn(other.description.id);
-    }
   }
 
   /**
@@ -266,7 +247,7 @@ export abstract class Job implements PromiseSource {
 
   /** Like {@link wrapFn}, but the function receives the job first, so it can add jobs and use `job.fileStore`. */
   static wrapJobFn<A extends unknown[], R>(
-    fn: (job: JobFunctionWrappingJob<A, R>, ...args: A) => R,
+    fn: (job: JobFunctionWrappingJob<any, any>, ...args: A) => R,
     ...args: NoInfer<PromisedArgs<A>>
   ): JobFunctionWrappingJob<A, R> {
     return new JobFunctionWrappingJob(fn, args as unknown as A);
@@ -282,14 +263,14 @@ export abstract class Job implements PromiseSource {
   }
   /** `addChild(Job.wrapJobFn(fn, ...args))`. */
   addChildJobFn<A extends unknown[], R>(
-    fn: (job: JobFunctionWrappingJob<A, R>, ...args: A) => R,
+    fn: (job: JobFunctionWrappingJob<any, any>, ...args: A) => R,
     ...args: NoInfer<PromisedArgs<A>>
   ): JobFunctionWrappingJob<A, R> {
     return this.addChild(new JobFunctionWrappingJob(fn, args as unknown as A));
   }
   /** `addFollowOn(Job.wrapJobFn(fn, ...args))`. */
   addFollowOnJobFn<A extends unknown[], R>(
-    fn: (job: JobFunctionWrappingJob<A, R>, ...args: A) => R,
+    fn: (job: JobFunctionWrappingJob<any, any>, ...args: A) => R,
     ...args: NoInfer<PromisedArgs<A>>
   ): JobFunctionWrappingJob<A, R> {
     return this.addFollowOn(new JobFunctionWrappingJob(fn, args as unknown as A));
@@ -404,6 +385,26 @@ export abstract class Job implements PromiseSource {
   }
 }
 
+function addSuccessor(parent: Job, job: Job, kind: "child" | "followOn"): void {
+  if (!isJob(job)) throw new JobUsageError(`add${kind === "child" ? "Child" : "FollowOn"}() expects a Job, got ${String(job)}.`);
+  const me = jobState(parent);
+  const other = jobState(job);
+  if (me.client !== undefined) throw new JobUsageError(`Service host job '${parent.displayName}' cannot have successors.`);
+  if (other.client !== undefined) throw new JobUsageError(`Service host job '${job.displayName}' cannot be a successor; use addService().`);
+  if (other.predecessors.has(parent)) throw new ConflictingPredecessorError(parent.displayName, job.displayName);
+  validateJob(job, true);
+  other.predecessors.add(parent);
+  other.description.addPredecessor();
+  if (kind === "child") {
+    me.children.push(job);
+    me.description.addChild(other.description.id);
+  } else {
+    me.followOns.push(job);
+    me.description.addFollowOn(other.description.id);
+  }
+}
+
+
 export function isJob(value: unknown): value is Job {
   return typeof value === "object" && value !== null && states.has(value);
 }
@@ -434,7 +435,7 @@ export class FunctionWrappingJob<A extends unknown[] = unknown[], R = unknown> e
 
 /** A job that runs a function receiving the job itself first (see {@link Job.wrapJobFn}). */
 export class JobFunctionWrappingJob<A extends unknown[] = unknown[], R = unknown> extends FunctionWrappingJob<A, R> {
-  constructor(fn: (job: JobFunctionWrappingJob<A, R>, ...args: A) => R, args: PromisedArgs<A> | A, options: JobOptions = {}) {
+  constructor(fn: (job: JobFunctionWrappingJob<any, any>, ...args: A) => R, args: PromisedArgs<A> | A, options: JobOptions = {}) {
     super(fn as unknown as (...args: A) => R, args, options);
   }
   override run(fileStore: FileStore): Promise<Awaited<R>> {
