@@ -1,0 +1,152 @@
+/**
+ * The toil-ts workflow benchmark suite.
+ *
+ *   node --import tsx tooling/bench/src/main.ts [--quick] [--only case[,case...]] [--profile] [--out DIR]
+ *
+ * Cases: floor, fanout, chain, files, restart, status (status runs inside the restart case, on its store).
+ * Writes bench/results.json and bench/results.md at the repository root (or --out DIR).
+ * `--profile` instead runs one fanout with `--cpu-prof` on the leader and every worker and prints
+ * the heaviest functions of each.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { type Ctx, chainCase, fanoutCase, filesCase, floorCase, restartCase, toilRunArgs } from "./cases.js";
+import { renderProfile, summarizeProfile } from "./profile.js";
+import { environment, writeResults } from "./report.js";
+import { CLI, REPO_ROOT, killActive, killPids, runToil } from "./run.js";
+
+const CASES = ["floor", "fanout", "chain", "files", "restart", "status"] as const;
+type CaseName = (typeof CASES)[number];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    profile: { type: "boolean", default: false },
+    out: { type: "string" },
+    sizes: { type: "string" },
+    keep: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+  allowPositionals: false,
+});
+
+if (values.help) {
+  process.stdout.write(
+    "usage: node --import tsx tooling/bench/src/main.ts [--quick] [--only floor,fanout,chain,files,restart,status] [--sizes 1000,10000] [--profile] [--out DIR] [--keep]\n",
+  );
+  process.exit(0);
+}
+
+const log = (m: string): void => {
+  process.stdout.write(`[bench] ${m}\n`);
+};
+
+const only = new Set<CaseName>();
+for (const c of (values.only ?? "").split(",").filter(Boolean)) {
+  if (!(CASES as readonly string[]).includes(c)) {
+    process.stderr.write(`Unknown case '${c}'; cases are: ${CASES.join(", ")}.\n`);
+    process.exit(2);
+  }
+  only.add(c as CaseName);
+}
+const wants = (c: CaseName): boolean => only.size === 0 || only.has(c);
+
+if (!existsSync(CLI) && (values.profile || only.size === 0 || [...only].some((c) => c !== "floor"))) {
+  process.stderr.write(`The toil CLI is not built (${CLI} is missing). Run \`pnpm build\` at the repository root first.\n`);
+  process.exit(2);
+}
+
+const tmp = mkdtempSync(join(tmpdir(), "toil-bench-"));
+process.on("SIGINT", () => {
+  killActive();
+  process.exit(130);
+});
+
+const gitCommit = (() => {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+})();
+
+const ctx: Ctx = {
+  quick: values.quick ?? false,
+  tmp,
+  floorMs: null,
+  figures: [],
+  runs: [],
+  emptyWallMs: null,
+  emptyLeaderPeakBytes: null,
+  log,
+};
+
+async function profile(): Promise<void> {
+  const n = ctx.quick ? 1000 : 10_000;
+  const dir = join(tmp, "profile");
+  const profDir = join(dir, "cpu");
+  mkdirSync(profDir, { recursive: true });
+  log(`profiling fanout ${n} (leader and workers with --cpu-prof) into ${profDir}`);
+  const r = await runToil({
+    args: toilRunArgs("fanout.ts", join(dir, "store"), [], [String(n), join(dir, "sum")]),
+    logDir: dir,
+    label: "profile",
+    timeoutMs: 1_800_000,
+    env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` },
+  });
+  killPids(r.survivors);
+  log(`run exited ${r.code ?? r.signal} in ${(r.wallMs / 1000).toFixed(2)} s`);
+  const leaderPid = r.tree.records[0]?.pid;
+  const files = readdirSync(profDir).filter((f) => f.endsWith(".cpuprofile"));
+  const parts: string[] = [`# CPU profile of fanout ${n} (${(r.wallMs / 1000).toFixed(2)} s wall)`, ""];
+  const byPid = (f: string): number => Number(f.split(".")[3]);
+  const sorted = files.sort((a, b) => (byPid(a) === leaderPid ? -1 : byPid(b) === leaderPid ? 1 : 0));
+  for (const f of sorted) {
+    const pid = byPid(f);
+    const command = r.tree.records.find((x) => x.pid === pid)?.command ?? "";
+    const role = pid === leaderPid ? "leader" : command.includes("worker") ? "worker" : "process";
+    const s = summarizeProfile(join(profDir, f), 25);
+    parts.push(renderProfile(`${role} pid ${pid} (${f})${command ? ` — ${command.slice(0, 120)}` : ""}`, s));
+  }
+  const outFile = join(values.out ?? join(REPO_ROOT, "bench"), "profile.md");
+  mkdirSync(join(outFile, ".."), { recursive: true });
+  writeFileSync(outFile, parts.join("\n"));
+  log(`profiles: ${files.length}; summary written to ${outFile}; raw profiles kept in ${profDir}`);
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  log(`${ctx.quick ? "quick" : "full"} run; temp dir ${tmp}`);
+  if (values.profile) {
+    await profile();
+    return;
+  }
+  floorCase(ctx); // every per-job figure is compared with it, so it always runs
+  if (wants("fanout") || wants("chain") || wants("restart") || wants("status")) {
+    const sizes = values.sizes
+      ? values.sizes.split(",").map(Number)
+      : ctx.quick
+        ? [200]
+        : [1000, 10_000, 100_000];
+    // fanout 0 measures the fixed cost of a run; other figures subtract it.
+    await fanoutCase(ctx, wants("fanout") ? [0, ...sizes] : [0]);
+  }
+  if (wants("chain")) await chainCase(ctx, ctx.quick ? 100 : 1000);
+  if (wants("files")) await filesCase(ctx);
+  if (wants("restart") || wants("status")) await restartCase(ctx, wants("status"));
+  const durationS = (performance.now() - t0) / 1000;
+  const outDir = values.out ?? join(REPO_ROOT, "bench");
+  const { json, md } = writeResults(outDir, environment(ctx.quick, gitCommit), ctx.figures, ctx.floorMs, durationS, ctx.runs);
+  log(`wrote ${json} and ${md}`);
+  process.stdout.write(`\n${(await import("node:fs")).readFileSync(md, "utf8")}`);
+}
+
+try {
+  await main();
+} finally {
+  if (!values.keep) rmSync(tmp, { recursive: true, force: true });
+}
