@@ -599,9 +599,14 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     const submitIds = [...new Set(jobs.map((j) => j.submitId as string))];
     let pending = 0;
     let running = 0;
+    const arrayRecords = new Map<string, SlurmJobRecord>();
     for (const rec of await this.squeue(submitIds)) {
       const job = this.byKey.get(rec.key);
-      if (!job) continue;
+      if (!job) {
+        // Unstarted tasks of an array that were cancelled together show as one record of the array itself.
+        arrayRecords.set(rec.key, rec);
+        continue;
+      }
       seen.add(job);
       const state = rec.state.toUpperCase();
       if (state !== "PENDING" && rec.rawId !== job.rawId) {
@@ -611,6 +616,14 @@ export class SlurmBatchSystem extends BatchSystemSupport {
       if (this.apply(job, rec)) continue;
       if (job.running) running++;
       else pending++;
+    }
+    for (const job of jobs) {
+      if (seen.has(job) || job.key === job.submitId) continue;
+      const rec = arrayRecords.get(job.submitId as string);
+      if (rec && jobOutcome(rec.state, rec.exitStatus, rec.key).ended) {
+        seen.add(job);
+        this.apply(job, { ...rec, key: job.key as string, elapsed: null });
+      }
     }
     const missing = jobs.filter((j) => !seen.has(j));
     if (missing.length > 0) {

@@ -1,0 +1,318 @@
+// Tests against a real Slurm cluster (see the package README; CI starts a single-node cluster).
+// Everything here runs in one file so the tests never compete for the cluster's CPUs.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  BatchJobExitReason,
+  type BatchSystemConfig,
+  type Requirements,
+  type UpdatedBatchJobInfo,
+} from "@toil/batch-core";
+import { describeBatchSystemConformance } from "@toil/batch-core/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  type CommandRunner,
+  countingRunner,
+  SlurmBatchSystem,
+  type SlurmBatchSystemOptions,
+  SlurmCommandError,
+  spawnCommand,
+  UnknownSlurmStateError,
+} from "../src/index.js";
+import { describeSlurm } from "./slurm-gate.js";
+
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+const here = dirname(fileURLToPath(import.meta.url));
+const node = process.execPath;
+
+const req = (over: Partial<Requirements> = {}): Requirements => ({
+  cores: 1,
+  memory: 64 * MiB,
+  disk: MiB,
+  accelerators: [],
+  preemptible: false,
+  ...over,
+});
+
+/** squeue states of Slurm job ids (or array tasks), by key. */
+function squeueStates(keys: readonly string[]): Record<string, string> {
+  const ids = [...new Set(keys.map((k) => k.split("_")[0]))].join(",");
+  const res = spawnSync("squeue", ["-h", "-t", "all", "-r", "-j", ids, "-O", "JobArrayID:|,State:|"], { encoding: "utf8" });
+  const out: Record<string, string> = {};
+  for (const line of res.stdout.split("\n")) {
+    const [k, s] = line.split("|");
+    if (k && s) out[k.trim()] = s.trim();
+  }
+  return out;
+}
+
+function scontrolField(key: string, field: string): string | undefined {
+  const res = spawnSync("scontrol", ["show", "job", "-o", key], { encoding: "utf8" });
+  return new RegExp(`(?:^|\\s)${field}=(\\S*)`).exec(res.stdout)?.[1];
+}
+
+async function until(what: string, probe: () => Promise<boolean> | boolean, seconds = 60): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function collect(bs: SlurmBatchSystem, n: number, seconds = 120): Promise<Map<number, UpdatedBatchJobInfo>> {
+  const out = new Map<number, UpdatedBatchJobInfo>();
+  const deadline = Date.now() + seconds * 1000;
+  while (out.size < n) {
+    if (Date.now() > deadline) throw new Error(`Only ${out.size} of ${n} jobs were reported`);
+    const u = await bs.getUpdatedBatchJob(2);
+    if (u) {
+      expect(out.has(u.jobId)).toBe(false);
+      out.set(u.jobId, u);
+    }
+  }
+  return out;
+}
+
+describeSlurm("slurm (real cluster)", () => {
+  describeBatchSystemConformance(
+    "slurm (real cluster)",
+    (ctx) => new SlurmBatchSystem({ ...ctx.config, statePollingWait: 0.25 }, ctx.maxCores, ctx.maxMemory, ctx.maxDisk),
+    { timeoutScale: 4, enforcesConcurrency: false },
+  );
+
+  describe("slurm (real cluster): the plugin", () => {
+    const live: SlurmBatchSystem[] = [];
+    const dirs: string[] = [];
+    afterEach(async () => {
+      for (const bs of live.splice(0)) await bs.shutdown();
+      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    }, 120_000);
+
+    function make(config: Partial<BatchSystemConfig> & { batchOptions?: Record<string, unknown> } = {}, options: SlurmBatchSystemOptions = {}) {
+      const dir = mkdtempSync(join(tmpdir(), "toil-slurm-"));
+      dirs.push(dir);
+      const { runner, counts } = countingRunner(options.runner ?? spawnCommand);
+      const bs = new SlurmBatchSystem(
+        { workflowId: `t${process.pid}x${dirs.length}`, batchLogsDir: join(dir, "logs"), statePollingWait: 0.25, ...config },
+        2,
+        16 * GiB,
+        100 * GiB,
+        { ...options, runner },
+      );
+      live.push(bs);
+      return { bs, dir, counts, logs: join(dir, "logs") };
+    }
+
+    it("submits one job with Toil's resources, environment and log files, and reports its status", async () => {
+      const { bs, logs, counts } = make({}, {});
+      bs.setEnv("TOIL_SLURM_TEST_BATCH", "batch value");
+      const weird = `a,b c 'd' "e" $HOME`;
+      const id = await bs.issueBatchJob(
+        `sh -c 'echo "$TOIL_SLURM_TEST_JOB|$TOIL_SLURM_TEST_BATCH"; echo oops >&2; exit 4'`,
+        { jobName: "one", jobKind: "Weird Kind!", requirements: req({ cores: 1.5, memory: 100 * MiB + 1 }), walltime: 600 },
+        { TOIL_SLURM_TEST_JOB: weird },
+      );
+      await until("the job to be submitted", () => bs.getIssuedBatchJobIds().then(() => counts.sbatch === 1));
+      const [u] = (await collect(bs, 1)).values();
+      expect(u).toMatchObject({ jobId: id, exitStatus: 4, exitReason: BatchJobExitReason.FAILED });
+      const key = u!.backingId as string;
+      expect(key).toMatch(/^\d+$/);
+      expect(scontrolField(key, "JobName")).toBe(`toil_job_${id}_Weird_Kind_`);
+      expect(scontrolField(key, "NumCPUs")).toBe("2");
+      expect(scontrolField(key, "MinMemoryNode")).toBe("101M");
+      expect(scontrolField(key, "TimeLimit")).toBe("00:10:00");
+      expect(scontrolField(key, "Partition")).toBe("debug");
+      const out = readFileSync(bs.formatStdOutErrPath(id, key, "out"), "utf8");
+      expect(out.trim()).toBe(`${weird}|batch value`);
+      expect(readFileSync(bs.formatStdOutErrPath(id, key, "err"), "utf8")).toContain("oops");
+      expect(readdirSync(logs).sort()).toEqual([`toil_${bs.workflowId}.${id}.${key}.err.log`, `toil_${bs.workflowId}.${id}.${key}.out.log`]);
+    });
+
+    it("submits many jobs with equal requirements as one job array, each reported with its own status and logs", async () => {
+      const { bs, counts } = make();
+      const want = new Map<number, number>();
+      for (let i = 0; i < 8; i++) {
+        want.set(await bs.issueBatchJob(`sh -c 'echo task ${i}; exit ${i}'`, { jobName: `a${i}`, requirements: req() }), i);
+      }
+      const odd = await bs.issueBatchJob("true", { jobName: "odd", requirements: req({ memory: 70 * MiB }) });
+      const got = await collect(bs, 9);
+      expect(counts.sbatch).toBe(2);
+      for (const [id, code] of want) {
+        const u = got.get(id)!;
+        expect(u.exitStatus).toBe(code);
+        expect(u.exitReason).toBe(code === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED);
+        expect(u.backingId).toMatch(/^\d+_\d+$/);
+        expect(readFileSync(bs.formatStdOutErrPath(id, u.backingId!, "out"), "utf8").trim()).toBe(`task ${code}`);
+      }
+      expect(got.get(odd)).toMatchObject({ exitStatus: 0, exitReason: BatchJobExitReason.FINISHED });
+      expect(got.get(odd)!.backingId).toMatch(/^\d+$/);
+      // One squeue call per poll covered all jobs.
+      expect(counts.squeue).toBeGreaterThan(0);
+    });
+
+    it("submits one sbatch per job when arrays are turned off", async () => {
+      const { bs, counts } = make({ batchOptions: { slurmArrays: false } });
+      for (let i = 0; i < 5; i++) await bs.issueBatchJob("true", { jobName: `s${i}`, requirements: req() });
+      const got = await collect(bs, 5);
+      expect([...got.values()].every((u) => u.exitStatus === 0)).toBe(true);
+      expect(counts.sbatch).toBe(5);
+    });
+
+    it("polls all jobs with one squeue call, splitting the id list only when the OS refuses it", async () => {
+      const calls: string[][] = [];
+      const tooLong: CommandRunner = async (cmd, args, opts) => {
+        if (cmd === "squeue") {
+          const j = args[args.indexOf("-j") + 1]!.split(",");
+          calls.push(j);
+          if (j.length > 2) {
+            throw new SlurmCommandError("Cannot run squeue: argument list too long.", cmd, args, null, "", { spawnCode: "E2BIG" });
+          }
+        }
+        return spawnCommand(cmd, args, opts);
+      };
+      const { bs } = make({ batchOptions: { slurmArrays: false } }, { runner: tooLong });
+      for (let i = 0; i < 5; i++) await bs.issueBatchJob("true", { jobName: `p${i}`, requirements: req() });
+      const got = await collect(bs, 5);
+      expect(got.size).toBe(5);
+      expect(Math.max(...calls.map((c) => c.length))).toBe(5);
+      expect(calls.some((c) => c.length <= 2)).toBe(true);
+    });
+
+    it("kills pending and running jobs with scancel; they are never reported", async () => {
+      const { bs, counts } = make({ batchOptions: { slurmArrays: false } });
+      const running = await bs.issueBatchJob("sleep 300", { jobName: "r", requirements: req() });
+      await until("the job running", async () => (await bs.getRunningBatchJobIds()).has(running));
+      const pending = await bs.issueBatchJob("sleep 300", { jobName: "p", requirements: req({ memory: 30 * GiB }) }).catch((e: unknown) => e);
+      // 30 GiB is above this batch system's 16 GiB maximum: refused before anything runs.
+      expect(pending).toBeInstanceOf(Error);
+      const held = await bs.issueBatchJob("sleep 300", { jobName: "h", requirements: req({ cores: 2 }) });
+      const ids = [running, held];
+      await until("both jobs submitted", () => counts.sbatch === 2);
+      const keys = [...(await bs.getRunningBatchJobIds()).keys()];
+      expect(keys).toContain(running);
+      await bs.killBatchJobs(ids);
+      expect(await bs.getIssuedBatchJobIds()).toEqual([]);
+      expect(await bs.getUpdatedBatchJob(1)).toBeNull();
+      expect(counts.scancel).toBe(1);
+    });
+
+    it("shutdown cancels every job it issued", async () => {
+      const { bs, counts } = make();
+      for (let i = 0; i < 5; i++) await bs.issueBatchJob("sleep 300", { jobName: `z${i}`, requirements: req() });
+      await until("jobs submitted", () => counts.sbatch === 1);
+      await until("a job running", async () => (await bs.getRunningBatchJobIds()).size > 0);
+      const before = readdirSync(join(dirname(bs.getBatchLogsDir())), { recursive: true }).length;
+      expect(before).toBeGreaterThan(0);
+      const runner = (bs as unknown as { submittedJobs(): { key: string }[] }).submittedJobs().map((j) => j.key);
+      await bs.shutdown();
+      live.splice(live.indexOf(bs), 1);
+      const states = squeueStates(runner);
+      expect(runner).toHaveLength(5);
+      // Unstarted array tasks cancelled together show as one record of the array itself.
+      for (const k of runner) expect(states[k] ?? states[k.split("_")[0]!]).toBe("CANCELLED");
+    });
+
+    it("a job over its memory request ends MEMLIMIT (cgroup enforcement), and runs with more memory", async () => {
+      const { bs } = make();
+      const hog = `${node} -e "const b = Buffer.alloc(400 * 1024 * 1024, 1); setTimeout(() => console.log(b.length), 1500)"`;
+      const small = await bs.issueBatchJob(hog, { jobName: "hog", requirements: req({ memory: 200 * MiB }) });
+      const [u] = (await collect(bs, 1)).values();
+      expect(u).toMatchObject({ jobId: small, exitReason: BatchJobExitReason.MEMLIMIT, exitStatus: 253 });
+      const big = await bs.issueBatchJob(hog, { jobName: "hog", requirements: req({ memory: 800 * MiB }) });
+      const [v] = (await collect(bs, 1)).values();
+      expect(v).toMatchObject({ jobId: big, exitStatus: 0, exitReason: BatchJobExitReason.FINISHED });
+    });
+
+    it("retries a failing squeue with backoff", async () => {
+      let failures = 0;
+      const flaky: CommandRunner = async (cmd, args, opts) => {
+        if (cmd === "squeue" && failures < 2) {
+          failures++;
+          return { stdout: "", stderr: "squeue: error: Socket timed out on send/recv operation", exitCode: 1 };
+        }
+        return spawnCommand(cmd, args, opts);
+      };
+      const { bs } = make({ statePollingWait: 0.1 }, { runner: flaky });
+      const id = await bs.issueBatchJob("true", { jobName: "f", requirements: req() });
+      const [u] = (await collect(bs, 1)).values();
+      expect(u).toMatchObject({ jobId: id, exitStatus: 0 });
+      expect(failures).toBe(2);
+    });
+
+    it("gives up with a clear error after --statePollingTimeout", async () => {
+      const down: CommandRunner = async (cmd, args, opts) =>
+        cmd === "squeue"
+          ? { stdout: "", stderr: "squeue: error: Unable to contact slurm controller (connect failure)", exitCode: 1 }
+          : spawnCommand(cmd, args, opts);
+      const { bs } = make({ statePollingWait: 0.1, statePollingTimeout: 1 }, { runner: down });
+      await bs.issueBatchJob("true", { jobName: "d", requirements: req() });
+      let err: unknown;
+      await until("the error", async () => {
+        err = await bs.getUpdatedBatchJob(1).then(() => undefined, (e: unknown) => e);
+        return err !== undefined;
+      });
+      expect(err).toBeInstanceOf(SlurmCommandError);
+      expect((err as Error).message).toMatch(/squeue failed .*Unable to contact slurm controller.*--statePollingTimeout/);
+    });
+
+    it("an unknown Slurm state is a clear error", async () => {
+      const odd: CommandRunner = async (cmd, args, opts) => {
+        const res = await spawnCommand(cmd, args, opts);
+        return cmd === "squeue" ? { ...res, stdout: res.stdout.replace(/\|(PENDING|RUNNING|COMPLETED|COMPLETING)\|/g, "|EXPLODED|") } : res;
+      };
+      const { bs } = make({}, { runner: odd });
+      await bs.issueBatchJob("true", { jobName: "u", requirements: req() });
+      const err = await bs.getUpdatedBatchJob(10).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(UnknownSlurmStateError);
+      expect((err as Error).message).toContain("EXPLODED");
+    });
+
+    it("finds jobs squeue has forgotten with sacct (the job completion log here)", async () => {
+      const forgetful: CommandRunner = async (cmd, args, opts) => {
+        const res = await spawnCommand(cmd, args, opts);
+        // Pretend the jobs ended long ago: squeue lists only unfinished ones.
+        if (cmd === "squeue") return { ...res, stdout: res.stdout.split("\n").filter((l) => /\|(PENDING|RUNNING|COMPLETING)\|/.test(l)).join("\n") };
+        return res;
+      };
+      const { bs, counts } = make({ batchOptions: { slurmArrays: false } }, { runner: forgetful });
+      const a = await bs.issueBatchJob("sh -c 'exit 6'", { jobName: "s1", requirements: req() });
+      const b = await bs.issueBatchJob("true", { jobName: "s2", requirements: req() });
+      const got = await collect(bs, 2, 60);
+      expect(got.get(a)).toMatchObject({ exitStatus: 6, exitReason: BatchJobExitReason.FAILED });
+      expect(got.get(b)).toMatchObject({ exitStatus: 0, exitReason: BatchJobExitReason.FINISHED });
+      expect(counts.sacct).toBeGreaterThan(0);
+    });
+
+    it("refuses accelerators other than GPUs, and GPUs on a cluster without GPU partitions", async () => {
+      const { bs } = make();
+      await expect(bs.issueBatchJob("true", { jobName: "t", requirements: req({ accelerators: [{ kind: "tpu", count: 1 }] }) })).rejects.toThrow(/GPUs/);
+      await expect(bs.issueBatchJob("true", { jobName: "g", requirements: req({ accelerators: [{ kind: "gpu", count: 1 }] }) })).rejects.toThrow(/--slurmGPUPartition/);
+      expect(await bs.getIssuedBatchJobIds()).toEqual([]);
+    });
+
+    it("reports jobs Slurm refuses at submission as failed, with sbatch's reason", async () => {
+      const { bs } = make({ batchOptions: { slurmPartition: "no_such_partition" } });
+      const id = await bs.issueBatchJob("true", { jobName: "r", requirements: req() });
+      const [u] = (await collect(bs, 1)).values();
+      expect(u).toMatchObject({ jobId: id, exitStatus: 255, exitReason: BatchJobExitReason.ERROR });
+      expect(bs.getSchedulingStatusMessage()).toMatch(/Invalid partition/i);
+    });
+
+    it("runs jobs marked local on the single-machine batch system", async (ctx) => {
+      const leaderDir = resolve(here, "../../../apps/leader");
+      if (!existsSync(join(leaderDir, "node_modules/@toil/batch-local/package.json"))) {
+        ctx.skip("@toil/batch-local is not installed next to the leader");
+      }
+      const { bs, counts } = make({}, { localSearchFrom: [leaderDir] });
+      const id = await bs.issueBatchJob("sh -c 'exit 9'", { jobName: "loc", requirements: req({ cores: 0.5 }), local: true });
+      expect(await bs.getIssuedBatchJobIds()).toEqual([id]);
+      const [u] = (await collect(bs, 1)).values();
+      expect(u).toMatchObject({ jobId: id, exitStatus: 9 });
+      expect(counts.sbatch ?? 0).toBe(0);
+    });
+  });
+});
