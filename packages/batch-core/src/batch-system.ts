@@ -1,3 +1,5 @@
+import type { MessagePublisher } from "@toil/bus";
+import type { CleanPolicy } from "@toil/job";
 import type { UpdatedBatchJobInfo } from "./exit.js";
 import type { BatchSystemOptionSpec } from "./options.js";
 import type { Requirements } from "./requirements.js";
@@ -25,30 +27,11 @@ export interface BatchJobDescription {
 export type Environment = Record<string, string>;
 
 /**
- * What `setMessageBus` receives: anything that can publish a message. `@toil/bus`'s
- * `MessageBus` fits. Batch systems may publish `ExternalBatchId` and `JobAnnotation` messages.
+ * What `setMessageBus` receives: anything that can publish bus messages (`@toil/bus`'s
+ * `MessageBus` fits). Batch systems may publish `ExternalBatchId` and `JobAnnotation` messages,
+ * built with `externalBatchId()` / `jobAnnotation()` from `@toil/bus`.
  */
-export interface BatchMessageBus {
-  publish(message: BatchBusMessage): void;
-}
-
-/** The messages a batch system may publish (a subset of `@toil/bus`'s message union). */
-export type BatchBusMessage =
-  | {
-      type: "ExternalBatchId";
-      time: number;
-      jobId: string;
-      externalBatchId: string;
-      batchSystem: string;
-    }
-  | {
-      type: "JobAnnotation";
-      time: number;
-      jobId: string;
-      jobName: string;
-      annotationName: string;
-      annotationValue: string;
-    };
+export type BatchMessageBus = MessagePublisher;
 
 /**
  * A serializable description of something the worker enters around its work (the TypeScript
@@ -116,10 +99,13 @@ export interface BatchSystem {
   shutdown(): Promise<void>;
 }
 
-/** Constructor parameters shared by every batch system (the seed's `(config, maxCores, maxMemory, maxDisk)`). */
+/**
+ * The part of the workflow configuration a batch system reads (the seed's `config` constructor
+ * argument). `@toil/job`'s `Config` fits it, so the leader passes its config unchanged.
+ */
 export interface BatchSystemConfig {
-  /** Unique id of this workflow run (used in log file names and cleanup). */
-  workflowID: string;
+  /** Unique id of this workflow run (required by batch systems; used in log names and cleanup). */
+  workflowId?: string;
   /** Work directory for temporary files (default: the OS temp directory). */
   workDir?: string;
   /** Where batch-system std-out/err logs go (default: the work directory). */
@@ -134,14 +120,14 @@ export interface BatchSystemConfig {
   scale?: number;
   /** Node-local coordination directory. */
   coordinationDir?: string;
-  /** When to remove the per-workflow work directory: "always", "never", "onSuccess", "onError". */
-  cleanWorkDir?: "always" | "never" | "onSuccess" | "onError";
+  /** When to remove the per-workflow work directory. */
+  cleanWorkDir?: CleanPolicy;
   /** Seconds between state polls for cluster backends. */
   statePollingWait?: number;
   /** Seconds to keep retrying failing backend commands. */
   statePollingTimeout?: number;
-  /** Plugin options land here under the names the plugin declares. */
-  [option: string]: unknown;
+  /** Values of the options batch plugins declare, keyed by option name. */
+  batchOptions?: Record<string, unknown>;
 }
 
 /**
@@ -154,7 +140,7 @@ export interface BatchSystemClass<T extends BatchSystem = BatchSystem> {
   supportsAutoDeployment(): boolean;
   /** Whether the batch system runs `BatchSystemSupport.workerCleanup` after a node's last job. */
   supportsWorkerCleanup(): boolean;
-  /** Options (flags with defaults and environment variables) the plugin adds to the workflow config. */
+  /** Options (flags with defaults and environment variables) the plugin adds to the workflow config (`config.batchOptions`). */
   readonly options?: readonly BatchSystemOptionSpec[];
   /** Display name, e.g. "slurm". */
   readonly batchSystemName?: string;

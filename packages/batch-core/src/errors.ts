@@ -1,11 +1,9 @@
-/** Base class of every error raised by `@toil/batch-core` and batch plugins built on it. */
-export class BatchSystemError extends Error {
+import { ToilError } from "@toil/job";
+
+/** Base class of every error raised by `@toil/batch-core` and batch plugins built on it (a `ToilError`). */
+export class BatchSystemError extends ToilError {
   /** Stable machine-readable code. */
   readonly code: string = "BATCH_SYSTEM_ERROR";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
 }
 
 /** Options of {@link InsufficientSystemResources}. */

@@ -4,13 +4,12 @@
  * @example
  * import { getBatchSystem } from "@toil/batch-core";
  * const BatchSystem = await getBatchSystem("single_machine");
- * const bs = new BatchSystem({ workflowID: "wf1" }, 2, 4 * 2 ** 30, 10 * 2 ** 30);
+ * const bs = new BatchSystem({ workflowId: "wf1" }, 2, 4 * 2 ** 30, 10 * 2 ** 30);
  * const id = await bs.issueBatchJob("echo hi", { jobName: "hello", requirements });
  * const done = await bs.getUpdatedBatchJob(10); // { jobId: id, exitStatus: 0, ... }
  * await bs.shutdown();
  */
 export type {
-  BatchBusMessage,
   BatchJobDescription,
   BatchMessageBus,
   BatchSystem,
@@ -42,9 +41,8 @@ export {
 } from "./exit.js";
 export { memoize } from "./memoize.js";
 export {
+  type BatchSystemOptionKind,
   type BatchSystemOptionSpec,
-  type BatchSystemOptionType,
-  parseBatchSystemOptionValue,
   resolveBatchSystemOptions,
   validateBatchSystemOptionSpecs,
 } from "./options.js";

@@ -12,15 +12,16 @@ import type {
 import { BatchSystemError, InsufficientSystemResources } from "./errors.js";
 import type { UpdatedBatchJobInfo } from "./exit.js";
 import type { AcceleratorRequirement, Requirements } from "./requirements.js";
+import type { CleanPolicy } from "@toil/job";
 
 /** What `BatchSystemSupport.workerCleanup` needs to clean up a node after a workflow's last job there. */
 export interface WorkerCleanupInfo {
   /** Work directory of the workflow on the node (default: the OS temp directory). */
   workDir?: string;
   /** Id of the workflow run. */
-  workflowID: string;
+  workflowId: string;
   /** When to remove the per-workflow directory. */
-  cleanWorkDir: "always" | "never" | "onSuccess" | "onError";
+  cleanWorkDir: CleanPolicy;
   /** Node-local coordination directory to remove, if any. */
   coordinationDir?: string;
   /** Whether the workflow succeeded (for "onSuccess"/"onError"); unknown counts as neither. */
@@ -28,8 +29,8 @@ export interface WorkerCleanupInfo {
 }
 
 /** Name of the per-workflow directory inside the work directory. */
-export function workflowDirName(workflowID: string): string {
-  return `toil-${workflowID}`;
+export function workflowDirName(workflowId: string): string {
+  return `toil-${workflowId}`;
 }
 
 /**
@@ -50,6 +51,8 @@ export abstract class BatchSystemSupport implements BatchSystem {
 
   /** Environment applied to every job issued from now on (see `setEnv`). */
   protected readonly environment: Environment = {};
+  /** The workflow run's id (from the config). */
+  readonly workflowId: string;
   /** The message bus, once `setMessageBus` was called. */
   protected messageBus: BatchMessageBus | null = null;
 
@@ -59,9 +62,12 @@ export abstract class BatchSystemSupport implements BatchSystem {
     readonly maxMemory: number,
     readonly maxDisk: number,
   ) {
-    if (!config || typeof config.workflowID !== "string" || config.workflowID === "") {
-      throw new BatchSystemError("A batch system needs a config with a non-empty workflowID.");
+    if (!config || typeof config.workflowId !== "string" || config.workflowId === "") {
+      throw new BatchSystemError(
+        "A batch system needs a config with a non-empty workflowId (the leader assigns one when the workflow starts).",
+      );
     }
+    this.workflowId = config.workflowId;
   }
 
   /** Name used in messages; defaults to the class's static `batchSystemName` or its class name. */
@@ -172,24 +178,24 @@ export abstract class BatchSystemSupport implements BatchSystem {
 
   /**
    * Path of a std-out/err (or other backend) file for a job:
-   * `<batchLogsDir>/toil_<workflowID>.<toilJobId>.<clusterJobId>.<std>.log`, or `/dev/null`
+   * `<batchLogsDir>/toil_<workflowId>.<toilJobId>.<clusterJobId>.<std>.log`, or `/dev/null`
    * when the config says `noStdOutErr`.
    */
   formatStdOutErrPath(toilJobId: number | string, clusterJobId: number | string, std: string): string {
     if (this.config.noStdOutErr) return "/dev/null";
-    return join(this.getBatchLogsDir(), `toil_${this.config.workflowID}.${toilJobId}.${clusterJobId}.${std}.log`);
+    return join(this.getBatchLogsDir(), `toil_${this.workflowId}.${toilJobId}.${clusterJobId}.${std}.log`);
   }
 
   /** A glob matching every path `formatStdOutErrPath` makes for a job. */
   formatStdOutErrGlob(toilJobId: number | string): string {
-    return join(this.getBatchLogsDir(), `toil_${this.config.workflowID}.${toilJobId}.*.log`);
+    return join(this.getBatchLogsDir(), `toil_${this.workflowId}.${toilJobId}.*.log`);
   }
 
   /** The worker-cleanup description for this batch system's config. */
   protected workerCleanupInfo(succeeded?: boolean): WorkerCleanupInfo {
     return {
       workDir: this.config.workDir,
-      workflowID: this.config.workflowID,
+      workflowId: this.workflowId,
       cleanWorkDir: this.config.cleanWorkDir ?? "always",
       coordinationDir: this.config.coordinationDir,
       succeeded,
@@ -207,10 +213,10 @@ export abstract class BatchSystemSupport implements BatchSystem {
       (info.cleanWorkDir === "onSuccess" && info.succeeded === true) ||
       (info.cleanWorkDir === "onError" && info.succeeded === false);
     if (remove) {
-      await rm(join(info.workDir ?? tmpdir(), workflowDirName(info.workflowID)), { recursive: true, force: true });
+      await rm(join(info.workDir ?? tmpdir(), workflowDirName(info.workflowId)), { recursive: true, force: true });
     }
     if (info.coordinationDir) {
-      await rm(join(info.coordinationDir, workflowDirName(info.workflowID)), { recursive: true, force: true });
+      await rm(join(info.coordinationDir, workflowDirName(info.workflowId)), { recursive: true, force: true });
     }
   }
 }

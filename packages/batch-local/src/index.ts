@@ -3,7 +3,7 @@
  *
  * @example
  * import { SingleMachineBatchSystem } from "@toil/batch-local";
- * const bs = new SingleMachineBatchSystem({ workflowID: "wf" }, 2, 2 ** 30, 2 ** 32);
+ * const bs = new SingleMachineBatchSystem({ workflowId: "wf" }, 2, 2 ** 30, 2 ** 32);
  * const id = await bs.issueBatchJob("true", { jobName: "t", requirements });
  * console.log(await bs.getUpdatedBatchJob(10));
  * await bs.shutdown();

@@ -134,7 +134,15 @@ export function signalGroup(pgid: number, sig: NodeJS.Signals): void {
  * killed, ignore SIGTERM, or moved to their own session are caught by the rescans).
  */
 export async function killProcessTree(sel: ProcessTreeSelector, graceSeconds: number): Promise<void> {
-  let targets = findTreeProcesses(sel);
+  // Once found, a process is tracked by pid until it is gone: while it exits, its environment
+  // and parentage may already be torn down, so a rescan alone could miss it.
+  const known = new Set<number>();
+  const rescan = (): number[] => {
+    for (const pid of findTreeProcesses(sel)) known.add(pid);
+    for (const pid of known) if (!isAlive(pid)) known.delete(pid);
+    return [...known];
+  };
+  let targets = rescan();
   if (targets.length === 0) return;
   for (const root of sel.roots) signalGroup(root, "SIGTERM");
   for (const pid of targets) signal(pid, "SIGTERM");
@@ -143,14 +151,15 @@ export async function killProcessTree(sel: ProcessTreeSelector, graceSeconds: nu
   while (Date.now() < deadline) {
     await delay(wait);
     wait = Math.min(wait * 2, 50);
-    targets = findTreeProcesses(sel);
+    targets = rescan();
     if (targets.length === 0) return;
   }
-  for (let round = 0; round < 200; round++) {
+  for (let round = 0; ; round++) {
     for (const root of sel.roots) signalGroup(root, "SIGKILL");
     for (const pid of targets) signal(pid, "SIGKILL");
     await delay(round === 0 ? 2 : 10);
-    targets = findTreeProcesses(sel);
+    targets = rescan();
     if (targets.length === 0) return;
+    if (round > 1000) throw new Error(`Processes ${targets.join(", ")} survive SIGKILL (uninterruptible sleep?)`);
   }
 }

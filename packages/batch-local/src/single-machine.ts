@@ -22,6 +22,7 @@ import {
   ResourceSet,
   type UpdatedBatchJobInfo,
 } from "@toil/batch-core";
+import { externalBatchId } from "@toil/bus";
 import { markNotWarm, splitPlainCommand, warmScriptOf } from "./command.js";
 import { Deque } from "./deque.js";
 import { detectGpus } from "./gpus.js";
@@ -175,19 +176,19 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   static readonly options: readonly BatchSystemOptionSpec[] = [
     {
       name: "warmWorkers",
-      flag: "--warmWorkers",
+      kind: "boolean",
+      section: "Single machine",
       env: "TOIL_WARM_WORKERS",
-      type: "boolean",
       default: true,
-      description: "Run toil-worker commands in warm node processes that are reused between jobs.",
+      help: "Run node worker commands whose script exports runWarmCommand in warm node processes reused between jobs.",
     },
     {
       name: "killGraceSeconds",
-      flag: "--killGraceSeconds",
+      kind: "number",
+      section: "Single machine",
       env: "TOIL_KILL_GRACE_SECONDS",
-      type: "number",
       default: 2,
-      description: "Seconds a killed job gets between SIGTERM and SIGKILL.",
+      help: "Seconds a killed job gets between SIGTERM and SIGKILL.",
     },
   ];
 
@@ -256,12 +257,12 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       acc === undefined ? detectGpus() : typeof acc === "number" ? Array.from({ length: acc }, (_, i) => i) : [...acc];
     this.gpuSet = new ResourceSet(this.acceleratorIndices, "accelerators");
 
-    const cfgWarm = config.warmWorkers;
+    const cfgWarm = config.batchOptions?.warmWorkers;
     this.warm = options.warmWorkers ?? (typeof cfgWarm === "boolean" ? cfgWarm : true);
     this.maxIdleWarm = options.maxIdleWarmWorkers ?? Math.max(1, Math.ceil(this.maxCores));
     this.warmMaxJobs = options.warmWorkerMaxJobs ?? 0;
     this.stdio = options.stdio ?? "inherit";
-    const cfgGrace = config.killGraceSeconds;
+    const cfgGrace = config.batchOptions?.killGraceSeconds;
     this.killGrace = options.killGraceSeconds ?? (typeof cfgGrace === "number" ? cfgGrace : 2);
     this.baseEnv = this.computeBaseEnv();
   }
@@ -605,14 +606,10 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   }
 
   private announce(job: LocalJob, externalId: string): void {
-    if (!this.messageBus || !job.jobStoreId) return;
-    this.messageBus.publish({
-      type: "ExternalBatchId",
-      time: Date.now(),
-      jobId: job.jobStoreId,
-      externalBatchId: externalId,
-      batchSystem: SingleMachineBatchSystem.batchSystemName,
-    });
+    if (!this.messageBus) return;
+    this.messageBus.publish(
+      externalBatchId({ batchId: job.id, externalBatchId: externalId, batchSystem: SingleMachineBatchSystem.batchSystemName }),
+    );
   }
 
   private finish(job: LocalJob, status: number, reason: BatchJobExitReason): void {

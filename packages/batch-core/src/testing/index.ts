@@ -130,7 +130,7 @@ export function describeBatchSystemConformance(
   async function make(limits: Partial<Omit<ConformanceContext, "config">> = {}): Promise<BatchSystem> {
     const workDir = tempDir();
     const ctx: ConformanceContext = {
-      config: { workflowID: `kit-${process.pid}-${++counter}`, workDir, ...options.config },
+      config: { workflowId: `kit-${process.pid}-${++counter}`, workDir, ...options.config },
       maxCores: limits.maxCores ?? 2,
       maxMemory: limits.maxMemory ?? 2 * GiB,
       maxDisk: limits.maxDisk ?? 2 * GiB,
