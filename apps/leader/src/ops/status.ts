@@ -1,0 +1,276 @@
+/**
+ * `toil status <jobStore>`: the workflow's overall state and its remaining jobs counted by state,
+ * from one pass over the stored job descriptions (read as JSON; no job body is rebuilt), plus
+ * running jobs replayed from the bus log.
+ */
+import * as fs from "node:fs";
+import { BusLogNotFoundError, isRunning, replayMessageBus, type JobStatus } from "@toil/bus";
+import type { JobDescriptionJSON } from "@toil/job";
+import {
+  OPS_EXIT,
+  leaderInfo,
+  openExistingStore,
+  scanJobDocuments,
+  type LeaderInfo,
+  type OpenedStore,
+  type OpsIO,
+} from "./common.js";
+
+/** Overall state of a workflow. */
+export type WorkflowState = "QUEUED" | "RUNNING" | "COMPLETED" | "FAILED" | "STOPPED";
+
+/** What `toil status` counts. A job is in exactly one of ready/waiting/failed/done/service. */
+export interface StatusCounts {
+  /** Job descriptions in the store. */
+  jobs: number;
+  /** Has a body still to run (issued, queued, or waiting for predecessors). */
+  ready: number;
+  /** Ran; waits for its children/follow-ons to finish. */
+  waiting: number;
+  /** Failed for good (no tries left). */
+  failed: number;
+  /** Ran and has nothing left to wait for, not yet deleted ("zombies"). */
+  done: number;
+  /** Service host jobs. */
+  services: number;
+  /** Jobs holding the log of a failed attempt. */
+  withLogs: number;
+}
+
+export type JobState = "ready" | "waiting" | "failed" | "done" | "service";
+
+export function jobStateOf(doc: JobDescriptionJSON): JobState {
+  if (doc.remainingTryCount === 0) return "failed";
+  if (doc.service) return "service";
+  if (doc.body !== undefined) return "ready";
+  const successors =
+    (doc.childIds?.length ?? 0) + (doc.followOnIds?.length ?? 0) + (doc.adoptedPhases?.some((p) => p.length > 0) ? 1 : 0);
+  const services = doc.serviceTree ? Object.keys(doc.serviceTree).length : 0;
+  return successors + services > 0 ? "waiting" : "done";
+}
+
+/** A remaining job as `--perJob`, `--dot` and `--json` show it. */
+export interface JobSummary {
+  id: string;
+  name: string;
+  state: JobState;
+  remainingTryCount?: number;
+  logFileId?: string;
+  children: string[];
+  followOns: string[];
+}
+
+export interface WorkflowStatus {
+  locator: string;
+  state: WorkflowState;
+  leader?: LeaderInfo;
+  rootJobId?: string;
+  counts: StatusCounts;
+  jobs: JobSummary[];
+  /** Path of the bus log, when the workflow writes one. */
+  busLog?: string;
+}
+
+export interface StatusScanOptions {
+  /** Keep a summary of each job (needed by --perJob, --dot, --json, --logs). */
+  keepJobs?: boolean;
+}
+
+/** Decide the overall state from the leader lock, the outcome markers and the jobs left. */
+export async function workflowState(opened: OpenedStore, leader: LeaderInfo | undefined, jobsLeft: number): Promise<WorkflowState> {
+  if (leader && leader.alive !== false) return "RUNNING";
+  const store = opened.store;
+  if (await store.sharedFileExists("succeeded.log")) return "COMPLETED";
+  if (await store.sharedFileExists("failed.log")) return "FAILED";
+  const root = await store.rootJobId();
+  if (root === undefined) return "QUEUED";
+  if (jobsLeft === 0) return "COMPLETED";
+  return "STOPPED";
+}
+
+/** One pass over the store. */
+export async function scanStatus(opened: OpenedStore, opts: StatusScanOptions = {}): Promise<WorkflowStatus> {
+  const counts: StatusCounts = { jobs: 0, ready: 0, waiting: 0, failed: 0, done: 0, services: 0, withLogs: 0 };
+  const jobs: JobSummary[] = [];
+  for await (const doc of scanJobDocuments(opened)) {
+    counts.jobs++;
+    const state = jobStateOf(doc);
+    if (state === "service") counts.services++;
+    else counts[state]++;
+    if (doc.logFileId) counts.withLogs++;
+    if (opts.keepJobs) {
+      jobs.push({
+        id: doc.id,
+        name: doc.displayName || doc.unitName || doc.jobName,
+        state,
+        ...(doc.remainingTryCount === undefined ? {} : { remainingTryCount: doc.remainingTryCount }),
+        ...(doc.logFileId ? { logFileId: doc.logFileId } : {}),
+        children: doc.childIds ?? [],
+        followOns: doc.followOnIds ?? [],
+      });
+    }
+  }
+  const leader = await leaderInfo(opened);
+  const state = await workflowState(opened, leader, counts.jobs);
+  const rootJobId = await opened.store.rootJobId();
+  const busLog = opened.store.config.writeMessages;
+  return {
+    locator: opened.store.locator,
+    state,
+    ...(leader ? { leader } : {}),
+    ...(rootJobId ? { rootJobId } : {}),
+    counts,
+    jobs,
+    ...(busLog ? { busLog } : {}),
+  };
+}
+
+/** Jobs running now according to the bus log (undefined when there is no bus log). */
+export async function runningFromBusLog(busLog: string | undefined): Promise<JobStatus[] | undefined> {
+  if (!busLog || !fs.existsSync(busLog)) return undefined;
+  try {
+    const all = await replayMessageBus(busLog);
+    return [...all.values()].filter(isRunning);
+  } catch (err) {
+    if (err instanceof BusLogNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/** Last `maxLines` lines (at most `maxBytes`) of a job-store file, or undefined if it is gone. */
+export async function readFileTail(opened: OpenedStore, fileId: string, maxLines = 40, maxBytes = 16_384): Promise<string | undefined> {
+  if (!(await opened.store.fileExists(fileId))) return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of await opened.store.readFileStream(fileId)) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    chunks.push(b);
+    size += b.length;
+    while (size - chunks[0]!.length > maxBytes) size -= chunks.shift()!.length;
+  }
+  let text = Buffer.concat(chunks).toString("utf8");
+  if (text.length > maxBytes) text = text.slice(-maxBytes);
+  const lines = text.replace(/\n$/, "").split("\n");
+  return lines.slice(-maxLines).join("\n");
+}
+
+function dotEscape(s: string): string {
+  return s.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+}
+
+const DOT_COLORS: Record<JobState, string> = {
+  ready: "lightblue",
+  waiting: "khaki",
+  failed: "salmon",
+  done: "palegreen",
+  service: "plum",
+};
+
+/** GraphViz of the remaining jobs: nodes coloured by state, edges labelled child / follow-on. */
+export function statusDot(status: WorkflowStatus): string {
+  const lines = ["digraph toil_workflow {", "  node [shape=box, style=filled];"];
+  const present = new Set(status.jobs.map((j) => j.id));
+  for (const j of status.jobs) {
+    lines.push(`  "${dotEscape(j.id)}" [label="${dotEscape(`${j.name}\n${j.id}\n${j.state}`)}", fillcolor=${DOT_COLORS[j.state]}];`);
+  }
+  for (const j of status.jobs) {
+    for (const c of j.children) if (present.has(c)) lines.push(`  "${dotEscape(j.id)}" -> "${dotEscape(c)}" [label="child"];`);
+    for (const f of j.followOns) if (present.has(f)) lines.push(`  "${dotEscape(j.id)}" -> "${dotEscape(f)}" [label="follow-on", style=dashed];`);
+  }
+  lines.push("}");
+  return `${lines.join("\n")}\n`;
+}
+
+function leaderLine(leader: LeaderInfo | undefined): string {
+  if (!leader) return "no leader is running";
+  if (leader.alive === undefined) return `leader pid ${leader.pid} on ${leader.host} (another host: cannot check it here)`;
+  return leader.alive ? `leader pid ${leader.pid} on ${leader.host} is running` : `leader pid ${leader.pid} on ${leader.host} has exited`;
+}
+
+export interface StatusOptions {
+  failIfNotComplete?: boolean;
+  logs?: boolean;
+  status?: boolean;
+  dot?: boolean;
+  json?: boolean;
+  perJob?: boolean;
+}
+
+/** Run `toil status`. */
+export async function statusCommand(locator: string, opts: StatusOptions, io: OpsIO): Promise<number> {
+  const opened = await openExistingStore(locator, io.cwd);
+  const keepJobs = Boolean(opts.dot || opts.json || opts.perJob || opts.logs);
+  const status = await scanStatus(opened, { keepJobs });
+  const running = opts.status || opts.json ? await runningFromBusLog(status.busLog) : undefined;
+  const complete = status.state === "COMPLETED" && status.counts.jobs === 0;
+  const exit = opts.failIfNotComplete && !complete ? OPS_EXIT.NOT_OK : OPS_EXIT.OK;
+
+  if (opts.dot) {
+    io.stdout.write(statusDot(status));
+    return exit;
+  }
+  if (opts.json) {
+    const failedLogs: Record<string, string> = {};
+    if (opts.logs) {
+      for (const j of status.jobs) if (j.logFileId) failedLogs[j.id] = (await readFileTail(opened, j.logFileId, 10_000, 1 << 20)) ?? "";
+    }
+    const doc = {
+      ...status,
+      ...(running ? { running: running.map((s) => ({ jobId: s.jobId, jobName: s.jobName, batchSystem: s.batchSystem, externalBatchId: s.externalBatchId, since: s.lastUpdate })) } : {}),
+      ...(opts.logs ? { logs: failedLogs } : {}),
+    };
+    io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return exit;
+  }
+
+  const c = status.counts;
+  const out: string[] = [];
+  out.push(`Workflow ${status.locator}: ${status.state} (${leaderLine(status.leader)}).`);
+  if (c.jobs === 0) {
+    out.push(
+      status.state === "COMPLETED"
+        ? "No jobs are left: the workflow completed successfully."
+        : "No jobs are left in the store (the root job is absent: the workflow may have completed).",
+    );
+  } else {
+    out.push(
+      `Of the ${c.jobs} job(s) in the store: ${c.ready} to run, ${c.waiting} waiting for their successors, ` +
+        `${c.failed} failed for good, ${c.done} finished but not yet removed, ${c.services} service(s); ` +
+        `${c.withLogs} with a log from a failed attempt.`,
+    );
+  }
+  if (status.state === "STOPPED") out.push(`The workflow is not running: continue it with \`toil run ... --jobStore ${locator} --restart\`.`);
+  if (status.state === "FAILED") out.push(`Some jobs failed: see them with \`toil status ${locator} --logs\`, rerun one with \`toil debug-job ${locator} <jobId>\`.`);
+  if (opts.perJob) {
+    for (const j of status.jobs) {
+      out.push(`  ${j.id}  ${j.name}  ${j.state}${j.remainingTryCount !== undefined ? `  tries left: ${j.remainingTryCount}` : ""}`);
+    }
+  }
+  if (opts.status) {
+    if (running === undefined) {
+      out.push(
+        status.busLog
+          ? `The bus log ${status.busLog} does not exist (yet), so running jobs cannot be listed.`
+          : "This workflow writes no bus log, so running jobs cannot be listed: run it with --writeMessages FILE.",
+      );
+    } else {
+      out.push(`${running.length} job(s) running according to the bus log ${status.busLog}:`);
+      for (const s of running) {
+        const where = s.externalBatchId ? ` as ${s.batchSystem ?? "batch"} job ${s.externalBatchId}` : s.batchId !== null ? ` (batch id ${s.batchId})` : "";
+        out.push(`  ${s.jobId}  ${s.jobName}${where}, since ${new Date(s.lastUpdate).toISOString()}`);
+      }
+    }
+  }
+  if (opts.logs) {
+    const withLogs = status.jobs.filter((j) => j.logFileId);
+    if (withLogs.length === 0) out.push("No job has a log from a failed attempt.");
+    for (const j of withLogs) {
+      const text = await readFileTail(opened, j.logFileId!, 10_000, 1 << 20);
+      out.push(`=== log of ${j.name} (${j.id})${j.state === "failed" ? ", failed for good" : ""} ===`);
+      out.push(text === undefined ? "(the log file is gone)" : text);
+      out.push(`=== end of log of ${j.name} ===`);
+    }
+  }
+  io.stdout.write(`${out.join("\n")}\n`);
+  return exit;
+}
