@@ -54,3 +54,8 @@ export {
   type UrlSource,
 } from "./url-access.js";
 export { writeLogFiles, logFileStem, type WriteLogFilesOptions } from "./log-files.js";
+export {
+  DeferredFunctionManager,
+  type DeferredRunner,
+  type DeferredFunctionManagerOptions,
+} from "./deferred.js";
