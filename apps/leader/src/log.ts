@@ -1,7 +1,7 @@
 import { createWriteStream, mkdirSync } from "node:fs";
 import path from "node:path";
 import { pino, type Logger, type DestinationStream } from "pino";
-import type { LogLevel } from "@toil/job";
+import type { ConfigLogLevel as LogLevel } from "@toil/job";
 
 export type { Logger } from "pino";
 

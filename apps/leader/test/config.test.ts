@@ -5,7 +5,7 @@ import { describe, expect, test } from "vitest";
 import YAML from "yaml";
 import { Command } from "commander";
 import { ConfigError, configFromJSON, configToJSON, defaultConfig, prepareRestart, prepareStart } from "@toil/job";
-import type { BatchSystemOptionSpec } from "@toil/batch-core";
+import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { resolveConfig } from "../src/config/resolve.js";
 import { renderConfigFile } from "../src/config/file.js";
 import { addToilOptions, configFromCommand } from "../src/cli/toil-options.js";
@@ -126,8 +126,8 @@ describe("config from flags, environment and file", () => {
 
   test("plugin options: flag, env, file, default", () => {
     const plugin: BatchSystemOptionSpec[] = [
-      { name: "fakeArgument", flag: "--fakeArgument", description: "A plugin option.", default: "exists", env: "TOIL_FAKE" },
-      { name: "fakeCount", flag: "--fakeCount", description: "A number.", type: "integer" },
+      { name: "fakeArgument", kind: "string", section: "Fake", help: "A plugin option.", default: "exists", env: "TOIL_FAKE" },
+      { name: "fakeCount", kind: "int", section: "Fake", help: "A number." },
     ];
     expect(parseFlags([], plugin).config.batchOptions).toEqual({ fakeArgument: "exists" });
     expect(parseFlags(["--fakeArgument", "x", "--fakeCount", "3"], plugin).config.batchOptions).toEqual({ fakeArgument: "x", fakeCount: 3 });
@@ -136,7 +136,7 @@ describe("config from flags, environment and file", () => {
   });
 
   test("toil config writes a commented file that reads back to the defaults", () => {
-    const text = renderConfigFile([{ name: "fakeArgument", flag: "--fakeArgument", description: "A plugin option.", default: "exists" }]);
+    const text = renderConfigFile([{ name: "fakeArgument", kind: "string", section: "Fake", help: "A plugin option.", default: "exists" }]);
     for (const key of ["workDir", "batchSystem", "symlinkImports", "defaultMemory", "retryCount", "fakeArgument"]) {
       expect(text).toMatch(new RegExp(`^${key}:`, "m"));
     }
@@ -144,7 +144,7 @@ describe("config from flags, environment and file", () => {
     const dir = tmp();
     const file = path.join(dir, "all.yaml");
     writeFileSync(file, text);
-    const fromFile = resolveConfig({ configFile: file, env: {}, pluginSpecs: [{ name: "fakeArgument", flag: "--fakeArgument", description: "x", default: "exists" }] });
+    const fromFile = resolveConfig({ configFile: file, env: {}, pluginSpecs: [{ name: "fakeArgument", kind: "string", section: "Fake", help: "x", default: "exists" }] });
     const defaults = defaultConfig();
     expect({ ...fromFile.config, batchOptions: {} }).toEqual(defaults);
     expect(readFileSync(file, "utf8")).toContain("defaultMemory: 2Gi");

@@ -1,5 +1,5 @@
 import { Command, Option } from "commander";
-import type { BatchSystemOptionSpec } from "@toil/batch-core";
+import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { cliOptions } from "../config/specs.js";
 import { resolveConfig, type ResolvedConfig } from "../config/resolve.js";
 

@@ -1,7 +1,6 @@
 import { writeFileSync } from "node:fs";
 import YAML from "yaml";
-import { defaultConfig, formatConfigSize, type Config } from "@toil/job";
-import type { BatchSystemOptionSpec } from "@toil/batch-core";
+import { defaultConfig, formatConfigSize, type Config, type ConfigOptionSpec } from "@toil/job";
 import { cliOptions } from "./specs.js";
 
 function yamlValue(value: unknown): string {
@@ -12,7 +11,7 @@ function yamlValue(value: unknown): string {
  * The text of a commented YAML config file listing every option with its default.
  * `toil run --config FILE` reads it back; `null` means "not set".
  */
-export function renderConfigFile(pluginSpecs: readonly BatchSystemOptionSpec[] = []): string {
+export function renderConfigFile(pluginSpecs: readonly ConfigOptionSpec[] = []): string {
   const defaults: Config = defaultConfig();
   const lines: string[] = [
     "# toil-ts workflow configuration.",
@@ -31,7 +30,7 @@ export function renderConfigFile(pluginSpecs: readonly BatchSystemOptionSpec[] =
     if (spec.env) extra.push(`environment: ${spec.env}`);
     if (spec.choices) extra.push(`one of: ${spec.choices.join(", ")}`);
     lines.push(`# (${extra.join("; ")})`);
-    let value: unknown = option.plugin ? option.plugin.default : defaults[spec.name as keyof Config];
+    let value: unknown = option.plugin ? spec.default : defaults[spec.name as keyof Config];
     if (spec.kind === "size" && typeof value === "number") value = formatConfigSize(value);
     if (spec.name === "jobStore" && value === "") value = null;
     const rendered = yamlValue(value);
@@ -42,6 +41,6 @@ export function renderConfigFile(pluginSpecs: readonly BatchSystemOptionSpec[] =
 }
 
 /** Write the commented config file (`toil config FILE`). */
-export function writeConfigFile(file: string, pluginSpecs: readonly BatchSystemOptionSpec[] = []): void {
+export function writeConfigFile(file: string, pluginSpecs: readonly ConfigOptionSpec[] = []): void {
   writeFileSync(file, renderConfigFile(pluginSpecs));
 }

@@ -5,11 +5,11 @@ import {
   ConfigError,
   parseConfig,
   parseOptionText,
+  parsePluginOptions,
   parseSetEnv,
   type Config,
   type ConfigOptionSpec,
 } from "@toil/job";
-import { parseBatchSystemOptionValue, type BatchSystemOptionSpec } from "@toil/batch-core";
 import { cliOptions, type CliOption } from "./specs.js";
 
 /** Where an option's value came from. */
@@ -23,7 +23,7 @@ export interface ResolveInput {
   /** Path of a YAML config file (`--config`). */
   configFile?: string;
   /** Options declared by the chosen batch system. */
-  pluginSpecs?: readonly BatchSystemOptionSpec[];
+  pluginSpecs?: readonly ConfigOptionSpec[];
   /** Directory relative paths are resolved against (default: process.cwd()). */
   cwd?: string;
 }
@@ -91,16 +91,11 @@ function editDistance(a: string, b: string): number {
 }
 
 function envValue(option: CliOption, text: string): unknown {
-  if (option.plugin) return parseBatchSystemOptionValue(option.plugin, text, `$${option.spec.env}`);
   if (option.spec.kind === "setEnv") return parseSetEnv(text.split(/[\s,]+/).filter(Boolean));
   return parseOptionText(option.spec, text);
 }
 
 function flagValue(option: CliOption, value: unknown, env: NodeJS.ProcessEnv): unknown {
-  if (option.plugin) {
-    if (typeof value === "string") return parseBatchSystemOptionValue(option.plugin, value, option.plugin.flag);
-    return value;
-  }
   if (option.spec.kind === "setEnv") return parseSetEnv(Array.isArray(value) ? (value as string[]) : [String(value)], env);
   if (option.spec.kind === "accelerators" && Array.isArray(value)) {
     return (value as string[]).flatMap((v) => parseOptionText(option.spec, v) as unknown[]);
@@ -109,11 +104,7 @@ function flagValue(option: CliOption, value: unknown, env: NodeJS.ProcessEnv): u
   return value;
 }
 
-function fileValue(option: CliOption, value: unknown, file: string): unknown {
-  if (option.plugin) {
-    if (typeof value === "string") return parseBatchSystemOptionValue(option.plugin, value, file);
-    return value;
-  }
+function fileValue(option: CliOption, value: unknown): unknown {
   const spec: ConfigOptionSpec = option.spec;
   if (spec.kind === "accelerators" && typeof value === "string") return parseOptionText(spec, value);
   if (spec.kind === "setEnv" && Array.isArray(value)) return parseSetEnv(value.map(String));
@@ -175,10 +166,8 @@ export function resolveConfig(input: ResolveInput = {}): ResolvedConfig {
         value = envValue(option, env[option.spec.env] as string);
         source = "env";
       } else if (fileValues[name] !== undefined) {
-        value = fileValue(option, fileValues[name], input.configFile ?? "config file");
+        value = fileValue(option, fileValues[name]);
         source = "file";
-      } else if (option.plugin && option.plugin.default !== undefined) {
-        value = option.plugin.default;
       }
     } catch (err) {
       const msg = (err as Error).message.replace(/^--\S+: /, "");
@@ -195,7 +184,18 @@ export function resolveConfig(input: ResolveInput = {}): ResolvedConfig {
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
 
-  const config = parseConfig({ ...core, batchOptions: plugin }, (option) => sources.get(option));
+  let batchOptions: Record<string, unknown>;
+  try {
+    batchOptions = parsePluginOptions(
+      options.filter((o) => o.plugin).map((o) => o.spec),
+      plugin,
+    );
+  } catch (err) {
+    const e = err as ConfigError;
+    const lines = (e.issues ?? []).map((i) => `  ${i.option}${sources.get(i.option) ? ` (from ${sources.get(i.option)})` : ""}: ${i.message}`);
+    throw new ConfigError(lines.length > 0 ? `Invalid configuration:\n${lines.join("\n")}` : e.message, e.issues);
+  }
+  const config = parseConfig({ ...core, batchOptions }, (option) => sources.get(option));
   for (const dirOption of ["workDir", "coordinationDir"] as const) {
     const dir = config[dirOption];
     if (dir !== undefined && !(existsSync(dir) && statSync(dir).isDirectory())) {

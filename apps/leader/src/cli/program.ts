@@ -1,0 +1,112 @@
+import { Command, CommanderError } from "commander";
+import { ToilError } from "@toil/job";
+import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
+import { addToilOptions } from "./toil-options.js";
+
+/** Where the CLI writes (tests pass their own). */
+export interface CliIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/** Process exit codes of the `toil` command. */
+export const EXIT = {
+  OK: 0,
+  /** The workflow ran but jobs failed, or it deadlocked / was killed. */
+  WORKFLOW_FAILED: 1,
+  /** Bad command line, options, config file or workflow file: nothing ran. */
+  USAGE: 2,
+} as const;
+
+/**
+ * Build the `toil` command. `pluginSpecs` are the options of the batch systems the command line
+ * may use (they become flags of `run`).
+ */
+export function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionSpec[], setExit: (code: number) => void): Command {
+  const program = new Command("toil")
+    .description("Run and manage toil-ts workflows.")
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+
+  const run = new Command("run")
+    .description("Run a workflow file: its default export builds the root job.")
+    .argument("<workflow>", "workflow file (.ts, .mts, .js or .mjs)")
+    .argument("[args...]", "arguments passed to the workflow (put them after --)")
+    .showSuggestionAfterError(true)
+    .action(async (workflow: string, args: string[], opts: Record<string, unknown>) => {
+      const { runCommand } = await import("../commands/run.js");
+      setExit(await runCommand(workflow, args, opts, pluginSpecs, io));
+    });
+  addToilOptions(run, pluginSpecs);
+  program.addCommand(run);
+
+  program
+    .command("config")
+    .description("Write a commented YAML file with every option and its default (use it with --config).")
+    .argument("<file>", "file to write")
+    .action(async (file: string) => {
+      const { writeConfigFile } = await import("../config/file.js");
+      writeConfigFile(file, pluginSpecs);
+      io.stdout.write(`Wrote ${file}\n`);
+      setExit(EXIT.OK);
+    });
+
+  program
+    .command("status")
+    .description("Show the state of a workflow: jobs left in the store, and running jobs from the message log.")
+    .argument("<jobStore>", "job store locator")
+    .option("--failIfNotComplete", "exit 1 if the workflow has not finished")
+    .option("--messages <FILE>", "message-bus log to read (default: the run's --writeMessages)")
+    .action(async (jobStore: string, opts: { failIfNotComplete?: boolean; messages?: string }) => {
+      const { statusCommand } = await import("../commands/status.js");
+      setExit(await statusCommand(jobStore, opts, io));
+    });
+
+  program
+    .command("clean")
+    .description("Delete a job store and everything in it.")
+    .argument("<jobStore>", "job store locator")
+    .action(async (jobStore: string) => {
+      const { cleanCommand } = await import("../commands/status.js");
+      setExit(await cleanCommand(jobStore, io));
+    });
+
+  program
+    .command("kill")
+    .description("Ask the workflow running on a job store to stop.")
+    .argument("<jobStore>", "job store locator")
+    .action(async (jobStore: string) => {
+      const { killCommand } = await import("../commands/status.js");
+      setExit(await killCommand(jobStore, io));
+    });
+
+  return program;
+}
+
+/** Run the CLI with `argv` (without node and script). Resolves to the exit code. */
+export async function main(argv: readonly string[], io: CliIO, pluginSpecs: readonly BatchSystemOptionSpec[]): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = buildProgram(io, pluginSpecs, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return EXIT.OK;
+      return EXIT.USAGE;
+    }
+    if (err instanceof ToilError) {
+      io.stderr.write(`toil: ${err.message}\n`);
+      return EXIT.USAGE;
+    }
+    throw err;
+  }
+  return code;
+}

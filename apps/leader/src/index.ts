@@ -1,0 +1,31 @@
+/**
+ * @toil/leader: run toil-ts workflows. The `toil` CLI, the `Toil` scope for scripts, and the leader loop.
+ *
+ * ```ts
+ * import { Toil } from "@toil/leader";
+ * if (Toil.isMain(import.meta.url)) {
+ *   const options = Toil.parseArgs(process.argv.slice(2));
+ *   await using toil = await Toil.open(options);
+ *   console.log(options.restart ? await toil.restart() : await toil.start(new MyRootJob()));
+ * }
+ * ```
+ */
+export { Toil, normalizeUri, type ToilOptions } from "./toil.js";
+export { Leader, type LeaderOptions, type LeaderCounts } from "./leader/leader.js";
+export type { LeaderStore, WorkerMessage } from "./leader/store.js";
+export {
+  FailedJobsError,
+  DeadlockError,
+  WorkflowKilledError,
+  ToilContextError,
+  JobStoreStateError,
+  WorkflowFileError,
+  type FailedJob,
+} from "./leader/errors.js";
+export type { WorkflowContext, WorkflowMain } from "./commands/run.js";
+export { loadWorkflowFile } from "./commands/run.js";
+export { resolveConfig, readConfigFile, normalizeJobStoreLocator, type ResolveInput, type ResolvedConfig, type OptionSource } from "./config/resolve.js";
+export { renderConfigFile, writeConfigFile } from "./config/file.js";
+export { parseToilArgs } from "./cli/parse-args.js";
+export { main as toilMain, EXIT, type CliIO } from "./cli/program.js";
+export { workerCommand, workerScriptPath } from "./worker-command.js";

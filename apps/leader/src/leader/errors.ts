@@ -1,0 +1,71 @@
+import { ToilError } from "@toil/job";
+
+/** One job that failed for good. */
+export interface FailedJob {
+  jobId: string;
+  jobName: string;
+  /** Batch-system exit reason of its last attempt (FAILED, KILLED, MEMLIMIT, ...), if known. */
+  exitReason: string | null;
+  /** Exit status of its last attempt, if known. */
+  exitStatus: number | null;
+  /** The end of the job's log from its last failed attempt ("" if it left none). */
+  logTail: string;
+}
+
+/** The workflow finished, but some jobs failed for good (after their retries). */
+export class FailedJobsError extends ToilError {
+  readonly code = "TOIL_FAILED_JOBS";
+  /** Process exit code the CLI uses. */
+  readonly exitCode = 1;
+  constructor(
+    readonly jobStore: string,
+    readonly failedJobs: readonly FailedJob[],
+    readonly reason?: string,
+  ) {
+    super(FailedJobsError.describe(jobStore, failedJobs, reason));
+  }
+
+  get numberOfFailedJobs(): number {
+    return this.failedJobs.length;
+  }
+
+  private static describe(jobStore: string, jobs: readonly FailedJob[], reason?: string): string {
+    const lines = [
+      `The workflow in job store ${jobStore} has ${jobs.length} failed job${jobs.length === 1 ? "" : "s"}${reason ? ` (${reason})` : ""}.`,
+    ];
+    for (const j of jobs.slice(0, 20)) {
+      lines.push(`  - ${j.jobName} (${j.jobId}): ${j.exitReason ?? "failed"}${j.exitStatus !== null ? `, exit status ${j.exitStatus}` : ""}`);
+      if (j.logTail.trim()) {
+        lines.push(...j.logTail.trimEnd().split("\n").slice(-15).map((l) => `      | ${l}`));
+      }
+    }
+    if (jobs.length > 20) lines.push(`  ... and ${jobs.length - 20} more`);
+    lines.push("Fix the cause and run again with --restart to retry the failed jobs (finished jobs are not rerun).");
+    return lines.join("\n");
+  }
+}
+
+/** Only services are running and nothing else can make progress. */
+export class DeadlockError extends ToilError {
+  readonly code = "TOIL_SERVICE_DEADLOCK";
+}
+
+/** The workflow was stopped with `toil kill`. */
+export class WorkflowKilledError extends ToilError {
+  readonly code = "TOIL_KILLED";
+}
+
+/** Misuse of the `Toil` object (e.g. `start` outside its scope, or `start` on a restart). */
+export class ToilContextError extends ToilError {
+  readonly code = "TOIL_CONTEXT";
+}
+
+/** The job store already holds a workflow (start without --restart) or holds none (restart). */
+export class JobStoreStateError extends ToilError {
+  readonly code = "TOIL_JOB_STORE_STATE";
+}
+
+/** A workflow file could not be loaded or does not have the expected shape. */
+export class WorkflowFileError extends ToilError {
+  readonly code = "TOIL_WORKFLOW_FILE";
+}

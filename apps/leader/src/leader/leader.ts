@@ -1,0 +1,817 @@
+import type { BatchSystem, UpdatedBatchJobInfo } from "@toil/batch-core";
+import { InsufficientSystemResources } from "@toil/batch-core";
+import { jobCompleted, jobFailed, jobIssued, jobMissing, jobUpdated, queueSize, type MessageBus } from "@toil/bus";
+import type { Config, JobDescription } from "@toil/job";
+import type { Logger } from "pino";
+import { DeadlockError, FailedJobsError, WorkflowKilledError, type FailedJob } from "./errors.js";
+import { MinHeap, Queue } from "./heap.js";
+import type { LeaderStore, WorkerMessage } from "./store.js";
+
+/** Everything the leader loop needs. */
+export interface LeaderOptions {
+  config: Config;
+  store: LeaderStore;
+  batchSystem: BatchSystem;
+  bus: MessageBus;
+  logger: Logger;
+  rootJobId: string;
+  /** The command line that runs one job (a `toil-worker` invocation). */
+  workerCommand(jobId: string): string;
+  /** Called whenever the counts change (progress display). */
+  onProgress?(counts: LeaderCounts): void;
+  /** Called with each failed job's log (and, with writeLogsFromAllJobs, successful ones), for --writeLogs. */
+  onJobLog?(jobName: string, jobId: string, text: string, failed: boolean): void;
+  /** Whether this run resumes an existing workflow (failed jobs get fresh tries). */
+  restart?: boolean;
+}
+
+/** Counts the leader reports. */
+export interface LeaderCounts {
+  /** Job bodies that ran successfully (chained jobs count one each). */
+  done: number;
+  /** Jobs known to be waiting, issued or done (grows as the workflow unfolds). */
+  total: number;
+  /** Jobs that failed for good. */
+  failed: number;
+  /** Jobs currently issued to the batch system. */
+  issued: number;
+}
+
+interface Issued {
+  jobId: string;
+  jobName: string;
+  issuedAt: number;
+  service: boolean;
+  version: number;
+  chainLength: number;
+  /** Rescue checks in a row the batch system did not list this job. */
+  missingChecks: number;
+}
+
+interface ClientServices {
+  batches: string[][];
+  nextBatch: number;
+  /** Issued service hosts whose start flag still exists. */
+  starting: Map<string, string>;
+  /** Service hosts that have started (or are stopping). */
+  running: Set<string>;
+  /** Service host descriptions waiting for a --maxServiceJobs slot. */
+  up: boolean;
+  stopping: boolean;
+  failed: boolean;
+}
+
+const KILL_FLAG_INTERVAL_MS = 5_000;
+const MESSAGE_POLL_MS = 500;
+const SERVICE_POLL_MS = 50;
+
+function kindOf(desc: JobDescription): string {
+  return desc.unitName || desc.jobName || desc.displayName || "Unknown Job";
+}
+
+/**
+ * The leader loop. Event driven: each batch-system update, each ready job and each backoff expiry
+ * costs O(1) leader work (plus one job-store read per job), and the loop never sleeps while work is
+ * ready. Per-job state lives only while a job is pending, issued or waiting for its successors.
+ */
+export class Leader {
+  private readonly config: Config;
+  private readonly store: LeaderStore;
+  private readonly bs: BatchSystem;
+  private readonly log: Logger;
+
+  private readonly live = new Map<string, JobDescription>();
+  private readonly ready = new Queue<[string, number]>();
+  private readonly issuedByBatch = new Map<number, Issued>();
+  private readonly batchOfJob = new Map<string, number>();
+  private readonly backoff = new MinHeap<string>();
+  private readonly waitingMulti = new Map<string, JobDescription>();
+  /** Predecessors that have reached the phase containing a job and wait for it. */
+  private readonly predecessorsOf = new Map<string, string[]>();
+  /** The phase a predecessor currently waits on, and how many of its jobs are still pending. */
+  private readonly pendingPhase = new Map<string, { all: Set<string>; remaining: number }>();
+  private readonly failedJobs = new Map<string, FailedJob>();
+  private readonly hasFailedSuccessors = new Set<string>();
+  private readonly failedSuccessors = new Set<string>();
+  private readonly lastFailure = new Map<string, { status: number | null; reason: string | null; log: string }>();
+  /** Jobs whose try counts were already reset in this (restarted) run. */
+  private readonly refreshed = new Set<string>();
+
+  // services
+  private readonly clients = new Map<string, ClientServices>();
+  private readonly serviceToClient = new Map<string, string>();
+  private readonly serviceQueue = new Queue<JobDescription>();
+  private servicesIssued = 0;
+
+  private done = 0;
+  private seen = 0;
+  private rootDone = false;
+  private rootFailed = false;
+  private lastKillCheck = 0;
+  private lastMessagePoll = 0;
+  private lastRescue = Date.now();
+  private lastDeadlockCheck = 0;
+  private deadlockSince: number | undefined;
+  private lastStatus = Date.now();
+
+  constructor(private readonly options: LeaderOptions) {
+    this.config = options.config;
+    this.store = options.store;
+    this.bs = options.batchSystem;
+    this.log = options.logger;
+  }
+
+  counts(): LeaderCounts {
+    return {
+      done: this.done,
+      total: Math.max(this.seen, this.done + this.failedJobs.size),
+      failed: this.failedJobs.size,
+      issued: this.issuedByBatch.size,
+    };
+  }
+
+  /** Run the workflow to the end. Throws FailedJobsError, DeadlockError or WorkflowKilledError. */
+  async run(): Promise<void> {
+    const root = await this.loadForRun(this.options.rootJobId);
+    this.track(root);
+    this.ready.push([root.id, 0]);
+    try {
+      await this.loop();
+    } finally {
+      await this.pollMessages(true);
+    }
+    const stillFailed: FailedJob[] = [];
+    for (const job of this.failedJobs.values()) {
+      if (await this.store.jobExists(job.jobId)) stillFailed.push(job);
+    }
+    if (stillFailed.length > 0 || this.rootFailed) {
+      throw new FailedJobsError(this.store.locator, stillFailed);
+    }
+    if (!this.rootDone) {
+      throw new FailedJobsError(this.store.locator, [], this.describeStuck());
+    }
+  }
+
+  private track(desc: JobDescription): void {
+    desc.assignConfig(this.config);
+    if (!this.live.has(desc.id) && !this.waitingMulti.has(desc.id)) this.seen++;
+    this.live.set(desc.id, desc);
+  }
+
+  private async loadForRun(id: string): Promise<JobDescription> {
+    const desc = await this.store.loadJob(id);
+    desc.assignConfig(this.config);
+    if (this.options.restart && !this.refreshed.has(id)) {
+      this.refreshed.add(id);
+      if (desc.clearRemainingTryCount()) await this.store.updateJob(desc);
+    }
+    return desc;
+  }
+
+  private publishProgress(): void {
+    this.options.onProgress?.(this.counts());
+  }
+
+  // ------------------------------------------------------------------ main loop
+
+  private workRemains(): boolean {
+    return (
+      this.ready.length > 0 ||
+      this.backoff.size > 0 ||
+      this.issuedByBatch.size > 0 ||
+      this.serviceQueue.length > 0 ||
+      [...this.clients.values()].some((c) => c.starting.size > 0)
+    );
+  }
+
+  private async loop(): Promise<void> {
+    while (this.workRemains()) {
+      await this.drainReady();
+      this.issueExpiredBackoffs();
+      if (this.ready.length > 0) continue;
+      await this.issueQueuedServices();
+      await this.checkServiceStarts();
+      if (this.ready.length > 0) continue;
+      if (!this.workRemains()) break;
+
+      const wait = this.waitSeconds();
+      let update = await this.bs.getUpdatedBatchJob(wait);
+      let handled = 0;
+      while (update) {
+        await this.processFinished(update);
+        handled++;
+        // Drain everything that already finished before going back to issuing.
+        update = handled < 10_000 ? await this.bs.getUpdatedBatchJob(0) : null;
+      }
+      if (handled > 0) {
+        this.deadlockSince = undefined;
+        this.publishProgress();
+      }
+      this.options.bus.check();
+      await this.periodic(handled > 0);
+    }
+    this.options.bus.check();
+  }
+
+  private waitSeconds(): number {
+    if (this.ready.length > 0) return 0;
+    let waitMs = 1_000;
+    const next = this.backoff.peekKey();
+    if (next !== undefined) waitMs = Math.min(waitMs, Math.max(0, next - Date.now()));
+    if ([...this.clients.values()].some((c) => c.starting.size > 0)) waitMs = Math.min(waitMs, SERVICE_POLL_MS);
+    return waitMs / 1000;
+  }
+
+  private async periodic(busy: boolean): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastMessagePoll >= MESSAGE_POLL_MS) await this.pollMessages(false);
+    if (now - this.lastKillCheck >= KILL_FLAG_INTERVAL_MS) {
+      this.lastKillCheck = now;
+      if (await this.store.readKillFlag()) {
+        throw new WorkflowKilledError(`The workflow in ${this.store.locator} was stopped with \`toil kill\`.`);
+      }
+    }
+    if (now - this.lastStatus >= this.config.statusWait * 1000) {
+      this.lastStatus = now;
+      this.log.info({ issued: this.issuedByBatch.size, ready: this.ready.length }, `${this.issuedByBatch.size} jobs are issued and running or waiting to run`);
+    }
+    if (!busy && now - this.lastRescue >= this.config.rescueJobsFrequency * 1000) {
+      this.lastRescue = now;
+      await this.rescueJobs();
+    }
+    if (!busy && now - this.lastDeadlockCheck >= Math.min(this.config.deadlockCheckInterval * 1000, 1000)) {
+      this.lastDeadlockCheck = now;
+      this.checkForDeadlocks();
+    }
+  }
+
+  private async pollMessages(final: boolean): Promise<void> {
+    this.lastMessagePoll = Date.now();
+    try {
+      await this.store.readMessages((m) => this.logWorkerMessage(m));
+    } catch (err) {
+      if (final) this.log.debug({ err }, "Could not read worker messages");
+    }
+  }
+
+  private logWorkerMessage(m: WorkerMessage): void {
+    const text = `Got message from job ${m.jobName ? `'${m.jobName}' ` : ""}${m.jobId ?? ""}: ${m.text}`;
+    switch (m.level) {
+      case "debug":
+        this.log.debug(text);
+        break;
+      case "warning":
+        this.log.warn(text);
+        break;
+      case "error":
+        this.log.error(text);
+        break;
+      case "critical":
+        this.log.fatal(text);
+        break;
+      default:
+        this.log.info(text);
+    }
+  }
+
+  // ------------------------------------------------------------------ ready jobs
+
+  private async drainReady(): Promise<void> {
+    let item: [string, number] | undefined;
+    while ((item = this.ready.shift())) {
+      await this.processReadyJob(item[0], item[1]);
+    }
+  }
+
+  private issueExpiredBackoffs(): void {
+    const now = Date.now();
+    while (this.backoff.size > 0 && (this.backoff.peekKey() ?? Infinity) <= now) {
+      const id = this.backoff.pop()!;
+      this.ready.push([id, -1]);
+    }
+  }
+
+  /**
+   * Decide what a job needs next. `status`: 0 = fine, > 0 = its last attempt failed, -1 = its
+   * retry backoff just expired (issue it).
+   */
+  private async processReadyJob(id: string, status: number): Promise<void> {
+    const desc = this.live.get(id);
+    if (!desc) return;
+    const client = this.clients.get(id);
+    if (client && !client.up && !client.failed && !client.stopping) return; // services still starting
+
+    if (this.hasFailedSuccessors.has(id)) {
+      if (client && client.running.size + client.starting.size > 0) {
+        await this.stopServices(id, true);
+        return;
+      }
+      if (desc.checkpoint && desc.checkpointBody !== undefined && desc.remainingTryCount > 1) {
+        this.log.info(`Checkpoint job ${desc} has a failed successor; restarting it (${desc.remainingTryCount - 1} tries left after this)`);
+        this.hasFailedSuccessors.delete(id);
+        await this.issueJob(desc);
+        return;
+      }
+      await this.totallyFail(id, "a successor failed for good");
+      return;
+    }
+
+    if (desc.hasBody() || status > 0) {
+      if (desc.remainingTryCount <= 0) {
+        await this.totallyFail(id);
+      } else if (status > 0 && desc.retryBackoffSeconds > 0) {
+        this.log.info(`Job ${desc} will be retried in ${desc.retryBackoffSeconds} s`);
+        this.backoff.push(Date.now() + desc.retryBackoffSeconds * 1000, id);
+      } else {
+        await this.issueJob(desc);
+      }
+      return;
+    }
+
+    if (desc.services.length > 0 && !client) {
+      await this.startServices(desc);
+      return;
+    }
+    if (client?.up) {
+      // Services are up (or were up): drop the "starting" state; successors may now run.
+    }
+
+    const next = desc.nextSuccessors();
+    if (next !== undefined && next.size > 0) {
+      await this.runSuccessors(desc, next);
+      return;
+    }
+    if (client && (client.running.size > 0 || client.starting.size > 0)) {
+      await this.stopServices(id, false);
+      return;
+    }
+    // Nothing left: the job and its whole subtree are done.
+    await this.store.deleteJob(id);
+    this.processRemovedJob(id);
+  }
+
+  private async issueJob(desc: JobDescription, service = false): Promise<void> {
+    if (this.batchOfJob.has(desc.id)) {
+      throw new Error(`Internal error: job ${desc} is already issued as batch job ${this.batchOfJob.get(desc.id)}.`);
+    }
+    const requirements = desc.resolvedRequirements(this.config);
+    const env: Record<string, string> = {};
+    if (process.env.OMP_NUM_THREADS === undefined) env.OMP_NUM_THREADS = String(Math.max(1, Math.floor(requirements.cores)));
+    let batchId: number;
+    try {
+      batchId = await this.bs.issueBatchJob(
+        this.options.workerCommand(desc.id),
+        { jobName: kindOf(desc), requirements, jobStoreId: desc.id, jobKind: desc.jobName, local: desc.local },
+        env,
+      );
+    } catch (err) {
+      if (err instanceof InsufficientSystemResources) throw err;
+      throw err;
+    }
+    this.issuedByBatch.set(batchId, {
+      jobId: desc.id,
+      jobName: kindOf(desc),
+      issuedAt: Date.now(),
+      service,
+      version: desc.version,
+      chainLength: desc.getChain().length,
+      missingChecks: 0,
+    });
+    this.batchOfJob.set(desc.id, batchId);
+    if (service) this.servicesIssued++;
+    this.options.bus.publish(jobIssued({ jobId: desc.id, jobName: kindOf(desc), batchId }));
+    this.options.bus.publish(queueSize({ queueSize: this.issuedByBatch.size }));
+    if (this.log.isLevelEnabled("debug")) {
+      this.log.debug(`Issued job ${desc} with batch system ID ${batchId} and ${desc.requirementsString()}`);
+    }
+  }
+
+  private async runSuccessors(desc: JobDescription, next: Set<string>): Promise<void> {
+    const phase = { all: next, remaining: next.size };
+    this.pendingPhase.set(desc.id, phase);
+    for (const succId of next) {
+      if (this.failedSuccessors.has(succId)) {
+        this.hasFailedSuccessors.add(desc.id);
+        phase.remaining--;
+        continue;
+      }
+      const preds = this.predecessorsOf.get(succId);
+      if (preds) preds.push(desc.id);
+      else this.predecessorsOf.set(succId, [desc.id]);
+
+      let succ = this.waitingMulti.get(succId) ?? this.live.get(succId);
+      if (!succ) {
+        if (!(await this.store.jobExists(succId))) {
+          // Already finished (e.g. before a restart).
+          this.predecessorsOf.delete(succId);
+          phase.remaining--;
+          continue;
+        }
+        succ = await this.loadForRun(succId);
+      }
+      if (succ.predecessorNumber > 1) {
+        if (!this.waitingMulti.has(succId) && !this.live.has(succId)) {
+          succ.assignConfig(this.config);
+          this.seen++;
+          this.waitingMulti.set(succId, succ);
+        }
+        if (succ.markPredecessorFinished(desc.id)) {
+          this.waitingMulti.delete(succId);
+          this.live.set(succId, succ);
+          this.ready.push([succId, 0]);
+        }
+      } else {
+        this.track(succ);
+        this.ready.push([succId, 0]);
+      }
+    }
+    if (phase.remaining <= 0) this.phaseDone(desc.id);
+  }
+
+  private phaseDone(predId: string): void {
+    const phase = this.pendingPhase.get(predId);
+    this.pendingPhase.delete(predId);
+    const pred = this.live.get(predId);
+    if (!pred) return;
+    if (phase) pred.filterSuccessors((id) => !phase.all.has(id));
+    this.ready.push([predId, 0]);
+  }
+
+  /** A successor of `predId` finished (was removed) or failed for good. */
+  private successorSettled(predId: string): void {
+    const phase = this.pendingPhase.get(predId);
+    if (!phase) return;
+    phase.remaining--;
+    if (phase.remaining <= 0) this.phaseDone(predId);
+  }
+
+  /** A job and its subtree are finished and its description is gone from the store. */
+  private processRemovedJob(id: string): void {
+    this.live.delete(id);
+    this.refreshed.delete(id);
+    this.lastFailure.delete(id);
+    const clientId = this.serviceToClient.get(id);
+    if (clientId !== undefined) {
+      this.serviceToClient.delete(id);
+      const client = this.clients.get(clientId);
+      if (client) {
+        client.running.delete(id);
+        client.starting.delete(id);
+        this.afterServiceGone(clientId, client);
+      }
+      return;
+    }
+    if (id === this.options.rootJobId) this.rootDone = true;
+    const preds = this.predecessorsOf.get(id);
+    this.predecessorsOf.delete(id);
+    if (preds) for (const p of preds) this.successorSettled(p);
+  }
+
+  // ------------------------------------------------------------------ finished batch jobs
+
+  private async processFinished(update: UpdatedBatchJobInfo): Promise<void> {
+    const issued = this.issuedByBatch.get(update.jobId);
+    if (!issued) return;
+    this.issuedByBatch.delete(update.jobId);
+    this.batchOfJob.delete(issued.jobId);
+    if (issued.service) this.servicesIssued--;
+    const id = issued.jobId;
+    const status = update.exitStatus;
+    this.options.bus.publish(jobUpdated({ jobId: id, jobName: issued.jobName, exitCode: status, exitReason: update.exitReason }));
+
+    if (!(await this.store.jobExists(id))) {
+      if (status !== 0) {
+        this.log.warn(`Despite the batch system reporting failure (exit ${status}), job ${issued.jobName} ${id} seems to have finished and been removed`);
+      }
+      const old = this.live.get(id);
+      if (!old || old.hasBody()) this.done++;
+      this.options.bus.publish(jobCompleted({ jobId: id, jobName: issued.jobName, exitCode: 0 }));
+      this.processRemovedJob(id);
+      return;
+    }
+
+    let desc = await this.store.loadJob(id);
+    let failed = status !== 0;
+    let reason: string | null = update.exitReason;
+    if (!failed && desc.version <= issued.version) {
+      // The worker said it succeeded; give a slow shared filesystem time to show its commit.
+      desc = await this.waitForNewerVersion(id, issued.version, desc);
+      if (desc.version <= issued.version) {
+        failed = true;
+        reason = "PARTITION";
+        this.log.warn(`Job ${desc} exited successfully but its update never appeared in the job store`);
+      }
+    }
+    desc.assignConfig(this.config);
+    const old = this.live.get(id);
+    if (failed) {
+      reason ??= "FAILED";
+      const log = await this.readJobLog(desc);
+      if (log) {
+        this.log.warn(`Log from job "${desc.id}" (${kindOf(desc)}) follows:\n=========>\n${indent(log)}\n<=========`);
+        this.options.onJobLog?.(kindOf(desc), desc.id, log, true);
+      } else {
+        this.log.warn(`Job ${desc} failed with exit status ${status} (${reason}) and left no log`);
+      }
+      this.lastFailure.set(id, { status, reason, log: tail(log, this.config.maxLogFileSize) });
+      desc.setupJobAfterFailure(status, reason);
+      await this.store.updateJob(desc);
+      this.log.warn(`Job ${desc} failed (${reason}, exit status ${status}); ${desc.remainingTryCount} tries left`);
+      this.options.bus.publish(jobCompleted({ jobId: id, jobName: issued.jobName, exitCode: status === 0 ? 1 : status }));
+    } else {
+      this.done += (old?.hasBody() ? 1 : 0) + Math.max(0, desc.getChain().length - issued.chainLength);
+      this.options.bus.publish(jobCompleted({ jobId: id, jobName: issued.jobName, exitCode: 0 }));
+    }
+    // Successors adopted or created by the run are new work.
+    this.live.set(id, desc);
+    if (!old) this.seen++;
+    const clientId = this.serviceToClient.get(id);
+    if (clientId !== undefined && issued.service) {
+      await this.serviceHostExited(clientId, desc, failed);
+      return;
+    }
+    this.ready.push([id, failed ? 1 : 0]);
+  }
+
+  private async waitForNewerVersion(id: string, version: number, current: JobDescription): Promise<JobDescription> {
+    const deadline = Date.now() + this.config.jobStoreTimeout * 1000;
+    let delay = 10;
+    let desc = current;
+    while (desc.version <= version && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 1000);
+      if (!(await this.store.jobExists(id))) return desc;
+      desc = await this.store.loadJob(id);
+    }
+    return desc;
+  }
+
+  private async readJobLog(desc: JobDescription): Promise<string> {
+    if (!desc.logFileId) return "";
+    try {
+      return (await this.store.readFileText(desc.logFileId)) ?? "";
+    } catch {
+      return "";
+    }
+  }
+
+  // ------------------------------------------------------------------ failure
+
+  private async totallyFail(id: string, why?: string): Promise<void> {
+    const desc = this.live.get(id);
+    const last = this.lastFailure.get(id);
+    const name = desc ? kindOf(desc) : id;
+    this.failedJobs.set(id, {
+      jobId: id,
+      jobName: name,
+      exitReason: last?.reason ?? (why ? "FAILED_SUCCESSOR" : null),
+      exitStatus: last?.status ?? null,
+      logTail: last?.log ?? "",
+    });
+    this.log.error(`Job ${desc ?? id} failed for good${why ? ` (${why})` : ""}`);
+    this.options.bus.publish(jobFailed({ jobId: id, jobName: name }));
+    this.publishProgress();
+    if (id === this.options.rootJobId) this.rootFailed = true;
+
+    if (this.config.stopOnFirstFailure) {
+      throw new FailedJobsError(this.store.locator, [...this.failedJobs.values()], "--stopOnFirstFailure");
+    }
+    // Its successors will never run; other predecessors waiting on them must not wait forever.
+    if (desc) for (const succ of desc.allSuccessors()) this.markFailedSuccessor(succ, id);
+    this.pendingPhase.delete(id);
+    this.live.delete(id);
+
+    const clientId = this.serviceToClient.get(id);
+    if (clientId !== undefined) {
+      this.serviceToClient.delete(id);
+      const client = this.clients.get(clientId);
+      this.hasFailedSuccessors.add(clientId);
+      if (client) {
+        client.failed = true;
+        client.starting.delete(id);
+        client.running.delete(id);
+        this.afterServiceGone(clientId, client);
+      }
+      return;
+    }
+    const preds = this.predecessorsOf.get(id);
+    this.predecessorsOf.delete(id);
+    if (preds) {
+      for (const p of preds) {
+        this.hasFailedSuccessors.add(p);
+        this.successorSettled(p);
+      }
+    }
+  }
+
+  private markFailedSuccessor(id: string, via: string): void {
+    if (this.failedSuccessors.has(id)) return;
+    this.failedSuccessors.add(id);
+    this.waitingMulti.delete(id);
+    const preds = this.predecessorsOf.get(id);
+    this.predecessorsOf.delete(id);
+    if (preds) {
+      for (const p of preds) {
+        if (p === via) continue;
+        this.hasFailedSuccessors.add(p);
+        this.successorSettled(p);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ services
+
+  private async startServices(desc: JobDescription): Promise<void> {
+    const client: ClientServices = {
+      batches: [...desc.serviceHostIdsInBatches()],
+      nextBatch: 0,
+      starting: new Map(),
+      running: new Set(),
+      up: false,
+      stopping: false,
+      failed: false,
+    };
+    this.clients.set(desc.id, client);
+    this.log.debug(`Starting ${desc.services.length} service(s) of job ${desc}`);
+    await this.startNextServiceBatch(desc.id, client);
+  }
+
+  private async startNextServiceBatch(clientId: string, client: ClientServices): Promise<void> {
+    while (client.nextBatch < client.batches.length && client.starting.size === 0) {
+      const batch = client.batches[client.nextBatch++]!;
+      for (const serviceId of batch) {
+        if (!(await this.store.jobExists(serviceId))) continue;
+        const host = await this.loadForRun(serviceId);
+        this.serviceToClient.set(serviceId, clientId);
+        this.track(host);
+        client.starting.set(serviceId, host.serviceFlags?.start ?? "");
+        this.serviceQueue.push(host);
+      }
+      await this.issueQueuedServices();
+    }
+    if (client.nextBatch >= client.batches.length && client.starting.size === 0 && !client.up) {
+      client.up = true;
+      this.ready.push([clientId, 0]);
+    }
+  }
+
+  private async issueQueuedServices(): Promise<void> {
+    const limit = this.config.maxServiceJobs ?? Infinity;
+    while (this.serviceQueue.length > 0 && this.servicesIssued < limit) {
+      const host = this.serviceQueue.shift()!;
+      if (!this.serviceToClient.has(host.id)) continue;
+      await this.issueJob(host, true);
+    }
+  }
+
+  private async checkServiceStarts(): Promise<void> {
+    for (const [clientId, client] of this.clients) {
+      if (client.starting.size === 0) continue;
+      for (const [serviceId, flag] of client.starting) {
+        if (!this.batchOfJob.has(serviceId)) continue; // not issued yet
+        if (flag === "" || !(await this.store.fileExists(flag))) {
+          client.starting.delete(serviceId);
+          client.running.add(serviceId);
+        }
+      }
+      if (client.starting.size === 0 && !client.failed) await this.startNextServiceBatch(clientId, client);
+    }
+  }
+
+  /** Ask every service of a client to stop (error = its successors failed). */
+  private async stopServices(clientId: string, error: boolean): Promise<void> {
+    const client = this.clients.get(clientId);
+    if (!client) return;
+    client.stopping = true;
+    for (const serviceId of [...client.running, ...client.starting.keys()]) {
+      const host = this.live.get(serviceId);
+      const flags = host?.serviceFlags;
+      if (!flags) continue;
+      if (error) await this.store.deleteFile(flags.error);
+      await this.store.deleteFile(flags.terminate);
+    }
+    // Queued, never-issued service hosts are simply dropped.
+    for (const serviceId of client.starting.keys()) {
+      if (!this.batchOfJob.has(serviceId)) {
+        client.starting.delete(serviceId);
+        this.serviceToClient.delete(serviceId);
+      }
+    }
+    this.afterServiceGone(clientId, client);
+  }
+
+  private async serviceHostExited(clientId: string, host: JobDescription, failed: boolean): Promise<void> {
+    const client = this.clients.get(clientId);
+    if (!failed) {
+      // Exited cleanly but is still in the store: it will be cleaned up like any job.
+      this.ready.push([host.id, 0]);
+      return;
+    }
+    if (client && (client.stopping || client.failed)) {
+      // Failing while being stopped: give up on it.
+      await this.totallyFail(host.id, "service failed");
+      return;
+    }
+    this.ready.push([host.id, 1]);
+  }
+
+  private afterServiceGone(clientId: string, client: ClientServices): void {
+    if (client.running.size + client.starting.size > 0) return;
+    if (!client.stopping && !client.failed) return;
+    this.clients.delete(clientId);
+    const desc = this.live.get(clientId);
+    if (desc) desc.filterServiceHosts(() => false);
+    this.ready.push([clientId, client.failed ? 1 : 0]);
+  }
+
+  private checkForDeadlocks(): void {
+    const waitingClients = [...this.clients.values()].filter((c) => !c.up && !c.stopping);
+    const onlyServices =
+      this.ready.length === 0 &&
+      this.backoff.size === 0 &&
+      this.issuedByBatch.size > 0 &&
+      [...this.issuedByBatch.values()].every((i) => i.service && !this.isStarting(i.jobId));
+    if (onlyServices && (this.serviceQueue.length > 0 || waitingClients.length > 0)) {
+      this.deadlockSince ??= Date.now();
+      if (Date.now() - this.deadlockSince >= this.config.deadlockWait * 1000) {
+        const status = this.bs.getSchedulingStatusMessage();
+        throw new DeadlockError(
+          `The workflow is service deadlocked: for ${this.config.deadlockWait} s only services have been running ` +
+            `(${this.servicesIssued} running, ${this.serviceQueue.length} waiting for a slot), and the jobs that need them ` +
+            `cannot start until every one of their services is up. Raise --maxServiceJobs` +
+            `${this.config.maxServiceJobs !== undefined ? ` (now ${this.config.maxServiceJobs})` : ""} or give jobs fewer services.` +
+            `${status ? ` Batch system: ${status}` : ""}`,
+        );
+      }
+    } else {
+      this.deadlockSince = undefined;
+    }
+  }
+
+  private isStarting(serviceId: string): boolean {
+    const clientId = this.serviceToClient.get(serviceId);
+    return clientId !== undefined && (this.clients.get(clientId)?.starting.has(serviceId) ?? false);
+  }
+
+  // ------------------------------------------------------------------ rescue
+
+  private async rescueJobs(): Promise<void> {
+    if (this.issuedByBatch.size === 0) return;
+    const toKill: Array<[number, string]> = [];
+    if (this.config.maxJobDuration !== undefined) {
+      const running = await this.bs.getRunningBatchJobIds();
+      for (const [batchId, seconds] of running) {
+        const issued = this.issuedByBatch.get(batchId);
+        if (issued && !issued.service && seconds > this.config.maxJobDuration) {
+          this.log.warn(`Job ${issued.jobName} ${issued.jobId} has run ${Math.round(seconds)} s, longer than --maxJobDuration; killing it`);
+          toKill.push([batchId, "MAXJOBDURATION"]);
+        }
+      }
+    }
+    const known = new Set(await this.bs.getIssuedBatchJobIds());
+    for (const [batchId, issued] of this.issuedByBatch) {
+      if (known.has(batchId)) {
+        issued.missingChecks = 0;
+        continue;
+      }
+      issued.missingChecks++;
+      this.options.bus.publish(jobMissing({ jobId: issued.jobId, jobName: issued.jobName }));
+      this.log.warn(`Job ${issued.jobName} ${issued.jobId} (batch id ${batchId}) is missing from the batch system (${issued.missingChecks}/3)`);
+      if (issued.missingChecks >= 3) toKill.push([batchId, "MISSING"]);
+    }
+    if (toKill.length === 0) return;
+    await this.bs.killBatchJobs(toKill.map(([b]) => b));
+    for (const [batchId, reason] of toKill) {
+      await this.processFinished({ jobId: batchId, exitStatus: 255, exitReason: reason as UpdatedBatchJobInfo["exitReason"], wallTime: null, backingId: null });
+    }
+  }
+
+  private describeStuck(): string {
+    const waiting = [...this.waitingMulti.values()].slice(0, 5).map((d) => `${kindOf(d)} ${d.id} (${d.predecessorsFinished.size}/${d.predecessorNumber} predecessors done)`);
+    return (
+      `the workflow can make no more progress but its root job has not finished` +
+      (waiting.length > 0 ? `; jobs waiting for predecessors that will never finish: ${waiting.join(", ")}` : "")
+    );
+  }
+
+  /** Kill everything still issued (on failure or interruption). */
+  async killAll(): Promise<void> {
+    const ids = [...this.issuedByBatch.keys()];
+    if (ids.length > 0) await this.bs.killBatchJobs(ids);
+    this.issuedByBatch.clear();
+    this.batchOfJob.clear();
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((l) => `\t${l}`)
+    .join("\n");
+}
+
+function tail(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  return Buffer.from(text).subarray(-maxBytes).toString();
+}

@@ -1,0 +1,406 @@
+import { mkdirSync, realpathSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { getBatchSystem, type BatchSystem, type BatchSystemConfig } from "@toil/batch-core";
+import { MessageBus } from "@toil/bus";
+import {
+  JobStoreExistsError,
+  NoSuchJobStoreError,
+  openJobStore,
+  writeLogFiles,
+  type JobStore,
+  type LeaderLock,
+} from "@toil/filestore";
+import {
+  configFromJSON,
+  configToJSON,
+  defaultConfig,
+  prepareRestart,
+  prepareStart,
+  type Config,
+  type ConfigInput,
+  type FileID,
+} from "@toil/job";
+import { registerBundledBatchSystems } from "./batch-systems.js";
+import { parseToilArgs } from "./cli/parse-args.js";
+import { FailedJobsError, JobStoreStateError, ToilContextError } from "./leader/errors.js";
+import { Leader, type LeaderCounts } from "./leader/leader.js";
+import { leaderStoreOf } from "./leader/store-adapter.js";
+import { createLeaderLogger, type Logger, type HumanLogStream } from "./log.js";
+import { Progress } from "./progress.js";
+import { workerCommand } from "./worker-command.js";
+import { rootJobReturnValue, saveRootJob, type RootJob } from "./jobs.js";
+import { DebugWorkerBatchSystem } from "./debug-worker.js";
+
+/** What `new Toil(...)` accepts: a full config (from `Toil.parseArgs`) or any subset of options. */
+export type ToilOptions = (Config | ConfigInput) & {
+  /** Option names set explicitly by the user (a restart overlays exactly these on the stored config). */
+  explicitOptions?: Iterable<string>;
+};
+
+/** Marks a process in which a toil worker is importing user code (set by the worker). */
+const IN_WORKER = Symbol.for("toil.inWorker");
+
+function insideWorker(): boolean {
+  return (globalThis as Record<symbol, unknown>)[IN_WORKER] === true;
+}
+
+/**
+ * A workflow run: the job store, its configuration, the batch system and the leader, as a scope.
+ *
+ * ```ts
+ * if (Toil.isMain(import.meta.url)) {
+ *   const options = Toil.parseArgs(process.argv.slice(2));
+ *   await using toil = await Toil.open(options);
+ *   const result = options.restart ? await toil.restart() : await toil.start(new HelloJob("world"));
+ * }
+ * ```
+ *
+ * `open()` creates the job store (or resumes it with `--restart`); `start`/`restart` run the
+ * workflow and return the root job's return value; closing (`await using`, or `await toil.close()`)
+ * cleans up per `--clean`.
+ */
+export class Toil implements AsyncDisposable {
+  /** The configuration in effect (after `open()`, the one stored in the job store). */
+  config: Config;
+  private readonly explicit: Set<string>;
+  private store: JobStore | undefined;
+  private lock: LeaderLock | undefined;
+  private state: "new" | "open" | "closed" = "new";
+  private outcome: "none" | "success" | "error" = "none";
+  private restartCalled = false;
+  private createdStore = false;
+  private logger: Logger | undefined;
+  private human: HumanLogStream | undefined;
+  private closeLog: (() => Promise<void>) | undefined;
+  /** Counts of the last run (for reporting). */
+  lastCounts: LeaderCounts | undefined;
+
+  constructor(options: ToilOptions) {
+    if (insideWorker()) {
+      throw new ToilContextError(
+        "A workflow was started while a toil worker was importing this module to find a job's code. " +
+          "Guard the script's main part so it only runs when the file is executed directly:\n" +
+          "  if (Toil.isMain(import.meta.url)) { /* parse args, open Toil, start */ }",
+      );
+    }
+    const { explicitOptions, ...rest } = options as ToilOptions & Record<string, unknown>;
+    this.config = defaultConfig(rest as ConfigInput);
+    this.explicit = new Set(explicitOptions ?? Object.keys(rest));
+    if (!this.config.jobStore) {
+      throw new ToilContextError("No job store given: pass jobStore (e.g. `--jobStore ./js`, or `{ jobStore: \"./js\" }`).");
+    }
+  }
+
+  /** Create a Toil and open it (the usual way: `await using toil = await Toil.open(options)`). */
+  static async open(options: ToilOptions): Promise<Toil> {
+    return new Toil(options).open();
+  }
+
+  /**
+   * Parse toil options from command-line arguments (without the node and script path), with
+   * environment variables and `--config FILE`. A positional argument is taken as the job store.
+   */
+  static parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config & { explicitOptions: string[]; args: string[] } {
+    const { config, explicit, args } = parseToilArgs(argv, env);
+    return { ...config, explicitOptions: [...explicit.keys()], args };
+  }
+
+  /**
+   * True when the module with this `import.meta.url` is the script node was started with, false
+   * when it was imported (for example by a toil worker looking for a job's code). Use it to guard a
+   * script's main part: `if (Toil.isMain(import.meta.url)) { ... }`.
+   */
+  static isMain(moduleUrl: string): boolean {
+    if (insideWorker()) return false;
+    const entry = process.argv[1];
+    if (!entry) return false;
+    let modulePath: string;
+    try {
+      modulePath = realpathSync(fileURLToPath(moduleUrl));
+    } catch {
+      return false;
+    }
+    for (const candidate of [entry, `${entry}.ts`, `${entry}.js`, `${entry}.mjs`, `${entry}.mts`]) {
+      try {
+        if (realpathSync(path.resolve(candidate)) === modulePath) return true;
+      } catch {
+        // try the next spelling
+      }
+    }
+    return false;
+  }
+
+  /** The job store (after `open()`). */
+  get jobStore(): JobStore {
+    if (!this.store) throw new ToilContextError("The Toil object is not open: call `await toil.open()` (or use `await Toil.open(options)`).");
+    return this.store;
+  }
+
+  /** The leader's logger (after `open()`). */
+  get log(): Logger {
+    if (!this.logger) throw new ToilContextError("The Toil object is not open.");
+    return this.logger;
+  }
+
+  /** Enter the scope: create the job store, or resume it when `restart` is set. */
+  async open(): Promise<this> {
+    if (this.state !== "new") throw new ToilContextError(`This Toil object is already ${this.state}; create a new one.`);
+    const { logger, human, close } = createLeaderLogger({ level: this.config.logLevel, ...(this.config.logFile ? { logFile: this.config.logFile } : {}) });
+    this.logger = logger;
+    this.human = human;
+    this.closeLog = close;
+    const store = openJobStore(this.config.jobStore);
+    if (this.config.restart) {
+      try {
+        await store.resume();
+      } catch (err) {
+        if (err instanceof NoSuchJobStoreError) {
+          throw new JobStoreStateError(
+            `There is no workflow to restart in job store ${this.config.jobStore}: it does not exist. ` +
+              `Run without --restart to start a new workflow there.`,
+            { cause: err },
+          );
+        }
+        throw err;
+      }
+      this.lock = await store.acquireLeaderLock();
+      const overrides: Record<string, unknown> = {};
+      for (const key of this.explicit) {
+        if (key in this.config) overrides[key] = (this.config as Record<string, unknown>)[key];
+      }
+      this.config = prepareRestart(configFromJSON(configToJSON(store.config)), overrides as Partial<Config>);
+      await store.writeConfig(this.config);
+    } else {
+      const config = prepareStart(this.config);
+      try {
+        await store.initialize(config);
+      } catch (err) {
+        if (err instanceof JobStoreExistsError) {
+          throw new JobStoreStateError(
+            `Job store ${this.config.jobStore} already holds a workflow. Use --restart to resume it, ` +
+              `or delete it with \`toil clean ${this.config.jobStore}\` to start afresh.`,
+            { cause: err },
+          );
+        }
+        throw err;
+      }
+      this.createdStore = true;
+      this.config = config;
+      this.lock = await store.acquireLeaderLock();
+    }
+    await store.writeLeaderPid();
+    this.store = store;
+    this.state = "open";
+    return this;
+  }
+
+  private assertOpen(what: string): JobStore {
+    if (this.state !== "open" || !this.store) {
+      throw new ToilContextError(
+        `Toil.${what}() must be called inside an open Toil scope: \`await using toil = await Toil.open(options)\` ` +
+          `(or \`await toil.open()\` first and \`await toil.close()\` at the end)${this.state === "closed" ? "; this one is already closed" : ""}.`,
+      );
+    }
+    return this.store;
+  }
+
+  /** Start a new workflow with `rootJob` as its root; resolves to the root job's return value. */
+  async start<T = unknown>(rootJob: RootJob): Promise<T> {
+    const store = this.assertOpen("start");
+    if (this.config.restart) {
+      throw new ToilContextError("This Toil was opened with restart set: call restart(), not start().");
+    }
+    if (await store.rootJobId()) {
+      throw new ToilContextError("start() was already called for this workflow; use restart() to resume it.");
+    }
+    let rootId: string;
+    try {
+      rootId = await saveRootJob(rootJob, store, this.config);
+    } catch (err) {
+      // Nothing ran and nothing of value was stored: leave no half-made store behind.
+      if (this.createdStore) {
+        await store.destroy().catch(() => undefined);
+        this.store = undefined;
+        this.state = "closed";
+        await this.lock?.release().catch(() => undefined);
+      }
+      throw err;
+    }
+    return (await this.runLeader(store, rootId)) as T;
+  }
+
+  /** Resume the workflow in the job store; resolves to the root job's return value. */
+  async restart<T = unknown>(): Promise<T> {
+    const store = this.assertOpen("restart");
+    if (!this.config.restart) throw new ToilContextError("restart() needs the Toil to be opened with restart set (--restart).");
+    this.restartCalled = true;
+    const root = await store.clean();
+    if (!root) {
+      this.log.warn("The workflow in this job store has already finished; returning its stored result.");
+      this.outcome = "success";
+      return (await rootJobReturnValue(store)) as T;
+    }
+    return (await this.runLeader(store, root.id, true)) as T;
+  }
+
+  /** Import a file (URL or path) into the job store. */
+  async importFile(srcUrl: string, options: { sharedFileName?: string; symlink?: boolean } = {}): Promise<FileID> {
+    const store = this.assertOpen("importFile");
+    const url = normalizeUri(srcUrl);
+    const id = await store.importFile(url, { symlink: options.symlink ?? true, ...(options.sharedFileName ? { sharedFileName: options.sharedFileName } : {}) });
+    return id as FileID;
+  }
+
+  /** Export a job-store file to a URL or path. */
+  async exportFile(fileId: FileID | string, dstUrl: string): Promise<void> {
+    const store = this.assertOpen("exportFile");
+    await store.exportFile(fileId, normalizeUri(dstUrl));
+  }
+
+  private async runLeader(store: JobStore, rootId: string, restart = false): Promise<unknown> {
+    const config = this.config;
+    const log = this.log;
+    registerBundledBatchSystems();
+    const bus = new MessageBus();
+    let busFile: Disposable | undefined;
+    if (config.writeMessages) {
+      mkdirSync(path.dirname(config.writeMessages), { recursive: true });
+      busFile = bus.connectOutputFile(config.writeMessages);
+    }
+    const bs = await this.createBatchSystem(config, log);
+    bs.setMessageBus(bus.outbox());
+    for (const [name, value] of Object.entries(config.environment)) bs.setEnv(name, value);
+    const progress = new Progress({ enabled: !config.disableProgress, ...(this.human ? { human: this.human } : {}) });
+    const leader = new Leader({
+      config,
+      store: leaderStoreOf(store),
+      batchSystem: bs,
+      bus,
+      logger: log,
+      rootJobId: rootId,
+      restart,
+      workerCommand: (jobId) => workerCommand(store.locator, jobId),
+      onProgress: (c) => progress.update(c),
+      onJobLog: (jobName, jobId, text, failed) => {
+        const dir = config.writeLogs ?? config.writeLogsGzip;
+        if (!dir) return;
+        try {
+          writeLogFiles(dir, [jobName], [text], { failed, gzip: config.writeLogsGzip !== undefined && !config.writeLogs });
+        } catch (err) {
+          log.warn({ err }, `Could not write the log of job ${jobId} to ${dir}`);
+        }
+      },
+    });
+    log.info(`Running workflow ${config.workflowId} (attempt ${config.workflowAttemptNumber}) with the ${config.batchSystem} batch system`);
+    await store.writeKillFlag(false);
+    progress.start();
+    const started = Date.now();
+    let ok = false;
+    try {
+      await leader.run();
+      ok = true;
+    } catch (err) {
+      await leader.killAll().catch(() => undefined);
+      throw err;
+    } finally {
+      progress.stop();
+      this.lastCounts = leader.counts();
+      await shutdownWithin(bs, 5_000, log);
+      bus.check();
+      busFile?.[Symbol.dispose]();
+      bus[Symbol.dispose]();
+      await store.writeSharedFile(ok ? "succeeded.log" : "failed.log", String(Date.now())).catch(() => undefined);
+      this.outcome = ok ? "success" : "error";
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const counts = leader.counts();
+    log.info(
+      { jobs: counts.done, seconds: Number(seconds.toFixed(2)), jobsPerSecond: Number((counts.done / Math.max(seconds, 1e-3)).toFixed(1)) },
+      `Finished the workflow: ${counts.done} jobs in ${seconds.toFixed(2)} s`,
+    );
+    return rootJobReturnValue(store);
+  }
+
+  private async createBatchSystem(config: Config, log: Logger): Promise<BatchSystem> {
+    const bsConfig: BatchSystemConfig = config;
+    const maxCores = config.maxCores ?? Infinity;
+    const maxMemory = config.maxMemory ?? Infinity;
+    const maxDisk = config.maxDisk ?? Infinity;
+    if (config.debugWorker) {
+      log.info("--debugWorker: jobs run one at a time inside the leader process");
+      return new DebugWorkerBatchSystem(maxCores, maxMemory, maxDisk);
+    }
+    const cls = await getBatchSystem(config.batchSystem);
+    // Batch systems that accept a logger (the bundled ones) log through the leader's logger.
+    const logger = (level: string, message: string) => {
+      if (level === "error") log.error(message);
+      else if (level === "warn" || level === "warning") log.warn(message);
+      else if (level === "debug") log.debug(message);
+      else log.info(message);
+    };
+    const Ctor = cls as unknown as new (...args: unknown[]) => BatchSystem;
+    return new Ctor(bsConfig, maxCores, maxMemory, maxDisk, { logger });
+  }
+
+  /**
+   * Leave the scope: delete the job store per `--clean` (always, onError, onSuccess, never).
+   * Pass the error that ended your scope, if any, so `onSuccess`/`onError` see it.
+   */
+  async close(error?: unknown): Promise<void> {
+    if (this.state === "closed") return;
+    const wasOpen = this.state === "open";
+    this.state = "closed";
+    const failed = error !== undefined || this.outcome === "error";
+    const store = this.store;
+    try {
+      await this.lock?.release().catch(() => undefined);
+      if (!wasOpen || !store) return;
+      const policy = this.config.stats ? "never" : this.config.clean;
+      // A store opened for restart but never restarted is left alone.
+      if (this.config.restart && !this.restartCalled) return;
+      // Nothing ran yet (start never called): a fresh store with no root is removed on success paths only when asked.
+      const destroy =
+        policy === "always" ||
+        (policy === "onSuccess" && !failed && this.outcome === "success") ||
+        (policy === "onError" && failed);
+      if (destroy) {
+        await store.destroy();
+        this.logger?.debug(`Deleted job store ${store.locator} (--clean ${policy})`);
+      }
+    } finally {
+      await this.closeLog?.();
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Shut a batch system down, but never wait longer than `ms` (a stuck shutdown must not hang the leader). */
+async function shutdownWithin(bs: BatchSystem, ms: number, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), ms);
+  });
+  try {
+    const r = await Promise.race([bs.shutdown().then(() => "done" as const), timeout]);
+    if (r === "timeout") log.warn(`The batch system did not finish shutting down within ${ms / 1000} s; going on`);
+  } catch (err) {
+    log.warn({ err }, "Batch system shutdown failed");
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Plain paths become absolute `file://` URLs; URLs are kept. */
+export function normalizeUri(uri: string): string {
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(uri)) return uri;
+  if (uri.startsWith("file:")) return uri;
+  const abs = path.resolve(uri.startsWith("~") ? path.join(os.homedir(), uri.slice(1)) : uri);
+  return `file://${abs}`;
+}
+
+export { FailedJobsError };

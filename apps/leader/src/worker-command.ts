@@ -1,0 +1,41 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+let cached: string | undefined;
+
+/**
+ * Absolute path of the `toil-worker` script the leader issues. A bundled leader ships it next to
+ * itself (`worker.js`); in a workspace it is @toil/worker's built `dist/cli.js`.
+ * `TOIL_WORKER_SCRIPT` overrides both.
+ */
+export function workerScriptPath(): string {
+  if (cached) return cached;
+  const override = process.env.TOIL_WORKER_SCRIPT;
+  if (override) return (cached = path.resolve(override));
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [path.join(here, "worker.js"), path.join(here, "..", "dist", "worker.js")]) {
+    if (existsSync(candidate)) return (cached = candidate);
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    const pkg = require.resolve("@toil/worker/package.json");
+    const script = path.join(path.dirname(pkg), "dist", "cli.js");
+    if (existsSync(script)) return (cached = script);
+  } catch {
+    // fall through
+  }
+  throw new Error(
+    "Cannot find the toil-worker script: build it (`pnpm --filter @toil/worker build`) or set TOIL_WORKER_SCRIPT to its path.",
+  );
+}
+
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./=:@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command line that runs one job: `node <worker script> <jobStore> <jobId>`. */
+export function workerCommand(locator: string, jobId: string, script = workerScriptPath()): string {
+  return [process.execPath, script, locator, jobId].map(shellQuote).join(" ");
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+/**
+ * `toil-worker <jobStore> <jobId>`: run one job of a workflow (and the jobs it chains to).
+ *
+ * Also usable without a process start: a warm host imports this module and calls
+ * `runWarmCommand(argv, io)` with the same argv the command line would have.
+ */
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { runWorker, type WorkerIO } from "./worker.js";
+
+/**
+ * Warm worker protocol: run the command `argv` (`[node, <this script>, jobStore, jobId]`) in this
+ * process and resolve to its exit code.
+ */
+export async function runWarmCommand(
+  argv: string[],
+  io: { env: Record<string, string>; cwd: string; stdoutPath?: string; stderrPath?: string },
+): Promise<number> {
+  const workerIO: WorkerIO = { env: io.env, cwd: io.cwd };
+  if (io.stdoutPath) workerIO.stdoutPath = io.stdoutPath;
+  if (io.stderrPath) workerIO.stderrPath = io.stderrPath;
+  return runWorker(argv.slice(2), workerIO);
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const code = await runWorker(process.argv.slice(2), { env: process.env, cwd: process.cwd() });
+  // Exit right away: a job may leave timers or handles behind.
+  process.exit(code);
+}

@@ -1,0 +1,397 @@
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { JobStoreError, NoSuchJobStoreError, openJobStore, type JobStore } from "@toil/filestore";
+import {
+  executeJob,
+  nextChainable,
+  runDeferredFunction,
+  runServiceHost,
+  type Config,
+  type DeferredFunctionRef,
+  type JobDescription,
+  type SerializedValue,
+} from "@toil/job";
+import { DeferredRegistry, WorkerFileStore, type LeaderLogLine } from "./file-store.js";
+import { importUserModule } from "./import.js";
+
+/** Exit codes of `toil-worker`. */
+export const WORKER_EXIT = {
+  /** The job (and any chained jobs) ran and were committed, or there was nothing to do. */
+  OK: 0,
+  /** The job failed; its log was stored with the job for the leader. */
+  JOB_FAILED: 1,
+  /** Bad command line. */
+  USAGE: 2,
+  /** The job store could not be opened (it does not exist or is not reachable from this machine). */
+  NO_JOB_STORE: 76,
+} as const;
+
+/** How the worker was started. */
+export interface WorkerIO {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  stdoutPath?: string;
+  stderrPath?: string;
+  /** Running inside the leader (`--debugWorker`): no output capture, no fault injection. */
+  inProcess?: boolean;
+}
+
+const IN_WORKER = Symbol.for("toil.inWorker");
+
+/** Capture stdout/stderr writes of this process into a log file while a job runs. */
+class OutputCapture {
+  private readonly fd: number;
+  private readonly restore: Array<() => void> = [];
+  constructor(readonly file: string, enabled: boolean, passThrough: boolean) {
+    this.fd = openSync(file, "a");
+    if (!enabled) return;
+    for (const stream of [process.stdout, process.stderr]) {
+      const original = stream.write;
+      const fd = this.fd;
+      stream.write = function (this: NodeJS.WriteStream, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+        const buf = typeof chunk === "string" ? Buffer.from(chunk, (typeof encoding === "string" ? encoding : "utf8") as BufferEncoding) : (chunk as Uint8Array);
+        try {
+          writeSync(fd, buf);
+        } catch {
+          // the log is best effort
+        }
+        if (passThrough) return original.call(this, chunk as string, encoding as BufferEncoding, cb as () => void);
+        const done = typeof encoding === "function" ? encoding : cb;
+        if (typeof done === "function") process.nextTick(done as () => void);
+        return true;
+      } as typeof stream.write;
+      this.restore.push(() => {
+        stream.write = original;
+      });
+    }
+  }
+  line(text: string): void {
+    try {
+      writeSync(this.fd, `${new Date().toISOString()} ${text}\n`);
+    } catch {
+      // best effort
+    }
+  }
+  close(): void {
+    for (const r of this.restore.reverse()) r();
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+function readTail(file: string, maxBytes: number): string {
+  try {
+    const size = statSync(file).size;
+    const buf = readFileSync(file);
+    if (maxBytes >= 0) return buf.subarray(Math.max(0, size - maxBytes)).toString("utf8");
+    return buf.subarray(0, -maxBytes).toString("utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** Make a job-store resolver for promise values. */
+function resolverOf(store: JobStore) {
+  return {
+    async readResult(jobId: string): Promise<unknown> {
+      if (!(await store.hasResult(jobId))) return undefined;
+      return JSON.parse(await store.readResult(jobId)) as unknown;
+    },
+  };
+}
+
+async function createServiceFlags(store: JobStore, descriptions: readonly JobDescription[]): Promise<void> {
+  for (const d of descriptions) {
+    if (!d.isService || d.serviceFlags) continue;
+    const opts = { jobId: d.id, cleanup: true } as const;
+    d.serviceFlags = {
+      start: await store.getEmptyFileStoreId({ ...opts, hints: ["service", "start"] }),
+      terminate: await store.getEmptyFileStoreId({ ...opts, hints: ["service", "terminate"] }),
+      error: await store.getEmptyFileStoreId({ ...opts, hints: ["service", "error"] }),
+    };
+  }
+}
+
+/** Delete a job and, recursively, every successor and service host it still references. */
+async function deleteSubtree(store: JobStore, ids: Iterable<string>): Promise<void> {
+  const stack = [...ids];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (!(await store.jobExists(id))) continue;
+    const d = await store.loadJob(id);
+    stack.push(...d.successorsAndServiceHosts());
+    await store.deleteJob(id);
+  }
+}
+
+async function runDeferred(refs: readonly DeferredFunctionRef[], capture: OutputCapture | undefined): Promise<void> {
+  for (const ref of refs) {
+    try {
+      await runDeferredFunction(ref, { importModule: importUserModule });
+    } catch (err) {
+      capture?.line(`Deferred function ${ref.name} failed (ignored): ${(err as Error).stack ?? String(err)}`);
+    }
+  }
+}
+
+interface JobStat {
+  name: string;
+  jobId: string;
+  seconds: number;
+  cpuSeconds: number;
+  memoryKiB: number;
+  succeeded: boolean;
+}
+
+/**
+ * Run the job `jobId` of the workflow in `locator`, and the jobs it chains to. Resolves to the exit
+ * code (see {@link WORKER_EXIT}). Never throws for job failures.
+ */
+export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<number> {
+  const positional = argv.filter((a) => !a.startsWith("--"));
+  if (positional.length < 2) {
+    process.stderr.write("usage: toil-worker <jobStore> <jobId>\n");
+    return WORKER_EXIT.USAGE;
+  }
+  const [locator, jobId] = positional as [string, string];
+  (globalThis as Record<symbol, unknown>)[IN_WORKER] = true;
+
+  let store: JobStore;
+  try {
+    store = openJobStore(locator);
+    await store.resume();
+  } catch (err) {
+    const why = err instanceof NoSuchJobStoreError ? "it does not exist" : (err as Error).message;
+    process.stderr.write(
+      `toil-worker: cannot open job store ${locator}: ${why}. The job store must be on a filesystem shared by the leader and every worker.\n`,
+    );
+    return WORKER_EXIT.NO_JOB_STORE;
+  }
+  const config: Config = store.config;
+
+  // Fault injection (tests): maybe kill this process at a random moment.
+  let badTimer: NodeJS.Timeout | undefined;
+  if (!io.inProcess && config.badWorker > 0 && Math.random() < config.badWorker) {
+    badTimer = setTimeout(() => process.kill(process.pid, "SIGKILL"), Math.random() * config.badWorkerFailInterval * 1000);
+  }
+
+  // The workflow's environment (--setEnv), restored afterwards (a warm worker runs many jobs).
+  const savedEnv: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(config.environment)) {
+    savedEnv[k] = process.env[k];
+    process.env[k] = v;
+  }
+
+  const workRoot = config.workDir ?? io.env.TOIL_WORKDIR ?? os.tmpdir();
+  const workflowDir = path.join(workRoot, `toilwf-${config.workflowId ?? "unknown"}`);
+  mkdirSync(workflowDir, { recursive: true });
+  const tempDir = mkdtempSync(path.join(workflowDir, "worker-"));
+  const logFile = path.join(tempDir, "worker_log.txt");
+  const capture = new OutputCapture(logFile, !io.inProcess && !config.disableWorkerOutputCapture, io.inProcess === true);
+  const deferred = new DeferredRegistry(path.join(workflowDir, "deferred"));
+  const logsToLeader: LeaderLogLine[] = [];
+  const stats: JobStat[] = [];
+  let failed = false;
+  let current: JobDescription | undefined;
+  const chainNames: string[] = [];
+
+  try {
+    // Deferred functions of workers that died on this machine.
+    await runDeferred(await DeferredRegistry.orphans(deferred.dir), capture);
+
+    if (!(await store.jobExists(jobId))) {
+      capture.line(`Job ${jobId} no longer exists: nothing to do.`);
+      return WORKER_EXIT.OK;
+    }
+    let desc = await store.loadJob(jobId);
+    desc.assignConfig(config);
+    current = desc;
+
+    // A previous failed attempt's log is no longer needed.
+    if (desc.logFileId) {
+      const old = desc.logFileId;
+      desc.logFileId = undefined;
+      await store.updateJob(desc);
+      await store.deleteFile(old);
+    }
+
+    if (!desc.hasBody()) {
+      // Checkpoint whose subtree failed: rerun it from scratch (its successors are deleted).
+      const pending = desc.nextSuccessors() !== undefined || desc.services.length > 0;
+      if (desc.checkpoint && desc.checkpointBody !== undefined && pending) {
+        desc.chargeRetry();
+        const doomed = desc.restartCheckpoint();
+        await store.updateJob(desc);
+        await deleteSubtree(store, doomed);
+        capture.line(`Restarting checkpoint job ${desc}; ${desc.remainingTryCount} tries left`);
+      } else {
+        // Re-issued only to clean up: drop finished successors, delete if done.
+        const exists = new Map<string, boolean>();
+        for (const id of desc.successorsAndServiceHosts()) exists.set(id, await store.jobExists(id));
+        desc.clearNonexistentDependents((id) => exists.get(id) ?? false);
+        if (desc.isSubtreeDone()) await store.deleteJob(desc.id);
+        else await store.updateJob(desc);
+        return WORKER_EXIT.OK;
+      }
+    }
+
+    for (;;) {
+      const started = Date.now();
+      const cpu = process.cpuUsage();
+      chainNames.push(desc.displayName);
+      const fileStore = new WorkerFileStore(store, desc, tempDir, config, deferred);
+      if (desc.isService) {
+        const flags = desc.serviceFlags;
+        await runServiceHost(
+          desc,
+          fileStore,
+          {
+            started: async (value: SerializedValue) => {
+              await store.writeResult(desc.originalId, JSON.stringify(value));
+              if (flags) await store.deleteFile(flags.start);
+            },
+            poll: async () => {
+              if (!flags) return "stop";
+              if (!(await store.fileExists(flags.terminate))) return (await store.fileExists(flags.error)) ? "stop" : "error";
+              return "run";
+            },
+            intervalMs: Math.max(10, config.servicePollingInterval * 1000),
+          },
+          { resolver: resolverOf(store), importModule: importUserModule, assignJobId: (d) => { store.assignJobId(d); return d.id; } },
+        );
+        logsToLeader.push(...fileStore.logs);
+        // A service host has no successors: it is done.
+        await store.deleteJob(desc.id);
+        current = undefined;
+        stats.push(statOf(desc, started, cpu, true));
+        break;
+      }
+
+      const outcome = await executeJob(desc, fileStore, {
+        resolver: resolverOf(store),
+        importModule: importUserModule,
+        assignJobId: (d) => {
+          store.assignJobId(d);
+          return d.id;
+        },
+      });
+      logsToLeader.push(...fileStore.logs);
+      // Commit: result first, then the new jobs, then the job itself (with its delete journal).
+      await store.writeResult(outcome.resultJobId, JSON.stringify(outcome.returnValue));
+      for (const d of outcome.newDescriptions) d.assignConfig(config);
+      await createServiceFlags(store, outcome.newDescriptions);
+      if (outcome.newDescriptions.length > 0) await store.createJobs(outcome.newDescriptions);
+      desc = outcome.description;
+      desc.filesToDelete = [...desc.filesToDelete, ...fileStore.pendingDeletes];
+      const subtreeDone = desc.isSubtreeDone();
+      if (subtreeDone) {
+        for (const id of desc.filesToDelete) await store.deleteFile(id);
+        desc.filesToDelete = [];
+        for (const link of desc.getChain()) await store.deleteJob(link.id);
+        await store.deleteJob(desc.id);
+        current = undefined;
+      } else {
+        await store.updateJob(desc);
+        if (desc.filesToDelete.length > 0) {
+          for (const id of desc.filesToDelete) await store.deleteFile(id);
+          desc.filesToDelete = [];
+          await store.updateJob(desc);
+        }
+        current = desc;
+      }
+      stats.push(statOf(desc, started, cpu, true));
+      await runDeferred(await deferred.take(), capture);
+      if (subtreeDone) break;
+
+      // Chaining (Toil's nextChainable): run the single next successor here if it fits.
+      const next = await nextChainable(
+        desc,
+        async (id) => ((await store.jobExists(id)) ? await store.loadJob(id) : undefined),
+        { disableChaining: config.disableChaining, runLocalJobsOnWorkers: config.runLocalJobsOnWorkers, defaults: config },
+      );
+      if (!next) break;
+      next.assignConfig(config);
+      const successorId = next.id;
+      capture.line(`Chaining from ${desc} to ${next}`);
+      next.replace(desc);
+      // The successor now lives under this job's id: commit that, then drop its old description.
+      await store.updateJob(next);
+      await store.deleteJob(successorId);
+      desc = next;
+      current = desc;
+    }
+  } catch (err) {
+    failed = true;
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    capture.line(`Job ${current ? current.toString() : jobId} failed:\n${text}`);
+    process.stderr.write(""); // keep ordering of captured output
+  } finally {
+    if (badTimer) clearTimeout(badTimer);
+    for (const [k, v] of Object.entries(savedEnv)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+
+  let code: number = WORKER_EXIT.OK;
+  try {
+    if (failed) {
+      code = WORKER_EXIT.JOB_FAILED;
+      await runDeferred(await deferred.take(), capture);
+      capture.close();
+      // Reload what is committed (local changes are discarded) and attach the log for the leader.
+      if (await store.jobExists(current?.id ?? jobId)) {
+        const desc = await store.loadJob(current?.id ?? jobId);
+        const tail = readTail(logFile, config.maxLogFileSize);
+        const logId = await store.writeFileStream((s) => void s.write(tail), {
+          jobId: desc.id,
+          cleanup: true,
+          basename: "worker_log.txt",
+        });
+        desc.logFileId = logId;
+        await store.updateJob(desc);
+      }
+    } else {
+      capture.close();
+    }
+    const message: Record<string, unknown> = {
+      jobId,
+      jobName: chainNames[0] ?? jobId,
+      logsToLeader,
+      jobs: stats,
+      succeeded: !failed,
+    };
+    if (!failed && config.writeLogsFromAllJobs) message.workerLog = readTail(logFile, config.maxLogFileSize);
+    if (logsToLeader.length > 0 || config.stats || message.workerLog !== undefined) {
+      await store.writeLogs(JSON.stringify(message));
+    }
+  } catch (err) {
+    process.stderr.write(`toil-worker: could not report the result of job ${jobId}: ${(err as Error).stack ?? String(err)}\n`);
+    code = WORKER_EXIT.JOB_FAILED;
+  } finally {
+    const clean = config.cleanWorkDir;
+    if (clean === "always" || (clean === "onSuccess" && !failed) || (clean === "onError" && failed)) {
+      rmSync(tempDir, { recursive: true, force: true });
+    }
+  }
+  if (failed && io.inProcess) process.stderr.write(readTail(logFile, 64 * 1024));
+  return code;
+}
+
+function statOf(desc: JobDescription, started: number, cpu: NodeJS.CpuUsage, succeeded: boolean): JobStat {
+  const used = process.cpuUsage(cpu);
+  return {
+    name: desc.displayName,
+    jobId: desc.originalId,
+    seconds: (Date.now() - started) / 1000,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    memoryKiB: Math.round(process.memoryUsage().rss / 1024),
+    succeeded,
+  };
+}
+
+export { JobStoreError };
