@@ -307,8 +307,11 @@ export async function deserializeValue(data: unknown, options: DeserializeOption
         const copy = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
         return new Ctor(copy);
       }
-      case "o":
-        return build(v.v);
+      case "o": {
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(v.v as Record<string, unknown>)) out[k] = build(x);
+        return out;
+      }
       case "p":
         return applyPath(promiseValues.get(v.j as string), v.p as PathKey[], v.j as string);
       case "c": {

@@ -8,7 +8,7 @@ import {
   JobUsageError,
   saveJobGraph,
 } from "../src/index.js";
-import { CheckpointLeaf, Leaf, Store, add, fn1 } from "./fixtures/flow.js";
+import { CheckpointLeaf, Leaf, Store, add, fn1 } from "./fixtures/index.js";
 
 function jobs(n: number): Leaf[] {
   return Array.from({ length: n }, () => new Leaf());

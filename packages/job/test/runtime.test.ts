@@ -15,7 +15,7 @@ import {
   runServiceHost,
   saveJobGraph,
 } from "../src/index.js";
-import { CheckpointLeaf, Greet, Interval, Leaf, Parent, Point, Returns, Store, Uses, add, double, fn1, spawnChildren } from "./fixtures/flow.js";
+import { CheckpointLeaf, deferringJob, returnsStrayPromise, Greet, Interval, Leaf, Parent, Point, Returns, Store, Uses, add, double, fn1, spawnChildren } from "./fixtures/index.js";
 import { LocalFileStore, ResultStore } from "./fixtures/helpers.js";
 
 const importModule = (url: string) => import(url) as Promise<object>;
@@ -201,15 +201,6 @@ describe("worker runtime", () => {
   });
 });
 
-export async function deferringJob(job: Job): Promise<void> {
-  await job.defer(add, 1, 2);
-}
-export function returnsStrayPromise(): unknown {
-  return new Leaf().rv();
-}
-import * as self from "./runtime.test.js";
-import { registerModule } from "../src/index.js";
-registerModule(import.meta.url, self);
 
 describe("chaining eligibility (scenario 22)", () => {
   const make = (name: string, options: { memory?: number; cores?: number; disk?: number; preemptible?: boolean; local?: boolean; checkpoint?: boolean } = {}) => {

@@ -1,0 +1,58 @@
+// Loading workflow modules the way a worker does, in a fresh node process: .ts files through tsx
+// (also a CommonJS-loaded .ts outside any "type": "module" package), .mjs natively.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pkg = join(here, "..");
+
+function runScript(source: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "toil-job-tsx-"));
+  const script = join(pkg, "test", "fixtures", `.run-${process.pid}-${Math.random().toString(36).slice(2)}.mts`);
+  writeFileSync(script, source.replaceAll("$DIR", dir));
+  try {
+    return execFileSync(process.execPath, ["--conditions=source", "--import", "tsx", script], { cwd: pkg, encoding: "utf8" });
+  } finally {
+    execFileSync("rm", ["-f", script]);
+  }
+}
+
+describe("worker-side module loading", () => {
+  it("rebuilds and runs jobs from .ts (CommonJS-loaded) and .mjs workflow files", () => {
+    const out = runScript(`
+      import { writeFileSync } from "node:fs";
+      import { JobDescription, executeJob, importWorkflowModule, Job, saveJobGraph } from "@toil/job";
+      const ts = "$DIR/flow.ts";
+      writeFileSync(ts, "export function shout(s: string): string { return s.toUpperCase() + '!'; }\\n");
+      const mjs = "$DIR/flow.mjs";
+      writeFileSync(mjs, "export function whisper(s) { return s.toLowerCase(); }\\n");
+      const a = await importWorkflowModule(ts);
+      const b = await importWorkflowModule(mjs);
+      const fs = { jobId: "x", logToLeader() {} };
+      const results = [];
+      for (const [fn, arg] of [[a.shout, "hey"], [b.whisper, "HEY"]]) {
+        const { descriptions } = saveJobGraph(Job.wrapFn(fn, arg));
+        const stored = JobDescription.fromJSON(JSON.stringify(descriptions[0]));
+        const fromFile = stored.getBody().module.endsWith(fn === a.shout ? "flow.ts" : "flow.mjs");
+        const out = await executeJob(stored, fs);
+        results.push(out.returnValue, fromFile);
+      }
+      console.log(JSON.stringify(results));
+    `);
+    expect(JSON.parse(out.trim())).toEqual(["HEY!", true, "hey", true]);
+  });
+  it("reports a module that cannot be imported", () => {
+    const out = runScript(`
+      import { JobDescription, executeJob } from "@toil/job";
+      const d = new JobDescription({ jobName: "gone" });
+      d.attachBody({ kind: "function", module: "file:///nonexistent/flow.ts", exportName: "f", data: [] });
+      try { await executeJob(d, { jobId: "x" }); } catch (e) { console.log(e.name + ": " + e.message); }
+    `);
+    expect(out).toMatch(/JobRebuildError: Cannot import module file:\/\/\/nonexistent\/flow.ts/);
+  });
+});
+void pathToFileURL;
