@@ -5,7 +5,6 @@ import { join } from "node:path";
 import type { Figure } from "./report.js";
 import {
   CLI,
-  WORKFLOWS,
   type RunResult,
   countEntries,
   failureNote,
@@ -15,6 +14,7 @@ import {
   timeCommand,
 } from "./run.js";
 import { isAlive } from "./proc.js";
+import { workflowFile } from "./workflows.js";
 
 export interface Ctx {
   quick: boolean;
@@ -71,11 +71,11 @@ function summarize(r: RunResult, ok: boolean, note?: string): RunSummary {
   };
 }
 
-/** Common `toil run` arguments: fresh file store, single machine, 2 cores, quiet. */
+/** Common `toil run` arguments (workflow by name: fanout, chain, files): fresh file store, single machine, 2 cores, quiet. */
 export function toilRunArgs(workflow: string, store: string, extra: string[], workflowArgs: string[]): string[] {
   return [
     "run",
-    join(WORKFLOWS, workflow),
+    workflowFile(workflow),
     "--jobStore",
     store,
     "--batchSystem",
@@ -161,7 +161,7 @@ export async function fanoutCase(ctx: Ctx, sizes: number[]): Promise<void> {
     const out = join(dir, "sum");
     ctx.log(`fanout ${n}...`);
     const r = await runToil({
-      args: toilRunArgs("fanout.ts", store, [], [String(n), out]),
+      args: toilRunArgs("fanout", store, [], [String(n), out]),
       logDir: dir,
       label: `fanout-${n}`,
       timeoutMs: timeoutFor(ctx, n),
@@ -283,7 +283,7 @@ export async function chainCase(ctx: Ctx, n: number): Promise<void> {
     const label = `chain ${n.toLocaleString("en-US")}, ${disable ? "--disableChaining" : "chaining on"}`;
     ctx.log(`${label}...`);
     const r = await runToil({
-      args: toilRunArgs("chain.ts", join(dir, "store"), disable ? ["--disableChaining"] : [], [String(n), out]),
+      args: toilRunArgs("chain", join(dir, "store"), disable ? ["--disableChaining"] : [], [String(n), out]),
       logDir: dir,
       label: `chain-${n}-${disable ? "nochain" : "chain"}`,
       timeoutMs: timeoutFor(ctx, n * 5),
@@ -379,7 +379,7 @@ export async function filesCase(ctx: Ctx): Promise<void> {
   const timingSmall = join(dir, "timing-small");
   ctx.log(`files: ${count} × 1 MiB...`);
   const r = await runToil({
-    args: toilRunArgs("files.ts", join(dir, "store-small"), [], ["small", src, String(count), timingSmall]),
+    args: toilRunArgs("files", join(dir, "store-small"), [], ["small", src, String(count), timingSmall]),
     logDir: dir,
     label: "files-small",
     timeoutMs: timeoutFor(ctx, count * 10),
@@ -436,7 +436,7 @@ export async function filesCase(ctx: Ctx): Promise<void> {
   const sizeLabel = ctx.quick ? "64 MiB" : "1 GiB";
   ctx.log(`files: ${sizeLabel} import, copy, export...`);
   const r2 = await runToil({
-    args: toilRunArgs("files.ts", join(dir, "store-large"), [], ["large", large, dst, timingLarge]),
+    args: toilRunArgs("files", join(dir, "store-large"), [], ["large", large, dst, timingLarge]),
     logDir: dir,
     label: "files-large",
     timeoutMs: timeoutFor(ctx, 30_000),
@@ -574,7 +574,7 @@ export async function restartCase(ctx: Ctx, withStatus: boolean): Promise<void> 
   ctx.log(`${label}: first run, SIGKILL at half way...`);
   const extra = ["--clean", "never", "--stats"];
   const r1 = await runToil({
-    args: toilRunArgs("fanout.ts", store, extra, [String(n), out, counters]),
+    args: toilRunArgs("fanout", store, extra, [String(n), out, counters]),
     logDir: dir,
     label: "restart-first",
     timeoutMs: timeoutFor(ctx, n),
@@ -610,7 +610,7 @@ export async function restartCase(ctx: Ctx, withStatus: boolean): Promise<void> 
   const busLog = join(dir, "restart-messages.jsonl");
   let firstCounterMs: number | undefined;
   const r2 = await runToil({
-    args: toilRunArgs("fanout.ts", store, ["--restart", "--clean", "never", "--stats", "--writeMessages", busLog], [String(n), out, counters]),
+    args: toilRunArgs("fanout", store, ["--restart", "--clean", "never", "--stats", "--writeMessages", busLog], [String(n), out, counters]),
     logDir: dir,
     label: "restart-second",
     timeoutMs: timeoutFor(ctx, n),

@@ -17,6 +17,7 @@ import { type Ctx, chainCase, fanoutCase, filesCase, floorCase, restartCase, toi
 import { renderProfile, summarizeProfile } from "./profile.js";
 import { environment, writeResults } from "./report.js";
 import { CLI, REPO_ROOT, killActive, killPids, runToil } from "./run.js";
+import { type WorkflowMode, compileWorkflows, setWorkflowMode, workflowMode } from "./workflows.js";
 
 const CASES = ["floor", "fanout", "chain", "files", "restart", "status"] as const;
 type CaseName = (typeof CASES)[number];
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     out: { type: "string" },
     sizes: { type: "string" },
     keep: { type: "boolean", default: false },
+    workflows: { type: "string" },
     help: { type: "boolean", default: false },
   },
   allowPositionals: false,
@@ -92,7 +94,7 @@ async function profile(): Promise<void> {
   mkdirSync(profDir, { recursive: true });
   log(`profiling fanout ${n} (leader and workers with --cpu-prof) into ${profDir}`);
   const r = await runToil({
-    args: toilRunArgs("fanout.ts", join(dir, "store"), [], [String(n), join(dir, "sum")]),
+    args: toilRunArgs("fanout", join(dir, "store"), [], [String(n), join(dir, "sum")]),
     logDir: dir,
     label: "profile",
     timeoutMs: 1_800_000,
@@ -118,9 +120,51 @@ async function profile(): Promise<void> {
   log(`profiles: ${files.length}; summary written to ${outFile}; raw profiles kept in ${profDir}`);
 }
 
+let workflowNote = "";
+
+/**
+ * Run the `.ts` workflows as they are if the build can; else transpile them to .mjs (and say so).
+ * The probe is a 1-link chain: one job, the smallest real run.
+ */
+async function chooseWorkflowMode(): Promise<void> {
+  const forced = values.workflows as WorkflowMode | undefined;
+  if (forced !== undefined && forced !== "ts" && forced !== "mjs") throw new Error("--workflows must be ts or mjs");
+  if (forced === "mjs") {
+    compileWorkflows(["fanout", "chain", "files"]);
+    setWorkflowMode("mjs");
+    workflowNote = "workflows transpiled to .mjs (--workflows mjs)";
+    return;
+  }
+  if (forced === "ts") return;
+  const probe = async (): Promise<{ ok: boolean; why: string }> => {
+    const dir = mkdtempSync(join(tmp, "probe-"));
+    const out = join(dir, "out");
+    const r = await runToil({ args: toilRunArgs("chain", join(dir, "store"), [], ["1", out]), logDir: dir, label: "probe", timeoutMs: 120_000 });
+    killPids(r.survivors);
+    const errLine = r.stderr.split("\n").find((l) => /Error|error/.test(l));
+    return { ok: r.code === 0 && existsSync(out), why: (errLine ?? `exit ${r.code ?? r.signal}`).slice(0, 240) };
+  };
+  const ts = await probe();
+  if (ts.ok) {
+    log("probe: the .ts workflows run as they are");
+    return;
+  }
+  compileWorkflows(["fanout", "chain", "files"]);
+  setWorkflowMode("mjs");
+  const mjs = await probe();
+  if (mjs.ok) {
+    workflowNote = `the .ts workflow files fail in this build (${ts.why}); the suite ran them transpiled to .mjs (same code, types stripped)`;
+  } else {
+    setWorkflowMode("ts");
+    workflowNote = `a 1-job probe workflow failed both as .ts (${ts.why}) and transpiled to .mjs (${mjs.why}); figures below are failures of the engine, not of the workloads`;
+  }
+  log(`probe: ${workflowNote}`);
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   log(`${ctx.quick ? "quick" : "full"} run; temp dir ${tmp}`);
+  if (values.profile || only.size === 0 || [...only].some((c) => c !== "floor")) await chooseWorkflowMode();
   if (values.profile) {
     await profile();
     return;
@@ -140,7 +184,8 @@ async function main(): Promise<void> {
   if (wants("restart") || wants("status")) await restartCase(ctx, wants("status"));
   const durationS = (performance.now() - t0) / 1000;
   const outDir = values.out ?? join(REPO_ROOT, "bench");
-  const { json, md } = writeResults(outDir, environment(ctx.quick, gitCommit), ctx.figures, ctx.floorMs, durationS, ctx.runs);
+  const env = { ...environment(ctx.quick, gitCommit), workflows: workflowMode(), ...(workflowNote ? { workflowNote } : {}) };
+  const { json, md } = writeResults(outDir, env, ctx.figures, ctx.floorMs, durationS, ctx.runs);
   log(`wrote ${json} and ${md}`);
   process.stdout.write(`\n${(await import("node:fs")).readFileSync(md, "utf8")}`);
 }

@@ -57,6 +57,8 @@ export interface Environment {
   quick: boolean;
   startedAt: string;
   gitCommit: string;
+  workflows?: "ts" | "mjs";
+  workflowNote?: string;
 }
 
 export function environment(quick: boolean, gitCommit: string): Environment {
@@ -87,6 +89,10 @@ export function renderMarkdown(env: Environment, figures: readonly Figure[], flo
       "quoted from the issue / Toil's own reports and were **not** measured here.",
   );
   lines.push("");
+  if (env.workflowNote) {
+    lines.push(`**Workflow files:** ${env.workflowNote}.`);
+    lines.push("");
+  }
   lines.push("| figure | value | unit | baseline (this run) | ratio | target | met? | Toil (published, not measured here) |");
   lines.push("|---|---:|---|---|---:|---|:---:|---|");
   for (const f of figures) {
