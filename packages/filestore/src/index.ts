@@ -59,3 +59,13 @@ export {
   type DeferredRunner,
   type DeferredFunctionManagerOptions,
 } from "./deferred.js";
+export {
+  AbstractFileStore,
+  NonCachingFileStore,
+  CachingFileStore,
+  createFileStore,
+  duBytes,
+  type FileStoreOptions,
+  type CachingFileStoreOptions,
+  type LeaderLogMessage,
+} from "./file-store/index.js";
