@@ -1,0 +1,159 @@
+/** FileJobStore specifics: locators, layout version, permissions, symlinks pointing out, scenario 74, stale leader lock. */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { text } from "node:stream/consumers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  FileJobStore,
+  InvalidIdError,
+  JobStoreError,
+  JobStoreVersionError,
+  LeaderLockedError,
+  NoSuchJobStoreError,
+  UnknownJobStoreKindError,
+  openJobStore,
+  parseLocator,
+} from "../src/index.js";
+import { makeTempDir, sampleConfig } from "../src/testing/index.js";
+
+let dir: string;
+let n = 0;
+beforeAll(() => {
+  dir = makeTempDir("toil-fjs-");
+});
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+async function fresh(options = {}): Promise<{ store: FileJobStore; root: string }> {
+  const root = path.join(dir, `s${n++}`);
+  const store = new FileJobStore(root, options);
+  await store.initialize(sampleConfig(root));
+  return { store, root };
+}
+
+describe("locators", () => {
+  it("file: and plain paths, made absolute; unknown kinds list the known ones", () => {
+    expect(parseLocator("./js", "/work/x")).toEqual({ kind: "file", rest: "/work/x/js", canonical: "file:/work/x/js" });
+    expect(parseLocator("file:rel", "/w").canonical).toBe("file:/w/rel");
+    expect(parseLocator("/abs/store").canonical).toBe("file:/abs/store");
+    expect(parseLocator("plain").kind).toBe("file");
+    expect(() => parseLocator("aws:us-west-2:x")).toThrow(UnknownJobStoreKindError);
+    expect(() => parseLocator("aws:us-west-2:x")).toThrow(/Known kinds: file:/);
+    expect(() => parseLocator("")).toThrow(InvalidIdError);
+    expect(openJobStore(path.join(dir, "via-registry"))).toBeInstanceOf(FileJobStore);
+  });
+});
+
+describe("FileJobStore on disk", () => {
+  it("creates owner-only directories and files", async () => {
+    const { store, root } = await fresh();
+    const id = await store.writeFileStream((s) => void s.write("secret"));
+    await store.writeSharedFile("shared", "x");
+    const walk = (p: string): void => {
+      const st = fs.lstatSync(p);
+      if (st.isDirectory()) {
+        expect(st.mode & 0o077, p).toBe(0);
+        for (const e of fs.readdirSync(p)) walk(path.join(p, e));
+      } else expect(st.mode & 0o077, p).toBe(0);
+    };
+    walk(root);
+    expect(await store.fileExists(id)).toBe(true);
+  });
+
+  it("refuses a store of a newer layout version, and a non-store directory", async () => {
+    const { root } = await fresh();
+    fs.writeFileSync(path.join(root, "format.json"), JSON.stringify({ format: "toil-ts-file-job-store", version: 99 }));
+    await expect(new FileJobStore(root).resume()).rejects.toBeInstanceOf(JobStoreVersionError);
+    const other = path.join(dir, "not-a-store");
+    fs.mkdirSync(other);
+    fs.writeFileSync(path.join(other, "precious.txt"), "keep me");
+    await expect(new FileJobStore(other).resume()).rejects.toBeInstanceOf(NoSuchJobStoreError);
+    await expect(new FileJobStore(other).destroy()).rejects.toBeInstanceOf(JobStoreError);
+    expect(fs.existsSync(path.join(other, "precious.txt"))).toBe(true);
+  });
+
+  it("symlinks inside the store that point out are never followed", async () => {
+    const { store, root } = await fresh();
+    const outside = path.join(dir, `outside-${n++}`);
+    fs.mkdirSync(outside);
+    fs.writeFileSync(path.join(outside, "secret.txt"), "outside data");
+    const id = await store.writeFileStream((s) => void s.write("inside"), { basename: "secret.txt" });
+    const parsed = id.split(":")[2]!.split("/");
+    const tokenDir = path.join(root, "files", parsed[1]!.slice(-2), parsed[1]!);
+    // Replace the file's directory by a symlink to the outside directory.
+    fs.rmSync(tokenDir, { recursive: true });
+    fs.symlinkSync(outside, tokenDir);
+    await expect(store.readFileStream(id)).rejects.toBeInstanceOf(InvalidIdError);
+    await expect(store.updateFileStream(id, (s) => void s.write("overwrite"))).rejects.toBeInstanceOf(InvalidIdError);
+    await expect(store.deleteFile(id)).rejects.toBeInstanceOf(InvalidIdError);
+    expect(fs.readFileSync(path.join(outside, "secret.txt"), "utf8")).toBe("outside data");
+    // A planted final-component symlink is refused too.
+    const id2 = await store.writeFileStream((s) => void s.write("x"), { basename: "f" });
+    const p2 = id2.split(":")[2]!.split("/");
+    const entry = path.join(root, "files", p2[1]!.slice(-2), p2[1]!, "f");
+    fs.rmSync(entry);
+    fs.symlinkSync(path.join(outside, "secret.txt"), entry);
+    await expect(store.readFileStream(id2)).rejects.toBeInstanceOf(InvalidIdError);
+    // A shared file replaced by a symlink is not read through.
+    fs.symlinkSync(path.join(outside, "secret.txt"), path.join(root, "shared", "planted"));
+    await expect(store.readSharedFileStream("planted")).rejects.toBeInstanceOf(InvalidIdError);
+  });
+
+  it("(74) ids end with the basename; a symlinked store path is kept; link imports and symlinked reads", async () => {
+    const real = path.join(dir, `real-${n++}`);
+    const link = path.join(dir, `link-${n++}`);
+    fs.mkdirSync(real);
+    fs.symlinkSync(real, link);
+    const store = new FileJobStore(link);
+    await store.initialize(sampleConfig(link));
+    expect(store.locator).toBe(`file:${link}`);
+    const src = path.join(dir, `input-${n++}.txt`);
+    fs.writeFileSync(src, "imported");
+    const linked = (await store.importFile(src, { symlink: true }))!;
+    expect(linked.endsWith(path.basename(src))).toBe(true);
+    const out1 = path.join(dir, `out-${n++}`);
+    await store.readFile(linked, out1);
+    expect(fs.lstatSync(out1).isSymbolicLink()).toBe(false);
+    expect(fs.readFileSync(out1, "utf8")).toBe("imported");
+    const out2 = path.join(dir, `out-${n++}`);
+    await store.readFile(linked, out2, { symlink: true });
+    expect(fs.lstatSync(out2).isSymbolicLink()).toBe(true);
+    expect(fs.readlinkSync(out2)).toBe(fs.realpathSync(src)); // points at the original, not into the store
+    const copied = (await store.importFile(src))!;
+    expect(await text(await store.readFileStream(copied))).toBe("imported");
+    const noLinks = new FileJobStore(link, { symlinkImports: false, symlinkReads: false });
+    await noLinks.resume();
+    const notLinked = (await noLinks.importFile(src, { symlink: true }))!;
+    expect(notLinked.split(":")[1]).not.toContain("l");
+    const out3 = path.join(dir, `out-${n++}`);
+    await noLinks.readFile(copied, out3, { symlink: true });
+    expect(fs.lstatSync(out3).isSymbolicLink()).toBe(false);
+  });
+
+  it("(68) moveExports moves the data out and leaves a store-made symlink", async () => {
+    const { store } = await fresh({ moveExports: true });
+    const id = await store.writeFileStream((s) => void s.write("moved"));
+    const dst = path.join(dir, `moved-${n++}.txt`);
+    await store.exportFile(id, dst);
+    expect(fs.readFileSync(dst, "utf8")).toBe("moved");
+    expect(await text(await store.readFileStream(id))).toBe("moved");
+  });
+
+  it("a stale leader lock of a killed leader is taken over", async () => {
+    const { store, root } = await fresh();
+    const lock = await store.acquireLeaderLock();
+    const record = JSON.parse(fs.readFileSync(path.join(root, "meta", "leader.lock"), "utf8")) as Record<string, unknown>;
+    await lock.release();
+    // A leader process that died: same host, its pid no longer running.
+    const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+    fs.writeFileSync(path.join(root, "meta", "leader.lock"), JSON.stringify({ ...record, pid: Number(gone.stdout), token: "old" }));
+    const taken = await store.acquireLeaderLock();
+    expect(await taken.isHeld()).toBe(true);
+    // A live leader on another host is never taken over.
+    await taken.release();
+    fs.writeFileSync(path.join(root, "meta", "leader.lock"), JSON.stringify({ ...record, host: `${os.hostname()}-elsewhere`, token: "remote" }));
+    await expect(store.acquireLeaderLock()).rejects.toBeInstanceOf(LeaderLockedError);
+  });
+});
