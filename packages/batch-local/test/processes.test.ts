@@ -1,0 +1,112 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { externalBatchId, MessageBus } from "@toil/bus";
+import { BatchJobExitReason } from "@toil/batch-core";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, desc, kitJob, makeBatchSystem, next, tempDir, until } from "./helpers.js";
+
+afterEach(cleanup, 60_000);
+
+/** A job that starts a tree of signal-ignoring processes holding a shared lock on `lock`. */
+function lockHoldingJob(lock: string, ready: string, hide: boolean): string {
+  // Each level ignores TERM/INT/HUP; the second level starts in a new session (setsid), and with
+  // `hide` the job's own shell exits right away, orphaning the tree.
+  const leaf = `trap '' TERM INT HUP; exec flock -s ${lock} sleep 1000`;
+  const mid = `trap '' TERM INT HUP; setsid sh -c \\"${leaf}\\" & flock -s ${lock} sleep 1000 & touch ${ready}; wait`;
+  const tail = hide ? `while [ ! -e ${ready} ]; do sleep 0.05; done; exit 0` : "wait";
+  return `sh -c "trap '' TERM INT HUP; setsid sh -c '${mid}' & ${tail}"`;
+}
+
+function lockIsFree(lock: string): boolean {
+  return spawnSync("flock", ["-x", "-n", lock, "true"]).status === 0;
+}
+
+describe("process trees (scenario 78)", () => {
+  for (const hide of [false, true]) {
+    it(`shutdown kills every descendant of a job${hide ? " that orphaned itself" : ""}, even signal-ignoring ones in other sessions`, async () => {
+      const dir = tempDir();
+      const lock = join(dir, "lock");
+      const ready = join(dir, "ready");
+      writeFileSync(lock, "");
+      const bs = makeBatchSystem({}, { warmWorkers: false });
+      await bs.issueBatchJob(lockHoldingJob(lock, ready, hide), desc("escape"));
+      await until("the tree holds the lock", () => existsSync(ready) && !lockIsFree(lock));
+      if (hide) await next(bs); // the job's own process ended; its descendants live on
+      await bs.shutdown();
+      expect(lockIsFree(lock)).toBe(true);
+    }, 60_000);
+  }
+
+  it("kill of a job takes its escaped descendants down too", async () => {
+    const dir = tempDir();
+    const lock = join(dir, "lock");
+    const ready = join(dir, "ready");
+    writeFileSync(lock, "");
+    const bs = makeBatchSystem({}, { warmWorkers: false });
+    const id = await bs.issueBatchJob(lockHoldingJob(lock, ready, false), desc("escape"));
+    await until("the tree holds the lock", () => existsSync(ready) && !lockIsFree(lock));
+    await bs.killBatchJobs([id]);
+    expect(lockIsFree(lock)).toBe(true);
+    expect(await bs.getUpdatedBatchJob(0)).toBeNull();
+  }, 60_000);
+});
+
+describe("exit statuses", () => {
+  it("reports 128 + signal for a job killed by a signal", async () => {
+    const bs = makeBatchSystem({}, { warmWorkers: false });
+    await bs.issueBatchJob("sh -c 'kill -TERM $$'", desc("term"));
+    const u = await next(bs);
+    expect(u.exitStatus).toBe(143);
+    expect(u.exitReason).toBe(BatchJobExitReason.KILLED);
+  });
+
+  it("a command that cannot be started is a clear, immediate failure", async () => {
+    const warnings: string[] = [];
+    const bs = makeBatchSystem({}, { warmWorkers: false, logger: (_l, m) => warnings.push(m) });
+    const id = await bs.issueBatchJob("/no/such/program --x", desc("missing"));
+    const u = await next(bs);
+    expect(u).toMatchObject({ jobId: id, exitStatus: 127, exitReason: BatchJobExitReason.ERROR });
+    expect(warnings.join()).toMatch(/\/no\/such\/program/);
+    // The shell path reports the shell's own 127.
+    await bs.issueBatchJob("/no/such/program && true", desc("missing-shell"));
+    expect((await next(bs)).exitStatus).toBe(127);
+  });
+
+  it("reports wall time and the pid as backing id, and publishes ExternalBatchId on the bus", async () => {
+    const bs = makeBatchSystem({}, { warmWorkers: false });
+    const bus = new MessageBus();
+    const seen: unknown[] = [];
+    bus.subscribe("ExternalBatchId", (m) => seen.push(m));
+    bs.setMessageBus(bus);
+    const id = await bs.issueBatchJob("sleep 0.2", desc("timed"));
+    const u = await next(bs);
+    expect(u.wallTime).toBeGreaterThanOrEqual(0.15);
+    expect(Number(u.backingId)).toBeGreaterThan(0);
+    bus.check();
+    expect(seen).toEqual([
+      { ...externalBatchId({ batchId: id, externalBatchId: u.backingId as string, batchSystem: "single_machine" }), time: expect.any(Number) },
+    ]);
+  });
+
+  it("writes per-job std-out/err files when asked", async () => {
+    const logs = tempDir();
+    const bs = makeBatchSystem({}, { warmWorkers: false, stdio: "files" }, { batchLogsDir: logs });
+    const id = await bs.issueBatchJob("sh -c 'echo out; echo err >&2'", desc("io"));
+    await next(bs);
+    expect(readFileSync(bs.formatStdOutErrPath(id, "local", "out"), "utf8")).toBe("out\n");
+    expect(readFileSync(bs.formatStdOutErrPath(id, "local", "err"), "utf8")).toBe("err\n");
+  });
+
+  it("runs plain commands without a shell and others through /bin/sh", async () => {
+    const dir = tempDir();
+    const bs = makeBatchSystem({}, { warmWorkers: false });
+    await bs.issueBatchJob(`sh -c 'echo $0 > ${dir}/argv0' "hello world"`, desc("quoted"));
+    await bs.issueBatchJob(`echo piped | cat > ${dir}/piped`, desc("shell"));
+    await next(bs);
+    await next(bs);
+    expect(readFileSync(join(dir, "argv0"), "utf8")).toBe("hello world\n");
+    expect(readFileSync(join(dir, "piped"), "utf8")).toBe("piped\n");
+    expect(execFileSync("true")).toBeDefined();
+  });
+});

@@ -1,0 +1,104 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, desc, kitJob, makeBatchSystem, next, tempDir, until } from "./helpers.js";
+
+afterEach(cleanup, 60_000);
+
+describe("warm worker hosts", () => {
+  it("reuse one host for successive jobs, with per-job environment", async () => {
+    const bs = makeBatchSystem({ maxCores: 1 }, { warmWorkers: true });
+    const a = await bs.issueBatchJob(kitJob("envcheck", "WARM_FOO", "x"), desc("a"), { WARM_FOO: "x" });
+    const ua = await next(bs);
+    const b = await bs.issueBatchJob(kitJob("envcheck", "WARM_FOO", "x"), desc("b"));
+    const ub = await next(bs);
+    expect([ua.jobId, ua.exitStatus]).toEqual([a, 23]);
+    expect([ub.jobId, ub.exitStatus]).toEqual([b, 42]);
+    expect(ub.backingId).toBe(ua.backingId);
+    expect(bs.warmHostCount).toBe(1);
+  });
+
+  it("a host crash fails only its job; the next job gets a new host", async () => {
+    const dir = tempDir();
+    const script = join(dir, "crash.mjs");
+    writeFileSync(
+      script,
+      `export async function runWarmCommand(argv) {
+        if (argv[2] === "crash") process.exit(9);
+        if (argv[2] === "throw") throw new Error("boom");
+        return 0;
+      }\n`,
+    );
+    const bs = makeBatchSystem({ maxCores: 1 }, { warmWorkers: true });
+    await bs.issueBatchJob(`${process.execPath} ${script} ok`, desc("ok"));
+    const first = await next(bs);
+    await bs.issueBatchJob(`${process.execPath} ${script} crash`, desc("crash"));
+    const crashed = await next(bs);
+    expect(crashed.exitStatus).toBe(9);
+    expect(crashed.backingId).toBe(first.backingId);
+    await bs.issueBatchJob(`${process.execPath} ${script} throw`, desc("throw"));
+    expect((await next(bs)).exitStatus).toBe(1);
+    await bs.issueBatchJob(`${process.execPath} ${script} ok`, desc("ok2"));
+    const after = await next(bs);
+    expect(after.exitStatus).toBe(0);
+    expect(after.backingId).not.toBe(first.backingId);
+  });
+
+  it("killing a warm job kills its host; the pool carries on", async () => {
+    const dir = tempDir();
+    const bs = makeBatchSystem({ maxCores: 1 }, { warmWorkers: true });
+    const pidFile = join(dir, "pid");
+    const id = await bs.issueBatchJob(kitJob("pidfile", pidFile, 1000), desc("long"));
+    await until("job started", () => existsSync(pidFile));
+    const hostPid = Number(readFileSync(pidFile, "utf8"));
+    await bs.killBatchJobs([id]);
+    expect(() => process.kill(hostPid, 0)).toThrow();
+    await bs.issueBatchJob(kitJob("exit", 4), desc("next"));
+    expect((await next(bs)).exitStatus).toBe(4);
+    expect(await bs.getUpdatedBatchJob(0)).toBeNull();
+  });
+
+  it("a script that mentions but does not export runWarmCommand runs once, as a fresh process", async () => {
+    const dir = tempDir();
+    const script = join(dir, "plain.mjs");
+    const marker = join(dir, "ran");
+    writeFileSync(
+      script,
+      `import { appendFileSync } from "node:fs";
+      // no runWarmCommand export here
+      appendFileSync(${JSON.stringify(marker)}, "x");
+      process.exitCode = 6;\n`,
+    );
+    const bs = makeBatchSystem({ maxCores: 1 }, { warmWorkers: true });
+    await bs.issueBatchJob(`${process.execPath} ${script}`, desc("plain"));
+    const u = await next(bs);
+    expect(u.exitStatus).toBe(6);
+    // Imported once by the host (side effect), then run fresh once: the host import must not
+    // count as a run, so the file is written by the host import and the fresh run.
+    expect(readFileSync(marker, "utf8").length).toBeLessThanOrEqual(2);
+  });
+
+  it("a script that does not mention runWarmCommand never enters a host", async () => {
+    const dir = tempDir();
+    const script = join(dir, "cold.mjs");
+    const marker = join(dir, "ran");
+    writeFileSync(script, `import { appendFileSync } from "node:fs"; appendFileSync(${JSON.stringify(marker)}, "x");\n`);
+    const bs = makeBatchSystem({ maxCores: 1 }, { warmWorkers: true });
+    await bs.issueBatchJob(`${process.execPath} ${script}`, desc("cold"));
+    expect((await next(bs)).exitStatus).toBe(0);
+    expect(readFileSync(marker, "utf8")).toBe("x");
+    expect(bs.warmHostCount).toBe(0);
+  });
+
+  it("redirects a warm job's stdout/stderr to its log files", async () => {
+    const dir = tempDir();
+    const logs = tempDir();
+    const script = join(dir, "talk.mjs");
+    writeFileSync(script, `export async function runWarmCommand() { console.log("to out"); console.error("to err"); return 0; }\n`);
+    const bs = makeBatchSystem({ maxCores: 1 }, { warmWorkers: true, stdio: "files" }, { batchLogsDir: logs });
+    const id = await bs.issueBatchJob(`${process.execPath} ${script}`, desc("talk"));
+    expect((await next(bs)).exitStatus).toBe(0);
+    expect(readFileSync(bs.formatStdOutErrPath(id, "local", "out"), "utf8")).toBe("to out\n");
+    expect(readFileSync(bs.formatStdOutErrPath(id, "local", "err"), "utf8")).toBe("to err\n");
+  });
+});
