@@ -76,24 +76,21 @@ export async function inspectReport(context: BrowserContext, file: string, scree
     return route.abort();
   });
   await page.goto(`file://${file}`);
-  await page.waitForFunction(() => (window as unknown as { toilReport?: { ready: boolean } }).toilReport?.ready === true, undefined, { timeout: 20_000 });
+  // Page code is passed as strings: this package is type-checked without the DOM library.
+  await page.waitForFunction("window.toilReport && window.toilReport.ready === true", undefined, { timeout: 20_000 });
   await page.waitForTimeout(300); // let the first frame render
-  const result = await page.evaluate(() => {
-    type Chart = {
-      getModel(): { getSeriesByIndex(i: number): { getData(): { count(): number; getItemGraphicEl(i: number): unknown } } };
-    };
-    const w = window as unknown as { toilReport: { timeline: Chart; bars: number } };
-    const data = w.toilReport.timeline.getModel().getSeriesByIndex(0).getData();
+  const result = (await page.evaluate(`(() => {
+    const data = window.toilReport.timeline.getModel().getSeriesByIndex(0).getData();
     let rendered = 0;
     for (let i = 0; i < data.count(); i++) if (data.getItemGraphicEl(i)) rendered++;
     return {
-      bars: w.toilReport.bars,
+      bars: window.toilReport.bars,
       renderedBars: rendered,
-      failedIds: [...document.querySelectorAll("#failed .failed-job")].map((e) => (e as HTMLElement).dataset.jobId ?? ""),
+      failedIds: [...document.querySelectorAll("#failed .failed-job")].map((e) => e.dataset.jobId || ""),
       kindRows: document.querySelectorAll("#kinds tbody tr").length,
-      summary: document.getElementById("summary")?.textContent ?? "",
+      summary: (document.getElementById("summary") || {}).textContent || "",
     };
-  });
+  })()`)) as Omit<OpenedReport, "consoleErrors" | "externalRequests">;
   if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
   await page.close();
   return { consoleErrors, externalRequests, ...result };

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { ToilError } from "@toil/job";
 import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
+import { registerOpsCommands } from "../ops/cli.js";
 import { addToilOptions } from "./toil-options.js";
 
 /** Where the CLI writes (tests pass their own). */
@@ -57,34 +58,8 @@ export function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionS
       setExit(EXIT.OK);
     });
 
-  program
-    .command("status")
-    .description("Show the state of a workflow: jobs left in the store, and running jobs from the message log.")
-    .argument("<jobStore>", "job store locator")
-    .option("--failIfNotComplete", "exit 1 if the workflow has not finished")
-    .option("--messages <FILE>", "message-bus log to read (default: the run's --writeMessages)")
-    .action(async (jobStore: string, opts: { failIfNotComplete?: boolean; messages?: string }) => {
-      const { statusCommand } = await import("../commands/status.js");
-      setExit(await statusCommand(jobStore, opts, io));
-    });
-
-  program
-    .command("clean")
-    .description("Delete a job store and everything in it.")
-    .argument("<jobStore>", "job store locator")
-    .action(async (jobStore: string) => {
-      const { cleanCommand } = await import("../commands/status.js");
-      setExit(await cleanCommand(jobStore, io));
-    });
-
-  program
-    .command("kill")
-    .description("Ask the workflow running on a job store to stop.")
-    .argument("<jobStore>", "job store locator")
-    .action(async (jobStore: string) => {
-      const { killCommand } = await import("../commands/status.js");
-      setExit(await killCommand(jobStore, io));
-    });
+  // status, stats, report, kill, clean, debug-job (apps/leader/src/ops).
+  registerOpsCommands(program, io, setExit);
 
   return program;
 }

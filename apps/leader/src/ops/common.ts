@@ -258,7 +258,7 @@ export async function* scanJobDocuments(opened: OpenedStore): AsyncIterable<JobD
  * (a running leader still gets them). File stores are read in place; other stores fall back to
  * `readLogs(…, true)`, which does claim them.
  */
-export async function readMailbox(opened: OpenedStore, onMessage: (raw: string) => void): Promise<number> {
+export async function readMailbox(opened: OpenedStore, onMessage: (raw: string, writtenAt?: number) => void): Promise<number> {
   if (opened.root === undefined) {
     return opened.store.readLogs((raw) => onMessage(raw.toString("utf8")), true);
   }
@@ -277,7 +277,9 @@ export async function readMailbox(opened: OpenedStore, onMessage: (raw: string) 
       // The leader may have moved it from the inbox to the archive meanwhile.
       if (text === undefined && box === "inbox") text = reader.read(path.join(opened.root, "logs", "archive", n));
       if (text === undefined) continue;
-      onMessage(text);
+      // File job store message names start with the ms time they were written at.
+      const stamp = Number(n.slice(0, n.indexOf("-")));
+      onMessage(text, Number.isFinite(stamp) && stamp > 0 ? stamp : undefined);
       count++;
     }
   }

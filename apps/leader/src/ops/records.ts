@@ -79,8 +79,47 @@ export function parseJobEntry(entry: unknown, host?: string): JobRecord | undefi
   return rec;
 }
 
-/** The job records of one mailbox message (none if it carries no stats). */
-export function recordsOfMessage(raw: string): JobRecord[] {
+/**
+ * The worker's own per-job entries (`jobs: [{ name, jobId, seconds, cpuSeconds, memoryKiB, succeeded }]`,
+ * optionally with `start`, `kind`, `host`, `disk`, `requested`). Entries without a start are laid
+ * end to end (a chain runs its jobs one after the other), ending when the message was written.
+ */
+function workerEntries(entries: unknown[], writtenAt: number | undefined, host: string | undefined): JobRecord[] {
+  const out: JobRecord[] = [];
+  let end = writtenAt;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i];
+    if (!e || typeof e !== "object") continue;
+    const r = e as Record<string, unknown>;
+    const seconds = num(r.seconds) ?? 0;
+    let start = num(r.start);
+    if (start === undefined) {
+      if (end === undefined) continue; // cannot place it in time
+      start = end - seconds * 1000;
+    }
+    const rec = parseJobEntry(
+      {
+        ...r,
+        jobName: r.jobName ?? r.name,
+        start,
+        end: num(r.end) ?? start + seconds * 1000,
+        cpu: r.cpu ?? r.cpuSeconds,
+        memory: r.memory ?? (num(r.memoryKiB) !== undefined ? num(r.memoryKiB)! * 1024 : undefined),
+        failed: r.failed ?? r.succeeded === false,
+      },
+      host,
+    );
+    if (rec) out.unshift(rec);
+    end = start;
+  }
+  return out;
+}
+
+/**
+ * The job records of one mailbox message (none if it carries no stats). `writtenAt` (ms) places
+ * entries that carry only durations.
+ */
+export function recordsOfMessage(raw: string, writtenAt?: number): JobRecord[] {
   let doc: unknown;
   try {
     doc = JSON.parse(raw);
@@ -88,7 +127,9 @@ export function recordsOfMessage(raw: string): JobRecord[] {
     return [];
   }
   if (!doc || typeof doc !== "object") return [];
-  const stats = (doc as { stats?: unknown }).stats;
+  const d = doc as { stats?: unknown; jobs?: unknown; host?: unknown; time?: unknown };
+  if (Array.isArray(d.jobs)) return workerEntries(d.jobs, num(d.time) ?? writtenAt, str(d.host));
+  const stats = d.stats;
   if (!stats || typeof stats !== "object") return [];
   const s = stats as { host?: unknown; jobs?: unknown };
   if (!Array.isArray(s.jobs)) return [];

@@ -141,8 +141,8 @@ export function sortKinds(kinds: GroupStats[], opts: SortOptions = {}): GroupSta
 /** Every job record the store's mailbox holds (workflows run with `--stats`). */
 export async function loadJobRecords(opened: Awaited<ReturnType<typeof openExistingStore>>): Promise<JobRecord[]> {
   const records: JobRecord[] = [];
-  await readMailbox(opened, (raw) => {
-    for (const r of recordsOfMessage(raw)) records.push(r);
+  await readMailbox(opened, (raw, writtenAt) => {
+    for (const r of recordsOfMessage(raw, writtenAt)) records.push(r);
   });
   return records;
 }
