@@ -30,7 +30,7 @@ export async function saveRootJob(root: RootJob, store: JobStore, config: Config
       `start() needs a Job (a subclass instance or Job.wrapFn(...)), got ${root === null ? "null" : typeof root === "object" ? (root as object).constructor?.name ?? "an object" : typeof root}.`,
     );
   }
-  const { descriptions } = saveJobGraph(root, { assignJobId: (d) => { store.assignJobId(d); return d.id; } });
+  const { descriptions } = saveJobGraph(root);
   for (const d of descriptions) d.assignConfig(config);
   await createServiceFlags(store, descriptions);
   await store.createJobs(descriptions);

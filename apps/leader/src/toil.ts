@@ -307,7 +307,7 @@ export class Toil implements AsyncDisposable {
     } finally {
       progress.stop();
       this.lastCounts = leader.counts();
-      await shutdownWithin(bs, 5_000, log);
+      await shutdownWithin(bs, 2_000, log);
       bus.check();
       busFile?.[Symbol.dispose]();
       bus[Symbol.dispose]();

@@ -261,7 +261,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
             },
             intervalMs: Math.max(10, config.servicePollingInterval * 1000),
           },
-          { resolver: resolverOf(store), importModule: importUserModule, assignJobId: (d) => { store.assignJobId(d); return d.id; } },
+          { resolver: resolverOf(store), importModule: importUserModule },
         );
         logsToLeader.push(...fileStore.logs);
         // A service host has no successors: it is done.
@@ -274,10 +274,6 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
       const outcome = await executeJob(desc, fileStore, {
         resolver: resolverOf(store),
         importModule: importUserModule,
-        assignJobId: (d) => {
-          store.assignJobId(d);
-          return d.id;
-        },
       });
       logsToLeader.push(...fileStore.logs);
       // Commit: result first, then the new jobs, then the job itself (with its delete journal).
