@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { loadavg } from "node:os";
 import type { Figure } from "./report.js";
 import {
   CLI,
@@ -45,6 +46,8 @@ export interface RunSummary {
   processes: number;
   cpuSeconds: number;
   samples: number;
+  /** 1-minute load average when the run ended (the machine may be shared). */
+  loadAverage1: number;
   note?: string;
   topProcesses: { command: string; peakRssMB: number; cpuSeconds: number }[];
 }
@@ -66,6 +69,7 @@ function summarize(r: RunResult, ok: boolean, note?: string): RunSummary {
     processes: r.tree.processes,
     cpuSeconds: r.tree.cpuSeconds,
     samples: r.tree.samples,
+    loadAverage1: Math.round(loadavg()[0]! * 100) / 100,
     ...(note ? { note } : {}),
     topProcesses: recs.map((p) => ({ command: p.command.slice(0, 160), peakRssMB: p.peakRssBytes / MB, cpuSeconds: p.cpuSeconds })),
   };

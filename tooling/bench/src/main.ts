@@ -10,8 +10,9 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadavg, tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { type Ctx, chainCase, fanoutCase, filesCase, floorCase, restartCase, toilRunArgs } from "./cases.js";
 import { renderProfile, summarizeProfile } from "./profile.js";
@@ -88,36 +89,40 @@ const ctx: Ctx = {
 };
 
 async function profile(): Promise<void> {
-  const n = ctx.quick ? 1000 : 10_000;
+  const n = values.sizes ? Number(values.sizes.split(",")[0]) : ctx.quick ? 1000 : 10_000;
   const dir = join(tmp, "profile");
   const profDir = join(dir, "cpu");
   mkdirSync(profDir, { recursive: true });
-  log(`profiling fanout ${n} (leader and workers with --cpu-prof) into ${profDir}`);
+  log(`profiling fanout ${n} (leader and every worker host) into ${profDir}`);
+  // `--cpu-prof` is refused in NODE_OPTIONS, so a preloaded module runs the inspector's profiler in
+  // every node process of the run (the leader, and the worker hosts, which inherit the environment).
+  const preload = join(dirname(fileURLToPath(import.meta.url)), "cpu-prof-preload.mjs");
   const r = await runToil({
     args: toilRunArgs("fanout", join(dir, "store"), [], [String(n), join(dir, "sum")]),
     logDir: dir,
     label: "profile",
     timeoutMs: 1_800_000,
-    env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` },
+    env: { NODE_OPTIONS: `--import=${preload}`, TOIL_BENCH_CPU_PROF_DIR: profDir },
   });
   killPids(r.survivors);
   log(`run exited ${r.code ?? r.signal} in ${(r.wallMs / 1000).toFixed(2)} s`);
   const leaderPid = r.tree.records[0]?.pid;
   const files = readdirSync(profDir).filter((f) => f.endsWith(".cpuprofile"));
-  const parts: string[] = [`# CPU profile of fanout ${n} (${(r.wallMs / 1000).toFixed(2)} s wall)`, ""];
-  const byPid = (f: string): number => Number(f.split(".")[3]);
-  const sorted = files.sort((a, b) => (byPid(a) === leaderPid ? -1 : byPid(b) === leaderPid ? 1 : 0));
-  for (const f of sorted) {
-    const pid = byPid(f);
-    const command = r.tree.records.find((x) => x.pid === pid)?.command ?? "";
-    const role = pid === leaderPid ? "leader" : command.includes("worker") ? "worker" : "process";
-    const s = summarizeProfile(join(profDir, f), 25);
-    parts.push(renderProfile(`${role} pid ${pid} (${f})${command ? ` — ${command.slice(0, 120)}` : ""}`, s));
+  const pidOf = (f: string): number => Number(f.split(".")[1]);
+  files.sort((a, b) => (pidOf(a) === leaderPid ? -1 : pidOf(b) === leaderPid ? 1 : pidOf(a) - pidOf(b)));
+  const parts: string[] = [
+    `# CPU profile of fanout ${n}: ${(r.wallMs / 1000).toFixed(2)} s wall, exit ${r.code ?? r.signal}, load average ${loadavg().map((x) => x.toFixed(1)).join(" / ")}`,
+    "",
+  ];
+  for (const f of files) {
+    const pid = pidOf(f);
+    const role = pid === leaderPid ? "leader" : f.includes("warm-host") || f.includes("worker") ? "worker host" : "process";
+    parts.push(renderProfile(`${role}, pid ${pid} (${f})`, summarizeProfile(join(profDir, f), 25)));
   }
   const outFile = join(values.out ?? join(REPO_ROOT, "bench"), "profile.md");
-  mkdirSync(join(outFile, ".."), { recursive: true });
+  mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, parts.join("\n"));
-  log(`profiles: ${files.length}; summary written to ${outFile}; raw profiles kept in ${profDir}`);
+  log(`${files.length} profiles; summary in ${outFile}${values.keep ? `; raw profiles in ${profDir}` : " (--keep keeps the raw profiles)"}`);
 }
 
 let workflowNote = "";
