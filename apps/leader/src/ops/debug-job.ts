@@ -5,6 +5,7 @@
  */
 import { runWorker } from "@toil/worker";
 import type { JobDescriptionJSON } from "@toil/job";
+import { readFileTail } from "./status.js";
 import { LeaderRunningError, OPS_EXIT, OpsUsageError, leaderInfo, openExistingStore, scanJobDocuments, type OpenedStore, type OpsIO } from "./common.js";
 
 export interface DebugJobOptions {
@@ -71,6 +72,10 @@ export async function debugJobCommand(locator: string, ref: string, opts: DebugJ
     io.stderr.write(`Job ${nameOf(doc)} succeeded.\n`);
     return OPS_EXIT.OK;
   }
+  // The worker keeps the failed attempt's log with the job: show it (the error is in it).
+  const after = (await opened.store.jobExists(doc.id)) ? await opened.store.loadJob(doc.id) : undefined;
+  const log = after?.logFileId ? await readFileTail(opened, after.logFileId, 200, 64 * 1024) : undefined;
+  if (log) io.stderr.write(`--- log of ${nameOf(doc)} ---\n${log}\n--- end of log ---\n`);
   io.stderr.write(`Job ${nameOf(doc)} failed (worker exit code ${code}).\n`);
   return OPS_EXIT.NOT_OK;
 }
