@@ -150,7 +150,11 @@ describe("plugin registry", () => {
       join(root, "partial.mjs"),
       PLUGIN_SOURCE.replace("async getUpdatedBatchJob() { return null; }", "").replace("static supportsWorkerCleanup() { return false; }", ""),
     );
-    const errOf = (p: string) => getBatchSystem(p, { cwd: root }).catch((e: unknown) => e as Error);
+    const errOf = (p: string): Promise<Error> =>
+      getBatchSystem(p, { cwd: root }).then(
+        () => new Error("loaded"),
+        (e: unknown) => e as Error,
+      );
     const e1 = await errOf("./no-default.mjs");
     expect(e1).toBeInstanceOf(InvalidBatchSystemPluginError);
     expect(e1.message).toMatch(/no default export/);
