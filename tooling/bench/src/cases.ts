@@ -75,7 +75,11 @@ function summarize(r: RunResult, ok: boolean, note?: string): RunSummary {
   };
 }
 
-/** Common `toil run` arguments (workflow by name: fanout, chain, files): fresh file store, single machine, 2 cores, quiet. */
+/**
+ * Common `toil run` arguments (workflow by name: fanout, chain, files): fresh file store, single
+ * machine, 2 cores, warnings only. Progress stays on (plain periodic lines, since stderr is a file):
+ * the last line tells how far a run that hit its time limit got.
+ */
 export function toilRunArgs(workflow: string, store: string, extra: string[], workflowArgs: string[]): string[] {
   return [
     "run",
@@ -86,12 +90,42 @@ export function toilRunArgs(workflow: string, store: string, extra: string[], wo
     "single_machine",
     "--maxCores",
     "2",
-    "--disableProgress",
     "--logLevel",
     "warning",
     ...extra,
     "--",
     ...workflowArgs,
+  ];
+}
+
+/** The last "Progress: done/total" line of a run, if any. */
+export function lastProgress(r: RunResult): { done: number; total: number } | undefined {
+  const all = [...r.stderr.matchAll(/Progress: (\d+)\/(\d+) jobs done/g), ...r.stdout.matchAll(/Progress: (\d+)\/(\d+) jobs done/g)];
+  const last = all.at(-1);
+  return last ? { done: Number(last[1]), total: Number(last[2]) } : undefined;
+}
+
+function partialNote(r: RunResult): string {
+  const p = lastProgress(r);
+  if (!r.timedOut || p === undefined) return "";
+  return ` — by then ${p.done.toLocaleString("en-US")} jobs were done (${(p.done / (r.wallMs / 1000)).toFixed(1)} jobs/s), leader RSS peak ${(r.tree.rootPeakRssBytes / MB).toFixed(0)} MB`;
+}
+
+/** CPU figures of a run: all processes, and the leader's share (both per job, ms). */
+function cpuFigures(ctx: Ctx, idBase: string, label: string, r: RunResult, jobs: number): Figure[] {
+  const leader = r.tree.records[0]?.cpuSeconds ?? 0;
+  const all = r.tree.cpuSeconds;
+  const ms = (1000 * all) / jobs;
+  return [
+    {
+      id: `${idBase}.cpuMsPerJob`,
+      case: idBase.split(".")[0] as string,
+      figure: `${label}: CPU per job, all processes`,
+      value: ms,
+      unit: "ms",
+      ...perJobMs(ctx, ms),
+      note: `leader ${((1000 * leader) / jobs).toFixed(2)} ms/job, workers ${((1000 * (all - leader)) / jobs).toFixed(2)} ms/job (utime+stime from /proc; steadier than wall on a loaded machine)`,
+    },
   ];
 }
 
@@ -175,11 +209,12 @@ export async function fanoutCase(ctx: Ctx, sizes: number[]): Promise<void> {
     const expected = String((n * (n - 1)) / 2);
     const got = existsSync(out) ? readFileSync(out, "utf8") : undefined;
     const ok = r.code === 0 && got === expected;
-    const note = ok ? undefined : r.code === 0 ? `the run exited 0 but the sum file holds ${got ?? "nothing"}, expected ${expected}` : failureNote(r);
+    const note = ok ? undefined : r.code === 0 ? `the run exited 0 but the sum file holds ${got ?? "nothing"}, expected ${expected}` : `${failureNote(r)}${partialNote(r)}`;
     ctx.runs.push(summarize(r, ok, note));
     killPids(r.survivors);
     ctx.log(`  ${ok ? "ok" : `FAILED (${note})`} in ${(r.wallMs / 1000).toFixed(2)} s`);
     const jobs = n + 2;
+    if (ok) ctx.figures.push(...cpuFigures(ctx, `fanout.${n}`, `fanout ${n.toLocaleString("en-US")}`, r, jobs));
     const label = `fanout ${n.toLocaleString("en-US")}`;
     if (n === 0) {
       ctx.emptyWallMs = ok ? r.wallMs : null;
@@ -296,8 +331,9 @@ export async function chainCase(ctx: Ctx, n: number): Promise<void> {
     });
     const got = existsSync(out) ? readFileSync(out, "utf8") : undefined;
     const ok = r.code === 0 && got === String(n);
-    const note = ok ? undefined : r.code === 0 ? `exited 0 but the last link wrote ${got ?? "nothing"}` : failureNote(r);
+    const note = ok ? undefined : r.code === 0 ? `exited 0 but the last link wrote ${got ?? "nothing"}` : `${failureNote(r)}${partialNote(r)}`;
     ctx.runs.push(summarize(r, ok, note));
+    if (ok) ctx.figures.push(...cpuFigures(ctx, `chain.${n}.${disable ? "unchained" : "chained"}`, label, r, n));
     killPids(r.survivors);
     ctx.log(`  ${ok ? "ok" : `FAILED (${note})`} in ${(r.wallMs / 1000).toFixed(2)} s`);
     const rate = ok ? n / (r.wallMs / 1000) : null;
@@ -529,7 +565,7 @@ function firstIssued(busLog: string): number | undefined {
   }
 }
 
-async function statusCommands(ctx: Ctx, store: string, dir: string, which: "killed" | "finished"): Promise<void> {
+async function statusCommands(ctx: Ctx, store: string, dir: string, which: "killed" | "finished", countJobsLabel: string): Promise<void> {
   const available = (cmd: string): boolean => {
     try {
       timeCommand(process.execPath, [CLI, cmd, "--help"]);
@@ -538,7 +574,7 @@ async function statusCommands(ctx: Ctx, store: string, dir: string, which: "kill
       return false;
     }
   };
-  const n = ctx.quick ? "small" : "100,000-job";
+  const n = `${countJobsLabel}-job`;
   const commands = which === "killed" ? ["status"] : ["status", "stats"];
   for (const cmd of commands) {
     const id = `status.${which}.${cmd}Seconds`;
@@ -567,8 +603,8 @@ async function statusCommands(ctx: Ctx, store: string, dir: string, which: "kill
   }
 }
 
-export async function restartCase(ctx: Ctx, withStatus: boolean): Promise<void> {
-  const n = ctx.quick ? 2000 : 100_000;
+export async function restartCase(ctx: Ctx, withStatus: boolean, size?: number): Promise<void> {
+  const n = size ?? (ctx.quick ? 1000 : 100_000);
   const label = `restart ${n.toLocaleString("en-US")}`;
   const dir = caseDir(ctx, "restart");
   const store = join(dir, "store");
@@ -608,7 +644,7 @@ export async function restartCase(ctx: Ctx, withStatus: boolean): Promise<void> 
   const ranIds = [...before.values()].flat();
   const committed = await committedJobs(store, ranIds);
 
-  if (withStatus) await statusCommands(ctx, store, dir, "killed");
+  if (withStatus) await statusCommands(ctx, store, dir, "killed", n.toLocaleString("en-US"));
 
   ctx.log(`${label}: --restart...`);
   const busLog = join(dir, "restart-messages.jsonl");
@@ -625,7 +661,7 @@ export async function restartCase(ctx: Ctx, withStatus: boolean): Promise<void> 
   const expected = String((n * (n - 1)) / 2);
   const got = existsSync(out) ? readFileSync(out, "utf8") : undefined;
   const ok = r2.code === 0 && got === expected;
-  const note = ok ? undefined : r2.code === 0 ? `exited 0 but the sum file holds ${got ?? "nothing"}` : failureNote(r2);
+  const note = ok ? undefined : r2.code === 0 ? `exited 0 but the sum file holds ${got ?? "nothing"}` : `${failureNote(r2)}${partialNote(r2)}`;
   ctx.runs.push(summarize(r2, ok, note));
   killPids(r2.survivors);
   const orphansAtEnd = orphansAtKill.filter(isAlive);
@@ -692,6 +728,6 @@ export async function restartCase(ctx: Ctx, withStatus: boolean): Promise<void> 
     target: { op: "<=", value: 0 },
     note: `${orphansAtKill.length} descendants alive right after the SIGKILL, ${orphansAfter1s.length} one second later (killed by the harness at the end)`,
   });
-  if (withStatus && ok) await statusCommands(ctx, store, dir, "finished");
+  if (withStatus && ok) await statusCommands(ctx, store, dir, "finished", n.toLocaleString("en-US"));
   if (ok) rmSync(dir, { recursive: true, force: true });
 }

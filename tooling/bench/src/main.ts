@@ -32,6 +32,7 @@ const { values } = parseArgs({
     sizes: { type: "string" },
     keep: { type: "boolean", default: false },
     workflows: { type: "string" },
+    "restart-size": { type: "string" },
     help: { type: "boolean", default: false },
   },
   allowPositionals: false,
@@ -39,7 +40,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    "usage: node --import tsx tooling/bench/src/main.ts [--quick] [--only floor,fanout,chain,files,restart,status] [--sizes 1000,10000] [--profile] [--out DIR] [--keep]\n",
+    "usage: node --import tsx tooling/bench/src/main.ts [--quick] [--only floor,fanout,chain,files,restart,status] [--sizes 1000,10000] [--restart-size N] [--profile] [--out DIR] [--keep]\n",
   );
   process.exit(0);
 }
@@ -70,6 +71,7 @@ process.on("SIGINT", () => {
 });
 
 const gitCommit = (() => {
+  if (process.env.TOIL_BENCH_COMMIT) return process.env.TOIL_BENCH_COMMIT;
   try {
     return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
   } catch {
@@ -186,7 +188,9 @@ async function main(): Promise<void> {
   }
   if (wants("chain")) await chainCase(ctx, ctx.quick ? 100 : 1000);
   if (wants("files")) await filesCase(ctx);
-  if (wants("restart") || wants("status")) await restartCase(ctx, wants("status"));
+  if (wants("restart") || wants("status")) {
+    await restartCase(ctx, wants("status"), values["restart-size"] ? Number(values["restart-size"]) : undefined);
+  }
   const durationS = (performance.now() - t0) / 1000;
   const outDir = values.out ?? join(REPO_ROOT, "bench");
   const env = { ...environment(ctx.quick, gitCommit), workflows: workflowMode(), ...(workflowNote ? { workflowNote } : {}) };
