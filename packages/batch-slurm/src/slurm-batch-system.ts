@@ -70,6 +70,8 @@ const SACCT_DISABLED = /accounting storage is disabled/i;
 /** sbatch refusals that no retry can fix. */
 const SBATCH_PERMANENT =
   /Invalid (partition|qos|account|generic resource|feature|job array)|More processors requested|Requested node configuration is not available|Memory specification can not be satisfied|Requested time limit is invalid|QOSMax|AssocMax|not allowed|Access\/permission denied|invalid option|unrecognized option|unknown option|Invalid argument/i;
+/** sbatch calls made at the same time when jobs are submitted one by one. */
+const SBATCH_CONCURRENCY = 4;
 /** Longest `-j` list passed in one call (Linux limits one argument to 128 KiB). */
 const MAX_ID_LIST_CHARS = 60_000;
 
@@ -451,17 +453,24 @@ export class SlurmBatchSystem extends BatchSystemSupport {
       if (g) g.push(job);
       else groups.set(job.groupKey, [job]);
     }
+    const singles: TrackedJob[] = [];
     for (const group of groups.values()) {
       if (this.settings.arrays && group.length >= this.settings.arrayMinJobs) {
         for (let i = 0; i < group.length; i += this.settings.arrayMaxSize) {
           const chunk = group.slice(i, i + this.settings.arrayMaxSize);
           if (chunk.length >= this.settings.arrayMinJobs) await this.submitArray(chunk);
-          else for (const job of chunk) await this.submitSingle(job);
+          else singles.push(...chunk);
         }
       } else {
-        for (const job of group) await this.submitSingle(job);
+        singles.push(...group);
       }
     }
+    // A few sbatch calls at once: slurmctld serves them on several threads.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < singles.length) await this.submitSingle(singles[next++] as TrackedJob);
+    };
+    await Promise.all(Array.from({ length: Math.min(SBATCH_CONCURRENCY, singles.length) }, worker));
   }
 
   private logPath(job: TrackedJob, clusterId: string, std: "out" | "err"): string {
