@@ -37,6 +37,7 @@ export interface Ctx {
 export interface RunSummary {
   label: string;
   ok: boolean;
+  timedOut: boolean;
   wallMs: number;
   code: number | null;
   signal: string | null;
@@ -60,6 +61,7 @@ function summarize(r: RunResult, ok: boolean, note?: string): RunSummary {
   return {
     label: r.label,
     ok,
+    timedOut: r.timedOut,
     wallMs: Math.round(r.wallMs),
     code: r.code,
     signal: r.signal,
@@ -139,7 +141,8 @@ function perJobMs(ctx: Ctx, ms: number): Pick<Figure, "floorMultiple"> {
 
 function timeoutFor(ctx: Ctx, jobs: number): number {
   const scale = Number(process.env.TOIL_BENCH_TIMEOUT_SCALE ?? "1");
-  return Math.round((120_000 + jobs * (ctx.quick ? 50 : 10)) * scale);
+  const cap = Number(process.env.TOIL_BENCH_MAX_RUN_SECONDS ?? "Infinity") * 1000;
+  return Math.min(cap, Math.round((120_000 + jobs * (ctx.quick ? 50 : 10)) * scale));
 }
 
 // ------------------------------------------------------------------------------- floor

@@ -197,6 +197,13 @@ async function main(): Promise<void> {
   const { json, md } = writeResults(outDir, env, ctx.figures, ctx.floorMs, durationS, ctx.runs);
   log(`wrote ${json} and ${md}`);
   process.stdout.write(`\n${(await import("node:fs")).readFileSync(md, "utf8")}`);
+  // Wrong results and crashes fail the suite (so CI notices a broken engine); slowness never does,
+  // except in quick mode, where every run is small and a time-out means something hangs.
+  const broken = ctx.runs.filter((r) => !r.ok && (ctx.quick || !r.timedOut));
+  if (broken.length > 0) {
+    process.stderr.write(`\n[bench] ${broken.length} run(s) failed: ${broken.map((r) => `${r.label} (${r.note ?? "failed"})`).join("; ")}\n`);
+    process.exitCode = 1;
+  }
 }
 
 try {
