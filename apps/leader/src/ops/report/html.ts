@@ -11,6 +11,9 @@ import type { ReportData } from "./model.js";
 
 let echartsCache: string | undefined;
 
+/** Colours of job kinds (the page script uses the same list). */
+const PALETTE = ["#5470c6", "#91cc75", "#fac858", "#73c0de", "#3ba272", "#fc8452", "#9a60b4", "#ea7ccc", "#2f4554", "#61a0a8", "#d48265", "#749f83"];
+
 /** The minified ECharts build shipped in the `echarts` package. */
 export function echartsSource(): string {
   if (echartsCache === undefined) {
@@ -173,6 +176,7 @@ export function renderReportHtml(data: ReportData, library: string = echartsSour
   td.bad { color: #b42318; font-weight: 600; } .tag { font-size: 12px; background: #fde0dc; color: #8a1c12; padding: 1px 6px; border-radius: 8px; }
   pre { background: #0f1419; color: #e6e1cf; padding: 10px 12px; border-radius: 6px; overflow: auto; max-height: 320px; font-size: 12px; }
   .chart { width: 100%; } .notes li { color: #667085; }
+  .legend { display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 13px; } .legend i { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
 </style>
 </head>
 <body>
@@ -184,6 +188,7 @@ export function renderReportHtml(data: ReportData, library: string = echartsSour
 </header>
 <section><h2>Timeline</h2>
   <p class="muted">One bar per job run, on the worker slot that ran it; time from the first start (${esc(new Date(t0).toISOString())}). Drag the slider or scroll to zoom. Failed runs are red with a dark outline.</p>
+  <div class="legend">${kindNames.map((k, i) => `<span><i style="background:${PALETTE[i % PALETTE.length]}"></i>${esc(k)}</span>`).join("")}<span><i style="background:#e5484d;outline:1.5px solid #7a1010"></i>failed run</span></div>
   <div id="timeline" class="chart" style="height:${timelineHeight}px"></div>
 </section>
 <section><h2>Job kinds</h2>${kindsTable(kinds, use)}</section>
@@ -205,7 +210,7 @@ const CLIENT_SCRIPT = `
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("toil-report-data").textContent);
-  var palette = ["#5470c6","#91cc75","#fac858","#73c0de","#3ba272","#fc8452","#9a60b4","#ea7ccc","#2f4554","#61a0a8","#d48265","#749f83"];
+  var palette = ${JSON.stringify(PALETTE)};
   function kindColor(i) { return palette[i % palette.length]; }
   function fmtSec(s) {
     if (s < 1) return Math.round(s * 1000) + " ms";
