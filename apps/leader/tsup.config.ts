@@ -7,4 +7,5 @@ export default defineConfig({
   clean: true,
   target: "node20",
   sourcemap: true,
+  keepNames: true,
 });

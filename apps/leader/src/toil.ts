@@ -295,6 +295,12 @@ export class Toil implements AsyncDisposable {
     });
     log.info(`Running workflow ${config.workflowId} (attempt ${config.workflowAttemptNumber}) with the ${config.batchSystem} batch system`);
     await store.writeKillFlag(false);
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.warn(`Received ${signal}: stopping the workflow (run again with --restart to resume)`);
+      leader.requestStop(`received ${signal}`);
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
     progress.start();
     const started = Date.now();
     let ok = false;
@@ -305,6 +311,8 @@ export class Toil implements AsyncDisposable {
       await leader.killAll().catch(() => undefined);
       throw err;
     } finally {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
       progress.stop();
       this.lastCounts = leader.counts();
       await shutdownWithin(bs, 2_000, log);

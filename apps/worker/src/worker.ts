@@ -138,13 +138,18 @@ async function runDeferred(refs: readonly DeferredFunctionRef[], capture: Output
   }
 }
 
+/** One job run, in the stats format `toil stats` and the report read (see the README). */
 interface JobStat {
-  name: string;
   jobId: string;
-  seconds: number;
-  cpuSeconds: number;
-  memoryKiB: number;
-  succeeded: boolean;
+  jobName: string;
+  kind: string;
+  start: number;
+  end: number;
+  cpu: number;
+  memory: number;
+  requested: { cores: number; memory: number; disk: number };
+  failed: boolean;
+  logTail?: string;
 }
 
 /**
@@ -197,6 +202,9 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
   const stats: JobStat[] = [];
   let failed = false;
   let current: JobDescription | undefined;
+  let currentStart = Date.now();
+  let currentCpu = process.cpuUsage();
+  let lastFileStore: WorkerFileStore | undefined;
   const chainNames: string[] = [];
 
   try {
@@ -240,10 +248,15 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     }
 
     for (;;) {
+      // Import the job's module before measuring, so module loading does not count as the job's CPU.
+      if (desc.hasBody()) await importUserModule(desc.getBody().module).catch(() => undefined);
       const started = Date.now();
       const cpu = process.cpuUsage();
+      currentStart = started;
+      currentCpu = cpu;
       chainNames.push(desc.displayName);
       const fileStore = new WorkerFileStore(store, desc, tempDir, config, deferred);
+      lastFileStore = fileStore;
       if (desc.isService) {
         const flags = desc.serviceFlags;
         await runServiceHost(
@@ -267,7 +280,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
         // A service host has no successors: it is done.
         await store.deleteJob(desc.id);
         current = undefined;
-        stats.push(statOf(desc, started, cpu, true));
+        stats.push(statOf(desc, started, cpu, false, config));
         break;
       }
 
@@ -299,7 +312,19 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
         }
         current = desc;
       }
-      stats.push(statOf(desc, started, cpu, true));
+      const stat = statOf(desc, started, cpu, false, config);
+      stats.push(stat);
+      const wall = (stat.end - stat.start) / 1000;
+      // Over-use: more CPU than cores x wall time (+5%), ignoring tiny amounts (job bookkeeping).
+      const allowed = wall * stat.requested.cores * 1.05;
+      if (wall > 0 && stat.requested.cores > 0 && stat.cpu > allowed && stat.cpu - allowed > 0.05) {
+        logsToLeader.push({
+          text: `Job ${desc.displayName} used ${stat.cpu.toFixed(2)} s of CPU in ${wall.toFixed(2)} s with ${stat.requested.cores} core(s) requested: it may need more cores`,
+          level: "warning",
+          jobId: desc.originalId,
+          jobName: desc.displayName,
+        });
+      }
       await runDeferred(await deferred.take(), capture);
       if (subtreeDone) break;
 
@@ -324,6 +349,14 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     failed = true;
     const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
     capture.line(`Job ${current ? current.toString() : jobId} failed:\n${text}`);
+    if (lastFileStore && lastFileStore.accessed.length > 0) {
+      capture.line(`Failed job accessed files:\n${lastFileStore.accessed.map((a) => `  ${a.what}`).join("\n")}`);
+    }
+    if (lastFileStore) logsToLeader.push(...lastFileStore.logs);
+    if (current) {
+      const stat = statOf(current, currentStart, currentCpu, true, config);
+      stats.push(stat);
+    }
     process.stderr.write(""); // keep ordering of captured output
   } finally {
     if (badTimer) clearTimeout(badTimer);
@@ -354,14 +387,16 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     } else {
       capture.close();
     }
-    const message: Record<string, unknown> = {
-      jobId,
-      jobName: chainNames[0] ?? jobId,
-      logsToLeader,
-      jobs: stats,
-      succeeded: !failed,
-    };
-    if (!failed && config.writeLogsFromAllJobs) message.workerLog = readTail(logFile, config.maxLogFileSize);
+    const message: Record<string, unknown> = { jobId, jobName: chainNames[0] ?? jobId, logsToLeader, succeeded: !failed };
+    if (config.stats) {
+      const last = stats[stats.length - 1];
+      if (failed && last) last.logTail = readTail(logFile, 64 * 1024);
+      message.stats = { host: os.hostname(), pid: process.pid, jobs: stats };
+    }
+    const allLogs = config.writeLogsFromAllJobs || config.logLevel === "debug" || config.logLevel === "trace";
+    if (!failed && allLogs && (config.writeLogs || config.writeLogsGzip)) {
+      message.workerLog = { jobNames: chainNames, text: readTail(logFile, config.maxLogFileSize) };
+    }
     if (logsToLeader.length > 0 || config.stats || message.workerLog !== undefined) {
       await store.writeLogs(JSON.stringify(message));
     }
@@ -378,15 +413,25 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
   return code;
 }
 
-function statOf(desc: JobDescription, started: number, cpu: NodeJS.CpuUsage, succeeded: boolean): JobStat {
+function statOf(desc: JobDescription, started: number, cpu: NodeJS.CpuUsage, failed: boolean, config: Config): JobStat {
   const used = process.cpuUsage(cpu);
+  let requested = { cores: 0, memory: 0, disk: 0 };
+  try {
+    const r = desc.resolvedRequirements(config);
+    requested = { cores: r.cores, memory: r.memory, disk: r.disk };
+  } catch {
+    // requirements unknown
+  }
   return {
-    name: desc.displayName,
     jobId: desc.originalId,
-    seconds: (Date.now() - started) / 1000,
-    cpuSeconds: (used.user + used.system) / 1e6,
-    memoryKiB: Math.round(process.memoryUsage().rss / 1024),
-    succeeded,
+    jobName: desc.displayName,
+    kind: desc.jobName,
+    start: started,
+    end: Date.now(),
+    cpu: (used.user + used.system) / 1e6,
+    memory: process.memoryUsage().rss,
+    requested,
+    failed,
   };
 }
 

@@ -7,7 +7,7 @@ import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { configFromCommand } from "../cli/toil-options.js";
 import { EXIT, type CliIO } from "../cli/program.js";
 import { Toil } from "../toil.js";
-import { WorkflowFileError } from "../leader/errors.js";
+import { DeadlockError, FailedJobsError, WorkflowFileError, WorkflowKilledError } from "../leader/errors.js";
 import type { Logger } from "../log.js";
 import type { RootJob } from "../jobs.js";
 
@@ -101,9 +101,8 @@ export async function runCommand(
     await toil?.close(err).catch(() => undefined);
     if (err instanceof ToilError) {
       io.stderr.write(`toil: ${err.message}\n`);
-      return started || err.name === "FailedJobsError" || err.name === "DeadlockError" || err.name === "WorkflowKilledError"
-        ? EXIT.WORKFLOW_FAILED
-        : EXIT.USAGE;
+      const ranWorkflow = err instanceof FailedJobsError || err instanceof DeadlockError || err instanceof WorkflowKilledError;
+      return started || ranWorkflow ? EXIT.WORKFLOW_FAILED : EXIT.USAGE;
     }
     io.stderr.write(`toil: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return EXIT.WORKFLOW_FAILED;

@@ -113,12 +113,18 @@ export class Leader {
   private lastDeadlockCheck = 0;
   private deadlockSince: number | undefined;
   private lastStatus = Date.now();
+  private stopReason: string | undefined;
 
   constructor(private readonly options: LeaderOptions) {
     this.config = options.config;
     this.store = options.store;
     this.bs = options.batchSystem;
     this.log = options.logger;
+  }
+
+  /** Ask the loop to stop (e.g. on SIGTERM): it kills issued jobs and throws WorkflowKilledError. */
+  requestStop(reason: string): void {
+    this.stopReason = reason;
   }
 
   counts(): LeaderCounts {
@@ -163,9 +169,30 @@ export class Leader {
     desc.assignConfig(this.config);
     if (this.options.restart && !this.refreshed.has(id)) {
       this.refreshed.add(id);
-      if (desc.clearRemainingTryCount()) await this.store.updateJob(desc);
+      let changed = desc.clearRemainingTryCount();
+      // An unfinished checkpointed subtree is redone from the checkpoint on restart.
+      const pending = desc.nextSuccessors() !== undefined || desc.services.length > 0;
+      if (desc.checkpoint && desc.checkpointBody !== undefined && !desc.hasBody() && pending) {
+        const doomed = desc.restartCheckpoint();
+        await this.store.updateJob(desc);
+        await this.deleteSubtree(doomed);
+        this.log.info(`Restarting checkpoint job ${desc} (its unfinished subtree is redone)`);
+        changed = false;
+      }
+      if (changed) await this.store.updateJob(desc);
     }
     return desc;
+  }
+
+  private async deleteSubtree(ids: Iterable<string>): Promise<void> {
+    const stack = [...ids];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      if (!(await this.store.jobExists(id))) continue;
+      const d = await this.store.loadJob(id);
+      stack.push(...d.successorsAndServiceHosts());
+      await this.store.deleteJob(id);
+    }
   }
 
   private publishProgress(): void {
@@ -186,6 +213,7 @@ export class Leader {
 
   private async loop(): Promise<void> {
     while (this.workRemains()) {
+      if (this.stopReason) throw new WorkflowKilledError(`The workflow in ${this.store.locator} was stopped: ${this.stopReason}.`);
       await this.drainReady();
       this.issueExpiredBackoffs();
       if (this.ready.length > 0) continue;
@@ -255,6 +283,10 @@ export class Leader {
   }
 
   private logWorkerMessage(m: WorkerMessage): void {
+    if (m.jobLog) {
+      this.options.onJobLog?.(m.jobLog.jobNames[0] ?? "job", m.jobId ?? "", m.text, false);
+      return;
+    }
     const text = `Got message from job ${m.jobName ? `'${m.jobName}' ` : ""}${m.jobId ?? ""}: ${m.text}`;
     switch (m.level) {
       case "debug":
@@ -356,7 +388,7 @@ export class Leader {
     }
     const requirements = desc.resolvedRequirements(this.config);
     const env: Record<string, string> = {};
-    if (process.env.OMP_NUM_THREADS === undefined) env.OMP_NUM_THREADS = String(Math.max(1, Math.floor(requirements.cores)));
+    if (!process.env.OMP_NUM_THREADS) env.OMP_NUM_THREADS = String(Math.max(1, Math.floor(requirements.cores)));
     let batchId: number;
     try {
       batchId = await this.bs.issueBatchJob(

@@ -13,9 +13,19 @@ export function workerMessagesOf(raw: Buffer): WorkerMessage[] {
     return [];
   }
   if (!doc || typeof doc !== "object") return [];
-  const d = doc as { logsToLeader?: unknown; jobId?: unknown; jobName?: unknown };
-  if (!Array.isArray(d.logsToLeader)) return [];
+  const d = doc as { logsToLeader?: unknown; jobId?: unknown; jobName?: unknown; workerLog?: unknown };
   const out: WorkerMessage[] = [];
+  const wl = d.workerLog as { jobNames?: unknown; text?: unknown } | undefined;
+  if (wl && typeof wl.text === "string") {
+    const names = Array.isArray(wl.jobNames) ? wl.jobNames.filter((n): n is string => typeof n === "string") : [];
+    out.push({
+      level: "debug",
+      text: wl.text,
+      jobLog: { jobNames: names.length > 0 ? names : [String(d.jobName ?? "job")] },
+      ...(typeof d.jobId === "string" ? { jobId: d.jobId } : {}),
+    });
+  }
+  if (!Array.isArray(d.logsToLeader)) return out;
   for (const entry of d.logsToLeader) {
     if (!entry || typeof entry !== "object") continue;
     const e = entry as { text?: unknown; level?: unknown; jobId?: unknown; jobName?: unknown };

@@ -6,6 +6,8 @@ export interface WorkerMessage {
   jobName?: string;
   level: "debug" | "info" | "warning" | "error" | "critical";
   text: string;
+  /** Set for the full log of a successful job (sent with --writeLogsFromAllJobs or at debug level). */
+  jobLog?: { jobNames: string[] };
 }
 
 /**
