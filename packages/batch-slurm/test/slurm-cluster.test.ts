@@ -154,6 +154,30 @@ describeSlurm("slurm (real cluster)", () => {
       expect(counts.squeue).toBeGreaterThan(0);
     });
 
+    it("passes --slurmArgs through and lets its --time win", async () => {
+      const { bs } = make({ batchOptions: { slurmArgs: `--comment="toil test" -t 5`, slurmTime: "1:00:00" } });
+      const id = await bs.issueBatchJob("true", { jobName: "args", requirements: req() });
+      const [u] = (await collect(bs, 1)).values();
+      expect(u).toMatchObject({ jobId: id, exitStatus: 0 });
+      expect(scontrolField(u!.backingId!, "TimeLimit")).toBe("00:05:00");
+      const res = spawnSync("scontrol", ["show", "job", "-o", u!.backingId!], { encoding: "utf8" });
+      expect(res.stdout).toContain("Comment=toil test");
+    });
+
+    it("keeps at most --maxJobs jobs in Slurm at once", async () => {
+      const lists: number[] = [];
+      const watch: CommandRunner = async (cmd, args, opts) => {
+        if (cmd === "squeue") lists.push(args[args.indexOf("-j") + 1]!.split(",").length);
+        return spawnCommand(cmd, args, opts);
+      };
+      const { bs, counts } = make({ maxJobs: 2 }, { runner: watch });
+      for (let i = 0; i < 6; i++) await bs.issueBatchJob(`sh -c 'exit ${i}'`, { jobName: `m${i}`, requirements: req() });
+      const got = await collect(bs, 6);
+      expect([...got.values()].map((u) => u.exitStatus).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(Math.max(...lists)).toBeLessThanOrEqual(2);
+      expect(counts.sbatch).toBeGreaterThanOrEqual(3);
+    });
+
     it("submits one sbatch per job when arrays are turned off", async () => {
       const { bs, counts } = make({ batchOptions: { slurmArrays: false } });
       for (let i = 0; i < 5; i++) await bs.issueBatchJob("true", { jobName: `s${i}`, requirements: req() });
