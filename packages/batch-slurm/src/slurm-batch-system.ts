@@ -3,6 +3,7 @@ import {
   type AcceleratorRequirement,
   type BatchJobDescription,
   BatchJobExitReason,
+  type BatchMessageBus,
   type BatchSystem,
   type BatchSystemClass,
   type BatchSystemConfig,
@@ -151,6 +152,28 @@ export class SlurmBatchSystem extends BatchSystemSupport {
   private readonly localToMine = new Map<number, number>();
   private readonly mineToLocal = new Map<number, number>();
   private localPump: Promise<void> | undefined;
+  /** ExternalBatchId messages of local jobs published before their batch id was known. */
+  private readonly heldLocalMessages = new Map<number, ExternalBatchIdMessage[]>();
+  /**
+   * The bus the embedded single-machine batch system publishes to: its batch ids are its own,
+   * so they are translated to this batch system's ids before reaching the real bus.
+   */
+  private readonly localBus: BatchMessageBus = {
+    publish: (message) => {
+      if (message.type !== "ExternalBatchId") {
+        this.messageBus?.publish(message);
+        return;
+      }
+      const mine = this.localToMine.get(message.batchId);
+      if (mine !== undefined) {
+        this.messageBus?.publish({ ...message, batchId: mine });
+      } else {
+        const held = this.heldLocalMessages.get(message.batchId) ?? [];
+        held.push(message);
+        this.heldLocalMessages.set(message.batchId, held);
+      }
+    },
+  };
 
   private lock: Promise<unknown> = Promise.resolve();
   private loopPromise: Promise<void> | undefined;
@@ -266,6 +289,11 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     const id = this.nextId++;
     this.localToMine.set(localId, id);
     this.mineToLocal.set(id, localId);
+    const held = this.heldLocalMessages.get(localId);
+    if (held) {
+      this.heldLocalMessages.delete(localId);
+      for (const m of held) this.messageBus?.publish({ ...m, batchId: id });
+    }
     this.localPump ??= this.pumpLocal().finally(() => {
       this.localPump = undefined;
     });
@@ -291,7 +319,7 @@ export class SlurmBatchSystem extends BatchSystemSupport {
         this.maxMemory,
         this.maxDisk,
       );
-      if (this.messageBus) local.setMessageBus(this.messageBus);
+      local.setMessageBus(this.localBus);
       this.local = local;
       return local;
     })();
@@ -313,6 +341,7 @@ export class SlurmBatchSystem extends BatchSystemSupport {
       if (mine === undefined) continue;
       this.localToMine.delete(info.jobId);
       this.mineToLocal.delete(mine);
+      this.heldLocalMessages.delete(info.jobId);
       this.pushUpdate({ ...info, jobId: mine });
     }
   }
@@ -875,6 +904,8 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     return { ...this.lastCounts };
   }
 }
+
+type ExternalBatchIdMessage = Extract<Parameters<BatchMessageBus["publish"]>[0], { type: "ExternalBatchId" }>;
 
 function warn(message: string): void {
   process.emitWarning(message, { type: "ToilSlurmWarning" });

@@ -332,11 +332,19 @@ describeSlurm("slurm (real cluster)", () => {
         ctx.skip("@toil/batch-local is not installed next to the leader");
       }
       const { bs, counts } = make({}, { localSearchFrom: [leaderDir] });
+      const messages: { type: string; batchId?: number; batchSystem?: string }[] = [];
+      bs.setMessageBus({ publish: (m) => messages.push(m as (typeof messages)[number]) });
+      const slurmJob = await bs.issueBatchJob("true", { jobName: "remote", requirements: req() });
       const id = await bs.issueBatchJob("sh -c 'exit 9'", { jobName: "loc", requirements: req({ cores: 0.5 }), local: true });
-      expect(await bs.getIssuedBatchJobIds()).toEqual([id]);
-      const [u] = (await collect(bs, 1)).values();
-      expect(u).toMatchObject({ jobId: id, exitStatus: 9 });
-      expect(counts.sbatch ?? 0).toBe(0);
+      expect(await bs.getIssuedBatchJobIds()).toContain(id);
+      const got = await collect(bs, 2);
+      expect(got.get(id)).toMatchObject({ jobId: id, exitStatus: 9 });
+      expect(got.get(slurmJob)).toMatchObject({ exitStatus: 0 });
+      expect(counts.sbatch).toBe(1);
+      // The single-machine system's own ids never leak: its ExternalBatchId messages carry ours.
+      const external = messages.filter((m) => m.type === "ExternalBatchId");
+      expect(external.find((m) => m.batchSystem === "slurm")?.batchId).toBe(slurmJob);
+      expect(external.filter((m) => m.batchSystem !== "slurm").map((m) => m.batchId)).toEqual([id]);
     });
   });
 });
