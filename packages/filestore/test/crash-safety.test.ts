@@ -37,7 +37,7 @@ beforeAll(async () => {
     minify: true,
     logLevel: "error",
   });
-}, 60_000);
+}, 300_000);
 
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });

@@ -34,7 +34,7 @@ beforeAll(async () => {
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     logLevel: "error",
   });
-}, 60_000);
+}, 300_000);
 
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
