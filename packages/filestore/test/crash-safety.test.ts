@@ -42,7 +42,7 @@ beforeAll(async () => {
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.rmSync(bundle, { force: true });
-});
+}, 300_000);
 
 type Entry = { t: "intent"; op: string; [k: string]: unknown } | { t: "done"; id?: string };
 
