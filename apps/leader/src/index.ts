@@ -3,7 +3,8 @@
  *
  * ```ts
  * import { Toil } from "@toil/leader";
- * if (Toil.isMain(import.meta.url)) {
+ * import * as self from "./my-script.js";
+ * if (Toil.isMain(import.meta.url, self)) {
  *   const options = Toil.parseArgs(process.argv.slice(2));
  *   await using toil = await Toil.open(options);
  *   console.log(options.restart ? await toil.restart() : await toil.start(new MyRootJob()));

@@ -18,6 +18,7 @@ import {
   defaultConfig,
   prepareRestart,
   prepareStart,
+  registerModule,
   type Config,
   type ConfigInput,
   type FileID,
@@ -50,7 +51,8 @@ function insideWorker(): boolean {
  * A workflow run: the job store, its configuration, the batch system and the leader, as a scope.
  *
  * ```ts
- * if (Toil.isMain(import.meta.url)) {
+ * import * as self from "./my-script.js";
+ * if (Toil.isMain(import.meta.url, self)) {
  *   const options = Toil.parseArgs(process.argv.slice(2));
  *   await using toil = await Toil.open(options);
  *   const result = options.restart ? await toil.restart() : await toil.start(new HelloJob("world"));
@@ -82,10 +84,11 @@ export class Toil implements AsyncDisposable {
       throw new ToilContextError(
         "A workflow was started while a toil worker was importing this module to find a job's code. " +
           "Guard the script's main part so it only runs when the file is executed directly:\n" +
-          "  if (Toil.isMain(import.meta.url)) { /* parse args, open Toil, start */ }",
+          "  if (Toil.isMain(import.meta.url, self)) { /* parse args, open Toil, start */ }\n" +
+          "(with `import * as self from \"./<this script>.js\"` at the top).",
       );
     }
-    const { explicitOptions, ...rest } = options as ToilOptions & Record<string, unknown>;
+    const { explicitOptions, args: _args, ...rest } = options as ToilOptions & Record<string, unknown>;
     this.config = defaultConfig(rest as ConfigInput);
     this.explicit = new Set(explicitOptions ?? Object.keys(rest));
     if (!this.config.jobStore) {
@@ -110,9 +113,13 @@ export class Toil implements AsyncDisposable {
   /**
    * True when the module with this `import.meta.url` is the script node was started with, false
    * when it was imported (for example by a toil worker looking for a job's code). Use it to guard a
-   * script's main part: `if (Toil.isMain(import.meta.url)) { ... }`.
+   * script's main part: `if (Toil.isMain(import.meta.url, self)) { ... }`, where `self` is the
+   * script's own namespace (`import * as self from "./this-script.js"`): passing it registers the
+   * script's jobs so workers can find them again.
    */
-  static isMain(moduleUrl: string): boolean {
+  static isMain(moduleUrl: string, namespace?: object): boolean {
+    // Register the script's exports, so jobs it defines can be stored and found again by workers.
+    if (namespace) registerModule(moduleUrl, namespace);
     if (insideWorker()) return false;
     const entry = process.argv[1];
     if (!entry) return false;

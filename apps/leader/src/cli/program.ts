@@ -40,6 +40,11 @@ export function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionS
     .argument("<workflow>", "workflow file (.ts, .mts, .js or .mjs)")
     .argument("[args...]", "arguments passed to the workflow (put them after --)")
     .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
     .action(async (workflow: string, args: string[], opts: Record<string, unknown>) => {
       const { runCommand } = await import("../commands/run.js");
       setExit(await runCommand(workflow, args, opts, pluginSpecs, io));
