@@ -9,10 +9,18 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { SingleMachineBatchSystem } from "../dist/index.js";
 
+// Flags: --quick (small counts), --n=<true commands>, --node-n=<node commands>, --warm-n=<warm jobs>,
+// --only=true,node,warm,idle (run some cases only).
 const quick = process.argv.includes("--quick");
-const N = quick ? 300 : 5000;
-const WARM_N = quick ? 1000 : 5000;
+const flag = (name, dflt) => {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? a.slice(name.length + 3) : dflt;
+};
+const N = Number(flag("n", quick ? 300 : 5000));
+const NODE_N = Number(flag("node-n", quick ? 100 : 5000));
+const WARM_N = Number(flag("warm-n", quick ? 1000 : 5000));
 const IDLE_SECONDS = quick ? 2 : 10;
+const ONLY = new Set(flag("only", "true,node,warm,idle").split(","));
 const work = mkdtempSync(join(tmpdir(), "toil-bench-local-"));
 const req = (cores) => ({ jobName: "bench", requirements: { cores, memory: 1 << 20, disk: 1 << 20, accelerators: [], preemptible: false } });
 
@@ -82,11 +90,12 @@ function report(name, n, batch, bare) {
 // Warm up the spawn path once.
 await runBare("true", [], 20);
 
-for (const [name, command, file, args] of [
-  ["true", "true", "true", []],
-  ['node -e ""', 'node -e ""', "node", ["-e", ""]],
+for (const [key, name, command, file, args] of [
+  ["true", "true", "true", "true", []],
+  ["node", 'node -e ""', 'node -e ""', "node", ["-e", ""]],
 ]) {
-  const n = name === "true" ? N : Math.min(N, quick ? 100 : N);
+  if (!ONLY.has(key)) continue;
+  const n = key === "true" ? N : NODE_N;
   // Alternate to spread machine noise over both sides.
   const bare1 = await runBare(file, args, Math.floor(n / 2));
   const batch1 = await runBatch(command, Math.floor(n / 2), { warmWorkers: false });
@@ -96,16 +105,17 @@ for (const [name, command, file, args] of [
 }
 
 // Warm pool: a trivial script exporting runWarmCommand, run as `node script.mjs`.
-{
+if (ONLY.has("warm")) {
   const script = join(work, "warm-trivial.mjs");
   writeFileSync(script, "export async function runWarmCommand(argv, io) { return 0; }\n");
   const warm = await runBatch(`${process.execPath} ${script}`, WARM_N, { warmWorkers: true });
-  const bare = await runBare(process.execPath, [script], quick ? 100 : 1000);
+  const bareN = Math.max(20, Math.round(WARM_N / 10));
+  const bare = await runBare(process.execPath, [script], bareN);
   const row = {
     case: "warm pool (node script.mjs, trivial runWarmCommand)",
     n: WARM_N,
     "warm jobs/s": Math.round((WARM_N / warm.ms) * 1000),
-    "cold node jobs/s (bare spawn)": Math.round(((quick ? 100 : 1000) / bare.ms) * 1000),
+    "cold node jobs/s (bare spawn)": Math.round((bareN / bare.ms) * 1000),
     "leader CPU ms/job": +(warm.cpuMs / WARM_N).toFixed(3),
   };
   console.log(JSON.stringify(row));
@@ -113,7 +123,7 @@ for (const [name, command, file, args] of [
 
 // Idle CPU: 100 long-running jobs (0.1 core each: 20 run, 80 wait for cores) while a leader
 // loop keeps calling getUpdatedBatchJob(1).
-{
+if (ONLY.has("idle")) {
   const bs = makeBs({ warmWorkers: false });
   for (let i = 0; i < 100; i++) await bs.issueBatchJob("sleep 1000", req(0.1));
   await new Promise((r) => setTimeout(r, 500));
