@@ -110,7 +110,7 @@ export const SLURM_OPTIONS: readonly BatchSystemOptionSpec[] = [
     section: S,
     env: "TOIL_SLURM_ARRAY_MAX_SIZE",
     default: 1000,
-    help: "Most tasks in one job array (keep it below the cluster's MaxArraySize).",
+    help: "Most tasks in one job array (also capped by the cluster's MaxArraySize).",
   },
   {
     name: "slurmArrayWindow",

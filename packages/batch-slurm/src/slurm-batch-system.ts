@@ -143,6 +143,7 @@ export class SlurmBatchSystem extends BatchSystemSupport {
   private updateWaiters: (() => void)[] = [];
 
   private partitionsPromise: Promise<PartitionSet> | undefined;
+  private maxArraySizePromise: Promise<number> | undefined;
   private partitions: PartitionSet | undefined;
   private sacctMode: "dbd" | "completion-log" | "unavailable" = "dbd";
   private sacctWarned = false;
@@ -483,10 +484,12 @@ export class SlurmBatchSystem extends BatchSystemSupport {
       else groups.set(job.groupKey, [job]);
     }
     const singles: TrackedJob[] = [];
+    const useArrays = this.settings.arrays && [...groups.values()].some((g) => g.length >= this.settings.arrayMinJobs);
+    const arraySize = useArrays ? Math.min(this.settings.arrayMaxSize, await this.clusterMaxArraySize()) : 1;
     for (const group of groups.values()) {
-      if (this.settings.arrays && group.length >= this.settings.arrayMinJobs) {
-        for (let i = 0; i < group.length; i += this.settings.arrayMaxSize) {
-          const chunk = group.slice(i, i + this.settings.arrayMaxSize);
+      if (useArrays && group.length >= this.settings.arrayMinJobs) {
+        for (let i = 0; i < group.length; i += arraySize) {
+          const chunk = group.slice(i, i + arraySize);
           if (chunk.length >= this.settings.arrayMinJobs) await this.submitArray(chunk);
           else singles.push(...chunk);
         }
@@ -500,6 +503,18 @@ export class SlurmBatchSystem extends BatchSystemSupport {
       while (next < singles.length) await this.submitSingle(singles[next++] as TrackedJob);
     };
     await Promise.all(Array.from({ length: Math.min(SBATCH_CONCURRENCY, singles.length) }, worker));
+  }
+
+  /** Most tasks one array may have on this cluster: `MaxArraySize` (task indices run from 0 to MaxArraySize - 1). */
+  private clusterMaxArraySize(): Promise<number> {
+    this.maxArraySizePromise ??= this.run("scontrol", ["show", "config"]).then(
+      (res) => {
+        const m = /^MaxArraySize\s*=\s*(\d+)/m.exec(res.stdout);
+        return m ? Math.max(1, Number(m[1])) : Infinity;
+      },
+      () => Infinity,
+    );
+    return this.maxArraySizePromise;
   }
 
   private logPath(job: TrackedJob, clusterId: string, std: "out" | "err"): string {

@@ -178,6 +178,16 @@ describeSlurm("slurm (real cluster)", () => {
       expect(counts.sbatch).toBeGreaterThanOrEqual(3);
     });
 
+    it("splits a group into arrays of at most --slurmArrayMaxSize tasks", async () => {
+      const { bs, counts } = make({ batchOptions: { slurmArrayMaxSize: 3, slurmArrayMinJobs: 2 } });
+      for (let i = 0; i < 7; i++) await bs.issueBatchJob("true", { jobName: `x${i}`, requirements: req() });
+      const got = await collect(bs, 7);
+      expect([...got.values()].every((u) => u.exitStatus === 0)).toBe(true);
+      // 3 + 3 as arrays, the last one alone (below --slurmArrayMinJobs).
+      expect(counts.sbatch).toBe(3);
+      expect([...got.values()].filter((u) => /_/.test(u.backingId!))).toHaveLength(6);
+    });
+
     it("submits one sbatch per job when arrays are turned off", async () => {
       const { bs, counts } = make({ batchOptions: { slurmArrays: false } });
       for (let i = 0; i < 5; i++) await bs.issueBatchJob("true", { jobName: `s${i}`, requirements: req() });
