@@ -157,8 +157,9 @@ interface JobStat {
  * code (see {@link WORKER_EXIT}). Never throws for job failures.
  */
 export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<number> {
-  const positional = argv.filter((a) => !a.startsWith("--"));
-  if (positional.length < 2) {
+  // Positional on purpose: job ids may start with "-" (nanoid alphabet).
+  const positional = argv.slice(0, 2);
+  if (positional.length < 2 || positional.some((a) => a === "")) {
     process.stderr.write("usage: toil-worker <jobStore> <jobId>\n");
     return WORKER_EXIT.USAGE;
   }
