@@ -690,7 +690,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     const child = fork(findWarmHostScript(), [], {
       env: { ...this.baseEnv, [JOB_MARKER_ENV]: `${this.token}.h${id}` },
       detached: true,
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      stdio: this.stdio === "ignore" ? ["ignore", "ignore", "ignore", "ipc"] : ["ignore", "inherit", "inherit", "ipc"],
       serialization: "json",
     });
     if (child.pid === undefined) throw new BatchSystemError("fork returned no pid");

@@ -29,7 +29,7 @@ describe("warm worker hosts", () => {
         return 0;
       }\n`,
     );
-    const bs = makeBatchSystem({ maxCores: 1 }, { warmWorkers: true });
+    const bs = makeBatchSystem({ maxCores: 1 }, { warmWorkers: true, stdio: "ignore" });
     await bs.issueBatchJob(`${process.execPath} ${script} ok`, desc("ok"));
     const first = await next(bs);
     await bs.issueBatchJob(`${process.execPath} ${script} crash`, desc("crash"));
