@@ -47,9 +47,9 @@ module.exports = {
     {
       name: "no-deep-imports",
       severity: "error",
-      comment: "Use a package's public entry (its exports map), not its internals.",
-      from: { path: "^(packages|apps)/([^/]+)/" },
-      to: { path: "^packages/[^/]+/src/", pathNot: "^$1/$2/" },
+      comment: "Reach another package through its name and exports map, never through a relative path into its files.",
+      from: { path: "^(packages|apps|examples|tooling)/([^/]+)/" },
+      to: { path: "^(packages|apps|examples|tooling)/", pathNot: "^$1/$2/", dependencyTypes: ["local"] },
     },
   ],
   options: {
