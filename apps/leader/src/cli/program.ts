@@ -4,22 +4,8 @@ import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { registerOpsCommands } from "../ops/cli.js";
 import { addToilOptions } from "./toil-options.js";
 
-/** Where the CLI writes (tests pass their own). */
-export interface CliIO {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-}
-
-/** Process exit codes of the `toil` command. */
-export const EXIT = {
-  OK: 0,
-  /** The workflow ran but jobs failed, or it deadlocked / was killed. */
-  WORKFLOW_FAILED: 1,
-  /** Bad command line, options, config file or workflow file: nothing ran. */
-  USAGE: 2,
-} as const;
+export { EXIT, type CliIO } from "./io.js";
+import { EXIT, type CliIO } from "./io.js";
 
 /**
  * Build the `toil` command. `pluginSpecs` are the options of the batch systems the command line

@@ -5,7 +5,7 @@ import { ConfigError, ToilError, type Config, type FileID } from "@toil/job";
 import { importUserModule } from "@toil/worker";
 import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { configFromCommand } from "../cli/toil-options.js";
-import { EXIT, type CliIO } from "../cli/program.js";
+import { EXIT, type CliIO } from "../cli/io.js";
 import { Toil } from "../toil.js";
 import { DeadlockError, FailedJobsError, WorkflowFileError, WorkflowKilledError } from "../leader/errors.js";
 import type { Logger } from "../log.js";

@@ -3,7 +3,8 @@
  * configuration precedence, `toil config`, and scripts that drive `Toil` themselves.
  */
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { FIXTURES, LEADER_DIR, SMALL, runToil, tempDir, type RunResult } from "./helpers.js";
@@ -114,8 +115,27 @@ describe("scripts that drive Toil themselves", { timeout: 180_000 }, () => {
   });
 
   test("an unguarded script gets a clear error naming the one-line fix", async () => {
-    const js = path.join(tempDir(), "js");
-    const r = await runScript(path.join(FIXTURES, "unguarded-script.ts"), [js, ...SMALL]);
+    // Written at test time: a script that registers its own jobs (it imports itself) but runs its
+    // main part unconditionally. The worker that imports it to find `Answer` must refuse clearly.
+    const d = tempDir();
+    const job = realpathSync(path.join(LEADER_DIR, "node_modules", "@toil", "job", "dist", "index.js"));
+    const script = path.join(d, "unguarded.mts");
+    writeFileSync(
+      script,
+      `import { Job, registerModule } from ${JSON.stringify(pathToFileURL(job).href)};
+import { Toil } from ${JSON.stringify(pathToFileURL(path.join(LEADER_DIR, "src", "index.ts")).href)};
+import * as self from "./unguarded.mts";
+registerModule(import.meta.url, self);
+export class Answer extends Job {
+  constructor() { super({ memory: "32Mi", cores: 0.1, disk: "1Mi" }); }
+  run() { return 42; }
+}
+const options = Toil.parseArgs(process.argv.slice(2));
+await using toil = await Toil.open({ ...options, retryCount: 0, disableProgress: true });
+console.log(JSON.stringify(await toil.start(new Answer())));
+`,
+    );
+    const r = await runScript(script, [path.join(d, "js"), ...SMALL]);
     expect(r.code).not.toBe(0);
     expect(r.stderr + r.stdout).toMatch(/Toil\.isMain\(import\.meta\.url, self\)/);
   });

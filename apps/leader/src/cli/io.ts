@@ -1,0 +1,17 @@
+/** Where the CLI writes (tests pass their own). */
+export interface CliIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/** Process exit codes of the `toil` command. */
+export const EXIT = {
+  OK: 0,
+  /** The workflow ran but jobs failed, or it deadlocked / was killed. */
+  WORKFLOW_FAILED: 1,
+  /** Bad command line, options, config file or workflow file: nothing ran. */
+  USAGE: 2,
+} as const;
+
