@@ -62,7 +62,7 @@ interface ClientServices {
 }
 
 const KILL_FLAG_INTERVAL_MS = 5_000;
-const MESSAGE_POLL_MS = 500;
+const MESSAGE_POLL_MS = 1_000;
 const SERVICE_POLL_MS = 50;
 
 function kindOf(desc: JobDescription): string {

@@ -7,7 +7,9 @@ import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, test } from "vitest";
 import { replayMessageBus } from "@toil/bus";
-import { FIXTURES, SMALL, runToil, tempDir } from "./helpers.js";
+import { FIXTURES, REPO_ROOT, SMALL, runToil, tempDir } from "./helpers.js";
+
+const REPO_EXAMPLES = path.join(REPO_ROOT, "examples");
 
 const FLOW = path.join(FIXTURES, "scenarios.ts");
 const FAST = [...SMALL, "--retryBackoffSeconds", "0"];
@@ -311,5 +313,30 @@ describe("bus, logs, stats", { timeout: 300_000 }, () => {
     expect(stats.code, stats.stderr).toBe(0);
     expect(stats.stdout).toContain("chainA");
     expect(stats.stdout).toContain("chainB");
+  });
+});
+
+describe("leader options", { timeout: 300_000 }, () => {
+  test("--stopOnFirstFailure ends the run at the first job that fails for good", async () => {
+    const d = tempDir();
+    const r = await run("failFastAndSlow", [d], ["--retryCount", "0", "--stopOnFirstFailure"]).result;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--stopOnFirstFailure/);
+    expect(existsSync(path.join(d, "slow"))).toBe(false);
+  });
+
+  test("--maxJobDuration kills and retries over-long jobs, then fails them", async () => {
+    const d = tempDir();
+    const r = await run("sleeper", ["60000", path.join(d, "never")], ["--maxJobDuration", "1", "--rescueJobsFrequency", "0.5", "--retryCount", "1"]).result;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/longer than --maxJobDuration/);
+    expect(r.stderr).toMatch(/MAXJOBDURATION/);
+  });
+
+  test("--debugWorker runs the jobs inside the leader", async () => {
+    const r = await runToil(["run", path.join(REPO_EXAMPLES, "fan-out-fan-in", "flow.ts"), "--jobStore", path.join(tempDir(), "js"), ...FAST, "--debugWorker", "--", "5"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe("30");
+    expect(r.stderr).toMatch(/--debugWorker/);
   });
 });
