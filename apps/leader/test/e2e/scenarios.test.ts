@@ -316,6 +316,17 @@ describe("bus, logs, stats", { timeout: 300_000 }, () => {
   });
 });
 
+describe("deferred functions", { timeout: 300_000 }, () => {
+  test("91: a deferred function runs after the job", async () => {
+    const d = tempDir();
+    const file = path.join(d, "tmpfile");
+    const r = await run("defer", [file]).result;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe("true");
+    expect(existsSync(file)).toBe(false);
+  });
+});
+
 describe("leader options", { timeout: 300_000 }, () => {
   test("--stopOnFirstFailure ends the run at the first job that fails for good", async () => {
     const d = tempDir();
