@@ -7,5 +7,5 @@ export default defineConfig({
   clean: true,
   target: "node20",
   sourcemap: true,
-  external: ["vitest", "better-sqlite3"],
+  external: ["vitest"],
 });

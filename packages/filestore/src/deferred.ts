@@ -3,22 +3,29 @@
  * process is killed; then the next worker on the machine (or the batch system's worker cleanup)
  * runs them.
  *
- * Each worker process keeps its deferred functions in its own small SQLite file under
- * `<stateDirBase>/deferred/`, opened in SQLite's exclusive locking mode: the process holds a POSIX
- * lock on it for as long as it lives, and the kernel drops that lock when the process dies, however
- * it dies. A state file whose lock can be taken therefore belongs to a dead worker (an orphan);
- * whoever takes the lock runs the functions not yet marked done, marking each one done right after
- * it returns, then deletes the file. Two live processes can never both hold one file, so each
- * function runs once, unless the process running it dies while it runs (then the next claimant
- * runs it again: deferred functions should be idempotent, as in Toil).
+ * Each worker process keeps its deferred functions in its own small append-only file under
+ * `<stateDirBase>/deferred/`, whose NAME carries its owner's identity: pid, process start time, boot
+ * id and host (the same liveness check as the leader lock, robust to pid reuse and reboots):
+ *
+ *     func~<pid>.<startTicks>.<bootId>.<hostHex>~<random>.jsonl
+ *
+ * Lines are `{"r": ref}` (registration n, counted from 0) and `{"d": n}` (registration n ran). A file
+ * whose owner is dead is an orphan. A claimant takes it by renaming it to a name carrying its own
+ * identity: rename(2) is atomic, so of several claimants exactly one succeeds (the others get ENOENT).
+ * The winner runs the functions not yet marked done, appending a done line right after each returns,
+ * then deletes the file. If the claimant dies too, the file now names a dead owner and the next
+ * claimant takes it over. So each function runs once, unless the process running it dies while it
+ * runs (then it runs again: deferred functions should be idempotent, as in Toil). A torn last line
+ * (an append cut by SIGKILL) is ignored. A worker that closes its manager with functions still
+ * pending renames its file to the owner `free`, claimable at once.
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import Database from "better-sqlite3";
 import { runDeferredFunction, type DeferredFunctionRef } from "@toil/job";
 import { FileStoreStateError } from "./errors.js";
-import { DIR_MODE, isErrno } from "./internal/fsx.js";
+import { DIR_MODE, FILE_MODE, isErrno } from "./internal/fsx.js";
+import { currentProcessIdentity, isProcessAlive, type ProcessIdentity } from "./internal/process-info.js";
 
 /** Runs one deferred function (default: @toil/job's `runDeferredFunction`). */
 export type DeferredRunner = (ref: DeferredFunctionRef) => Promise<void>;
@@ -30,57 +37,67 @@ export interface DeferredFunctionManagerOptions {
 }
 
 const STATE_DIR = "deferred";
-const PREFIX = "func-";
-const SUFFIX = ".db";
-/** Extra files SQLite may create beside a state file. */
-const SIDE_FILES = ["-journal", "-wal", "-shm"];
+const PREFIX = "func~";
+const SUFFIX = ".jsonl";
+const FREE = "free";
 
-type DB = Database.Database;
-
-/**
- * Strong references to every open state file: a connection that were garbage collected would be
- * closed, silently dropping its lock and making a live worker's functions look orphaned.
- */
-const openStates = new Set<DB>();
-
-function openLocked(file: string, create: boolean): DB | undefined {
-  let db: DB;
-  try {
-    db = new Database(file, { fileMustExist: !create, timeout: 0 });
-  } catch (err) {
-    if (!create && (isErrno(err, "ENOENT") || /unable to open|does not exist/i.test(String(err)))) return undefined;
-    throw err;
-  }
-  try {
-    db.pragma("locking_mode = EXCLUSIVE");
-    db.pragma("synchronous = NORMAL");
-    // The first write takes the exclusive lock, which exclusive mode then keeps until close.
-    db.exec("BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS funcs (seq INTEGER PRIMARY KEY, ref TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0); COMMIT;");
-    return db;
-  } catch (err) {
-    db.close();
-    if (/SQLITE_BUSY|database is locked/i.test(String((err as { code?: string }).code ?? err))) return undefined;
-    throw err;
-  }
+function ownerTag(id: ProcessIdentity): string {
+  return [id.pid, id.startTicks || "0", id.bootId || "0", Buffer.from(id.host).toString("hex")].join(".");
 }
 
-async function drain(db: DB, runner: DeferredRunner, log: (m: string) => void): Promise<number> {
-  const pending = db.prepare("SELECT seq, ref FROM funcs WHERE done = 0 ORDER BY seq").all() as { seq: number; ref: string }[];
-  const markDone = db.prepare("UPDATE funcs SET done = 1 WHERE seq = ?");
-  for (const row of pending) {
-    const ref = JSON.parse(row.ref) as DeferredFunctionRef;
+function parseOwner(tag: string): ProcessIdentity | typeof FREE | undefined {
+  if (tag === FREE) return FREE;
+  const [pid, ticks, boot, hostHex] = tag.split(".");
+  if (!pid || !/^\d+$/.test(pid) || ticks === undefined || boot === undefined || hostHex === undefined) return undefined;
+  return {
+    pid: Number(pid),
+    startTicks: ticks === "0" ? "" : ticks,
+    bootId: boot === "0" ? "" : boot,
+    host: Buffer.from(hostHex, "hex").toString(),
+  };
+}
+
+function stateName(owner: string): string {
+  return `${PREFIX}${owner}~${randomBytes(6).toString("hex")}${SUFFIX}`;
+}
+
+function appendLine(file: string, entry: object): void {
+  fs.appendFileSync(file, `${JSON.stringify(entry)}\n`, { mode: FILE_MODE });
+}
+
+/** Registrations not yet marked done, in order. Unparsable lines (a torn tail) are skipped. */
+function pendingIn(file: string): { seq: number; ref: DeferredFunctionRef }[] {
+  const regs: DeferredFunctionRef[] = [];
+  const done = new Set<number>();
+  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+    if (line === "") continue;
+    let e: { r?: DeferredFunctionRef; d?: number };
+    try {
+      e = JSON.parse(line) as typeof e;
+    } catch {
+      continue;
+    }
+    if (e.r !== undefined) regs.push(e.r);
+    else if (typeof e.d === "number") done.add(e.d);
+  }
+  return regs.map((ref, seq) => ({ seq, ref })).filter((p) => !done.has(p.seq));
+}
+
+async function drain(
+  file: string,
+  pending: { seq: number; ref: DeferredFunctionRef }[],
+  runner: DeferredRunner,
+  log: (m: string) => void,
+): Promise<number> {
+  for (const { seq, ref } of pending) {
     try {
       await runner(ref);
     } catch (err) {
       log(`Deferred function '${ref.name || ref.exportName}' from ${ref.module} failed: ${(err as Error)?.stack ?? String(err)}`);
     }
-    markDone.run(row.seq);
+    appendLine(file, { d: seq });
   }
   return pending.length;
-}
-
-function removeStateFile(file: string): void {
-  for (const f of [file, ...SIDE_FILES.map((s) => file + s)]) fs.rmSync(f, { force: true });
 }
 
 /** Deferred functions of the jobs run by one worker process (Toil's DeferredFunctionManager). */
@@ -88,29 +105,30 @@ export class DeferredFunctionManager {
   readonly stateDir: string;
   private readonly runner: DeferredRunner;
   private readonly log: (message: string) => void;
-  private db: DB | undefined;
-  private readonly file: string;
+  private readonly owner: string;
+  /** This worker's state file, created at the first registration. */
+  private file: string | undefined;
+  private registered = 0;
+  private pending: { seq: number; ref: DeferredFunctionRef }[] = [];
+  private closed = false;
 
   constructor(stateDirBase: string, options: DeferredFunctionManagerOptions = {}) {
     this.stateDir = path.join(stateDirBase, STATE_DIR);
     fs.mkdirSync(this.stateDir, { recursive: true, mode: DIR_MODE });
     this.runner = options.runner ?? ((ref) => runDeferredFunction(ref));
     this.log = options.log ?? ((m) => process.stderr.write(`${m}\n`));
-    this.file = path.join(this.stateDir, `${PREFIX}${process.pid}-${randomBytes(6).toString("hex")}${SUFFIX}`);
-    const db = openLocked(this.file, true);
-    if (!db) throw new FileStoreStateError(`Could not lock the new deferred-function state file ${this.file}.`);
-    this.db = db;
-    openStates.add(db);
+    this.owner = ownerTag(currentProcessIdentity());
   }
 
-  private own(): DB {
-    if (!this.db) throw new FileStoreStateError("This DeferredFunctionManager was closed.");
-    return this.db;
-  }
-
-  /** Record a function to run at the end of the current job; durable before this returns. */
+  /** Record a function to run at the end of the current job; on disk before this returns. */
   register(ref: DeferredFunctionRef): void {
-    this.own().prepare("INSERT INTO funcs (ref) VALUES (?)").run(JSON.stringify(ref));
+    if (this.closed) throw new FileStoreStateError("This DeferredFunctionManager was closed.");
+    if (this.file === undefined) {
+      this.file = path.join(this.stateDir, stateName(this.owner));
+      this.registered = 0;
+    }
+    appendLine(this.file, { r: ref });
+    this.pending.push({ seq: this.registered++, ref });
   }
 
   /**
@@ -129,26 +147,34 @@ export class DeferredFunctionManager {
 
   /** Run (and mark done) this worker's pending deferred functions, in registration order. */
   async runOwn(): Promise<number> {
-    const db = this.own();
-    const n = await drain(db, this.runner, this.log);
-    db.exec("DELETE FROM funcs WHERE done = 1");
-    return n;
+    if (this.closed) throw new FileStoreStateError("This DeferredFunctionManager was closed.");
+    let ran = 0;
+    while (this.pending.length > 0 && this.file !== undefined) {
+      const batch = this.pending;
+      this.pending = [];
+      ran += await drain(this.file, batch, this.runner, this.log);
+    }
+    if (this.file !== undefined && this.pending.length === 0) {
+      fs.rmSync(this.file, { force: true });
+      this.file = undefined;
+    }
+    return ran;
   }
 
   /** Run the deferred functions of dead workers on this machine. Returns how many ran. */
   async runOrphans(): Promise<number> {
-    return runOrphansIn(this.stateDir, this.runner, this.log, this.file);
+    return runOrphansIn(this.stateDir, this.runner, this.log, this.owner);
   }
 
   /** Release this worker's state (runs nothing: call runOwn() first). */
   close(): void {
-    if (!this.db) return;
-    const pending = (this.db.prepare("SELECT COUNT(*) AS n FROM funcs WHERE done = 0").get() as { n: number }).n;
-    openStates.delete(this.db);
-    this.db.close();
-    this.db = undefined;
-    // With functions still pending, leave the file: the next worker will find it orphaned and run them.
-    if (pending === 0) removeStateFile(this.file);
+    if (this.closed) return;
+    this.closed = true;
+    if (this.file === undefined) return;
+    if (this.pending.length === 0) fs.rmSync(this.file, { force: true });
+    // With functions still pending, hand the file over: any other worker may claim it now.
+    else fs.renameSync(this.file, path.join(this.stateDir, stateName(FREE)));
+    this.file = undefined;
   }
 
   /**
@@ -158,11 +184,11 @@ export class DeferredFunctionManager {
   static async cleanupWorker(stateDirBase: string, options: DeferredFunctionManagerOptions = {}): Promise<number> {
     const runner = options.runner ?? ((ref: DeferredFunctionRef) => runDeferredFunction(ref));
     const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
-    return runOrphansIn(path.join(stateDirBase, STATE_DIR), runner, log);
+    return runOrphansIn(path.join(stateDirBase, STATE_DIR), runner, log, ownerTag(currentProcessIdentity()));
   }
 }
 
-async function runOrphansIn(dir: string, runner: DeferredRunner, log: (m: string) => void, self?: string): Promise<number> {
+async function runOrphansIn(dir: string, runner: DeferredRunner, log: (m: string) => void, me: string): Promise<number> {
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -173,17 +199,21 @@ async function runOrphansIn(dir: string, runner: DeferredRunner, log: (m: string
   let ran = 0;
   for (const name of names) {
     if (!name.startsWith(PREFIX) || !name.endsWith(SUFFIX)) continue;
-    const file = path.join(dir, name);
-    if (file === self) continue;
-    const db = openLocked(file, false);
-    if (!db) continue; // its worker is alive (or another process is running it right now)
+    const tag = name.slice(PREFIX.length, name.lastIndexOf("~"));
+    const owner = parseOwner(tag);
+    if (owner === undefined) continue; // not ours
+    if (owner !== FREE && isProcessAlive(owner)) continue; // its worker (or a claimant) is alive
+    const claimed = path.join(dir, stateName(me));
     try {
-      if (!fs.existsSync(file)) continue; // already finished and removed by someone else
-      ran += await drain(db, runner, log);
-      removeStateFile(file);
-    } finally {
-      db.close();
+      fs.renameSync(path.join(dir, name), claimed);
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) continue; // another claimant won
+      throw err;
     }
+    // A torn last line of the dead owner must not swallow our first done mark.
+    fs.appendFileSync(claimed, "\n");
+    ran += await drain(claimed, pendingIn(claimed), runner, log);
+    fs.rmSync(claimed, { force: true });
   }
   return ran;
 }

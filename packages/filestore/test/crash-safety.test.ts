@@ -8,10 +8,10 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileJobStore, NoSuchJobError } from "../src/index.js";
 import { makeTempDir, sampleConfig } from "../src/testing/index.js";
+import { bundleChild } from "./helpers/bundle.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ITERATIONS = Number(process.env.TOIL_CRASH_ITERATIONS ?? 200);
@@ -22,26 +22,11 @@ let bundle: string;
 
 beforeAll(async () => {
   dir = makeTempDir("toil-crash-");
-  // Inside the package, so the bundle resolves better-sqlite3 from the package's node_modules.
-  bundle = path.join(here, "..", "node_modules", ".cache", "toil-filestore-test", `crash-writer-${process.pid}.mjs`);
-  await build({
-    entryPoints: [path.join(here, "fixtures", "crash-writer.ts")],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    conditions: ["source"],
-    outfile: bundle,
-    external: ["better-sqlite3"],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    minify: true,
-    logLevel: "error",
-  });
+  bundle = await bundleChild(path.join(here, "fixtures", "crash-writer.ts"), dir);
 }, 300_000);
 
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(bundle, { force: true });
 }, 300_000);
 
 type Entry = { t: "intent"; op: string; [k: string]: unknown } | { t: "done"; id?: string };

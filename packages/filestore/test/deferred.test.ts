@@ -6,39 +6,24 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { build } from "esbuild";
 import { serializeValue, type DeferredFunctionRef } from "@toil/job";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeferredFunctionManager } from "../src/index.js";
 import { makeTempDir } from "../src/testing/index.js";
+import { bundleChild } from "./helpers/bundle.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fnModule = pathToFileURL(path.join(here, "fixtures", "deferred-fns.mjs")).href;
-// Inside the package, so the bundle resolves better-sqlite3 from the package's node_modules.
-const bundleDir = path.join(here, "..", "node_modules", ".cache", "toil-filestore-test");
-const bundle = path.join(bundleDir, `deferred-child-${process.pid}.mjs`);
+let bundle: string;
 let dir: string;
 
 beforeAll(async () => {
   dir = makeTempDir("toil-deferred-");
-  await build({
-    entryPoints: [path.join(here, "fixtures", "deferred-child.ts")],
-    bundle: true,
-    minify: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    conditions: ["source"],
-    outfile: bundle,
-    external: ["better-sqlite3"],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    logLevel: "error",
-  });
-}, 300_000);
+  bundle = await bundleChild(path.join(here, "fixtures", "deferred-child.ts"), dir);
+});
 
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(bundle, { force: true });
 });
 
 function ref(exportName: string, ...args: unknown[]): DeferredFunctionRef {

@@ -1,5 +1,5 @@
 /** File store scenarios 43, 48-51, 53 (both implementations) and 54 (caching only). */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { text } from "node:stream/consumers";
@@ -15,12 +15,15 @@ import {
   NonCachingFileStore,
 } from "../src/index.js";
 import { makeTempDir, sampleConfig, sampleJob } from "../src/testing/index.js";
+import { bundleChild } from "./helpers/bundle.js";
 
 let dir: string;
 let store: FileJobStore;
 let n = 0;
+let childScript: string;
 beforeAll(async () => {
   dir = makeTempDir("toil-fs-");
+  childScript = await bundleChild(path.join(import.meta.dirname, "fixtures", "cache-child.ts"), dir);
   store = new FileJobStore(path.join(dir, "store"));
   await store.initialize(sampleConfig(path.join(dir, "store")));
 });
@@ -211,25 +214,89 @@ describe("CachingFileStore only (54)", () => {
     await expect(j60.open(async () => {})).rejects.toBeInstanceOf(CacheUnbalancedError);
   });
 
-  it("a reader killed mid-download leaves nothing stuck: the next reader takes the download over", async () => {
-    const id = await store.writeFileStream((s) => void s.write("payload"));
+  it("a reader SIGKILLed mid-download leaves nothing stuck: the next reader takes the download over", async () => {
+    const payload = Buffer.alloc(3 * MB, 9);
+    const id = await store.writeFileStream((s) => void s.write(payload));
+    const child = await spawnChild("download", "dead", id);
+    await child.kill();
+    // The dead reader's bookkeeping is still there: a download in progress, a partial file, its job.
+    const before = cacheState("dead");
+    const entry = Object.values(before.files)[0]!;
+    expect(entry.state).toBe("downloading");
+    expect(entry.owner?.pid).toBe(child.pid);
+    expect(fs.statSync(entry.partial!).size).toBe(payload.length >> 1);
+    expect(Object.keys(before.jobs)).toHaveLength(1);
     const fsx = caching(await newJob("1Mi"), "dead", 100 * MB);
-    // A real process that has exited: its identity is dead.
-    const dead = spawnSync(process.execPath, ["-e", "console.log(JSON.stringify({pid: process.pid, t: require('fs').readFileSync('/proc/self/stat','utf8')}))"], { encoding: "utf8" });
-    const info = JSON.parse(dead.stdout) as { pid: number; t: string };
-    const ticks = info.t.slice(info.t.lastIndexOf(")") + 2).split(" ")[19];
-    const db = CachingFileStore.openDatabase(path.join(dir, "coord-dead"));
-    const key = id.slice(id.indexOf(":", id.indexOf(":") + 1) + 1);
-    const partial = path.join(dir, "cache-dead", "partial");
-    fs.mkdirSync(path.dirname(partial), { recursive: true });
-    fs.writeFileSync(partial, "pay");
-    const owner = JSON.stringify({ pid: info.pid, host: (await import("node:os")).hostname(), bootId: "", startTicks: ticks });
-    db.prepare("INSERT INTO files (key, path, size, state, owner, last_used) VALUES (?, ?, 7, 'downloading', ?, 0)").run(key, partial, owner);
-    db.close();
     await fsx.open(async () => {
       const p = await fsx.readGlobalFile(id);
-      expect(fs.readFileSync(p, "utf8")).toBe("payload");
+      expect(fs.readFileSync(p).equals(payload)).toBe(true);
     });
-    expect(fs.existsSync(partial)).toBe(false);
+    expect(fs.existsSync(entry.partial!)).toBe(false);
+    const after = cacheState("dead");
+    expect(Object.values(after.files).map((f) => f.state)).toEqual(["cached"]);
+    expect(Object.values(after.jobs).filter((j) => j.owner.pid === child.pid)).toEqual([]);
+  });
+
+  it("a SIGKILLed reader's references and disk reservation are purged, so its file can be evicted", async () => {
+    const f30 = await store.writeFileStream((s) => void s.write(Buffer.alloc(30 * MB)));
+    const child = await spawnChild("hold", "held", f30);
+    expect(new Set(Object.values(cacheState("held").refs).map((r) => r.owner.pid))).toEqual(new Set([child.pid]));
+    // While the reader lives, its 30 MB file cannot be evicted for a 30 MB job in a 50 MB cache.
+    const early = caching(await newJob("30Mi"), "held", 50 * MB);
+    await expect(early.open(async () => {})).rejects.toBeInstanceOf(CacheUnbalancedError);
+    await child.kill();
+    const late = caching(await newJob("30Mi"), "held", 50 * MB);
+    await late.open(async () => {
+      expect(late.usage()).toEqual({ cached: 0, reserved: 30 * MB });
+    });
+    expect(cacheState("held").refs).toEqual({});
+  });
+
+  it("a process SIGKILLed while holding the bookkeeping lock blocks others only until the lock is stale", async () => {
+    const id = await store.writeFileStream((s) => void s.write("after the lock"));
+    const child = await spawnChild("lock", "locked", "");
+    await child.kill();
+    const fsx = new CachingFileStore(store, await newJob("1Mi"), path.join(dir, "tmp", `locked-${n++}`), {
+      cacheDir: path.join(dir, "cache-locked"),
+      coordinationDir: path.join(dir, "coord-locked"),
+      cacheSize: 100 * MB,
+      lockStaleMs: 2000,
+    });
+    await fsx.open(async () => {
+      expect(fs.readFileSync(await fsx.readGlobalFile(id), "utf8")).toBe("after the lock");
+    });
   });
 });
+
+interface StateDoc {
+  files: Record<string, { state: string; owner?: { pid: number }; partial?: string }>;
+  jobs: Record<string, { owner: { pid: number } }>;
+  refs: Record<string, { owner: { pid: number } }>;
+}
+function cacheState(sub: string): StateDoc {
+  return JSON.parse(fs.readFileSync(path.join(dir, `coord-${sub}`, "cache-state.json"), "utf8")) as StateDoc;
+}
+
+/** Start the cache child in `mode` on the cache `sub`; resolves once it reached the point to kill it at. */
+function spawnChild(mode: string, sub: string, fileId: string): Promise<{ pid: number; kill: () => Promise<void> }> {
+  const args =
+    mode === "lock"
+      ? [path.join(dir, `coord-${sub}`)]
+      : [store.root, path.join(dir, `cache-${sub}`), path.join(dir, `coord-${sub}`), path.join(dir, "tmp", `child-${n++}`), fileId];
+  if (mode === "lock") fs.mkdirSync(args[0]!, { recursive: true });
+  const until = { download: "downloading", hold: "holding", lock: "locked" }[mode]!;
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [childScript, mode, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const exited = new Promise<void>((r) => p.once("exit", () => r()));
+    let out = "";
+    let err = "";
+    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    p.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(until)) resolve({ pid: p.pid!, kill: async () => void (p.kill("SIGKILL"), await exited) });
+    });
+    p.once("exit", (code) => {
+      if (!out.includes(until)) reject(new Error(`cache child exited (${code}) before '${until}': ${err}`));
+    });
+  });
+}
