@@ -52,10 +52,15 @@ export class WorkerFileStore implements FileStore {
   constructor(
     private readonly store: JobStore,
     private readonly description: JobDescription,
-    private readonly tempDir: string,
+    private readonly tempDirOf: () => string,
     private readonly config: Config,
     private readonly deferred: DeferredRegistry,
   ) {}
+
+  /** The job's temporary directory (created on first use). */
+  private get tempDir(): string {
+    return this.tempDirOf();
+  }
 
   get jobId(): string {
     return this.description.id;
@@ -181,11 +186,11 @@ export class DeferredRegistry {
   readonly file: string;
 
   constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
     this.file = path.join(dir, `${process.pid}-${randomBytes(6).toString("hex")}.json`);
   }
 
   add(ref: DeferredFunctionRef): void {
+    if (this.refs.length === 0) mkdirSync(this.dir, { recursive: true });
     this.refs.push(ref);
     writeFileSync(`${this.file}.tmp`, JSON.stringify({ pid: process.pid, refs: this.refs }));
     renameSync(`${this.file}.tmp`, this.file);
@@ -195,8 +200,10 @@ export class DeferredRegistry {
   async take(): Promise<DeferredFunctionRef[]> {
     const refs = this.refs;
     this.refs = [];
-    await fsp.rm(this.file, { force: true });
-    await fsp.rm(`${this.file}.tmp`, { force: true });
+    if (refs.length > 0) {
+      await fsp.rm(this.file, { force: true });
+      await fsp.rm(`${this.file}.tmp`, { force: true });
+    }
     return refs;
   }
 

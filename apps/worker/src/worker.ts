@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { JobStoreError, NoSuchJobStoreError, openJobStore, type JobStore } from "@toil/filestore";
@@ -39,23 +39,25 @@ export interface WorkerIO {
 
 const IN_WORKER = Symbol.for("toil.inWorker");
 
-/** Capture stdout/stderr writes of this process into a log file while a job runs. */
+/**
+ * Capture this process's stdout/stderr writes while a job runs, in memory (only the last
+ * `maxBytes` are kept); the text becomes a file only when it is needed (a failure, --writeLogs).
+ */
 class OutputCapture {
-  private readonly fd: number;
+  private chunks: Buffer[] = [];
+  private size = 0;
   private readonly restore: Array<() => void> = [];
-  constructor(readonly file: string, enabled: boolean, passThrough: boolean) {
-    this.fd = openSync(file, "a");
+  constructor(
+    private readonly maxBytes: number,
+    enabled: boolean,
+    passThrough: boolean,
+  ) {
     if (!enabled) return;
     for (const stream of [process.stdout, process.stderr]) {
       const original = stream.write;
-      const fd = this.fd;
+      const self = this;
       stream.write = function (this: NodeJS.WriteStream, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
-        const buf = typeof chunk === "string" ? Buffer.from(chunk, (typeof encoding === "string" ? encoding : "utf8") as BufferEncoding) : (chunk as Uint8Array);
-        try {
-          writeSync(fd, buf);
-        } catch {
-          // the log is best effort
-        }
+        self.append(typeof chunk === "string" ? Buffer.from(chunk, (typeof encoding === "string" ? encoding : "utf8") as BufferEncoding) : Buffer.from(chunk as Uint8Array));
         if (passThrough) return original.call(this, chunk as string, encoding as BufferEncoding, cb as () => void);
         const done = typeof encoding === "function" ? encoding : cb;
         if (typeof done === "function") process.nextTick(done as () => void);
@@ -66,33 +68,33 @@ class OutputCapture {
       });
     }
   }
-  line(text: string): void {
-    try {
-      writeSync(this.fd, `${new Date().toISOString()} ${text}\n`);
-    } catch {
-      // best effort
+  private append(buf: Buffer): void {
+    this.chunks.push(buf);
+    this.size += buf.length;
+    if (this.maxBytes >= 0 && this.size > 2 * this.maxBytes + 65536) {
+      const all = Buffer.concat(this.chunks);
+      const kept = all.subarray(all.length - this.maxBytes);
+      this.chunks = [kept];
+      this.size = kept.length;
     }
+  }
+  line(text: string): void {
+    this.append(Buffer.from(`${new Date().toISOString()} ${text}\n`));
+  }
+  text(): string {
+    const all = Buffer.concat(this.chunks);
+    if (this.maxBytes >= 0) return all.subarray(Math.max(0, all.length - this.maxBytes)).toString("utf8");
+    return all.subarray(0, -this.maxBytes).toString("utf8");
   }
   close(): void {
     for (const r of this.restore.reverse()) r();
-    try {
-      closeSync(this.fd);
-    } catch {
-      // already closed
-    }
+    this.restore.length = 0;
   }
 }
 
-function readTail(file: string, maxBytes: number): string {
-  try {
-    const size = statSync(file).size;
-    const buf = readFileSync(file);
-    if (maxBytes >= 0) return buf.subarray(Math.max(0, size - maxBytes)).toString("utf8");
-    return buf.subarray(0, -maxBytes).toString("utf8");
-  } catch {
-    return "";
-  }
-}
+/** Job stores opened by this process (a warm worker reuses them between jobs of one workflow). */
+const openStores = new Map<string, JobStore>();
+
 
 /** Make a job-store resolver for promise values. */
 function resolverOf(store: JobStore) {
@@ -168,8 +170,13 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
 
   let store: JobStore;
   try {
-    store = openJobStore(locator);
-    await store.resume();
+    const cached = openStores.get(locator);
+    if (cached) store = cached;
+    else {
+      store = openJobStore(locator);
+      await store.resume();
+      openStores.set(locator, store);
+    }
   } catch (err) {
     const why = err instanceof NoSuchJobStoreError ? "it does not exist" : (err as Error).message;
     process.stderr.write(
@@ -194,10 +201,16 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
 
   const workRoot = config.workDir ?? io.env.TOIL_WORKDIR ?? os.tmpdir();
   const workflowDir = path.join(workRoot, `toilwf-${config.workflowId ?? "unknown"}`);
-  mkdirSync(workflowDir, { recursive: true });
-  const tempDir = mkdtempSync(path.join(workflowDir, "worker-"));
-  const logFile = path.join(tempDir, "worker_log.txt");
-  const capture = new OutputCapture(logFile, !io.inProcess && !config.disableWorkerOutputCapture, io.inProcess === true);
+  // The job's temporary directory is made only if the job asks for local files.
+  let tempDir: string | undefined;
+  const tempDirOf = (): string => {
+    if (!tempDir) {
+      mkdirSync(workflowDir, { recursive: true });
+      tempDir = mkdtempSync(path.join(workflowDir, "worker-"));
+    }
+    return tempDir;
+  };
+  const capture = new OutputCapture(config.maxLogFileSize, !io.inProcess && !config.disableWorkerOutputCapture, io.inProcess === true);
   const deferred = new DeferredRegistry(path.join(workflowDir, "deferred"));
   const logsToLeader: LeaderLogLine[] = [];
   const stats: JobStat[] = [];
@@ -256,7 +269,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
       currentStart = started;
       currentCpu = cpu;
       chainNames.push(desc.displayName);
-      const fileStore = new WorkerFileStore(store, desc, tempDir, config, deferred);
+      const fileStore = new WorkerFileStore(store, desc, tempDirOf, config, deferred);
       lastFileStore = fileStore;
       if (desc.isService) {
         const flags = desc.serviceFlags;
@@ -376,7 +389,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
       // Reload what is committed (local changes are discarded) and attach the log for the leader.
       if (await store.jobExists(current?.id ?? jobId)) {
         const desc = await store.loadJob(current?.id ?? jobId);
-        const tail = readTail(logFile, config.maxLogFileSize);
+        const tail = capture.text();
         const logId = await store.writeFileStream((s) => void s.write(tail), {
           jobId: desc.id,
           cleanup: true,
@@ -391,12 +404,12 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     const message: Record<string, unknown> = { jobId, jobName: chainNames[0] ?? jobId, logsToLeader, succeeded: !failed };
     if (config.stats) {
       const last = stats[stats.length - 1];
-      if (failed && last) last.logTail = readTail(logFile, 64 * 1024);
+      if (failed && last) last.logTail = capture.text().slice(-64 * 1024);
       message.stats = { host: os.hostname(), pid: process.pid, jobs: stats };
     }
     const allLogs = config.writeLogsFromAllJobs || config.logLevel === "debug" || config.logLevel === "trace";
     if (!failed && allLogs && (config.writeLogs || config.writeLogsGzip)) {
-      message.workerLog = { jobNames: chainNames, text: readTail(logFile, config.maxLogFileSize) };
+      message.workerLog = { jobNames: chainNames, text: capture.text() };
     }
     if (logsToLeader.length > 0 || config.stats || message.workerLog !== undefined) {
       await store.writeLogs(JSON.stringify(message));
@@ -406,11 +419,12 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     code = WORKER_EXIT.JOB_FAILED;
   } finally {
     const clean = config.cleanWorkDir;
-    if (clean === "always" || (clean === "onSuccess" && !failed) || (clean === "onError" && failed)) {
+    if (tempDir && (clean === "always" || (clean === "onSuccess" && !failed) || (clean === "onError" && failed))) {
       rmSync(tempDir, { recursive: true, force: true });
     }
+    capture.close();
   }
-  if (failed && io.inProcess) process.stderr.write(readTail(logFile, 64 * 1024));
+  if (failed && io.inProcess) process.stderr.write(capture.text().slice(-64 * 1024));
   return code;
 }
 
