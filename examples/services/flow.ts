@@ -1,8 +1,9 @@
 /**
  * Services: a small key-value HTTP server runs as a service while the jobs that need it run.
  * The root job adds the service and two children; each child gets the server's URL (the value
- * `start()` returns, as a promise) and stores/reads values. A follow-on of the last writer reads
- * everything back. The service is stopped after the children finish.
+ * `start()` returns, as a promise) and stores a value. A follow-on of the root (it runs after both
+ * children) reads everything back. The service is stopped after the root's children and
+ * follow-ons finish.
  *
  *   toil run flow.ts --jobStore ./js          # prints {"a":"1","b":"2"}
  */
@@ -55,8 +56,8 @@ export async function readAll(url: string): Promise<Record<string, string>> {
 export function useService(job: JobFunctionWrappingJob): unknown {
   const url = job.addService(new KeyValueService());
   job.addChildFn(put, url, "a", "1");
-  const b = job.addChildFn(put, url, "b", "2");
-  return b.addFollowOnFn(readAll, url).rv();
+  job.addChildFn(put, url, "b", "2");
+  return job.addFollowOnFn(readAll, url).rv();
 }
 
 export default function main(_ctx: WorkflowContext) {
