@@ -80,6 +80,25 @@ try {
         `(${Math.round(BULK / ((t1 - t0) / 1000)).toLocaleString("en-US")} jobs/s), peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB ` +
         `(+${((peakRss - before) / 2 ** 20).toFixed(0)} MiB), ${count} stored`,
     );
+    // What `toil status` / `toil stats` need, on the same store.
+    let t = performance.now();
+    let states = 0;
+    for await (const _ of s.jobStates()) states++;
+    const tStates = performance.now() - t;
+    t = performance.now();
+    let docs = 0;
+    for await (const _ of s.jobDocuments()) docs++;
+    const tDocs = performance.now() - t;
+    const message = JSON.stringify({ stats: { jobs: [{ jobName: "bench", wall: 1.5, cpu: 1.2, memory: 123456, disk: 4096 }] } });
+    for (let i = 0; i < BULK / 10; i++) await s.writeLogs(message);
+    t = performance.now();
+    let messages = 0;
+    await s.peekLogs(() => void messages++);
+    const tPeek = performance.now() - t;
+    out(
+      `scans of the ${BULK.toLocaleString("en-US")}-job store: jobStates() (index) ${(tStates / 1000).toFixed(2)} s for ${states}, ` +
+        `jobDocuments() (every file) ${(tDocs / 1000).toFixed(2)} s for ${docs}; peekLogs() ${(tPeek / 1000).toFixed(2)} s for ${messages} stats messages`,
+    );
     await s.destroy();
   }
 

@@ -13,6 +13,7 @@ import {
   type Config,
   type FileID,
   JobDescription,
+  type JobDescriptionJSON,
   configFromJSON,
   configToJSON,
   isTemporaryJobId,
@@ -43,8 +44,18 @@ import {
   tempNameFor,
   writeFileAtomicSync,
 } from "./internal/fsx.js";
-import type { ImportOptions, JobStore, LeaderLock, ReadFileOptions, WriteFileOptions } from "./job-store.js";
-import { acquireLeaderLockFile } from "./leader-lock.js";
+import { appendRecords, readRecords } from "./internal/append-log.js";
+import type {
+  ImportOptions,
+  JobStateRecord,
+  JobStore,
+  LeaderLock,
+  LeaderLockInfo,
+  MailboxMessage,
+  ReadFileOptions,
+  WriteFileOptions,
+} from "./job-store.js";
+import { acquireLeaderLockFile, readLeaderLockFile } from "./leader-lock.js";
 import { registerJobStoreKind, type ParsedLocator } from "./locator.js";
 import { filePathOf, normalizeUrl, urlAccessFor } from "./url-access.js";
 
@@ -53,7 +64,53 @@ export const FILE_JOB_STORE_VERSION = 1;
 const FORMAT_NAME = "toil-ts-file-job-store";
 const SHARDS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 /** Top-level entries this store creates (destroy() refuses to delete a directory with anything else). */
-const KNOWN_ENTRIES = new Set(["format.json", "meta", "jobs", "results", "files", "job-files", "shared", "logs"]);
+const KNOWN_ENTRIES = new Set(["format.json", "meta", "jobs", "results", "files", "job-files", "shared", "logs", "index"]);
+/** The job-state index: an append-only log of JobStateRecords and deletions (see the README). */
+const JOB_INDEX = ["index", "jobs.log"] as const;
+/** The mailbox journal: every message written, one JSON line each, for readers that must not claim. */
+const LOG_JOURNAL = ["logs", "journal.jsonl"] as const;
+
+/** A job-state index line: a state record, or a deletion. */
+type IndexEntry = JobStateRecord | { id: string; deleted: true };
+
+/** The state part of a job description's JSON document (what the job-state index keeps). */
+export function jobStateRecordOf(doc: JobDescriptionJSON): JobStateRecord {
+  const r: JobStateRecord = { id: doc.id, jobName: doc.jobName, version: doc.version, hasBody: doc.body !== undefined };
+  if (doc.unitName) r.unitName = doc.unitName;
+  if (doc.displayName) r.displayName = doc.displayName;
+  if (doc.remainingTryCount !== undefined) r.remainingTryCount = doc.remainingTryCount;
+  if (doc.service) r.service = true;
+  if (doc.checkpoint) r.checkpoint = true;
+  if (doc.childIds?.length) r.childIds = doc.childIds;
+  if (doc.followOnIds?.length) r.followOnIds = doc.followOnIds;
+  if (doc.adoptedPhases?.some((p) => p.length > 0)) r.adoptedPhases = doc.adoptedPhases;
+  if (doc.serviceTree && Object.keys(doc.serviceTree).length > 0) r.serviceTree = doc.serviceTree;
+  if (doc.logFileId) r.logFileId = doc.logFileId;
+  return r;
+}
+
+/** Create `file` exclusively (EEXIST if it exists) holding `data`. */
+function writeNew(file: string, data: string): void {
+  const fd = fs.openSync(file, "wx", FILE_MODE);
+  try {
+    fs.writeSync(fd, data);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw err;
+  }
+  fs.closeSync(fd);
+}
+
+function parseJobDoc(raw: Buffer): JobDescriptionJSON | undefined {
+  try {
+    const doc = JSON.parse(raw.toString("utf8")) as JobDescriptionJSON;
+    return typeof doc === "object" && doc !== null && typeof doc.id === "string" ? doc : undefined;
+  } catch {
+    // Only a new job's document can be incomplete (created in place, cut by a crash): absent.
+    return undefined;
+  }
+}
 /** Marker file in a file's directory: its entry is a symlink the store made (moved export). */
 const LINK_MARKER = ".store-link";
 
@@ -72,6 +129,9 @@ export interface FileJobStoreOptions {
 interface JobWrite {
   id: string;
   data: string;
+  /** A new job: written in place with an exclusive create, no temp file. */
+  create: boolean;
+  state: JobStateRecord;
 }
 
 /** The embedded job store: a directory tree of JSON documents and files. */
@@ -219,7 +279,10 @@ export class FileJobStore implements JobStore {
     }
     fs.mkdirSync(this.root, { recursive: true, mode: DIR_MODE });
     fs.chmodSync(this.root, DIR_MODE);
-    for (const top of ["meta", "shared", "logs/inbox", "logs/archive", "files", "job-files"]) mkdirp(this.p(top));
+    for (const top of ["meta", "shared", "logs/inbox", "logs/archive", "files", "job-files", "index"]) mkdirp(this.p(top));
+    // Present from the start, so they are complete: stores without them fall back to scanning.
+    fs.writeFileSync(this.p(...JOB_INDEX), "", { mode: FILE_MODE });
+    fs.writeFileSync(this.p(...LOG_JOURNAL), "", { mode: FILE_MODE });
     for (const s of SHARDS) {
       mkdirp(this.p("jobs", s));
       mkdirp(this.p("results", s));
@@ -308,43 +371,61 @@ export class FileJobStore implements JobStore {
   }
 
   /**
-   * Write job documents: every temp file first, one durability flush, then the renames in call order,
-   * then one flush of the directories. A crash leaves a prefix of the renames applied, each whole.
+   * Write job documents. New jobs are created in place (O_EXCL: a fresh id never names an existing
+   * document); updates go to temp files. Then one durability flush of all of them (and of the new
+   * entries' directories), then the updates' renames in call order, then one fsync per touched shard
+   * directory, then one append to the job-state index. A crash leaves every update whole (old or
+   * new), and each new document whole or incomplete; readers treat an incomplete one as absent, and
+   * no update that references a new job is renamed before all new documents are complete (and durable).
    */
-  private writeJobDocs(ops: readonly JobWrite[]): void {
+  private async writeJobDocs(ops: readonly JobWrite[]): Promise<void> {
     if (ops.length === 0) return;
     this.flushPending();
     const temps: string[] = [];
-    try {
-      for (const op of ops) {
-        const target = this.jobPath(op.id);
-        const tmp = tempNameFor(target);
-        const fd = fs.openSync(tmp, "wx", FILE_MODE);
+    const synced: string[] = [];
+    const renames: [string, string][] = [];
+    const createdDirs = new Set<string>();
+    // One document: create it in place, or (an update, or a re-created id) write a temp file to rename.
+    const writeOne = (op: JobWrite): void => {
+      const target = this.jobPath(op.id);
+      if (op.create) {
         try {
-          fs.writeSync(fd, op.data);
-        } finally {
-          fs.closeSync(fd);
+          writeNew(target, op.data);
+          synced.push(target);
+          createdDirs.add(path.dirname(target));
+          return;
+        } catch (err) {
+          if (!isErrno(err, "EEXIST")) throw err;
         }
-        temps.push(tmp);
       }
-      if (this.durable) syncPaths(temps);
-      for (let i = 0; i < ops.length; i++) fs.renameSync(temps[i]!, this.jobPath(ops[i]!.id));
+      const tmp = tempNameFor(target);
+      temps.push(tmp);
+      writeNew(tmp, op.data);
+      synced.push(tmp);
+      renames.push([tmp, target]);
+    };
+    try {
+      for (const op of ops) writeOne(op);
+      if (this.durable) syncPaths(synced, renames.length > 0 ? [...createdDirs] : []);
+      for (const [tmp, target] of renames) fs.renameSync(tmp, target);
       temps.length = 0;
       if (this.durable) syncPaths([], [...new Set(ops.map((op) => path.dirname(this.jobPath(op.id))))]);
     } finally {
       for (const t of temps) fs.rmSync(t, { force: true });
     }
+    appendRecords(this.p(...JOB_INDEX), ops.map((op) => op.state));
   }
 
-  private enqueue(job: JobDescription): void {
+  private enqueue(job: JobDescription, create: boolean): Promise<void> | undefined {
     assertJobId(job.id);
     if (isTemporaryJobId(job.id)) {
       throw new InvalidIdError("job id", job.id, "the job still has a temporary id: call assignJobId(job) first");
     }
     job.preUpdateHook(this.writer);
-    const op = { id: job.id, data: JSON.stringify(job.toJSON()) };
+    const doc = job.toJSON();
+    const op: JobWrite = { id: job.id, data: JSON.stringify(doc), create, state: jobStateRecordOf(doc) };
     if (this.batchDepth > 0) this.batchOps.push(op);
-    else this.writeJobDocs([op]);
+    else return this.writeJobDocs([op]);
   }
 
   // ------------------------------------------------------------------ jobs
@@ -354,13 +435,13 @@ export class FileJobStore implements JobStore {
   }
 
   async createJob(job: JobDescription): Promise<JobDescription> {
-    this.enqueue(job);
+    await this.enqueue(job, true);
     return job;
   }
 
   async createJobs(jobs: Iterable<JobDescription>): Promise<void> {
     await this.batch(async () => {
-      for (const j of jobs) this.enqueue(j);
+      for (const j of jobs) this.enqueue(j, true);
     });
   }
 
@@ -378,23 +459,29 @@ export class FileJobStore implements JobStore {
     if (this.batchDepth === 0) {
       const ops = this.batchOps;
       this.batchOps = [];
-      this.writeJobDocs(ops);
+      await this.writeJobDocs(ops);
     }
     return result;
   }
 
   async jobExists(jobId: string): Promise<boolean> {
-    return fs.existsSync(this.jobPath(assertJobId(jobId)));
+    return this.readJobDoc(assertJobId(jobId)) !== undefined;
+  }
+
+  /** A job's document; undefined if missing or incomplete (a creation cut by a crash). */
+  private readJobDoc(jobId: string): JobDescriptionJSON | undefined {
+    const raw = readIfExists(this.jobPath(jobId));
+    return raw === undefined ? undefined : parseJobDoc(raw);
   }
 
   async loadJob(jobId: string): Promise<JobDescription> {
-    const raw = readIfExists(this.jobPath(assertJobId(jobId)));
-    if (raw === undefined) throw new NoSuchJobError(jobId);
-    return JobDescription.fromJSON(raw.toString("utf8"));
+    const doc = this.readJobDoc(assertJobId(jobId));
+    if (doc === undefined) throw new NoSuchJobError(jobId);
+    return JobDescription.fromJSON(doc);
   }
 
   async updateJob(job: JobDescription): Promise<void> {
-    this.enqueue(job);
+    await this.enqueue(job, false);
   }
 
   async deleteJob(jobId: string): Promise<void> {
@@ -410,6 +497,7 @@ export class FileJobStore implements JobStore {
       return;
     }
     if (this.durable) fsyncDir(path.dirname(file));
+    appendRecords(this.p(...JOB_INDEX), [{ id: jobId, deleted: true }]);
   }
 
   /** Ids of every stored job (cheap: no parsing). */
@@ -427,10 +515,68 @@ export class FileJobStore implements JobStore {
   }
 
   async *jobs(): AsyncIterable<JobDescription> {
+    for await (const doc of this.jobDocuments()) yield JobDescription.fromJSON(doc);
+  }
+
+  async *jobDocuments(): AsyncIterable<JobDescriptionJSON> {
     for await (const id of this.jobIds()) {
-      const raw = readIfExists(this.jobPath(id));
-      if (raw !== undefined) yield JobDescription.fromJSON(raw.toString("utf8"));
+      const doc = this.readJobDoc(id);
+      if (doc !== undefined) yield doc;
     }
+  }
+
+  /**
+   * The state of every job from the job-state index (one file read); a store without an index
+   * (created by an older version) is scanned document by document instead.
+   */
+  async *jobStates(): AsyncIterable<JobStateRecord> {
+    const entries = readRecords<IndexEntry>(this.p(...JOB_INDEX));
+    if (entries === undefined) {
+      for await (const doc of this.jobDocuments()) yield jobStateRecordOf(doc);
+      return;
+    }
+    const latest = new Map<string, IndexEntry>();
+    for (const e of entries) {
+      if (typeof e?.id !== "string") continue;
+      const prev = latest.get(e.id);
+      if (prev !== undefined && ("deleted" in prev || ("version" in e && e.version < prev.version))) continue;
+      latest.set(e.id, e);
+    }
+    for (const e of latest.values()) if (!("deleted" in e)) yield e;
+  }
+
+  /**
+   * Rewrite the job-state index from the stored documents (or from `docs`, when the caller has them
+   * all), replacing it atomically. clean() does this at every restart, which also compacts it.
+   * Call it only while no other process writes jobs (the leader, before workers start).
+   */
+  async rebuildJobIndex(docs?: Iterable<JobDescriptionJSON>): Promise<number> {
+    const file = this.p(...JOB_INDEX);
+    mkdirp(path.dirname(file));
+    const tmp = tempNameFor(file);
+    let n = 0;
+    const fd = fs.openSync(tmp, "wx", FILE_MODE);
+    try {
+      let chunk = "";
+      const add = (doc: JobDescriptionJSON) => {
+        chunk += `${JSON.stringify(jobStateRecordOf(doc))}\n`;
+        n++;
+        if (chunk.length > 1 << 20) {
+          fs.writeSync(fd, chunk);
+          chunk = "";
+        }
+      };
+      if (docs) for (const d of docs) add(d);
+      else for await (const d of this.jobDocuments()) add(d);
+      fs.writeSync(fd, chunk);
+    } catch (err) {
+      fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+    fs.closeSync(fd);
+    fs.renameSync(tmp, file);
+    return n;
   }
 
   async setRootJob(jobId: string): Promise<void> {
@@ -526,6 +672,7 @@ export class FileJobStore implements JobStore {
       if (JSON.stringify(job.successorPhases) + JSON.stringify([...job.serviceTree]) !== before) changed = true;
       if (changed) await this.updateJob(job);
     }
+    await this.rebuildJobIndex([...reachable.values()].map((j) => j.toJSON()));
     return rootId === undefined ? undefined : reachable.get(rootId);
   }
 
@@ -747,6 +894,42 @@ export class FileJobStore implements JobStore {
   async writeLogs(message: string | Uint8Array): Promise<void> {
     const name = `${Date.now().toString().padStart(15, "0")}-${process.pid}-${(this.logCounter++).toString().padStart(8, "0")}-${randomBytes(4).toString("hex")}`;
     writeFileAtomicSync(this.p("logs", "inbox", name), message, { durable: this.durable });
+    const data = typeof message === "string" ? Buffer.from(message, "utf8") : Buffer.from(message);
+    const text = data.toString("utf8");
+    const record = Buffer.from(text, "utf8").equals(data) ? { t: Date.now(), m: text } : { t: Date.now(), b: data.toString("base64") };
+    appendRecords(this.p(...LOG_JOURNAL), [record]);
+  }
+
+  async peekLogs(callback: (message: MailboxMessage) => void): Promise<number> {
+    const records = readRecords<{ t: number; m?: string; b?: string }>(this.p(...LOG_JOURNAL));
+    let count = 0;
+    if (records !== undefined) {
+      for (const r of records) {
+        if (typeof r?.t !== "number") continue;
+        const data = typeof r.m === "string" ? Buffer.from(r.m, "utf8") : typeof r.b === "string" ? Buffer.from(r.b, "base64") : undefined;
+        if (data === undefined) continue;
+        callback({ data, writtenAt: r.t });
+        count++;
+      }
+      return count;
+    }
+    // A store without a journal (older version): read both mailbox directories in place.
+    const names: [string, string][] = [];
+    for (const box of ["archive", "inbox"]) {
+      try {
+        for (const n of fs.readdirSync(this.p("logs", box))) if (!isTempName(n)) names.push([n, box]);
+      } catch (err) {
+        if (!isErrno(err, "ENOENT")) throw err;
+      }
+    }
+    names.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (const [n, box] of names) {
+      const raw = readIfExists(this.p("logs", box, n)) ?? (box === "inbox" ? readIfExists(this.p("logs", "archive", n)) : undefined);
+      if (raw === undefined) continue;
+      callback({ data: raw, writtenAt: Number(n.slice(0, n.indexOf("-"))) || 0 });
+      count++;
+    }
+    return count;
   }
 
   async readLogs(callback: (message: Buffer) => void, readAll = false): Promise<number> {
@@ -782,6 +965,10 @@ export class FileJobStore implements JobStore {
 
   async acquireLeaderLock(): Promise<LeaderLock> {
     return acquireLeaderLockFile(this.p("meta", "leader.lock"), this.locator);
+  }
+
+  async readLeaderLock(): Promise<LeaderLockInfo | undefined> {
+    return readLeaderLockFile(this.p("meta", "leader.lock"));
   }
 
   async writeLeaderPid(): Promise<void> {

@@ -26,7 +26,16 @@ export {
   CacheUnbalancedError,
   FileStoreStateError,
 } from "./errors.js";
-export type { JobStore, WriteFileOptions, ReadFileOptions, ImportOptions, LeaderLock } from "./job-store.js";
+export type {
+  JobStore,
+  WriteFileOptions,
+  ReadFileOptions,
+  ImportOptions,
+  LeaderLock,
+  LeaderLockInfo,
+  JobStateRecord,
+  MailboxMessage,
+} from "./job-store.js";
 export {
   parseLocator,
   openJobStore,
@@ -35,7 +44,7 @@ export {
   type ParsedLocator,
   type JobStoreFactory,
 } from "./locator.js";
-export { FileJobStore, FILE_JOB_STORE_VERSION, type FileJobStoreOptions } from "./file-job-store.js";
+export { FileJobStore, FILE_JOB_STORE_VERSION, jobStateRecordOf, type FileJobStoreOptions } from "./file-job-store.js";
 export {
   parseFileId,
   mintFileId,

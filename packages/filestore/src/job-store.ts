@@ -4,7 +4,7 @@
  * locator kind (see `registerJobStoreKind`) and runs the shared conformance suite.
  */
 import type { Readable, Writable } from "node:stream";
-import type { Config, FileID, JobDescription } from "@toil/job";
+import type { Config, FileID, JobDescription, JobDescriptionJSON } from "@toil/job";
 
 /** Where a new file goes and what its id says. */
 export interface WriteFileOptions {
@@ -46,6 +46,48 @@ export interface LeaderLock {
   /** True while the lock file on disk is still this holder's. */
   isHeld(): Promise<boolean>;
   release(): Promise<void>;
+}
+
+/** Who holds (or last held) the leader lock, for operators' tools. */
+export interface LeaderLockInfo {
+  pid: number;
+  host: string;
+  /** When the leader took the lock (ms epoch). */
+  since: number;
+  /** True: running on this machine; false: dead (a stale lock); undefined: another host, cannot tell. */
+  alive: boolean | undefined;
+  /** The holder runs on this machine. */
+  local: boolean;
+}
+
+/**
+ * The part of a job description that says what state the job is in (what `toil status` counts and
+ * draws), without its body, requirements or chain. Field names and meanings as in
+ * `JobDescriptionJSON`; `hasBody` replaces `body`.
+ */
+export interface JobStateRecord {
+  id: string;
+  jobName: string;
+  unitName?: string;
+  displayName?: string;
+  version: number;
+  /** The job still has a body to run. */
+  hasBody: boolean;
+  remainingTryCount?: number;
+  service?: boolean;
+  checkpoint?: boolean;
+  childIds?: string[];
+  followOnIds?: string[];
+  adoptedPhases?: string[][];
+  serviceTree?: Record<string, string[]>;
+  logFileId?: string;
+}
+
+/** A message from the logs/stats mailbox as `peekLogs` hands it out. */
+export interface MailboxMessage {
+  data: Buffer;
+  /** When it was written (ms epoch). */
+  writtenAt: number;
 }
 
 /** The job store interface (Toil's AbstractJobStore, camelCase, one name per thing). */
@@ -132,8 +174,22 @@ export interface JobStore {
   /** Hand unread messages to `callback` (each only once), or every message ever written with `readAll`. */
   readLogs(callback: (message: Buffer) => void, readAll?: boolean): Promise<number>;
 
+  /**
+   * Every message ever written to the mailbox, in write order, WITHOUT claiming any (a running leader
+   * still receives them through readLogs). For tools such as `toil stats`.
+   */
+  peekLogs(callback: (message: MailboxMessage) => void): Promise<number>;
+
+  // ---- cheap scans for tools (status, stats, debug-job)
+  /** The state of every stored job, from the store's job-state index when it has one (one read). */
+  jobStates(): AsyncIterable<JobStateRecord>;
+  /** Every stored job description as its JSON document (no job is rebuilt); skips unreadable ones. */
+  jobDocuments(): AsyncIterable<JobDescriptionJSON>;
+
   // ---- leader bookkeeping
   acquireLeaderLock(): Promise<LeaderLock>;
+  /** Who holds the leader lock (undefined when no leader holds it). */
+  readLeaderLock(): Promise<LeaderLockInfo | undefined>;
   writeLeaderPid(): Promise<void>;
   readLeaderPid(): Promise<{ pid: number; host: string } | undefined>;
   writeKillFlag(kill?: boolean): Promise<void>;

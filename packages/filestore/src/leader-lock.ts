@@ -9,7 +9,8 @@ import * as fs from "node:fs";
 import { LeaderLockedError } from "./errors.js";
 import { FILE_MODE, isErrno, tempNameFor } from "./internal/fsx.js";
 import { currentProcessIdentity, isProcessAlive, type ProcessIdentity } from "./internal/process-info.js";
-import type { LeaderLock } from "./job-store.js";
+import type { LeaderLock, LeaderLockInfo } from "./job-store.js";
+import * as os from "node:os";
 
 interface LockRecord extends ProcessIdentity {
   token: string;
@@ -83,4 +84,12 @@ function makeHandle(lockFile: string, me: LockRecord): LeaderLock {
       if (readRecord(lockFile)?.token === me.token) fs.rmSync(lockFile, { force: true });
     },
   };
+}
+
+/** Who holds the lock in `lockFile` (undefined when nobody does). */
+export function readLeaderLockFile(lockFile: string): LeaderLockInfo | undefined {
+  const rec = readRecord(lockFile);
+  if (rec === undefined || rec.token === "corrupt") return undefined;
+  const local = rec.host === os.hostname();
+  return { pid: rec.pid, host: rec.host, since: rec.since, local, alive: local ? isProcessAlive(rec) : undefined };
 }

@@ -11,12 +11,13 @@ import {
   JobStoreError,
   JobStoreVersionError,
   LeaderLockedError,
+  NoSuchJobError,
   NoSuchJobStoreError,
   UnknownJobStoreKindError,
   openJobStore,
   parseLocator,
 } from "../src/index.js";
-import { makeTempDir, sampleConfig } from "../src/testing/index.js";
+import { makeTempDir, sampleConfig, sampleJob } from "../src/testing/index.js";
 
 let dir: string;
 let n = 0;
@@ -155,5 +156,53 @@ describe("FileJobStore on disk", () => {
     await taken.release();
     fs.writeFileSync(path.join(root, "meta", "leader.lock"), JSON.stringify({ ...record, host: `${os.hostname()}-elsewhere`, token: "remote" }));
     await expect(store.acquireLeaderLock()).rejects.toBeInstanceOf(LeaderLockedError);
+  });
+});
+
+describe("job-state index and new documents", () => {
+  it("an incomplete new document (creation cut by a crash) is absent: load, exists, scans, clean", async () => {
+    const { store, root } = await fresh();
+    const root1 = sampleJob("root");
+    store.assignJobId(root1);
+    await store.createJob(root1);
+    await store.setRootJob(root1.id);
+    const torn = "tornJob_0123456789abc";
+    const shards = fs.readdirSync(path.join(root, "jobs"));
+    // Put it where the store looks for it (the shard is a hash of the id: find it by creating one).
+    const probe = sampleJob("probe");
+    probe.id = torn;
+    await store.createJob(probe);
+    const file = shards.map((s) => path.join(root, "jobs", s, `${torn}.json`)).find((f) => fs.existsSync(f))!;
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").slice(0, 40));
+    await expect(store.loadJob(torn)).rejects.toBeInstanceOf(NoSuchJobError);
+    expect(await store.jobExists(torn)).toBe(false);
+    const ids: string[] = [];
+    for await (const j of store.jobs()) ids.push(j.id);
+    expect(ids).toEqual([root1.id]);
+    await store.clean();
+    expect(fs.existsSync(file)).toBe(false);
+    const states: string[] = [];
+    for await (const r of store.jobStates()) states.push(r.id);
+    expect(states).toEqual([root1.id]);
+  });
+
+  it("the index survives a torn tail and concurrent appenders; stores without one are scanned", async () => {
+    const { store, root } = await fresh();
+    const jobs = Array.from({ length: 50 }, (_, i) => sampleJob(`j${i}`));
+    for (const j of jobs) store.assignJobId(j);
+    await store.createJobs(jobs.slice(0, 25));
+    fs.appendFileSync(path.join(root, "index", "jobs.log"), '{"id":"cut-in-the-mid'); // killed mid-append
+    const other = new FileJobStore(root);
+    await other.resume();
+    await other.createJobs(jobs.slice(25));
+    const seen = new Set<string>();
+    for await (const r of store.jobStates()) seen.add(r.id);
+    expect(seen).toEqual(new Set(jobs.map((j) => j.id)));
+    fs.rmSync(path.join(root, "index"), { recursive: true });
+    const scanned = new Set<string>();
+    for await (const r of store.jobStates()) scanned.add(r.id);
+    expect(scanned).toEqual(seen);
+    expect(await store.rebuildJobIndex()).toBe(50);
+    expect(fs.readFileSync(path.join(root, "index", "jobs.log"), "utf8").trim().split("\n")).toHaveLength(50);
   });
 });

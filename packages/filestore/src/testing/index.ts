@@ -15,7 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { text } from "node:stream/consumers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { JobDescription, defaultConfig, prepareStart, type Config } from "@toil/job";
+import { JobDescription, defaultConfig, prepareStart, type Config, type JobDescriptionJSON } from "@toil/job";
 import {
   InvalidIdError,
   InvalidImportExportUrlError,
@@ -25,7 +25,7 @@ import {
   NoSuchJobError,
   NoSuchJobStoreError,
 } from "../errors.js";
-import type { JobStore } from "../job-store.js";
+import type { JobStateRecord, JobStore, MailboxMessage } from "../job-store.js";
 import { writeLogFiles } from "../log-files.js";
 
 /**
@@ -436,6 +436,63 @@ export function describeJobStoreConformance(name: string, factory: JobStoreFacto
         const id = await a.writeFileStream((s) => void s.write("x"), { basename: "../../evil\0name", hints: ["../h", "/x"] });
         expect(id).not.toContain("..");
         expect(await text(await a.readFileStream(id))).toBe("x");
+      });
+    });
+
+    describe("scans for tools", () => {
+      it("jobStates() follows creates, updates and deletes; jobDocuments() yields the stored JSON", async () => {
+        const { a, b } = await pair();
+        const parent = sampleJob("parent");
+        const kids = [sampleJob("k1"), sampleJob("k2"), sampleJob("k3")];
+        for (const j of [parent, ...kids]) a.assignJobId(j);
+        await a.createJobs([parent, ...kids]);
+        for (const k of kids) parent.addChild(k.id);
+        parent.detachBody();
+        await a.updateJob(parent);
+        await b.deleteJob(kids[2]!.id);
+        const states = new Map<string, JobStateRecord>();
+        for await (const r of b.jobStates()) states.set(r.id, r);
+        expect([...states.keys()].sort()).toEqual([parent.id, kids[0]!.id, kids[1]!.id].sort());
+        const p = states.get(parent.id)!;
+        expect(p).toMatchObject({ jobName: "parent", hasBody: false, version: parent.version });
+        expect([...(p.childIds ?? [])].sort()).toEqual(kids.map((k) => k.id).sort());
+        expect(states.get(kids[0]!.id)).toMatchObject({ jobName: "k1", hasBody: true });
+        const docs = new Map<string, JobDescriptionJSON>();
+        for await (const d of a.jobDocuments()) docs.set(d.id, d);
+        expect(docs.size).toBe(3);
+        expect(docs.get(parent.id)).toEqual(parent.toJSON());
+        // clean() rewrites whatever index the store keeps; the states stay right.
+        await a.setRootJob(parent.id);
+        await a.clean();
+        const after: string[] = [];
+        for await (const r of a.jobStates()) after.push(r.id);
+        expect(after.sort()).toEqual([...states.keys()].sort());
+      });
+
+      it("peekLogs() returns every message in order without claiming any", async () => {
+        const { a, b } = await pair();
+        await a.writeLogs("first");
+        await a.writeLogs(new Uint8Array([0xff, 0x00, 0x01]));
+        const seen: MailboxMessage[] = [];
+        expect(await b.peekLogs((m) => seen.push(m))).toBe(2);
+        expect(seen[0]!.data.toString()).toBe("first");
+        expect([...seen[1]!.data]).toEqual([0xff, 0x00, 0x01]);
+        expect(seen[0]!.writtenAt).toBeGreaterThan(0);
+        expect(await a.readLogs(() => {})).toBe(2); // still unclaimed after the peek
+        await a.writeLogs("third");
+        expect(await b.peekLogs(() => {})).toBe(3);
+      });
+
+      it("readLeaderLock() names the holder (pid, host, since, alive) and is undefined without one", async () => {
+        const { a, b } = await pair();
+        expect(await b.readLeaderLock()).toBeUndefined();
+        const before = Date.now();
+        const lock = await a.acquireLeaderLock();
+        const info = await b.readLeaderLock();
+        expect(info).toMatchObject({ pid: process.pid, host: os.hostname(), alive: true, local: true });
+        expect(info!.since).toBeGreaterThanOrEqual(before - 1000);
+        await lock.release();
+        expect(await b.readLeaderLock()).toBeUndefined();
       });
     });
 
