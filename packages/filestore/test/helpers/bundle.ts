@@ -15,6 +15,7 @@ export async function bundleChild(entry: string, outDir: string): Promise<string
     target: "node20",
     conditions: ["source"],
     outfile,
+    minify: true, // less to parse at every start
     // CommonJS dependencies (proper-lockfile, graceful-fs) require Node built-ins at run time.
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     logLevel: "error",
