@@ -3,7 +3,7 @@
  * `registerOpsCommands(program, io, setExit)` adds them to the program.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { OPS_EXIT, reportOpsError, type OpsIO } from "./common.js";
+import { OPS_EXIT, type OpsIO } from "./exit-codes.js";
 
 const EXIT_CODES = `
 Exit codes:
@@ -20,6 +20,7 @@ function withErrors(name: string, io: OpsIO, setExit: (code: number) => void, fn
     try {
       setExit(await fn(...args));
     } catch (err) {
+      const { reportOpsError } = await import("./common.js");
       setExit(reportOpsError(err, io, name, logDebug));
     }
   };

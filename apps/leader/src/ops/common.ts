@@ -1,10 +1,9 @@
 /**
  * Shared plumbing of the operating commands (`toil status`, `stats`, `kill`, `clean`, `debug-job`,
  * `report`): exit codes, the error type for user mistakes, opening an existing job store with an
- * error that says what to do, and read-only scans of a file job store.
+ * error that says what to do, and read-only scans through the job store's tool APIs.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import {
   FileJobStore,
@@ -17,26 +16,8 @@ import {
 } from "@toil/filestore";
 import { JOB_DESCRIPTION_FORMAT, ToilError, type JobDescriptionJSON } from "@toil/job";
 
-/** Exit codes of the operating commands (documented in the leader README). */
-export const OPS_EXIT = {
-  /** Success. */
-  OK: 0,
-  /** The command worked and the answer is "not OK": work remains (`status --failIfNotComplete`), the job failed (`debug-job`), the leader did not stop (`kill`). */
-  NOT_OK: 1,
-  /** A user mistake: bad arguments, no job store at the path, a store of a newer format, an unknown job. */
-  USAGE: 2,
-  /** Refused because a leader is running the workflow (`clean` without `--force`). */
-  BUSY: 3,
-  /** An unexpected internal error (rerun with `--logDebug` for the stack trace). */
-  INTERNAL: 4,
-} as const;
-
-/** Where the operating commands write (the CLI passes the process streams; tests pass buffers). */
-export interface OpsIO {
-  stdout: { write(chunk: string): unknown };
-  stderr: { write(chunk: string): unknown };
-  cwd: string;
-}
+export { OPS_EXIT, type OpsIO } from "./exit-codes.js";
+import { OPS_EXIT, type OpsIO } from "./exit-codes.js";
 
 /** A mistake the user can fix (no stack trace unless `--logDebug`). */
 export class OpsUsageError extends ToilError {
@@ -72,7 +53,7 @@ export function reportOpsError(err: unknown, io: OpsIO, command: string, logDebu
 /** A job store opened by an operating command. */
 export interface OpenedStore {
   store: JobStore;
-  /** The store's directory when it is a file job store (fast read-only scans use it). */
+  /** The store's directory when it is a file job store (names the report). */
   root: string | undefined;
 }
 
@@ -119,7 +100,7 @@ export async function openExistingStore(locator: string, cwd: string): Promise<O
   return { store, root: store instanceof FileJobStore ? store.root : undefined };
 }
 
-/** The leader that holds (or held) the workflow's leader lock, as far as this machine can tell. */
+/** The leader that holds the workflow's leader lock, as far as this machine can tell. */
 export interface LeaderInfo {
   pid: number;
   host: string;
@@ -129,159 +110,27 @@ export interface LeaderInfo {
   local: boolean;
 }
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
- * Who leads the workflow. For a file job store this reads the leader lock (`meta/leader.lock`, which
- * only exists while a leader holds it); otherwise the leader pid record.
+ * Who leads the workflow: the holder of the store's leader lock (`readLeaderLock()`, which also
+ * checks whether a holder on this machine is alive); undefined when nobody holds it.
  */
 export async function leaderInfo(opened: OpenedStore): Promise<LeaderInfo | undefined> {
-  let rec: { pid: number; host: string; since?: number } | undefined;
-  if (opened.root !== undefined) {
-    try {
-      const doc = JSON.parse(fs.readFileSync(path.join(opened.root, "meta", "leader.lock"), "utf8")) as {
-        pid?: unknown;
-        host?: unknown;
-        since?: unknown;
-      };
-      if (typeof doc.pid === "number" && typeof doc.host === "string") {
-        rec = { pid: doc.pid, host: doc.host, ...(typeof doc.since === "number" ? { since: doc.since } : {}) };
-      }
-    } catch {
-      rec = undefined;
-    }
-  } else {
-    rec = await opened.store.readLeaderPid();
-  }
-  if (!rec) return undefined;
-  const local = rec.host === os.hostname();
-  return { pid: rec.pid, host: rec.host, since: rec.since, local, alive: local ? pidAlive(rec.pid) : undefined };
+  const lock = await opened.store.readLeaderLock();
+  if (!lock) return undefined;
+  return { pid: lock.pid, host: lock.host, since: lock.since, local: lock.local, alive: lock.alive };
 }
 
-/** A reusable read buffer for scanning many small files. */
-class FileReader {
-  private buf = Buffer.allocUnsafe(64 * 1024);
-
-  /** The file's text, or undefined if it vanished. */
-  read(file: string): string | undefined {
-    let fd: number;
-    try {
-      fd = fs.openSync(file, "r");
-    } catch {
-      return undefined;
-    }
-    try {
-      let len = 0;
-      for (;;) {
-        if (len === this.buf.length) {
-          const bigger = Buffer.allocUnsafe(this.buf.length * 2);
-          this.buf.copy(bigger, 0, 0, len);
-          this.buf = bigger;
-        }
-        const n = fs.readSync(fd, this.buf, len, this.buf.length - len, null);
-        if (n === 0) break;
-        len += n;
-      }
-      return this.buf.toString("utf8", 0, len);
-    } finally {
-      fs.closeSync(fd);
-    }
+/** Refuse a job description written by a newer toil-ts. */
+export function checkJobFormat(doc: JobDescriptionJSON): JobDescriptionJSON {
+  if (typeof doc.format === "number" && doc.format > JOB_DESCRIPTION_FORMAT) {
+    throw new OpsUsageError(
+      `Job ${doc.id} in the store uses description format ${doc.format}, newer than this toil-ts reads (${JOB_DESCRIPTION_FORMAT}). Use the toil-ts release that ran the workflow.`,
+    );
   }
+  return doc;
 }
 
-function isTemp(name: string): boolean {
-  return name.startsWith(".") || name.includes(".tmp");
-}
-
-/** Ids of the jobs in a file job store, without reading them (one readdir per shard). */
-export function listJobFiles(root: string): { id: string; file: string }[] {
-  const out: { id: string; file: string }[] = [];
-  const jobsDir = path.join(root, "jobs");
-  let shards: string[];
-  try {
-    shards = fs.readdirSync(jobsDir);
-  } catch {
-    return out;
-  }
-  for (const shard of shards) {
-    let names: string[];
-    try {
-      names = fs.readdirSync(path.join(jobsDir, shard));
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      if (n.endsWith(".json") && !isTemp(n)) out.push({ id: n.slice(0, -5), file: path.join(jobsDir, shard, n) });
-    }
-  }
-  return out;
-}
-
-/**
- * Every stored job description as its JSON document (no job bodies are rebuilt). Fast path for file
- * job stores; other stores go through `jobs()`.
- */
+/** Every stored job description as its JSON document (no job bodies are rebuilt): `jobDocuments()`. */
 export async function* scanJobDocuments(opened: OpenedStore): AsyncIterable<JobDescriptionJSON> {
-  if (opened.root === undefined) {
-    for await (const job of opened.store.jobs()) yield job.toJSON();
-    return;
-  }
-  const reader = new FileReader();
-  for (const { file } of listJobFiles(opened.root)) {
-    const text = reader.read(file);
-    if (text === undefined) continue; // finished and deleted while we scanned
-    let doc: JobDescriptionJSON;
-    try {
-      doc = JSON.parse(text) as JobDescriptionJSON;
-    } catch {
-      continue; // never happens with atomic writes; a foreign file is not a job
-    }
-    if (typeof doc.format === "number" && doc.format > JOB_DESCRIPTION_FORMAT) {
-      throw new OpsUsageError(
-        `Job ${doc.id} in the store uses description format ${doc.format}, newer than this toil-ts reads (${JOB_DESCRIPTION_FORMAT}). Use the toil-ts release that ran the workflow.`,
-      );
-    }
-    yield doc;
-  }
-}
-
-/**
- * Every message in the job store's logs/stats mailbox, read and unread, WITHOUT claiming unread ones
- * (a running leader still gets them). File stores are read in place; other stores fall back to
- * `readLogs(…, true)`, which does claim them.
- */
-export async function readMailbox(opened: OpenedStore, onMessage: (raw: string, writtenAt?: number) => void): Promise<number> {
-  if (opened.root === undefined) {
-    return opened.store.readLogs((raw) => onMessage(raw.toString("utf8")), true);
-  }
-  const reader = new FileReader();
-  let count = 0;
-  for (const box of ["archive", "inbox"]) {
-    const dir = path.join(opened.root, "logs", box);
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir).filter((n) => !isTemp(n)).sort();
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      let text = reader.read(path.join(dir, n));
-      // The leader may have moved it from the inbox to the archive meanwhile.
-      if (text === undefined && box === "inbox") text = reader.read(path.join(opened.root, "logs", "archive", n));
-      if (text === undefined) continue;
-      // File job store message names start with the ms time they were written at.
-      const stamp = Number(n.slice(0, n.indexOf("-")));
-      onMessage(text, Number.isFinite(stamp) && stamp > 0 ? stamp : undefined);
-      count++;
-    }
-  }
-  return count;
+  for await (const doc of opened.store.jobDocuments()) yield checkJobFormat(doc);
 }

@@ -3,7 +3,7 @@
  * kind and overall: count, wall time, CPU time, wait, peak memory and disk, each as
  * min/median/mean/max/total.
  */
-import { OPS_EXIT, OpsUsageError, openExistingStore, readMailbox, type OpsIO } from "./common.js";
+import { OPS_EXIT, OpsUsageError, openExistingStore, type OpsIO } from "./common.js";
 import { recordsOfMessage, waitSeconds, wallSeconds, type JobRecord } from "./records.js";
 
 export const STATS_CATEGORIES = ["wall", "cpu", "wait", "memory", "disk"] as const;
@@ -138,11 +138,14 @@ export function sortKinds(kinds: GroupStats[], opts: SortOptions = {}): GroupSta
   });
 }
 
-/** Every job record the store's mailbox holds (workflows run with `--stats`). */
+/**
+ * Every job record the store's mailbox holds (workflows run with `--stats`), read with `peekLogs()`,
+ * which claims no message (a running leader still gets them).
+ */
 export async function loadJobRecords(opened: Awaited<ReturnType<typeof openExistingStore>>): Promise<JobRecord[]> {
   const records: JobRecord[] = [];
-  await readMailbox(opened, (raw, writtenAt) => {
-    for (const r of recordsOfMessage(raw, writtenAt)) records.push(r);
+  await opened.store.peekLogs(({ data, writtenAt }) => {
+    for (const r of recordsOfMessage(data.toString("utf8"), writtenAt)) records.push(r);
   });
   return records;
 }

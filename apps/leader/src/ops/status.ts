@@ -1,16 +1,15 @@
 /**
  * `toil status <jobStore>`: the workflow's overall state and its remaining jobs counted by state,
- * from one pass over the stored job descriptions (read as JSON; no job body is rebuilt), plus
- * running jobs replayed from the bus log.
+ * from the job store's job-state index (`jobStates()`: one file, no job bodies), plus running jobs
+ * replayed from the bus log.
  */
 import * as fs from "node:fs";
-import { BusLogNotFoundError, isRunning, replayMessageBus, type JobStatus } from "@toil/bus";
-import type { JobDescriptionJSON } from "@toil/job";
+import type { JobStatus } from "@toil/bus";
+import type { JobStateRecord } from "@toil/filestore";
 import {
   OPS_EXIT,
   leaderInfo,
   openExistingStore,
-  scanJobDocuments,
   type LeaderInfo,
   type OpenedStore,
   type OpsIO,
@@ -39,14 +38,19 @@ export interface StatusCounts {
 
 export type JobState = "ready" | "waiting" | "failed" | "done" | "service";
 
-export function jobStateOf(doc: JobDescriptionJSON): JobState {
-  if (doc.remainingTryCount === 0) return "failed";
-  if (doc.service) return "service";
-  if (doc.body !== undefined) return "ready";
-  const successors =
-    (doc.childIds?.length ?? 0) + (doc.followOnIds?.length ?? 0) + (doc.adoptedPhases?.some((p) => p.length > 0) ? 1 : 0);
-  const services = doc.serviceTree ? Object.keys(doc.serviceTree).length : 0;
-  return successors + services > 0 ? "waiting" : "done";
+/** The state of a job from its state record (`jobStates()`, or `jobStateRecordOf(doc)`). */
+export function jobStateOf(r: JobStateRecord): JobState {
+  if (r.remainingTryCount === 0) return "failed";
+  if (r.service) return "service";
+  if (r.hasBody) return "ready";
+  if (r.childIds?.length || r.followOnIds?.length) return "waiting";
+  if (r.adoptedPhases !== undefined) {
+    for (const p of r.adoptedPhases) if (p.length > 0) return "waiting";
+  }
+  if (r.serviceTree !== undefined) {
+    for (const _ in r.serviceTree) return "waiting";
+  }
+  return "done";
 }
 
 /** A remaining job as `--perJob`, `--dot` and `--json` show it. */
@@ -92,7 +96,7 @@ export async function workflowState(opened: OpenedStore, leader: LeaderInfo | un
 export async function scanStatus(opened: OpenedStore, opts: StatusScanOptions = {}): Promise<WorkflowStatus> {
   const counts: StatusCounts = { jobs: 0, ready: 0, waiting: 0, failed: 0, done: 0, services: 0, withLogs: 0 };
   const jobs: JobSummary[] = [];
-  for await (const doc of scanJobDocuments(opened)) {
+  for await (const doc of opened.store.jobStates()) {
     counts.jobs++;
     const state = jobStateOf(doc);
     if (state === "service") counts.services++;
@@ -128,6 +132,7 @@ export async function scanStatus(opened: OpenedStore, opts: StatusScanOptions = 
 /** Jobs running now according to the bus log (undefined when there is no bus log). */
 export async function runningFromBusLog(busLog: string | undefined): Promise<JobStatus[] | undefined> {
   if (!busLog || !fs.existsSync(busLog)) return undefined;
+  const { BusLogNotFoundError, isRunning, replayMessageBus } = await import("@toil/bus");
   try {
     const all = await replayMessageBus(busLog);
     return [...all.values()].filter(isRunning);

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import { readBusLog } from "@toil/bus";
-import { leaderInfo, scanJobDocuments, type OpenedStore } from "../common.js";
+import { leaderInfo, type OpenedStore } from "../common.js";
 import type { JobRecord } from "../records.js";
 import { loadJobRecords } from "../stats.js";
 import { readFileTail, workflowState } from "../status.js";
@@ -56,7 +56,7 @@ export async function collectReportData(opened: OpenedStore, now = Date.now()): 
   const failed: FailedJobInfo[] = [];
   const seen = new Set<string>();
   let jobsLeft = 0;
-  for await (const doc of scanJobDocuments(opened)) {
+  for await (const doc of opened.store.jobStates()) {
     jobsLeft++;
     if (doc.remainingTryCount !== 0 && !doc.logFileId) continue;
     const name = doc.displayName || doc.unitName || doc.jobName;
