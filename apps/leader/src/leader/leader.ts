@@ -179,6 +179,17 @@ export class Leader {
         this.log.info(`Restarting checkpoint job ${desc} (its unfinished subtree is redone)`);
         changed = false;
       }
+      // A service host that has not finished starts again: its flags must be set again.
+      if (desc.isService && desc.hasBody() && desc.serviceFlags) {
+        const flags = { ...desc.serviceFlags };
+        for (const key of ["start", "terminate", "error"] as const) {
+          if (!(await this.store.fileExists(flags[key]))) {
+            flags[key] = await this.store.createEmptyFile(desc.id, ["service", key]);
+            changed = true;
+          }
+        }
+        desc.serviceFlags = flags;
+      }
       if (changed) await this.store.updateJob(desc);
     }
     return desc;

@@ -49,6 +49,7 @@ export function leaderStoreOf(store: JobStore): LeaderStore {
     updateJob: (desc: JobDescription) => store.updateJob(desc),
     deleteJob: (id) => store.deleteJob(id),
     fileExists: (id) => store.fileExists(id),
+    createEmptyFile: (jobId, hints) => store.getEmptyFileStoreId({ jobId, cleanup: true, hints }),
     deleteFile: (id) => store.deleteFile(id),
     async readFileText(id) {
       if (!(await store.fileExists(id))) return undefined;

@@ -21,6 +21,8 @@ export interface LeaderStore {
   updateJob(desc: JobDescription): Promise<void>;
   deleteJob(id: string): Promise<void>;
   fileExists(fileId: string): Promise<boolean>;
+  /** A new empty job-store file tied to a job (service flags). */
+  createEmptyFile(jobId: string, hints: string[]): Promise<string>;
   deleteFile(fileId: string): Promise<void>;
   /** Text of a job-store file (a failed job's log), or undefined if missing. */
   readFileText(fileId: string): Promise<string | undefined>;

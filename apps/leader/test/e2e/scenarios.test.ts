@@ -161,6 +161,26 @@ describe("services", { timeout: 300_000 }, () => {
     expect(readFileSync(out, "utf8")).toBe("42");
   });
 
+  test("27 (bad workers): services survive worker kills with retries and restarts", async () => {
+    const d = tempDir();
+    const js = path.join(d, "js");
+    const out = path.join(d, "out");
+    let ok = false;
+    let last = "";
+    for (let attempt = 0; attempt < 10 && !ok; attempt++) {
+      const restart = attempt > 0 ? ["--restart"] : [];
+      const r = await runToil(
+        ["run", FLOW, "--jobStore", js, ...restart, ...FAST, ...SVC, "--retryCount", "1", "--badWorker", "0.5", "--badWorkerFailInterval", "0.3", "--", "echo", path.join(d, "svc"), "42", out],
+        { timeoutMs: 120_000 },
+      );
+      expect(r.signal, "the leader hung").toBeNull();
+      ok = r.code === 0;
+      last = r.stderr;
+    }
+    expect(ok, last.slice(-3000)).toBe(true);
+    expect(readFileSync(out, "utf8")).toBe("42");
+  });
+
   test("29: --maxServiceJobs too small is a clear deadlock error; enough slots works", async () => {
     const d = tempDir();
     const out = path.join(d, "out");
