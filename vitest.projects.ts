@@ -5,6 +5,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     projects: ["packages/*", "apps/*", "examples/*"],
+    // Most tests wait on real processes, files and Slurm rather than on the CPU, so run more
+    // files at once than vitest's default (cores - 1, which is one file at a time on 2 cores).
+    maxWorkers: 3,
     reporters: ["default", "./tooling/scripts/vitest-count-reporter.mjs"],
   },
 });
