@@ -7,21 +7,10 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { runWorker, type WorkerIO } from "./worker.js";
+import { runWorker } from "./worker.js";
 
-/**
- * Warm worker protocol: run the command `argv` (`[node, <this script>, jobStore, jobId]`) in this
- * process and resolve to its exit code.
- */
-export async function runWarmCommand(
-  argv: string[],
-  io: { env: Record<string, string>; cwd: string; stdoutPath?: string; stderrPath?: string },
-): Promise<number> {
-  const workerIO: WorkerIO = { env: io.env, cwd: io.cwd };
-  if (io.stdoutPath) workerIO.stdoutPath = io.stdoutPath;
-  if (io.stderrPath) workerIO.stderrPath = io.stderrPath;
-  return runWorker(argv.slice(2), workerIO);
-}
+// Re-exported so that a warm host importing this script finds the warm protocol entry.
+export { runWarmCommand } from "./warm.js";
 
 function isEntryPoint(): boolean {
   const entry = process.argv[1];

@@ -3,6 +3,6 @@
  * to) and commits the result to the job store. See the README for the protocol and exit codes.
  */
 export { runWorker, WORKER_EXIT, type WorkerIO } from "./worker.js";
-export { runWarmCommand } from "./cli.js";
+export { runWarmCommand } from "./warm.js";
 export { WorkerFileStore, DeferredRegistry, type LeaderLogLine } from "./file-store.js";
 export { importUserModule } from "./import.js";
