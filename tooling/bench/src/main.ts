@@ -87,6 +87,7 @@ const ctx: Ctx = {
   runs: [],
   emptyWallMs: null,
   emptyLeaderPeakBytes: null,
+  cleanup: [],
   log,
 };
 
@@ -199,6 +200,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${(await import("node:fs")).readFileSync(md, "utf8")}`);
   // Wrong results and crashes fail the suite (so CI notices a broken engine); slowness never does,
   // except in quick mode, where every run is small and a time-out means something hangs.
+  if (!values.keep) for (const dir of ctx.cleanup) rmSync(dir, { recursive: true, force: true });
   const broken = ctx.runs.filter((r) => !r.ok && (ctx.quick || !r.timedOut));
   if (broken.length > 0) {
     process.stderr.write(`\n[bench] ${broken.length} run(s) failed: ${broken.map((r) => `${r.label} (${r.note ?? "failed"})`).join("; ")}\n`);
