@@ -243,6 +243,12 @@ export class Toil implements AsyncDisposable {
     const store = this.assertOpen("restart");
     if (!this.config.restart) throw new ToilContextError("restart() needs the Toil to be opened with restart set (--restart).");
     this.restartCalled = true;
+    if ((await store.rootJobId()) === undefined) {
+      throw new JobStoreStateError(
+        `The workflow in ${this.config.jobStore} never started: it was interrupted before its root job was saved. ` +
+          `Delete it with \`toil clean ${this.config.jobStore}\` and run without --restart.`,
+      );
+    }
     const root = await store.clean();
     if (!root) {
       this.log.warn("The workflow in this job store has already finished; returning its stored result.");
