@@ -6,6 +6,8 @@
  * for good, each with a small inline body), N worker stats messages in its mailbox and a bus log of
  * N issued + completed jobs, then times each command as its own process through the real `toil` bin
  * (best of 3, page cache warm) and reports its peak RSS. Target: under 5 s each at 100,000 jobs.
+ * `--keep DIR` builds the store in DIR once and reuses it on later runs (for profiling with
+ * `node --cpu-prof dist/cli.js status DIR/store`).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -21,6 +23,8 @@ const BIN = path.resolve(here, "../dist/cli.js");
 const PROBE = path.join(here, "rss-probe.mjs");
 const quick = process.argv.includes("--quick");
 const N = quick ? 10_000 : 100_000;
+const keepAt = process.argv.indexOf("--keep");
+const keepDir = keepAt > 0 ? process.argv[keepAt + 1] : undefined;
 const TARGET_S = 5;
 
 async function buildStore(dir: string): Promise<string> {
@@ -92,9 +96,13 @@ function timeCommand(args: string[]): { seconds: number; cpuSeconds: number; rss
 
 async function main(): Promise<void> {
   if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run pnpm build first`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "toil-ops-bench-"));
+  const dir = keepDir ? path.resolve(keepDir) : fs.mkdtempSync(path.join(os.tmpdir(), "toil-ops-bench-"));
   try {
-    const root = await buildStore(dir);
+    let root = path.join(dir, "store");
+    if (!keepDir || !fs.existsSync(path.join(root, "format.json"))) {
+      fs.mkdirSync(dir, { recursive: true });
+      root = await buildStore(dir);
+    } else console.log(`reusing the store in ${root}`);
     const cases: [string, string[]][] = [
       ["--help (startup only)", ["--help"]],
       ["status", ["status", root]],
@@ -120,7 +128,7 @@ async function main(): Promise<void> {
     }
     if (failed) process.exitCode = 1;
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (!keepDir) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

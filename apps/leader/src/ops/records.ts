@@ -50,6 +50,40 @@ function str(v: unknown): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
 }
 
+/**
+ * Build a record from an entry and the values already resolved from it (one allocation; the hot
+ * path of `toil stats` on 100,000 messages).
+ */
+function makeRecord(
+  e: Record<string, unknown>,
+  id: string,
+  name: string,
+  start: number,
+  end: number,
+  cpu: number | undefined,
+  mem: number | undefined,
+  failed: boolean,
+  host: string | undefined,
+): JobRecord {
+  const rec: JobRecord = { id, name, kind: str(e.kind) ?? name, start, end: end > start ? end : start, failed };
+  const h = str(e.host) ?? host;
+  if (h !== undefined) rec.host = h;
+  const slot = num(e.slot);
+  if (slot !== undefined) rec.slot = slot;
+  if (cpu !== undefined) rec.cpuSeconds = cpu;
+  if (mem !== undefined) rec.peakMemory = mem;
+  const disk = num(e.disk);
+  if (disk !== undefined) rec.disk = disk;
+  const req = e.requested;
+  if (req && typeof req === "object") {
+    const r = req as Record<string, unknown>;
+    rec.requested = { cores: num(r.cores) ?? 1, memory: num(r.memory) ?? 0, disk: num(r.disk) ?? 0 };
+  }
+  const tail = str(e.logTail);
+  if (tail !== undefined) rec.logTail = tail;
+  return rec;
+}
+
 /** Parse one stats entry; undefined if it lacks what every record needs. */
 export function parseJobEntry(entry: unknown, host?: string): JobRecord | undefined {
   if (!entry || typeof entry !== "object") return undefined;
@@ -59,33 +93,16 @@ export function parseJobEntry(entry: unknown, host?: string): JobRecord | undefi
   const start = num(e.start);
   const end = num(e.end);
   if (id === undefined || name === undefined || start === undefined || end === undefined) return undefined;
-  const rec: JobRecord = { id, name, kind: str(e.kind) ?? name, start, end: Math.max(start, end), failed: e.failed === true };
-  const h = str(e.host) ?? host;
-  if (h !== undefined) rec.host = h;
-  const slot = num(e.slot);
-  if (slot !== undefined) rec.slot = slot;
-  const cpu = num(e.cpu);
-  if (cpu !== undefined) rec.cpuSeconds = cpu;
-  const mem = num(e.memory);
-  if (mem !== undefined) rec.peakMemory = mem;
-  const disk = num(e.disk);
-  if (disk !== undefined) rec.disk = disk;
-  if (e.requested && typeof e.requested === "object") {
-    const r = e.requested as Record<string, unknown>;
-    rec.requested = { cores: num(r.cores) ?? 1, memory: num(r.memory) ?? 0, disk: num(r.disk) ?? 0 };
-  }
-  const tail = str(e.logTail);
-  if (tail !== undefined) rec.logTail = tail;
-  return rec;
+  return makeRecord(e, id, name, start, end, num(e.cpu), num(e.memory), e.failed === true, host);
 }
 
 /**
  * The worker's own per-job entries (`jobs: [{ name, jobId, seconds, cpuSeconds, memoryKiB, succeeded }]`,
  * optionally with `start`, `kind`, `host`, `disk`, `requested`). Entries without a start are laid
  * end to end (a chain runs its jobs one after the other), ending when the message was written.
+ * Visits them last first.
  */
-function workerEntries(entries: unknown[], writtenAt: number | undefined, host: string | undefined): JobRecord[] {
-  const out: JobRecord[] = [];
+function visitWorkerEntries(entries: unknown[], writtenAt: number | undefined, host: string | undefined, visit: (r: JobRecord) => void): void {
   let end = writtenAt;
   for (let i = entries.length - 1; i >= 0; i--) {
     const e = entries[i];
@@ -97,48 +114,55 @@ function workerEntries(entries: unknown[], writtenAt: number | undefined, host: 
       if (end === undefined) continue; // cannot place it in time
       start = end - seconds * 1000;
     }
-    const rec = parseJobEntry(
-      {
-        ...r,
-        jobName: r.jobName ?? r.name,
-        start,
-        end: num(r.end) ?? start + seconds * 1000,
-        cpu: r.cpu ?? r.cpuSeconds,
-        memory: r.memory ?? (num(r.memoryKiB) !== undefined ? num(r.memoryKiB)! * 1024 : undefined),
-        failed: r.failed ?? r.succeeded === false,
-      },
-      host,
-    );
-    if (rec) out.unshift(rec);
     end = start;
+    const id = str(r.jobId);
+    const name = str(r.jobName) ?? str(r.name) ?? id;
+    if (id === undefined || name === undefined) continue;
+    const memKiB = num(r.memoryKiB);
+    const failed = r.failed !== undefined && r.failed !== null ? r.failed === true : r.succeeded === false;
+    visit(
+      makeRecord(r, id, name, start, num(r.end) ?? start + seconds * 1000, num(r.cpu) ?? num(r.cpuSeconds), num(r.memory) ?? (memKiB !== undefined ? memKiB * 1024 : undefined), failed, host),
+    );
   }
-  return out;
 }
 
 /**
- * The job records of one mailbox message (none if it carries no stats). `writtenAt` (ms) places
- * entries that carry only durations.
+ * Hand each job record of one mailbox message to `visit` (none if it carries no stats), without
+ * collecting them. `writtenAt` (ms) places entries that carry only durations. Returns true when
+ * the records were visited last first (a worker's chain), false when in the order they ran.
  */
-export function recordsOfMessage(raw: string, writtenAt?: number): JobRecord[] {
+export function visitRecordsOfMessage(raw: string | Buffer, writtenAt: number | undefined, visit: (r: JobRecord) => void): boolean {
   let doc: unknown;
   try {
-    doc = JSON.parse(raw);
+    doc = JSON.parse(typeof raw === "string" ? raw : raw.toString("utf8"));
   } catch {
-    return [];
+    return false;
   }
-  if (!doc || typeof doc !== "object") return [];
+  if (!doc || typeof doc !== "object") return false;
   const d = doc as { stats?: unknown; jobs?: unknown; host?: unknown; time?: unknown };
-  if (Array.isArray(d.jobs)) return workerEntries(d.jobs, num(d.time) ?? writtenAt, str(d.host));
+  if (Array.isArray(d.jobs)) {
+    visitWorkerEntries(d.jobs, num(d.time) ?? writtenAt, str(d.host), visit);
+    return true;
+  }
   const stats = d.stats;
-  if (!stats || typeof stats !== "object") return [];
+  if (!stats || typeof stats !== "object") return false;
   const s = stats as { host?: unknown; jobs?: unknown };
-  if (!Array.isArray(s.jobs)) return [];
+  if (!Array.isArray(s.jobs)) return false;
   const host = str(s.host);
-  const out: JobRecord[] = [];
   for (const e of s.jobs) {
     const rec = parseJobEntry(e, host);
-    if (rec) out.push(rec);
+    if (rec) visit(rec);
   }
+  return false;
+}
+
+/**
+ * The job records of one mailbox message (none if it carries no stats), in the order they ran.
+ * `writtenAt` (ms) places entries that carry only durations.
+ */
+export function recordsOfMessage(raw: string, writtenAt?: number): JobRecord[] {
+  const out: JobRecord[] = [];
+  if (visitRecordsOfMessage(raw, writtenAt, (r) => out.push(r))) out.reverse();
   return out;
 }
 

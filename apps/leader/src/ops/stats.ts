@@ -4,7 +4,7 @@
  * min/median/mean/max/total.
  */
 import { OPS_EXIT, OpsUsageError, openExistingStore, type OpsIO } from "./common.js";
-import { recordsOfMessage, waitSeconds, wallSeconds, type JobRecord } from "./records.js";
+import { recordsOfMessage, visitRecordsOfMessage, waitSeconds, wallSeconds, type JobRecord } from "./records.js";
 
 export const STATS_CATEGORIES = ["wall", "cpu", "wait", "memory", "disk"] as const;
 export type StatsCategory = (typeof STATS_CATEGORIES)[number];
@@ -92,27 +92,42 @@ class Group {
   }
 }
 
+/** Aggregates records per kind and overall as they come (keeps numbers, not records). */
+export class StatsAggregator {
+  private readonly all = new Group();
+  private readonly kinds = new Map<string, Group>();
+  private first = Infinity;
+  private last = -Infinity;
+
+  add(r: JobRecord): void {
+    this.all.add(r);
+    let g = this.kinds.get(r.kind);
+    if (!g) this.kinds.set(r.kind, (g = new Group()));
+    g.add(r);
+    if (r.start < this.first) this.first = r.start;
+    if (r.end > this.last) this.last = r.end;
+  }
+
+  get count(): number {
+    return this.all.count;
+  }
+
+  finish(locator: string): StatsReport {
+    return {
+      locator,
+      jobs: this.all.count,
+      span: this.all.count === 0 ? 0 : (this.last - this.first) / 1000,
+      total: this.all.finish("all jobs"),
+      kinds: [...this.kinds].map(([name, g]) => g.finish(name)),
+    };
+  }
+}
+
 /** Aggregate records per kind and overall. */
 export function aggregateStats(locator: string, records: Iterable<JobRecord>): StatsReport {
-  const all = new Group();
-  const kinds = new Map<string, Group>();
-  let first = Infinity;
-  let last = -Infinity;
-  for (const r of records) {
-    all.add(r);
-    let g = kinds.get(r.kind);
-    if (!g) kinds.set(r.kind, (g = new Group()));
-    g.add(r);
-    if (r.start < first) first = r.start;
-    if (r.end > last) last = r.end;
-  }
-  return {
-    locator,
-    jobs: all.count,
-    span: all.count === 0 ? 0 : (last - first) / 1000,
-    total: all.finish("all jobs"),
-    kinds: [...kinds].map(([name, g]) => g.finish(name)),
-  };
+  const agg = new StatsAggregator();
+  for (const r of records) agg.add(r);
+  return agg.finish(locator);
 }
 
 export interface SortOptions {
@@ -219,13 +234,18 @@ function parseCategories(spec: string | undefined): StatsCategory[] {
 export async function statsCommand(locator: string, opts: StatsOptions, io: OpsIO): Promise<number> {
   const categories = parseCategories(opts.categories);
   const opened = await openExistingStore(locator, io.cwd);
-  const records = await loadJobRecords(opened);
-  const report = aggregateStats(opened.store.locator, records);
+  // Stream: each message's records go straight into the aggregates and are dropped.
+  const agg = new StatsAggregator();
+  const add = (r: JobRecord): void => agg.add(r);
+  await opened.store.peekLogs(({ data, writtenAt }) => {
+    visitRecordsOfMessage(data, writtenAt, add);
+  });
+  const report = agg.finish(opened.store.locator);
   report.kinds = sortKinds(report.kinds, opts);
   if (opts.raw) {
     io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
-    if (records.length === 0) {
+    if (agg.count === 0) {
       io.stderr.write(
         `toil stats: the job store ${opened.store.locator} holds no job statistics. Run the workflow with --stats ` +
           `(it keeps the store: --clean never) to record them.\n`,

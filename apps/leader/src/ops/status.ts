@@ -92,7 +92,9 @@ export async function workflowState(opened: OpenedStore, leader: LeaderInfo | un
   return "STOPPED";
 }
 
-/** One pass over the store. */
+const NONE: string[] = [];
+
+/** One pass over the store's job-state index. */
 export async function scanStatus(opened: OpenedStore, opts: StatusScanOptions = {}): Promise<WorkflowStatus> {
   const counts: StatusCounts = { jobs: 0, ready: 0, waiting: 0, failed: 0, done: 0, services: 0, withLogs: 0 };
   const jobs: JobSummary[] = [];
@@ -103,15 +105,10 @@ export async function scanStatus(opened: OpenedStore, opts: StatusScanOptions = 
     else counts[state]++;
     if (doc.logFileId) counts.withLogs++;
     if (opts.keepJobs) {
-      jobs.push({
-        id: doc.id,
-        name: doc.displayName || doc.unitName || doc.jobName,
-        state,
-        ...(doc.remainingTryCount === undefined ? {} : { remainingTryCount: doc.remainingTryCount }),
-        ...(doc.logFileId ? { logFileId: doc.logFileId } : {}),
-        children: doc.childIds ?? [],
-        followOns: doc.followOnIds ?? [],
-      });
+      const j: JobSummary = { id: doc.id, name: doc.displayName || doc.unitName || doc.jobName, state, children: doc.childIds ?? NONE, followOns: doc.followOnIds ?? NONE };
+      if (doc.remainingTryCount !== undefined) j.remainingTryCount = doc.remainingTryCount;
+      if (doc.logFileId) j.logFileId = doc.logFileId;
+      jobs.push(j);
     }
   }
   const leader = await leaderInfo(opened);
