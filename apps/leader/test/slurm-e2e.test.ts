@@ -1,0 +1,170 @@
+/**
+ * End-to-end workflows through the real `toil` CLI with `--batchSystem slurm`, on a real Slurm
+ * cluster (CI starts a single-node one). The job store, batch logs and outputs live in a temp
+ * dir on the local file system, which a single-node cluster shares by construction.
+ *
+ * Without `sbatch` on PATH the tests are skipped with the reason in their name, unless
+ * TOIL_TEST_REQUIRE_SLURM=1 (CI), where that is a failure. Tests run one after the other so they
+ * never compete for the cluster's CPUs.
+ */
+import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { FIXTURES, REPO_ROOT, SMALL, runToil, tempDir } from "./e2e/helpers.js";
+
+const hasSbatch = spawnSync("sbatch", ["--version"], { stdio: "ignore" }).status === 0;
+const requireSlurm = process.env.TOIL_TEST_REQUIRE_SLURM === "1";
+const SKIP_REASON = "sbatch is not on PATH (start a cluster, or set TOIL_TEST_REQUIRE_SLURM=1 to make this a failure)";
+
+/** `describe` for tests that need a real Slurm cluster: skipped with a visible reason, or failing under TOIL_TEST_REQUIRE_SLURM=1. */
+function describeSlurm(name: string, fn: () => void): void {
+  if (hasSbatch) {
+    describe(name, fn);
+  } else if (requireSlurm) {
+    describe(name, () => {
+      it("needs a Slurm cluster", () => {
+        throw new Error(`TOIL_TEST_REQUIRE_SLURM=1 but ${SKIP_REASON.split(" (")[0]}: the Slurm tests cannot run.`);
+      });
+    });
+  } else {
+    process.emitWarning(`Skipping "${name}": ${SKIP_REASON}.`);
+    describe.skip(`${name} [skipped: ${SKIP_REASON}]`, fn);
+  }
+}
+
+const EXAMPLES = path.join(REPO_ROOT, "examples");
+const FLOWS = path.join(FIXTURES, "slurm-flows.ts");
+
+/**
+ * Options of a Slurm run: batch logs in the test's dir, and a unique `--comment` on every Slurm
+ * job so the tests find their own jobs in `squeue` even when others use the cluster.
+ */
+function slurmOptions(dir: string, tag: string): string[] {
+  return ["--batchSystem", "slurm", "--batchLogsDir", path.join(dir, "logs"), "--statePollingWait", "0.5", "--slurmArgs", `--comment=${tag}`];
+}
+
+/** Slurm job ids (array tasks expanded) of our jobs still queued or running, by `--comment` tag. */
+function ourQueuedJobs(tag: string): string[] {
+  const res = spawnSync("squeue", ["-h", "-r", "-O", "JobArrayID:|,Comment:|,State:|"], { encoding: "utf8" });
+  if (res.status !== 0) throw new Error(`squeue failed: ${res.stderr}`);
+  const out: string[] = [];
+  for (const line of res.stdout.split("\n")) {
+    const [id, comment, state] = line.split("|").map((s) => s.trim());
+    if (id && comment === tag) out.push(`${id} ${state}`);
+  }
+  return out;
+}
+
+async function until(what: string, probe: () => boolean, seconds: number): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${seconds}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function runsOf(dir: string): Record<string, number> {
+  if (!existsSync(dir)) return {};
+  const out: Record<string, number> = {};
+  for (const f of readdirSync(dir)) if (f.endsWith(".runs")) out[f.slice(0, -5)] = readFileSync(path.join(dir, f), "utf8").length;
+  return out;
+}
+
+describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", () => {
+  it("word-count gives the same output with --batchSystem slurm as with single_machine", { timeout: 300_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const cwd = path.join(EXAMPLES, "word-count");
+    const local = path.join(dir, "local.json");
+    const slurm = path.join(dir, "slurm.json");
+    const a = await runToil(["run", "flow.ts", "--jobStore", path.join(dir, "js-local"), ...SMALL, "--", "sample.txt", local, "4"], { cwd, timeoutMs: 240_000 });
+    expect(a.code, a.stderr).toBe(0);
+    const tag = `toil-e2e-${randomUUID()}`;
+    const b = await runToil(["run", "flow.ts", "--jobStore", path.join(dir, "js-slurm"), ...SMALL, ...slurmOptions(dir, tag), "--", "sample.txt", slurm, "4"], {
+      cwd,
+      timeoutMs: 240_000,
+    });
+    expect(b.code, b.stderr).toBe(0);
+    expect(readFileSync(slurm, "utf8")).toBe(readFileSync(local, "utf8"));
+    expect(b.stdout.trim()).toBe(a.stdout.trim());
+    expect(Number(b.stdout.trim())).toBeGreaterThan(0);
+    // The jobs really went through Slurm: their logs are in the batch logs dir.
+    expect(readdirSync(path.join(dir, "logs")).length).toBeGreaterThan(0);
+    expect(ourQueuedJobs(tag)).toEqual([]);
+  });
+
+  it("a fan-out of 200 jobs summed by a follow-on gives the right sum (job arrays on)", { timeout: 620_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const tag = `toil-e2e-${randomUUID()}`;
+    const r = await runToil(["run", "flow.ts", "--jobStore", path.join(dir, "js"), ...SMALL, ...slurmOptions(dir, tag), "--", "200"], {
+      cwd: path.join(EXAMPLES, "fan-out-fan-in"),
+      timeoutMs: 600_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(Number(r.stdout.trim())).toBe(Array.from({ length: 200 }, (_, i) => i * i).reduce((x, y) => x + y, 0));
+    // Arrays were used: at least one array task's log (`..._<task>.out.log`) exists.
+    expect(readdirSync(path.join(dir, "logs")).some((f) => /_\d+\.(out|err)\.log$/.test(f))).toBe(true);
+    expect(ourQueuedJobs(tag)).toEqual([]);
+  });
+
+  it("toil kill stops a running slurm workflow and leaves none of its jobs in squeue", { timeout: 240_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const js = path.join(dir, "js");
+    const tag = `toil-e2e-${randomUUID()}`;
+    const leader = runToil(["run", FLOWS, "--jobStore", js, ...SMALL, ...slurmOptions(dir, tag), "--", "sleepers", "4", "600"], { timeoutMs: 200_000 });
+    await until("the sleepers to be in squeue", () => ourQueuedJobs(tag).length >= 4, 120);
+    const kill = await runToil(["kill", js], { timeoutMs: 120_000 });
+    expect(kill.code, kill.stderr).toBe(0);
+    const ended = await leader;
+    // The leader stopped on its own (not by the test's timeout) without the workflow's result.
+    expect(ended.signal, ended.stderr).toBeNull();
+    // scancel is asynchronous: cancelled jobs may show COMPLETING for a moment.
+    await until("our jobs to leave squeue", () => ourQueuedJobs(tag).length === 0, 60);
+    expect(ourQueuedJobs(tag)).toEqual([]);
+  });
+
+  it("--restart after SIGKILL of the leader resubmits nothing that finished", { timeout: 360_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const js = path.join(dir, "js");
+    const state = path.join(dir, "state");
+    const tag = `toil-e2e-${randomUUID()}`;
+    const n = 12;
+    const args = ["--jobStore", js, ...SMALL, ...slurmOptions(dir, tag), "--", "counted", state, String(n), "1500"];
+    let killed = false;
+    const first = await runToil(["run", FLOWS, ...args], {
+      timeoutMs: 200_000,
+      onSpawn: (pid) => {
+        // Kill the leader once some children have run (their counters exist), long before all did.
+        const started = Date.now();
+        const t = setInterval(() => {
+          const runs = runsOf(state);
+          if (Object.keys(runs).filter((k) => k.startsWith("child-")).length >= 2 || Date.now() - started > 150_000) {
+            clearInterval(t);
+            killed = true;
+            process.kill(pid, "SIGKILL");
+          }
+        }, 100);
+      },
+    });
+    expect(killed).toBe(true);
+    expect(first.signal, first.stderr).toBe("SIGKILL");
+    // The orphaned Slurm jobs still run and commit; wait until none is left, so every job that
+    // started before the restart has finished and committed.
+    await until("the orphaned jobs to finish", () => ourQueuedJobs(tag).length === 0, 180);
+    const before = runsOf(state);
+    expect(before.sum).toBeUndefined();
+    const finished = Object.keys(before);
+    expect(finished).toContain("root");
+
+    const second = await runToil(["run", FLOWS, "--restart", ...args], { timeoutMs: 240_000 });
+    expect(second.code, second.stderr).toBe(0);
+    expect(Number(second.stdout.trim())).toBe((n * (n - 1)) / 2);
+    const after = runsOf(state);
+    // Everything that had finished ran once; the rest ran once after the restart.
+    for (const key of finished) expect(after[key], `${key} ran again after the restart`).toBe(1);
+    expect(Object.keys(after).sort()).toEqual(["root", "sum", ...Array.from({ length: n }, (_, i) => `child-${i}`)].sort());
+    for (const [key, count] of Object.entries(after)) expect(count, `${key} ran ${count} times`).toBe(1);
+    expect(ourQueuedJobs(tag)).toEqual([]);
+  });
+});
