@@ -500,7 +500,11 @@ export class FileJobStore implements JobStore {
     appendRecords(this.p(...JOB_INDEX), [{ id: jobId, deleted: true }]);
   }
 
-  /** Ids of every stored job (cheap: no parsing). */
+  /**
+   * Ids of every stored job (cheap: no parsing). After a crash this may also name a creation that
+   * was cut short, whose document is incomplete: loadJob() raises NoSuchJobError for it and
+   * jobDocuments() skips it; clean() at restart deletes it.
+   */
   async *jobIds(): AsyncIterable<string> {
     for (const s of SHARDS) {
       let names: string[];
