@@ -76,5 +76,7 @@ export {
   duBytes,
   type FileStoreOptions,
   type CachingFileStoreOptions,
+  type LeaderLogLine,
   type LeaderLogMessage,
+  type LocalTempDir,
 } from "./file-store/index.js";

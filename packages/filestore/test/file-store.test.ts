@@ -146,6 +146,46 @@ describe.each(kinds)("%s", (_name, make) => {
     expect(fsx.getDiskUsage()).toBeGreaterThanOrEqual(4096);
   });
 
+  it("makes no temp dir until the job needs local space; exposes pending deletes and tagged leader messages", async () => {
+    const job = await newJob();
+    const fsx = make(job);
+    const id = await store.writeFileStream((s) => void s.write("lazy"));
+    await fsx.open(async () => {
+      // Streams, stream writes, sizes, deletes and logs need no local directory.
+      expect(await text(await fsx.readGlobalFileStream(id))).toBe("lazy");
+      const written = await fsx.writeGlobalFileStream((s) => void s.write("out"));
+      expect(await fsx.getGlobalFileSize(written)).toBe(3);
+      await fsx.deleteGlobalFile(written);
+      fsx.logToLeader("hello leader", "warning");
+      expect(fsx.localTempDirIfCreated).toBeUndefined();
+      expect(fsx.pendingDeletes).toEqual([written]);
+    });
+    expect(fsx.getDiskUsage()).toBe(0);
+    expect(fsx.logMessages).toEqual([expect.objectContaining({ text: "hello leader", level: "warning", jobId: job.id, jobName: job.displayName })]);
+
+    // A function source is called once, at the first need; the path it returns is created.
+    let calls = 0;
+    const base = path.join(dir, "tmp", `lazy-${n++}`);
+    const lazy = new NonCachingFileStore(store, await newJob(), () => {
+      calls++;
+      return path.join(base, "job");
+    });
+    expect(calls).toBe(0);
+    const local = await lazy.getLocalTempFile(".txt");
+    await lazy.getLocalTempDir();
+    expect(calls).toBe(1);
+    expect(path.dirname(local)).toBe(path.join(base, "job"));
+    expect(lazy.localTempDirIfCreated).toBe(path.join(base, "job"));
+    // A read to an absolute path outside the temp dir needs no temp dir either.
+    const other = new NonCachingFileStore(store, await newJob(), () => {
+      throw new Error("must not be called");
+    });
+    const out = path.join(base, "outside.txt");
+    expect(await other.readGlobalFile(id, out)).toBe(out);
+    expect(fs.readFileSync(out, "utf8")).toBe("lazy");
+    expect(other.localTempDirIfCreated).toBeUndefined();
+  });
+
   it("commits of chained jobs happen in order", async () => {
     const order: string[] = [];
     const a = make(await newJob());

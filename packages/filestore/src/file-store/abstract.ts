@@ -24,12 +24,27 @@ import { parseFileId } from "../ids.js";
 import { DIR_MODE, isWithin } from "../internal/fsx.js";
 import type { JobStore } from "../job-store.js";
 
-/** A message for the leader's log, collected during the job. */
-export interface LeaderLogMessage {
+/** A message for the leader's log, as the worker ships it in its report. */
+export interface LeaderLogLine {
   text: string;
   level: LogLevel;
+  /** Id of the job that sent it. */
+  jobId: string;
+  /** Display name of the job that sent it. */
+  jobName: string;
+}
+
+/** A message for the leader's log, collected during the job. */
+export interface LeaderLogMessage extends LeaderLogLine {
+  /** When it was logged (ms since the epoch). */
   time: number;
 }
+
+/**
+ * The job attempt's private directory: a path, or a function returning one (called at most once,
+ * when the job first needs local space). Either way the directory is created on first use only.
+ */
+export type LocalTempDir = string | (() => string);
 
 export interface FileStoreOptions {
   /** Resolves when the previous (chained) job's commit is done; commits wait for it. */
@@ -56,21 +71,52 @@ export abstract class AbstractFileStore implements FileStore {
   readonly accessedFiles: string[] = [];
   /** Local copies this job made, by file key (reads into its temp dir, and writes from it). */
   protected readonly localCopies = new Map<string, Set<string>>();
-  /** Files deleted by the job: removed from the job store at commit. */
-  protected readonly pendingDeletes = new Set<string>();
+  /** Keys of the files deleted by the job: removed from the job store at commit. */
+  protected readonly deletedKeys = new Set<string>();
   private commit: Promise<void> = Promise.resolve();
   private diskUsage: number | undefined;
   private opened = false;
+  private tempDirSource: LocalTempDir;
+  private tempDir: string | undefined;
 
   constructor(
     readonly jobStore: JobStore,
     readonly jobDesc: JobDescription,
-    /** This job attempt's private directory (created if missing, removed by the worker after the job). */
-    readonly localTempDir: string,
+    /**
+     * This job attempt's private directory (removed by the worker after the job). Nothing is created
+     * until the job needs local space: a job that only streams or writes files costs no directory.
+     */
+    localTempDir: LocalTempDir,
     protected readonly options: FileStoreOptions = {},
   ) {
     this.jobId = jobDesc.id;
-    fs.mkdirSync(localTempDir, { recursive: true, mode: DIR_MODE });
+    this.tempDirSource = localTempDir;
+  }
+
+  /** The job's temp dir, created (with its parents) on first access. */
+  get localTempDir(): string {
+    if (this.tempDir === undefined) {
+      const source = this.tempDirSource;
+      const dir = path.resolve(typeof source === "function" ? source() : source);
+      fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+      this.tempDir = dir;
+      this.tempDirSource = dir;
+    }
+    return this.tempDir;
+  }
+
+  /** The job's temp dir if something made it exist already, else undefined (creates nothing). */
+  get localTempDirIfCreated(): string | undefined {
+    return this.tempDir;
+  }
+
+  /**
+   * Ids of the files the job deleted with `deleteGlobalFile`, in order: the job store deletes them at
+   * commit (`startCommit(true)` does it; a worker with its own commit journals them in the job's
+   * `filesToDelete` first).
+   */
+  get pendingDeletes(): string[] {
+    return [...this.pendingDeleteIds.values()];
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -91,7 +137,8 @@ export abstract class AbstractFileStore implements FileStore {
       }
       throw err;
     } finally {
-      this.diskUsage = duBytes(this.localTempDir);
+      // A job that never asked for local space has no temp dir to measure.
+      this.diskUsage = this.tempDir === undefined ? 0 : duBytes(this.tempDir);
       const allowed = this.jobDisk();
       if (allowed !== undefined && this.diskUsage > allowed) {
         this.logToLeader(
@@ -145,7 +192,7 @@ export abstract class AbstractFileStore implements FileStore {
           await this.forgetCached(id);
         }
         this.jobDesc.filesToDelete = [];
-        this.pendingDeletes.clear();
+        this.deletedKeys.clear();
         this.pendingDeleteIds.clear();
       }
       await this.jobStore.updateJob(this.jobDesc);
@@ -184,7 +231,9 @@ export abstract class AbstractFileStore implements FileStore {
   }
 
   protected inTempDir(p: string): boolean {
-    return isWithin(this.localTempDir, path.resolve(p));
+    // Before the temp dir exists nothing can be in it (a plain-path source is known already).
+    const dir = this.tempDir ?? (typeof this.tempDirSource === "string" ? path.resolve(this.tempDirSource) : undefined);
+    return dir !== undefined && isWithin(dir, path.resolve(p));
   }
 
   protected noteLocalCopy(fileId: string, p: string): void {
@@ -227,9 +276,9 @@ export abstract class AbstractFileStore implements FileStore {
   /** Where a read goes: `userPath` (must not exist) or a fresh temp name ending in the file's basename. */
   protected destinationFor(fileId: string, userPath?: string): string {
     const parsed = parseFileId(fileId);
-    if (this.pendingDeletes.has(parsed.key)) throw enoent(`File ${fileId} was deleted by this job (deleteGlobalFile).`);
+    if (this.deletedKeys.has(parsed.key)) throw enoent(`File ${fileId} was deleted by this job (deleteGlobalFile).`);
     if (userPath === undefined) return this.tempName(`-${parsed.basename}`, "read-");
-    const dest = path.resolve(this.localTempDir, userPath);
+    const dest = path.isAbsolute(userPath) ? path.resolve(userPath) : path.resolve(this.localTempDir, userPath);
     if (fs.existsSync(dest) || isSymlink(dest)) {
       throw new FileStoreStateError(`Cannot overwrite ${dest}: readGlobalFile never replaces an existing path. Choose a new path.`);
     }
@@ -240,7 +289,7 @@ export abstract class AbstractFileStore implements FileStore {
 
   async readGlobalFileStream(fileId: FileID | string, options: ReadGlobalFileStreamOptions = {}): Promise<Readable> {
     const parsed = parseFileId(fileId);
-    if (this.pendingDeletes.has(parsed.key)) throw enoent(`File ${fileId} was deleted by this job (deleteGlobalFile).`);
+    if (this.deletedKeys.has(parsed.key)) throw enoent(`File ${fileId} was deleted by this job (deleteGlobalFile).`);
     const stream = await this.jobStore.readFileStream(fileId);
     if (options.encoding) stream.setEncoding(options.encoding);
     this.logAccess(fileId);
@@ -271,7 +320,7 @@ export abstract class AbstractFileStore implements FileStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
-    this.pendingDeletes.add(parseFileId(fileId).key);
+    this.deletedKeys.add(parseFileId(fileId).key);
     // Keep the full id for the journal.
     this.pendingDeleteIds.set(parseFileId(fileId).key, fileId);
   }
@@ -283,7 +332,8 @@ export abstract class AbstractFileStore implements FileStore {
   async importFile(srcUrl: string, options: ImportFileOptions = {}): Promise<FileID> {
     const id = await this.jobStore.importFile(srcUrl, {
       ...(options.sharedFileName === undefined ? {} : { sharedFileName: options.sharedFileName }),
-      ...(options.symlink === undefined ? {} : { symlink: options.symlink }),
+      // As in Toil, a job's import may link to a local source (the store's symlinkImports decides).
+      symlink: options.symlink ?? true,
     });
     // Imports to a shared file name have no FileID: the empty string says so.
     return id ?? asFileID("");
@@ -295,7 +345,7 @@ export abstract class AbstractFileStore implements FileStore {
   }
 
   logToLeader(message: string, level: LogLevel = "info"): void {
-    const m = { text: message, level, time: Date.now() };
+    const m: LeaderLogMessage = { text: message, level, jobId: this.jobId, jobName: this.jobDesc.displayName, time: Date.now() };
     this.logMessages.push(m);
     this.options.onLog?.(m);
   }

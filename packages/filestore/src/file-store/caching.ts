@@ -28,7 +28,7 @@ import { DIR_MODE, FILE_MODE, isErrno, writeFileAtomicSync } from "../internal/f
 import { DEFAULT_LOCK_STALE_MS, withFileLock } from "../internal/node-lock.js";
 import { bootId, currentProcessIdentity, isProcessAlive, type ProcessIdentity } from "../internal/process-info.js";
 import type { JobStore } from "../job-store.js";
-import { AbstractFileStore, type FileStoreOptions } from "./abstract.js";
+import { AbstractFileStore, type FileStoreOptions, type LocalTempDir } from "./abstract.js";
 
 export interface CachingFileStoreOptions extends FileStoreOptions {
   /** Directory holding cached copies (same filesystem as the job temp dirs, for hard links). */
@@ -57,7 +57,8 @@ interface CachedFile {
 }
 interface RunningJob {
   jobId: string;
-  tempDir: string;
+  /** The job's temp dir, when it had made one by the time it started. */
+  tempDir?: string;
   disk: number;
   owner: ProcessIdentity;
 }
@@ -106,7 +107,7 @@ export class CachingFileStore extends AbstractFileStore {
   private readonly limit: number;
   private readonly staleMs: number;
 
-  constructor(jobStore: JobStore, jobDesc: JobDescription, localTempDir: string, options: CachingFileStoreOptions) {
+  constructor(jobStore: JobStore, jobDesc: JobDescription, localTempDir: LocalTempDir, options: CachingFileStoreOptions) {
     super(jobStore, jobDesc, localTempDir, options);
     this.cacheDir = options.cacheDir;
     fs.mkdirSync(this.cacheDir, { recursive: true, mode: DIR_MODE });
@@ -202,7 +203,8 @@ export class CachingFileStore extends AbstractFileStore {
     await this.update((s) => {
       this.purgeDead(s);
       this.makeRoom(s, disk, `job ${this.jobDesc}'s disk requirement`);
-      s.jobs[this.token] = { jobId: this.jobId, tempDir: this.localTempDir, disk, owner: this.identity };
+      const tempDir = this.localTempDirIfCreated;
+      s.jobs[this.token] = { jobId: this.jobId, ...(tempDir === undefined ? {} : { tempDir }), disk, owner: this.identity };
     });
   }
 

@@ -1,11 +1,18 @@
 import type { JobDescription } from "@toil/job";
 import { FileStoreStateError } from "../errors.js";
 import type { JobStore } from "../job-store.js";
-import type { FileStoreOptions } from "./abstract.js";
+import type { FileStoreOptions, LocalTempDir } from "./abstract.js";
 import { CachingFileStore, type CachingFileStoreOptions } from "./caching.js";
 import { NonCachingFileStore } from "./non-caching.js";
 
-export { AbstractFileStore, duBytes, type FileStoreOptions, type LeaderLogMessage } from "./abstract.js";
+export {
+  AbstractFileStore,
+  duBytes,
+  type FileStoreOptions,
+  type LeaderLogLine,
+  type LeaderLogMessage,
+  type LocalTempDir,
+} from "./abstract.js";
 export { NonCachingFileStore } from "./non-caching.js";
 export { CachingFileStore, type CachingFileStoreOptions } from "./caching.js";
 
@@ -16,7 +23,7 @@ export { CachingFileStore, type CachingFileStoreOptions } from "./caching.js";
 export function createFileStore(
   jobStore: JobStore,
   jobDesc: JobDescription,
-  localTempDir: string,
+  localTempDir: LocalTempDir,
   options: FileStoreOptions & { caching?: boolean | undefined; cache?: Omit<CachingFileStoreOptions, keyof FileStoreOptions> },
 ): NonCachingFileStore | CachingFileStore {
   const caching = options.caching ?? jobStore.defaultCaching();
