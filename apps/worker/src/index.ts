@@ -4,5 +4,4 @@
  */
 export { runWorker, WORKER_EXIT, type WorkerIO } from "./worker.js";
 export { runWarmCommand } from "./warm.js";
-export { WorkerFileStore, DeferredRegistry, type LeaderLogLine } from "./file-store.js";
 export { importUserModule } from "./import.js";

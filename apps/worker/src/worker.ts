@@ -1,18 +1,25 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { JobStoreError, NoSuchJobStoreError, openJobStore, type JobStore } from "@toil/filestore";
+import {
+  DeferredFunctionManager,
+  JobStoreError,
+  NoSuchJobStoreError,
+  createFileStore,
+  openJobStore,
+  type AbstractFileStore,
+  type JobStore,
+  type LeaderLogLine,
+} from "@toil/filestore";
 import {
   executeJob,
   nextChainable,
   runDeferredFunction,
   runServiceHost,
   type Config,
-  type DeferredFunctionRef,
   type JobDescription,
   type SerializedValue,
 } from "@toil/job";
-import { DeferredRegistry, WorkerFileStore, type LeaderLogLine } from "./file-store.js";
 import { importUserModule } from "./import.js";
 
 /** Exit codes of `toil-worker`. */
@@ -130,14 +137,9 @@ async function deleteSubtree(store: JobStore, ids: Iterable<string>): Promise<vo
   }
 }
 
-async function runDeferred(refs: readonly DeferredFunctionRef[], capture: OutputCapture | undefined): Promise<void> {
-  for (const ref of refs) {
-    try {
-      await runDeferredFunction(ref, { importModule: importUserModule });
-    } catch (err) {
-      capture?.line(`Deferred function ${ref.name} failed (ignored): ${(err as Error).stack ?? String(err)}`);
-    }
-  }
+/** Where a workflow keeps its node-wide state (deferred functions, cache bookkeeping). */
+function coordinationDirOf(config: Config, workflowDir: string): string {
+  return config.coordinationDir ? path.join(config.coordinationDir, path.basename(workflowDir)) : workflowDir;
 }
 
 /** One job run, in the stats format `toil stats` and the report read (see the README). */
@@ -211,19 +213,34 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     return tempDir;
   };
   const capture = new OutputCapture(config.maxLogFileSize, !io.inProcess && !config.disableWorkerOutputCapture, io.inProcess === true);
-  const deferred = new DeferredRegistry(path.join(workflowDir, "deferred"));
+  const coordinationDir = coordinationDirOf(config, workflowDir);
+  // Deferred functions of this worker, in an owner-named file under <coordinationDir>/deferred.
+  const deferred = new DeferredFunctionManager(coordinationDir, {
+    runner: (ref) => runDeferredFunction(ref, { importModule: importUserModule }),
+    log: (message) => capture.line(`${message} (ignored)`),
+  });
+  // Each job gets its own subdirectory of the worker's temp dir, made only if it needs local space.
+  let jobCount = 0;
+  const newFileStore = (d: JobDescription): AbstractFileStore => {
+    const n = jobCount++;
+    return createFileStore(store, d, () => path.join(tempDirOf(), `job-${n}`), {
+      caching: config.caching, // undefined: the job store's default (FileJobStore: no caching)
+      cache: { cacheDir: path.join(workflowDir, `cache-${config.workflowId ?? "unknown"}`), coordinationDir },
+      deferredFunctionManager: deferred,
+    });
+  };
   const logsToLeader: LeaderLogLine[] = [];
   const stats: JobStat[] = [];
   let failed = false;
   let current: JobDescription | undefined;
   let currentStart = Date.now();
   let currentCpu = process.cpuUsage();
-  let lastFileStore: WorkerFileStore | undefined;
+  let lastFileStore: AbstractFileStore | undefined;
   const chainNames: string[] = [];
 
   try {
     // Deferred functions of workers that died on this machine.
-    await runDeferred(await DeferredRegistry.orphans(deferred.dir), capture);
+    await deferred.runOrphans();
 
     if (!(await store.jobExists(jobId))) {
       capture.line(`Job ${jobId} no longer exists: nothing to do.`);
@@ -269,11 +286,11 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
       currentStart = started;
       currentCpu = cpu;
       chainNames.push(desc.displayName);
-      const fileStore = new WorkerFileStore(store, desc, tempDirOf, config, deferred);
+      const fileStore = newFileStore(desc);
       lastFileStore = fileStore;
       if (desc.isService) {
         const flags = desc.serviceFlags;
-        await runServiceHost(
+        await fileStore.open(() => runServiceHost(
           desc,
           fileStore,
           {
@@ -289,8 +306,8 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
             intervalMs: Math.max(10, config.servicePollingInterval * 1000),
           },
           { resolver: resolverOf(store), importModule: importUserModule },
-        );
-        logsToLeader.push(...fileStore.logs);
+        ));
+        logsToLeader.push(...fileStore.logMessages);
         // A service host has no successors: it is done.
         await store.deleteJob(desc.id);
         current = undefined;
@@ -298,11 +315,12 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
         break;
       }
 
-      const outcome = await executeJob(desc, fileStore, {
+      // open(): cache reservation, disk-use check, accessed files to the leader's log on failure.
+      const outcome = await fileStore.open(() => executeJob(desc, fileStore, {
         resolver: resolverOf(store),
         importModule: importUserModule,
-      });
-      logsToLeader.push(...fileStore.logs);
+      }));
+      logsToLeader.push(...fileStore.logMessages);
       // Commit: result first, then the new jobs, then the job itself (with its delete journal).
       await store.writeResult(outcome.resultJobId, JSON.stringify(outcome.returnValue));
       for (const d of outcome.newDescriptions) d.assignConfig(config);
@@ -339,7 +357,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
           jobName: desc.displayName,
         });
       }
-      await runDeferred(await deferred.take(), capture);
+      await deferred.runOwn();
       if (subtreeDone) break;
 
       // Chaining (Toil's nextChainable): run the single next successor here if it fits.
@@ -363,10 +381,8 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     failed = true;
     const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
     capture.line(`Job ${current ? current.toString() : jobId} failed:\n${text}`);
-    if (lastFileStore && lastFileStore.accessed.length > 0) {
-      capture.line(`Failed job accessed files:\n${lastFileStore.accessed.map((a) => `  ${a.what}`).join("\n")}`);
-    }
-    if (lastFileStore) logsToLeader.push(...lastFileStore.logs);
+    // The file store's open() already put the files the job accessed in its leader log messages.
+    if (lastFileStore) logsToLeader.push(...lastFileStore.logMessages);
     if (current) {
       const stat = statOf(current, currentStart, currentCpu, true, config);
       stats.push(stat);
@@ -384,7 +400,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
   try {
     if (failed) {
       code = WORKER_EXIT.JOB_FAILED;
-      await runDeferred(await deferred.take(), capture);
+      await deferred.runOwn();
       capture.close();
       // Reload what is committed (local changes are discarded) and attach the log for the leader.
       if (await store.jobExists(current?.id ?? jobId)) {
@@ -423,6 +439,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
       rmSync(tempDir, { recursive: true, force: true });
     }
     capture.close();
+    deferred.close();
   }
   if (failed && io.inProcess) process.stderr.write(capture.text().slice(-64 * 1024));
   return code;

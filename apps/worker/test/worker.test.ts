@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { DeferredRegistry, WORKER_EXIT, runWorker } from "../src/index.js";
+import { WORKER_EXIT, runWorker } from "../src/index.js";
 
 const io = { env: {}, cwd: process.cwd() };
 
@@ -17,23 +17,5 @@ describe("toil-worker exit codes", () => {
   test("a bad command line is exit 2", async () => {
     expect(await runWorker([], io)).toBe(WORKER_EXIT.USAGE);
     expect(await runWorker(["only-one"], io)).toBe(WORKER_EXIT.USAGE);
-  });
-});
-
-describe("deferred-function registry", () => {
-  test("functions of a dead worker are claimed once by another", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "toil-deferred-"));
-    // A state file left by a process that no longer exists.
-    const ref = { module: "file:///nowhere.js", exportName: "cleanup", args: [], name: "cleanup" };
-    writeFileSync(path.join(dir, "999999999-abcdef.json"), JSON.stringify({ pid: 999999999, refs: [ref] }));
-    expect(await DeferredRegistry.orphans(dir)).toEqual([ref]);
-    expect(await DeferredRegistry.orphans(dir)).toEqual([]);
-    // Our own, live registry is not an orphan.
-    const mine = new DeferredRegistry(dir);
-    mine.add(ref);
-    expect(existsSync(mine.file)).toBe(true);
-    expect(await DeferredRegistry.orphans(dir)).toEqual([]);
-    expect(await mine.take()).toEqual([ref]);
-    expect(existsSync(mine.file)).toBe(false);
   });
 });
