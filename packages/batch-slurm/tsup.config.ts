@@ -1,10 +1,11 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  entry: { index: "src/index.ts", testing: "src/testing/index.ts" },
   format: ["esm"],
   dts: true,
   clean: true,
   target: "node20",
   sourcemap: true,
+  external: ["vitest"],
 });

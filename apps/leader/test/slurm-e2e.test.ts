@@ -4,35 +4,16 @@
  * dir on the local file system, which a single-node cluster shares by construction.
  *
  * Without `sbatch` on PATH the tests are skipped with the reason in their name, unless
- * TOIL_TEST_REQUIRE_SLURM=1 (CI), where that is a failure. Tests run one after the other so they
- * never compete for the cluster's CPUs.
+ * TOIL_TEST_REQUIRE_SLURM=1 (CI), where that is a failure (the gate is @toil/batch-slurm/testing).
+ * Tests run one after the other so they never compete for the cluster's CPUs.
  */
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describeSlurm } from "@toil/batch-slurm/testing";
+import { expect, it } from "vitest";
 import { FIXTURES, REPO_ROOT, SMALL, runToil, tempDir } from "./e2e/helpers.js";
-
-const hasSbatch = spawnSync("sbatch", ["--version"], { stdio: "ignore" }).status === 0;
-const requireSlurm = process.env.TOIL_TEST_REQUIRE_SLURM === "1";
-const SKIP_REASON = "sbatch is not on PATH (start a cluster, or set TOIL_TEST_REQUIRE_SLURM=1 to make this a failure)";
-
-/** `describe` for tests that need a real Slurm cluster: skipped with a visible reason, or failing under TOIL_TEST_REQUIRE_SLURM=1. */
-function describeSlurm(name: string, fn: () => void): void {
-  if (hasSbatch) {
-    describe(name, fn);
-  } else if (requireSlurm) {
-    describe(name, () => {
-      it("needs a Slurm cluster", () => {
-        throw new Error(`TOIL_TEST_REQUIRE_SLURM=1 but ${SKIP_REASON.split(" (")[0]}: the Slurm tests cannot run.`);
-      });
-    });
-  } else {
-    process.emitWarning(`Skipping "${name}": ${SKIP_REASON}.`);
-    describe.skip(`${name} [skipped: ${SKIP_REASON}]`, fn);
-  }
-}
 
 const EXAMPLES = path.join(REPO_ROOT, "examples");
 const FLOWS = path.join(FIXTURES, "slurm-flows.ts");

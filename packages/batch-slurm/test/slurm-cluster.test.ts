@@ -22,7 +22,7 @@ import {
   spawnCommand,
   UnknownSlurmStateError,
 } from "../src/index.js";
-import { describeSlurm } from "./slurm-gate.js";
+import { describeSlurm } from "../src/testing/index.js";
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
