@@ -89,6 +89,40 @@ describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", 
     expect(ourQueuedJobs(tag)).toEqual([]);
   });
 
+  it("a job over its memory request ends as MEMLIMIT (cgroup OOM) and succeeds on retry with --doubleMem", { timeout: 300_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const state = path.join(dir, "state");
+    const tag = `toil-e2e-${randomUUID()}`;
+    // The job asks for 300 MiB and grows to 450 MiB resident: over the first limit, under the doubled one.
+    const r = await runToil(["run", FLOWS, "--jobStore", path.join(dir, "js"), ...SMALL, ...slurmOptions(dir, tag), "--doubleMem", "--", "hog", state, "300", "450"], {
+      timeoutMs: 240_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(Number(r.stdout.trim())).toBeGreaterThanOrEqual(450);
+    // Two attempts, as Slurm saw them: --mem=300M, then --mem=600M.
+    expect(readFileSync(path.join(state, "hog.runs"), "utf8").trim().split("\n")).toEqual(["300", "600"]);
+    expect(r.stderr).toMatch(/failed \(MEMLIMIT, exit status 253\)/);
+    // Slurm's cgroup killed the first attempt: its note is in that job's stderr log.
+    const logs = readdirSync(path.join(dir, "logs")).filter((f) => f.endsWith(".err.log"));
+    expect(logs.some((f) => /oom-kill event/.test(readFileSync(path.join(dir, "logs", f), "utf8")))).toBe(true);
+    expect(ourQueuedJobs(tag)).toEqual([]);
+  });
+
+  it("without --doubleMem the same job fails for good as MEMLIMIT after its retries", { timeout: 300_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const state = path.join(dir, "state");
+    const tag = `toil-e2e-${randomUUID()}`;
+    const r = await runToil(["run", FLOWS, "--jobStore", path.join(dir, "js"), ...SMALL, ...slurmOptions(dir, tag), "--retryCount", "1", "--", "hog", state, "300", "450"], {
+      timeoutMs: 240_000,
+    });
+    expect(r.code, r.stdout).not.toBe(0);
+    expect(r.signal).toBeNull();
+    // Both attempts asked for the same 300 MiB, and the failure names the reason.
+    expect(readFileSync(path.join(state, "hog.runs"), "utf8").trim().split("\n")).toEqual(["300", "300"]);
+    expect(r.stderr).toMatch(/hog \([^)]+\): MEMLIMIT, exit status 253/);
+    expect(ourQueuedJobs(tag)).toEqual([]);
+  });
+
   it("toil kill stops a running slurm workflow and leaves none of its jobs in squeue", { timeout: 240_000 }, async () => {
     const dir = tempDir("toil-slurm-e2e-");
     const js = path.join(dir, "js");
