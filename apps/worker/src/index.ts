@@ -3,5 +3,5 @@
  * to) and commits the result to the job store. See the README for the protocol and exit codes.
  */
 export { runWorker, WORKER_EXIT, type WorkerIO } from "./worker.js";
-export { runWarmCommand } from "./warm.js";
+export { runWarmCommand, runWorkerIfMain, isMainModule } from "./warm.js";
 export { importUserModule } from "./import.js";

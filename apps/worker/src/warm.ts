@@ -1,8 +1,11 @@
 /**
- * The warm worker protocol's entry, in a module of its own: the package index and the `cli` script
- * both export it, and keeping it out of `cli.ts` keeps the script's entry-point check in the
- * script's own bundle (a shared chunk would see another module URL and never run the job).
+ * Entry points of `toil-worker` other than `runWorker`: the warm worker protocol and the script
+ * body. They live in a module of their own: the package index, the worker's `cli` script and the
+ * leader's copy of the script all use them, and a script passes its own `import.meta.url`, so the
+ * entry-point check stays right when a bundler moves this code into a shared chunk.
  */
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { runWorker, type WorkerIO } from "./worker.js";
 
 /**
@@ -17,4 +20,29 @@ export async function runWarmCommand(
   if (io.stdoutPath) workerIO.stdoutPath = io.stdoutPath;
   if (io.stderrPath) workerIO.stderrPath = io.stderrPath;
   return runWorker(argv.slice(2), workerIO);
+}
+
+/**
+ * Whether this process was started as `node <the module at moduleUrl> ...` (symlinks resolved), as
+ * opposed to the module being imported (by a warm host, a test, a bundle's other entry).
+ */
+export function isMainModule(moduleUrl: string, argv: readonly string[] = process.argv): boolean {
+  const entry = argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(moduleUrl));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The body of a `toil-worker` script: `await runWorkerIfMain(import.meta.url)`. When the script is
+ * the process's entry point, runs the worker on the command line's arguments and exits with its code
+ * right away (a job may leave timers or handles behind); otherwise does nothing.
+ */
+export async function runWorkerIfMain(moduleUrl: string): Promise<void> {
+  if (!isMainModule(moduleUrl)) return;
+  const code = await runWorker(process.argv.slice(2), { env: process.env, cwd: process.cwd() });
+  process.exit(code);
 }

@@ -1,8 +1,9 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { WORKER_EXIT, runWorker } from "../src/index.js";
+import { WORKER_EXIT, isMainModule, runWorker } from "../src/index.js";
 
 const io = { env: {}, cwd: process.cwd() };
 
@@ -17,5 +18,17 @@ describe("toil-worker exit codes", () => {
   test("a bad command line is exit 2", async () => {
     expect(await runWorker([], io)).toBe(WORKER_EXIT.USAGE);
     expect(await runWorker(["only-one"], io)).toBe(WORKER_EXIT.USAGE);
+  });
+});
+
+describe("isMainModule (the toil-worker scripts' entry check)", () => {
+  test("true only for the script the process was started with, also through a symlink", () => {
+    const me = fileURLToPath(import.meta.url);
+    expect(isMainModule(import.meta.url, [process.execPath, me])).toBe(true);
+    const link = path.join(mkdtempSync(path.join(tmpdir(), "toil-main-")), "toil-worker");
+    symlinkSync(me, link);
+    expect(isMainModule(import.meta.url, [process.execPath, link])).toBe(true);
+    expect(isMainModule(import.meta.url, [process.execPath, path.join(path.dirname(me), "nope.js")])).toBe(false);
+    expect(isMainModule(import.meta.url, [process.execPath])).toBe(false);
   });
 });
