@@ -273,9 +273,21 @@ export class Toil implements AsyncDisposable {
   }
 
   private async runLeader(store: JobStore, rootId: string, restart = false): Promise<unknown> {
+    registerBundledBatchSystems();
+    // Hold the event loop open until the leader is done. A batch system may wait only on unref'd
+    // timers (Slurm's polling while it cancels jobs after `toil kill`); with nothing else pending,
+    // Node would then leave in the middle of the run with exit code 0, as if it had succeeded.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    try {
+      return await this.runLeaderHeld(store, rootId, restart);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private async runLeaderHeld(store: JobStore, rootId: string, restart: boolean): Promise<unknown> {
     const config = this.config;
     const log = this.log;
-    registerBundledBatchSystems();
     const bus = new MessageBus();
     let busFile: Disposable | undefined;
     if (config.writeMessages) {
