@@ -142,6 +142,39 @@ function coordinationDirOf(config: Config, workflowDir: string): string {
   return config.coordinationDir ? path.join(config.coordinationDir, path.basename(workflowDir)) : workflowDir;
 }
 
+/** A deferred-function manager and where its failures are logged (the run using it sets that). */
+interface DeferredSlot {
+  manager: DeferredFunctionManager;
+  log: (message: string) => void;
+}
+
+/**
+ * Idle deferred-function managers of this process, by coordination dir: a warm worker reuses its
+ * manager between jobs instead of setting one up per job. A run takes one out and puts it back.
+ */
+const idleDeferred = new Map<string, DeferredSlot>();
+
+function takeDeferred(dir: string, log: (message: string) => void): DeferredSlot {
+  let slot = idleDeferred.get(dir);
+  if (slot) idleDeferred.delete(dir);
+  else {
+    const fresh: DeferredSlot = { log, manager: undefined as unknown as DeferredFunctionManager };
+    // Deferred functions of this worker go to an owner-named file under <dir>/deferred.
+    fresh.manager = new DeferredFunctionManager(dir, {
+      runner: (ref) => runDeferredFunction(ref, { importModule: importUserModule }),
+      log: (message) => fresh.log(`${message} (ignored)`),
+    });
+    slot = fresh;
+  }
+  slot.log = log;
+  return slot;
+}
+
+function returnDeferred(dir: string, slot: DeferredSlot): void {
+  if (idleDeferred.has(dir)) slot.manager.close();
+  else idleDeferred.set(dir, slot);
+}
+
 /** One job run, in the stats format `toil stats` and the report read (see the README). */
 interface JobStat {
   jobId: string;
@@ -214,11 +247,8 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
   };
   const capture = new OutputCapture(config.maxLogFileSize, !io.inProcess && !config.disableWorkerOutputCapture, io.inProcess === true);
   const coordinationDir = coordinationDirOf(config, workflowDir);
-  // Deferred functions of this worker, in an owner-named file under <coordinationDir>/deferred.
-  const deferred = new DeferredFunctionManager(coordinationDir, {
-    runner: (ref) => runDeferredFunction(ref, { importModule: importUserModule }),
-    log: (message) => capture.line(`${message} (ignored)`),
-  });
+  const deferredSlot = takeDeferred(coordinationDir, (message) => capture.line(message));
+  const deferred = deferredSlot.manager;
   // Each job gets its own subdirectory of the worker's temp dir, made only if it needs local space.
   let jobCount = 0;
   const newFileStore = (d: JobDescription): AbstractFileStore => {
@@ -439,7 +469,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
       rmSync(tempDir, { recursive: true, force: true });
     }
     capture.close();
-    deferred.close();
+    returnDeferred(coordinationDir, deferredSlot);
   }
   if (failed && io.inProcess) process.stderr.write(capture.text().slice(-64 * 1024));
   return code;
