@@ -145,4 +145,24 @@ describe("toil-worker runs jobs with @toil/filestore's file stores", { timeout: 
     expect(existsSync(run.cacheDir)).toBe(false);
     expect(existsSync(path.join(run.workflowDir, "cache-state.json"))).toBe(false);
   });
+
+  test("a failed job's accessed files reach the leader's log", async () => {
+    const run = await runFlow(false);
+    const flow = (await importUserModule(FLOW)) as typeof import("./fixtures/cache-flow.js");
+    const failing = Job.wrapJobFn(flow.readThenFail, run.fileId);
+    const { descriptions } = saveJobGraph(failing);
+    for (const d of descriptions) d.assignConfig(run.store.config);
+    await run.store.createJobs(descriptions);
+    const r = await workerProcess(run.store.locator, failing.jobStoreId);
+    expect(r.code).toBe(1);
+    const messages: string[] = [];
+    await run.store.peekLogs((m) => void messages.push(m.data.toString("utf8")));
+    const report = messages.find((m) => m.includes("Failed job accessed files"));
+    expect(report, messages.join("\n")).toBeDefined();
+    expect(report).toContain(run.fileId);
+    expect(report).toContain("input.txt");
+    // The worker's log (with the error) is attached to the job for the leader to print.
+    const logId = (await run.store.loadJob(failing.jobStoreId)).logFileId;
+    expect(logId).toBeDefined();
+  });
 });
