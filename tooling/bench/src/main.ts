@@ -15,12 +15,13 @@ import { fileURLToPath } from "node:url";
 import { loadavg, tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { type Ctx, chainCase, fanoutCase, filesCase, floorCase, restartCase, toilRunArgs } from "./cases.js";
+import { slurmCase } from "./cases/slurm.js";
 import { renderProfile, summarizeProfile } from "./profile.js";
 import { environment, writeResults } from "./report.js";
 import { CLI, REPO_ROOT, killActive, killPids, runToil } from "./run.js";
 import { type WorkflowMode, compileWorkflows, setWorkflowMode, workflowMode } from "./workflows.js";
 
-const CASES = ["floor", "fanout", "chain", "files", "restart", "status"] as const;
+const CASES = ["floor", "fanout", "chain", "files", "restart", "status", "slurm"] as const;
 type CaseName = (typeof CASES)[number];
 
 const { values } = parseArgs({
@@ -40,7 +41,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    "usage: node --import tsx tooling/bench/src/main.ts [--quick] [--only floor,fanout,chain,files,restart,status] [--sizes 1000,10000] [--restart-size N] [--profile] [--out DIR] [--keep]\n",
+    "usage: node --import tsx tooling/bench/src/main.ts [--quick] [--only floor,fanout,chain,files,restart,status,slurm] [--sizes 1000,10000] [--restart-size N] [--profile] [--out DIR] [--keep]\n",
   );
   process.exit(0);
 }
@@ -192,6 +193,7 @@ async function main(): Promise<void> {
   if (wants("restart") || wants("status")) {
     await restartCase(ctx, wants("status"), values["restart-size"] ? Number(values["restart-size"]) : undefined);
   }
+  if (wants("slurm")) await slurmCase(ctx);
   const durationS = (performance.now() - t0) / 1000;
   const outDir = values.out ?? join(REPO_ROOT, "bench");
   const env = { ...environment(ctx.quick, gitCommit), workflows: workflowMode(), ...(workflowNote ? { workflowNote } : {}) };
