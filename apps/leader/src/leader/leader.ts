@@ -180,19 +180,28 @@ export class Leader {
         changed = false;
       }
       // A service host that has not finished starts again: its flags must be set again.
-      if (desc.isService && desc.hasBody() && desc.serviceFlags) {
-        const flags = { ...desc.serviceFlags };
-        for (const key of ["start", "terminate", "error"] as const) {
-          if (!(await this.store.fileExists(flags[key]))) {
-            flags[key] = await this.store.createEmptyFile(desc.id, ["service", key]);
-            changed = true;
-          }
-        }
-        desc.serviceFlags = flags;
-      }
+      if (desc.isService && desc.hasBody() && (await this.renewServiceFlags(desc, ["start", "terminate", "error"]))) changed = true;
       if (changed) await this.store.updateJob(desc);
     }
     return desc;
+  }
+
+  /**
+   * Give a service host new flag files for those of `keys` that were already deleted (signalled).
+   * Changes `desc` only; returns whether anything changed (the caller saves it).
+   */
+  private async renewServiceFlags(desc: JobDescription, keys: ReadonlyArray<"start" | "terminate" | "error">): Promise<boolean> {
+    if (!desc.serviceFlags) return false;
+    const flags = { ...desc.serviceFlags };
+    let changed = false;
+    for (const key of keys) {
+      if (!(await this.store.fileExists(flags[key]))) {
+        flags[key] = await this.store.createEmptyFile(desc.id, ["service", key]);
+        changed = true;
+      }
+    }
+    desc.serviceFlags = flags;
+    return changed;
   }
 
   private async deleteSubtree(ids: Iterable<string>): Promise<void> {
@@ -365,6 +374,8 @@ export class Leader {
       } else if (status > 0 && desc.retryBackoffSeconds > 0) {
         this.log.info(`Job ${desc} will be retried in ${desc.retryBackoffSeconds} s`);
         this.backoff.push(Date.now() + desc.retryBackoffSeconds * 1000, id);
+      } else if (desc.isService && this.serviceToClient.has(id)) {
+        await this.reissueServiceHost(desc);
       } else {
         await this.issueJob(desc);
       }
@@ -417,7 +428,7 @@ export class Leader {
       issuedAt: Date.now(),
       service,
       version: desc.version,
-      chainLength: desc.getChain().length,
+      chainLength: desc.chainLength,
       missingChecks: 0,
     });
     this.batchOfJob.set(desc.id, batchId);
@@ -562,7 +573,7 @@ export class Leader {
       this.log.warn(`Job ${desc} failed (${reason}, exit status ${status}); ${desc.remainingTryCount} tries left`);
       this.options.bus.publish(jobCompleted({ jobId: id, jobName: issued.jobName, exitCode: status === 0 ? 1 : status }));
     } else {
-      this.done += (old?.hasBody() ? 1 : 0) + Math.max(0, desc.getChain().length - issued.chainLength);
+      this.done += (old?.hasBody() ? 1 : 0) + Math.max(0, desc.chainLength - issued.chainLength);
       this.options.bus.publish(jobCompleted({ jobId: id, jobName: issued.jobName, exitCode: 0 }));
     }
     // Successors adopted or created by the run are new work.
@@ -570,7 +581,7 @@ export class Leader {
     if (!old) this.seen++;
     const clientId = this.serviceToClient.get(id);
     if (clientId !== undefined && issued.service) {
-      await this.serviceHostExited(clientId, desc, failed);
+      await this.serviceHostExited(desc, failed);
       return;
     }
     this.ready.push([id, failed ? 1 : 0]);
@@ -743,19 +754,41 @@ export class Leader {
     this.afterServiceGone(clientId, client);
   }
 
-  private async serviceHostExited(clientId: string, host: JobDescription, failed: boolean): Promise<void> {
-    const client = this.clients.get(clientId);
+  private async serviceHostExited(host: JobDescription, failed: boolean): Promise<void> {
     if (!failed) {
       // Exited cleanly but is still in the store: it will be cleaned up like any job.
       this.ready.push([host.id, 0]);
       return;
     }
-    if (client && (client.stopping || client.failed)) {
-      // Failing while being stopped: give up on it.
-      await this.totallyFail(host.id, "service failed");
+    // Told to stop because its client's successors failed: no point in retrying it.
+    const flags = host.serviceFlags;
+    if (flags && !(await this.store.fileExists(flags.error))) {
+      await this.totallyFail(host.id, "its service was stopped with an error");
       return;
     }
     this.ready.push([host.id, 1]);
+  }
+
+  /**
+   * Issue a service host again after its worker died. The dead attempt may have deleted its start
+   * flag (it had started), so the host gets a new one and counts as starting again: the leader then
+   * waits for the new attempt's start like the first one's, instead of taking the old deletion for
+   * it. While its client runs, deleted terminate/error flags are renewed too; once the client has
+   * asked its services to stop they stay deleted, so the new attempt stops right after starting.
+   */
+  private async reissueServiceHost(host: JobDescription): Promise<void> {
+    const clientId = this.serviceToClient.get(host.id)!;
+    const client = this.clients.get(clientId);
+    const stopping = !client || client.stopping || client.failed;
+    if (await this.renewServiceFlags(host, stopping ? ["start"] : ["start", "terminate", "error"])) {
+      await this.store.updateJob(host);
+    }
+    if (client) {
+      client.running.delete(host.id);
+      client.starting.set(host.id, host.serviceFlags?.start ?? "");
+    }
+    this.log.info(`Service host ${host} is issued again (${host.remainingTryCount} tries left)${stopping ? "; it is told to stop" : ""}`);
+    await this.issueJob(host, true);
   }
 
   private afterServiceGone(clientId: string, client: ClientServices): void {

@@ -161,17 +161,16 @@ describe("services", { timeout: 300_000 }, () => {
     expect(readFileSync(out, "utf8")).toBe("42");
   });
 
-  // Skipped until a service host killed and retried within one run gets fresh start flags: now only
-  // --restart renews them, and about one run in ten ends with the client failed for good on every
-  // restart. The restart-only path stays covered by the kill -9 loop and scenario 27 without bad workers.
-  test.skip("27 (bad workers): services survive worker kills with retries and restarts", async () => {
+  // A service host whose worker is killed is issued again with a new start flag (and, while its
+  // client runs, new terminate/error flags), so the leader waits for the new attempt to start. A
+  // run can still fail when the random kills use up a job's tries; --restart must then finish it.
+  test("27 (bad workers): services survive worker kills with retries and restarts", async () => {
     const d = tempDir();
     const js = path.join(d, "js");
     const out = path.join(d, "out");
     let ok = false;
     let last = "";
-    // A service host killed and retried within one run does not get fresh start flags yet (only
-    // --restart renews them), so each run can fail; the restarts must still finish the workflow.
+    // Each run can fail when a job's tries run out under the random kills; restarts finish it.
     for (let attempt = 0; attempt < 15 && !ok; attempt++) {
       const restart = attempt > 0 ? ["--restart"] : [];
       const r = await runToil(
