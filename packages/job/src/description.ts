@@ -53,6 +53,9 @@ export interface JobBody {
   promisedRequirements?: unknown;
 }
 
+/** Links of a chain a description keeps by name (older ones are only counted). */
+export const MAX_CHAIN_LINKS_KEPT = 16;
+
 /** One job that ran in a chain (see {@link JobDescription.getChain}). */
 export interface ChainLink {
   jobName: string;
@@ -127,6 +130,8 @@ export interface JobDescriptionJSON {
   retryBackoffSeconds?: number;
   filesToDelete?: string[];
   chain?: ChainLink[];
+  /** Links of the chain older than those kept in `chain` (only their count is kept). */
+  chainDropped?: number;
   originalId?: string;
   predecessorNumber?: number;
   childIds?: string[];
@@ -190,6 +195,7 @@ export class JobDescription {
   /** Service host id -> ids of its child service hosts. Every host is a key. */
   #serviceTree = new Map<string, string[]>();
   #chain: ChainLink[] = [];
+  #chainDropped = 0;
   #originalId: string | undefined;
 
   constructor(options: JobDescriptionOptions) {
@@ -527,19 +533,32 @@ export class JobDescription {
     const adopted = other.successorPhases.map((p) => p.filter((id) => id !== this.id && id !== own.id)).filter((p) => p.length > 0);
     this.#adoptedPhases = [...adopted, ...this.#adoptedPhases];
     this.filesToDelete = [...other.filesToDelete, ...this.filesToDelete];
-    this.#chain = [...other.getChain(), ...this.#chain];
+    const chain = [...other.getChain(), ...this.#chain];
+    const drop = Math.max(0, chain.length - MAX_CHAIN_LINKS_KEPT);
+    this.#chain = drop > 0 ? chain.slice(drop) : chain;
+    this.#chainDropped += other.#chainDropped + drop;
     this.#originalId = own.id;
     this.id = other.id;
     this.version = other.version;
     this.versionWriter = other.versionWriter;
   }
 
-  /** The jobs that ran in this job's chain, in execution order (a one-item list if it never chained). */
+  /**
+   * The jobs that ran in this job's chain, in execution order (a one-item list if it never chained).
+   * A long chain keeps only its last {@link MAX_CHAIN_LINKS_KEPT} links before this job, so a chain
+   * of a thousand links does not rewrite a thousand-entry list at every link; {@link chainLength}
+   * counts every link.
+   */
   getChain(): ChainLink[] {
     return [
       ...this.#chain,
       { jobName: this.jobName, unitName: this.unitName, displayName: this.displayName, id: this.originalId },
     ];
+  }
+
+  /** How many jobs ran in this job's chain, this one included. */
+  get chainLength(): number {
+    return this.#chainDropped + this.#chain.length + 1;
   }
 
   // ---------------------------------------------------------------- versions
@@ -640,6 +659,7 @@ export class JobDescription {
     if (this.#retryBackoffSeconds !== undefined) j.retryBackoffSeconds = this.#retryBackoffSeconds;
     if (this.filesToDelete.length > 0) j.filesToDelete = freezeIds(this.filesToDelete);
     if (this.#chain.length > 0) j.chain = this.#chain.map((l) => ({ ...l }));
+    if (this.#chainDropped > 0) j.chainDropped = this.#chainDropped;
     if (this.#originalId !== undefined) j.originalId = this.#originalId;
     if (this.predecessorNumber !== 0) j.predecessorNumber = this.predecessorNumber;
     if (this.#childIds.length > 0) j.childIds = freezeIds(this.#childIds);
@@ -694,6 +714,7 @@ export class JobDescription {
     d.#retryBackoffSeconds = j.retryBackoffSeconds;
     d.filesToDelete = [...(j.filesToDelete ?? [])];
     d.#chain = (j.chain ?? []).map((l) => ({ ...l }));
+    d.#chainDropped = j.chainDropped ?? 0;
     d.#originalId = j.originalId;
     d.predecessorNumber = j.predecessorNumber ?? 0;
     d.#childIds = [...(j.childIds ?? [])];

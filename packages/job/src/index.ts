@@ -59,6 +59,7 @@ export {
   type JobDescriptionConfig,
   type JobBody,
   type ChainLink,
+  MAX_CHAIN_LINKS_KEPT,
   type ServiceFlags,
   JOB_DESCRIPTION_FORMAT,
   TEMPORARY_ID_PREFIX,

@@ -6,6 +6,7 @@ import {
   JobDescriptionFormatError,
   JobUsageError,
   JobVersionError,
+  MAX_CHAIN_LINKS_KEPT,
   type JobBody,
   type JobDescriptionConfig,
   isTemporaryJobId,
@@ -120,6 +121,25 @@ describe("JobDescription identity, chaining and versions", () => {
     const round = JobDescription.fromJSON(JSON.stringify(child));
     expect(round.getChain()).toEqual(child.getChain());
     expect(round.successorPhases).toEqual([["F"], [], []]);
+  });
+  it("a long chain keeps its last links by name and counts them all, in memory and through JSON", () => {
+    const body = { kind: "function" as const, module: "file:///m.js", exportName: "f", data: null };
+    let current = new JobDescription({ jobName: "link0", id: "L0" });
+    current.attachBody(body);
+    for (let i = 1; i < 100; i++) {
+      const next = new JobDescription({ jobName: `link${i}`, id: `L${i}` });
+      next.attachBody(body);
+      next.replace(current);
+      current = JobDescription.fromJSON(JSON.stringify(next));
+    }
+    expect(current.id).toBe("L0");
+    expect(current.chainLength).toBe(100);
+    const chain = current.getChain();
+    expect(chain).toHaveLength(MAX_CHAIN_LINKS_KEPT + 1);
+    expect(chain.at(-1)?.jobName).toBe("link99");
+    expect(chain[0]?.jobName).toBe(`link${99 - MAX_CHAIN_LINKS_KEPT}`);
+    // The stored document stays small however long the chain gets.
+    expect(JSON.stringify(current).length).toBeLessThan(4000);
   });
   it("compares versions", () => {
     const a = new JobDescription({ jobName: "a", id: "A" });
