@@ -41,6 +41,7 @@ import {
   mkdirp,
   readIfExists,
   syncPaths,
+  syncPathsAsync,
   tempNameFor,
   writeFileAtomicSync,
 } from "./internal/fsx.js";
@@ -134,6 +135,12 @@ interface JobWrite {
   state: JobStateRecord;
 }
 
+/** A job's result written inside a batch. */
+interface ResultWrite {
+  id: string;
+  value: string;
+}
+
 /** The embedded job store: a directory tree of JSON documents and files. */
 export class FileJobStore implements JobStore {
   readonly locator: string;
@@ -148,6 +155,9 @@ export class FileJobStore implements JobStore {
   private readonly pendingDirs = new Set<string>();
   private batchDepth = 0;
   private batchOps: JobWrite[] = [];
+  private batchResults: ResultWrite[] = [];
+  /** Group writes run one after another (each is ordered inside; two must not interleave). */
+  private groupWrites: Promise<void> = Promise.resolve();
   private logCounter = 0;
 
   constructor(
@@ -371,23 +381,42 @@ export class FileJobStore implements JobStore {
   }
 
   /**
-   * Write job documents. New jobs are created in place (O_EXCL: a fresh id never names an existing
-   * document); updates go to temp files. Then one durability flush of all of them (and of the new
-   * entries' directories), then the updates' renames in call order, then one fsync per touched shard
+   * Write job documents (and the results of a batch). New jobs are created in place (O_EXCL: a fresh
+   * id never names an existing document); results and updates go to temp files. Then one durability
+   * flush of all of them (and of the new entries' directories; the syncs are issued together), then
+   * the results' renames, then the updates' renames in call order, then one fsync per touched shard
    * directory, then one append to the job-state index. A crash leaves every update whole (old or
    * new), and each new document whole or incomplete; readers treat an incomplete one as absent, and
    * no update that references a new job is renamed before all new documents are complete (and durable).
    */
-  private async writeJobDocs(ops: readonly JobWrite[]): Promise<void> {
-    if (ops.length === 0) return;
+  private writeJobDocs(ops: readonly JobWrite[], results: readonly ResultWrite[] = []): Promise<void> {
+    if (ops.length === 0 && results.length === 0) return Promise.resolve();
+    const run = this.groupWrites.then(() => this.writeGroup(ops, results));
+    this.groupWrites = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeGroup(ops: readonly JobWrite[], results: readonly ResultWrite[]): Promise<void> {
     this.flushPending();
     const temps: string[] = [];
     const synced: string[] = [];
     const renames: [string, string][] = [];
     const createdDirs = new Set<string>();
+    const touchedDirs = new Set<string>();
+    // Results: temp files renamed before any job document, so no document that marks its job as
+    // run is ever visible without the job's result.
+    for (const r of results) {
+      const target = this.resultPath(r.id);
+      const tmp = tempNameFor(target);
+      temps.push(tmp);
+      writeNew(tmp, r.value);
+      synced.push(tmp);
+      renames.push([tmp, target]);
+    }
     // One document: create it in place, or (an update, or a re-created id) write a temp file to rename.
     const writeOne = (op: JobWrite): void => {
       const target = this.jobPath(op.id);
+      touchedDirs.add(path.dirname(target));
       if (op.create) {
         try {
           writeNew(target, op.data);
@@ -406,14 +435,14 @@ export class FileJobStore implements JobStore {
     };
     try {
       for (const op of ops) writeOne(op);
-      if (this.durable) syncPaths(synced, renames.length > 0 ? [...createdDirs] : []);
+      if (this.durable) await syncPathsAsync(synced, renames.length > 0 ? [...createdDirs] : []);
       for (const [tmp, target] of renames) fs.renameSync(tmp, target);
       temps.length = 0;
-      if (this.durable) syncPaths([], [...new Set(ops.map((op) => path.dirname(this.jobPath(op.id))))]);
+      if (this.durable && ops.length > 0) await syncPathsAsync([], [...touchedDirs]);
     } finally {
       for (const t of temps) fs.rmSync(t, { force: true });
     }
-    appendRecords(this.p(...JOB_INDEX), ops.map((op) => op.state));
+    if (ops.length > 0) appendRecords(this.p(...JOB_INDEX), ops.map((op) => op.state));
   }
 
   private enqueue(job: JobDescription, create: boolean): Promise<void> | undefined {
@@ -452,14 +481,19 @@ export class FileJobStore implements JobStore {
       result = await fn();
     } catch (err) {
       this.batchDepth--;
-      if (this.batchDepth === 0) this.batchOps = [];
+      if (this.batchDepth === 0) {
+        this.batchOps = [];
+        this.batchResults = [];
+      }
       throw err;
     }
     this.batchDepth--;
     if (this.batchDepth === 0) {
       const ops = this.batchOps;
+      const results = this.batchResults;
       this.batchOps = [];
-      await this.writeJobDocs(ops);
+      this.batchResults = [];
+      await this.writeJobDocs(ops, results);
     }
     return result;
   }
@@ -496,7 +530,8 @@ export class FileJobStore implements JobStore {
       if (!isErrno(err, "ENOENT")) throw err;
       return;
     }
-    if (this.durable) fsyncDir(path.dirname(file));
+    // No fsync here: a deletion carries no data, and the filesystem commits metadata changes in order,
+    // so it reaches the disk with the next synced write (see "Durability" in the README).
     appendRecords(this.p(...JOB_INDEX), [{ id: jobId, deleted: true }]);
   }
 
@@ -599,6 +634,10 @@ export class FileJobStore implements JobStore {
   }
 
   async writeResult(jobId: string, value: string): Promise<void> {
+    if (this.batchDepth > 0) {
+      this.batchResults.push({ id: assertJobId(jobId), value });
+      return;
+    }
     this.flushPending();
     writeFileAtomicSync(this.resultPath(assertJobId(jobId)), value, { durable: this.durable });
   }

@@ -113,7 +113,11 @@ export interface JobStore {
   createJob(job: JobDescription): Promise<JobDescription>;
   /** Create many jobs at once (one durability flush for the whole group). */
   createJobs(jobs: Iterable<JobDescription>): Promise<void>;
-  /** Run `fn` buffering every create/update it makes; they are written together at the end, in call order. */
+  /**
+   * Run `fn` buffering every create/update and result it makes; they are written together at the end
+   * (results first, then the jobs in call order), with one durability flush for the whole group.
+   * Until the batch ends, none of them is visible to readers.
+   */
   batch<T>(fn: () => Promise<T>): Promise<T>;
   jobExists(jobId: string): Promise<boolean>;
   /** NoSuchJobError if missing. */

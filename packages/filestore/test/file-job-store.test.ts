@@ -206,3 +206,54 @@ describe("job-state index and new documents", () => {
     expect(fs.readFileSync(path.join(root, "index", "jobs.log"), "utf8").trim().split("\n")).toHaveLength(50);
   });
 });
+
+describe("batched commits", () => {
+  it("a result written inside batch() appears with the batch's jobs, not before; a failed batch writes nothing", async () => {
+    const { store } = await fresh();
+    const parent = sampleJob("parent");
+    const child = sampleJob("child");
+    store.assignJobId(parent);
+    store.assignJobId(child);
+    await store.createJob(parent);
+    await store.batch(async () => {
+      await store.writeResult(parent.id, JSON.stringify({ v: 1 }));
+      await store.createJobs([child]);
+      await store.updateJob(parent);
+      // Nothing is visible while the batch is open.
+      expect(await store.hasResult(parent.id)).toBe(false);
+      expect(await store.jobExists(child.id)).toBe(false);
+    });
+    expect(JSON.parse(await store.readResult(parent.id))).toEqual({ v: 1 });
+    expect(await store.jobExists(child.id)).toBe(true);
+
+    const other = sampleJob("other");
+    store.assignJobId(other);
+    await expect(
+      store.batch(async () => {
+        await store.writeResult(other.id, "2");
+        await store.createJob(other);
+        throw new Error("the job's commit failed");
+      }),
+    ).rejects.toThrow("the job's commit failed");
+    expect(await store.hasResult(other.id)).toBe(false);
+    expect(await store.jobExists(other.id)).toBe(false);
+  });
+
+  it("concurrent batches of one store do not interleave: every update lands whole and the last one wins", async () => {
+    const { store } = await fresh();
+    const job = sampleJob("shared");
+    store.assignJobId(job);
+    await store.createJob(job);
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.batch(async () => {
+          job.jobName = `shared-${i}`;
+          await store.updateJob(job);
+          await store.writeResult(job.id, String(i));
+        }),
+      ),
+    );
+    expect((await store.loadJob(job.id)).jobName).toBe("shared-19");
+    expect(await store.readResult(job.id)).toBe("19");
+  });
+});

@@ -16,8 +16,13 @@ export const EXEC_FILE_MODE = 0o700;
 /** Marker inside temp-file names; anything containing it is a write in progress (or debris of a crash). */
 export const TEMP_MARK = ".tmp-";
 
+// Unique per process (pid plus a random part, in case a pid is reused) and per call (a counter):
+// cheaper than random bytes for every write.
+const tempPrefix = `${process.pid}-${randomBytes(4).toString("hex")}-`;
+let tempCounter = 0;
+
 export function tempNameFor(target: string): string {
-  return `${target}${TEMP_MARK}${process.pid}-${randomBytes(6).toString("hex")}`;
+  return `${target}${TEMP_MARK}${tempPrefix}${(tempCounter++).toString(36)}`;
 }
 
 export function isTempName(name: string): boolean {
@@ -80,6 +85,42 @@ export function syncPaths(files: readonly string[], dirs: readonly string[] = []
   }
   for (const f of files) fsyncFile(f);
   for (const d of new Set(dirs)) fsyncDir(d);
+}
+
+/**
+ * {@link syncPaths} without blocking the event loop, and with the per-path syncs issued at once:
+ * the filesystem commits concurrent syncs together, so a group costs about one sync, not one each.
+ */
+export async function syncPathsAsync(files: readonly string[], dirs: readonly string[] = []): Promise<void> {
+  const total = files.length + dirs.length;
+  if (total === 0) return;
+  if (total > SYNCFS_THRESHOLD) {
+    // Many paths: one filesystem-wide sync (rare: a job that creates many jobs at once).
+    syncPaths(files, dirs);
+    return;
+  }
+  if (total === 1) {
+    // One path: a blocking sync costs less than a trip through the thread pool.
+    syncPaths(files, dirs);
+    return;
+  }
+  await Promise.all([...files.map((f) => syncOne(f, true)), ...[...new Set(dirs)].map((d) => syncOne(d, false))]);
+}
+
+/** fdatasync (a file) or fsync (a directory) on the thread pool; plain callbacks (FileHandle costs more). */
+function syncOne(file: string, data: boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.open(file, "r", (openErr, fd) => {
+      if (openErr) return reject(openErr);
+      const done = (syncErr: NodeJS.ErrnoException | null) =>
+        fs.close(fd, () => {
+          if (syncErr && (data || !isErrno(syncErr, "EINVAL", "EISDIR", "EBADF"))) reject(syncErr);
+          else resolve();
+        });
+      if (data) fs.fdatasync(fd, done);
+      else fs.fsync(fd, done);
+    });
+  });
 }
 
 /**
