@@ -1,5 +1,6 @@
 // Warm worker host of @toil/batch-local. Runs one job at a time, sent over the IPC channel:
-// { t: "run", id, script, argv, env, cwd, stdoutPath?, stderrPath? }. It imports the script
+// { t: "run", id, script, argv, env | envPatch: { set, unset }, cwd, stdoutPath?, stderrPath? } (the first
+// job of a host carries its whole environment, later ones the difference). It imports the script
 // (cached between jobs), applies the job's environment and working directory, and calls the
 // script's `runWarmCommand(argv, io)`; the resolved number is the job's exit status. If the
 // script does not export `runWarmCommand`, the host answers "notWarm" and the batch system
@@ -9,10 +10,35 @@ import { openSync, closeSync, writeSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
 const hostEnv = { ...process.env };
+// What process.env holds now, as far as this host set it: consecutive jobs of one workflow carry the
+// same environment, so only the differences are applied (each process.env write is a setenv call).
+let appliedEnv = hostEnv;
 
 function applyEnv(env) {
-  for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
-  for (const [key, value] of Object.entries(env)) process.env[key] = value;
+  if (env === appliedEnv) return;
+  for (const key of Object.keys(appliedEnv)) if (!(key in env)) delete process.env[key];
+  for (const key of Object.keys(env)) if (appliedEnv[key] !== env[key]) process.env[key] = env[key];
+  appliedEnv = env;
+}
+
+// A job may change process.env itself: then the next job's environment is applied against what is
+// really there, so nothing a job set leaks into the next one.
+function noteJobEnvChanges() {
+  const keys = Object.keys(process.env);
+  let changed = keys.length !== Object.keys(appliedEnv).length;
+  for (let i = 0; !changed && i < keys.length; i++) changed = process.env[keys[i]] !== appliedEnv[keys[i]];
+  if (changed) appliedEnv = { ...process.env };
+}
+
+const scripts = new Map();
+function importScript(script) {
+  let loading = scripts.get(script);
+  if (!loading) {
+    loading = import(pathToFileURL(script).href);
+    scripts.set(script, loading);
+    loading.catch(() => scripts.delete(script));
+  }
+  return loading;
 }
 
 function redirect(stream, path) {
@@ -34,10 +60,22 @@ function redirect(stream, path) {
   };
 }
 
+// The environment of the previous job: later jobs arrive as a patch against it.
+let lastJobEnv = null;
+function jobEnvOf(msg) {
+  if (msg.env) return msg.env;
+  const env = { ...lastJobEnv };
+  for (const key of msg.envPatch.unset) delete env[key];
+  Object.assign(env, msg.envPatch.set);
+  return env;
+}
+
 async function run(msg) {
+  const env = jobEnvOf(msg);
+  lastJobEnv = env;
   let mod;
   try {
-    mod = await import(pathToFileURL(msg.script).href);
+    mod = await importScript(msg.script);
   } catch (err) {
     process.stderr.write(`warm host: cannot import ${msg.script}: ${err && err.stack ? err.stack : err}\n`);
     process.send({ t: "notWarm", id: msg.id });
@@ -47,7 +85,7 @@ async function run(msg) {
     process.send({ t: "notWarm", id: msg.id });
     return;
   }
-  applyEnv(msg.env);
+  applyEnv(env);
   try {
     process.chdir(msg.cwd);
   } catch {
@@ -58,7 +96,7 @@ async function run(msg) {
   let code;
   try {
     const result = await mod.runWarmCommand(msg.argv, {
-      env: msg.env,
+      env,
       cwd: msg.cwd,
       stdoutPath: msg.stdoutPath,
       stderrPath: msg.stderrPath,
@@ -70,7 +108,7 @@ async function run(msg) {
   } finally {
     restoreOut();
     restoreErr();
-    applyEnv(hostEnv);
+    noteJobEnvChanges();
   }
   process.send({ t: "done", id: msg.id, code: code & 0xff });
 }
