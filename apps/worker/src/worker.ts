@@ -4,6 +4,7 @@ import path from "node:path";
 import {
   DeferredFunctionManager,
   JobStoreError,
+  NoSuchJobError,
   NoSuchJobStoreError,
   createFileStore,
   openJobStore,
@@ -123,6 +124,32 @@ async function createServiceFlags(store: JobStore, descriptions: readonly JobDes
       error: await store.getEmptyFileStoreId({ ...opts, hints: ["service", "error"] }),
     };
   }
+}
+
+/**
+ * The successor `desc` would chain to, if it is one of the jobs its run just created (not yet
+ * stored); chaining to an older job goes through the store as usual.
+ */
+async function chainableNewSuccessor(
+  store: JobStore,
+  desc: JobDescription,
+  created: readonly JobDescription[],
+  config: Config,
+): Promise<JobDescription | undefined> {
+  if (created.length === 0) return undefined;
+  const byId = new Map(created.map((d) => [d.id, d] as const));
+  let storedSuccessor = false;
+  const next = await nextChainable(
+    desc,
+    async (id) => {
+      const fresh = byId.get(id);
+      if (fresh) return fresh;
+      storedSuccessor = true;
+      return (await store.jobExists(id)) ? await store.loadJob(id) : undefined;
+    },
+    { disableChaining: config.disableChaining, runLocalJobsOnWorkers: config.runLocalJobsOnWorkers, defaults: config },
+  );
+  return next && !storedSuccessor ? next : undefined;
 }
 
 /** Delete a job and, recursively, every successor and service host it still references. */
@@ -267,16 +294,33 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
   let currentCpu = process.cpuUsage();
   let lastFileStore: AbstractFileStore | undefined;
   const chainNames: string[] = [];
+  const recordStat = (ran: JobDescription, stat: JobStat): void => {
+    stats.push(stat);
+    const wall = (stat.end - stat.start) / 1000;
+    // Over-use: more CPU than cores x wall time (+5%), ignoring tiny amounts (job bookkeeping).
+    const allowed = wall * stat.requested.cores * 1.05;
+    if (wall > 0 && stat.requested.cores > 0 && stat.cpu > allowed && stat.cpu - allowed > 0.05) {
+      logsToLeader.push({
+        text: `Job ${ran.displayName} used ${stat.cpu.toFixed(2)} s of CPU in ${wall.toFixed(2)} s with ${stat.requested.cores} core(s) requested: it may need more cores`,
+        level: "warning",
+        jobId: ran.originalId,
+        jobName: ran.displayName,
+      });
+    }
+  };
 
   try {
     // Deferred functions of workers that died on this machine.
     await deferred.runOrphans();
 
-    if (!(await store.jobExists(jobId))) {
+    let desc: JobDescription;
+    try {
+      desc = await store.loadJob(jobId);
+    } catch (err) {
+      if (!(err instanceof NoSuchJobError)) throw err;
       capture.line(`Job ${jobId} no longer exists: nothing to do.`);
       return WORKER_EXIT.OK;
     }
-    let desc = await store.loadJob(jobId);
     desc.assignConfig(config);
     current = desc;
 
@@ -351,13 +395,35 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
         importModule: importUserModule,
       }));
       logsToLeader.push(...fileStore.logMessages);
-      // Commit: result first, then the new jobs, then the job itself (with its delete journal).
-      await store.writeResult(outcome.resultJobId, JSON.stringify(outcome.returnValue));
       for (const d of outcome.newDescriptions) d.assignConfig(config);
       await createServiceFlags(store, outcome.newDescriptions);
-      if (outcome.newDescriptions.length > 0) await store.createJobs(outcome.newDescriptions);
       desc = outcome.description;
       desc.filesToDelete = [...desc.filesToDelete, ...fileStore.pendingDeletes];
+      const resultText = JSON.stringify(outcome.returnValue);
+      // A successor this job just made and that it will run itself (chaining) is committed directly
+      // under this job's id, with the result and the other new jobs, in one group: the same state as
+      // committing the job and then chaining, without writing and deleting the successor's document.
+      const chained = desc.filesToDelete.length === 0 && !desc.isSubtreeDone()
+        ? await chainableNewSuccessor(store, desc, outcome.newDescriptions, config)
+        : undefined;
+      if (chained) {
+        const successorId = chained.id;
+        capture.line(`Chaining from ${desc} to ${chained}`);
+        chained.replace(desc);
+        await store.batch(async () => {
+          await store.writeResult(outcome.resultJobId, resultText);
+          await store.createJobs(outcome.newDescriptions.filter((d) => d.id !== successorId));
+          await store.updateJob(chained);
+        });
+        recordStat(desc, statOf(desc, started, cpu, false, config));
+        await deferred.runOwn();
+        desc = chained;
+        current = desc;
+        continue;
+      }
+      // Commit: result first, then the new jobs, then the job itself (with its delete journal).
+      await store.writeResult(outcome.resultJobId, resultText);
+      if (outcome.newDescriptions.length > 0) await store.createJobs(outcome.newDescriptions);
       const subtreeDone = desc.isSubtreeDone();
       if (subtreeDone) {
         for (const id of desc.filesToDelete) await store.deleteFile(id);
@@ -374,19 +440,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
         }
         current = desc;
       }
-      const stat = statOf(desc, started, cpu, false, config);
-      stats.push(stat);
-      const wall = (stat.end - stat.start) / 1000;
-      // Over-use: more CPU than cores x wall time (+5%), ignoring tiny amounts (job bookkeeping).
-      const allowed = wall * stat.requested.cores * 1.05;
-      if (wall > 0 && stat.requested.cores > 0 && stat.cpu > allowed && stat.cpu - allowed > 0.05) {
-        logsToLeader.push({
-          text: `Job ${desc.displayName} used ${stat.cpu.toFixed(2)} s of CPU in ${wall.toFixed(2)} s with ${stat.requested.cores} core(s) requested: it may need more cores`,
-          level: "warning",
-          jobId: desc.originalId,
-          jobName: desc.displayName,
-        });
-      }
+      recordStat(desc, statOf(desc, started, cpu, false, config));
       await deferred.runOwn();
       if (subtreeDone) break;
 
@@ -491,7 +545,7 @@ function statOf(desc: JobDescription, started: number, cpu: NodeJS.CpuUsage, fai
     start: started,
     end: Date.now(),
     cpu: (used.user + used.system) / 1e6,
-    memory: process.memoryUsage().rss,
+    memory: process.memoryUsage.rss(),
     requested,
     failed,
   };
