@@ -14,7 +14,8 @@ import { runWorker } from "../src/index.js";
 import { saveRootJobForBench } from "./save-root.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const n = Number(process.argv[2] ?? 1000);
+const quick = process.argv.includes("--quick");
+const n = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? (quick ? 200 : 1000));
 const { link } = (await importWorkflowModule(path.join(here, "..", "..", "..", "tooling", "bench", "workflows", "chain.ts"))) as {
   link: (job: Job, i: number, n: number, out: string) => number;
 };

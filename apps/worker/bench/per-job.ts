@@ -16,7 +16,8 @@ import { runWorker } from "../src/index.js";
 import { saveRootJobForBench } from "./save-root.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const n = Number(process.argv[2] ?? 2000);
+const quick = process.argv.includes("--quick");
+const n = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? (quick ? 300 : 2000));
 const { fanout } = (await importWorkflowModule(path.join(here, "..", "..", "..", "tooling", "bench", "workflows", "fanout.ts"))) as {
   fanout: (job: Job, n: number, out: string, counter: string | null) => number;
 };
