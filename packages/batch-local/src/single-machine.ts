@@ -64,7 +64,12 @@ interface LocalJob {
   memory: number;
   disk: number;
   gpuCount: number;
-  env: Environment;
+  /** The batch system's environment when the job was issued (shared by the jobs issued with it). */
+  baseEnv: Environment;
+  /** The job's own variables, if any. */
+  jobEnv: Environment | undefined;
+  /** The whole environment, built when the job starts (not per queued job: 100,000 queued jobs). */
+  env: Environment | null;
   shape: Shape;
   state: JobState;
   startTime: number;
@@ -315,9 +320,6 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       });
     }
     const id = this.nextId++;
-    const env: Environment = jobEnvironment ? { ...this.baseEnv, ...jobEnvironment } : { ...this.baseEnv };
-    if (env.OMP_NUM_THREADS === undefined) env.OMP_NUM_THREADS = String(Math.max(1, Math.floor(req.cores)));
-    env[JOB_MARKER_ENV] = `${this.token}.${id}`;
     const argv = splitPlainCommand(command);
     const cwd = process.cwd();
     const memory = Math.ceil(req.memory);
@@ -341,7 +343,9 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       memory,
       disk,
       gpuCount,
-      env,
+      baseEnv: this.baseEnv,
+      jobEnv: jobEnvironment,
+      env: null,
       shape,
       state: "queued",
       startTime: 0,
@@ -560,11 +564,15 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     job.startTime = performance.now();
     this.running.set(job.id, job);
     job.exited = new Promise<void>((resolve) => (job.markExited = resolve));
+    const env: Environment = job.jobEnv ? { ...job.baseEnv, ...job.jobEnv } : { ...job.baseEnv };
+    if (env.OMP_NUM_THREADS === undefined) env.OMP_NUM_THREADS = String(Math.max(1, Math.floor(job.cores)));
+    env[JOB_MARKER_ENV] = this.markerOf(job);
     if (job.gpus) {
       const list = [...job.gpus].sort((a, b) => a - b).join(",");
-      job.env.CUDA_VISIBLE_DEVICES = list;
-      job.env.SINGULARITYENV_CUDA_VISIBLE_DEVICES = list;
+      env.CUDA_VISIBLE_DEVICES = list;
+      env.SINGULARITYENV_CUDA_VISIBLE_DEVICES = list;
     }
+    job.env = env;
     if (job.warmScript) this.startWarm(job);
     else this.startCold(job);
   }
@@ -586,7 +594,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     let child: ChildProcess;
     try {
       io = this.stdioFor(job);
-      child = spawn(file as string, args, { env: job.env, detached: true, stdio: io.stdio });
+      child = spawn(file as string, args, { env: job.env ?? undefined, detached: true, stdio: io.stdio });
     } catch (err) {
       io?.close();
       this.spawnFailed(job, err as NodeJS.ErrnoException);
@@ -623,6 +631,11 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     );
   }
 
+  /** The value of the marker variable that tags every process of `job` (for killing its tree). */
+  private markerOf(job: LocalJob): string {
+    return `${this.token}.${job.id}`;
+  }
+
   private finish(job: LocalJob, status: number, reason: BatchJobExitReason): void {
     if (job.state !== "running") return;
     job.state = "done";
@@ -648,7 +661,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
 
   private async killRunning(job: LocalJob): Promise<void> {
     job.killIntended = true;
-    const marker = `${JOB_MARKER_ENV}=${job.env[JOB_MARKER_ENV]}\0`;
+    const marker = `${JOB_MARKER_ENV}=${this.markerOf(job)}\0`;
     const roots = job.host ? [job.host.pid] : job.pid !== undefined ? [job.pid] : [];
     await killProcessTree({ roots, envMarker: marker }, this.killGrace);
     await job.exited;
@@ -671,8 +684,9 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       ? { stdoutPath: this.formatStdOutErrPath(job.id, "local", "out"), stderrPath: this.formatStdOutErrPath(job.id, "local", "err") }
       : {};
     // Consecutive jobs differ in a variable or two: send the difference, not ~100 variables per job.
-    const env = host.lastEnv ? { envPatch: envPatch(host.lastEnv, job.env) } : { env: job.env };
-    host.lastEnv = job.env;
+    const jobEnv = job.env ?? {};
+    const env = host.lastEnv ? { envPatch: envPatch(host.lastEnv, jobEnv) } : { env: jobEnv };
+    host.lastEnv = jobEnv;
     host.child.send({
       t: "run",
       id: job.id,
