@@ -364,7 +364,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
       lastFileStore = fileStore;
       if (desc.isService) {
         const flags = desc.serviceFlags;
-        await fileStore.open(() => runServiceHost(
+        const ended = await fileStore.open(() => runServiceHost(
           desc,
           fileStore,
           {
@@ -382,6 +382,9 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
           { resolver: resolverOf(store), importModule: importUserModule },
         ));
         logsToLeader.push(...fileStore.logMessages);
+        // Stopped because its client's successors failed: fail, so the host stays in the job store
+        // and `--restart` starts the service again (deleting it would leave the client without it).
+        if (ended === "errored") throw new Error(`Service host ${desc} was stopped because the jobs using its service failed.`);
         // A service host has no successors: it is done.
         await store.deleteJob(desc.id);
         current = undefined;
