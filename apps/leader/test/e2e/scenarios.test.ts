@@ -161,6 +161,21 @@ describe("services", { timeout: 300_000 }, () => {
     expect(readFileSync(out, "utf8")).toBe("42");
   });
 
+  test("27 (restart): a service stopped because its client's successor failed starts again on --restart", async () => {
+    const d = tempDir();
+    const out = path.join(d, "out");
+    const allow = path.join(d, "allow");
+    const args = ["gatedEcho", path.join(d, "svc"), "42", out, allow];
+    const { js, result } = run(args[0]!, args.slice(1), [...SVC, "--retryCount", "0"]);
+    const first = await result;
+    expect(first.code).toBe(1);
+    expect(first.stderr).toMatch(/gatedEchoClient \(\S+\): FAILED/);
+    writeFileSync(allow, "");
+    const again = await runToil(["run", FLOW, "--jobStore", js, "--restart", ...FAST, ...SVC, "--", ...args]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe("42");
+  });
+
   // A service host whose worker is killed is issued again with a new start flag (and, while its
   // client runs, new terminate/error flags), so the leader waits for the new attempt to start. A
   // run can still fail when the random kills use up a job's tries; --restart must then finish it.
