@@ -89,6 +89,25 @@ describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", 
     expect(ourQueuedJobs(tag)).toEqual([]);
   });
 
+  it("the same fan-out of 200 with job packs (--slurmPackJobs 25) gives the right sum", { timeout: 620_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const tag = `toil-e2e-${randomUUID()}`;
+    const r = await runToil(["run", "flow.ts", "--jobStore", path.join(dir, "js"), ...SMALL, ...slurmOptions(dir, tag), "--slurmPackJobs", "25", "--", "200"], {
+      cwd: path.join(EXAMPLES, "fan-out-fan-in"),
+      timeoutMs: 600_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(Number(r.stdout.trim())).toBe(Array.from({ length: 200 }, (_, i) => i * i).reduce((x, y) => x + y, 0));
+    // Packs were used: every child has its own log files, named after far fewer array tasks than jobs.
+    const logs = readdirSync(path.join(dir, "logs")).filter((f) => /\.\d+_\d+\.out\.log$/.test(f));
+    expect(logs.length).toBeGreaterThanOrEqual(200);
+    const tasks = new Set(logs.map((f) => /\.(\d+_\d+)\.out\.log$/.exec(f)?.[1]));
+    expect(tasks.size).toBeLessThan(50);
+    // The runner's status files are gone once every pack has settled.
+    expect(readdirSync(path.join(dir, "logs")).filter((f) => /\.pack-/.test(f))).toEqual([]);
+    expect(ourQueuedJobs(tag)).toEqual([]);
+  });
+
   it("a job over its memory request ends as MEMLIMIT (cgroup OOM) and succeeds on retry with --doubleMem", { timeout: 300_000 }, async () => {
     const dir = tempDir("toil-slurm-e2e-");
     const state = path.join(dir, "state");

@@ -119,7 +119,15 @@ export const SLURM_OPTIONS: readonly BatchSystemOptionSpec[] = [
     env: "TOIL_SLURM_ARRAY_WINDOW",
     default: 0.05,
     valueName: "SECONDS",
-    help: "Seconds to gather newly issued jobs before submitting them (so they can share an array).",
+    help: "Submit newly issued jobs once none has arrived for this many seconds (at most 1 s after the first), so they can share an array.",
+  },
+  {
+    name: "slurmPackJobs",
+    kind: "int",
+    section: S,
+    env: "TOIL_SLURM_PACK_JOBS",
+    default: 1,
+    help: "Run up to this many jobs of a job array one after another in each array task, sharing one worker start (1: one job per task). Needs a shared --batchLogsDir.",
   },
 ];
 
@@ -138,6 +146,8 @@ export interface SlurmSettings {
   args: string[];
   memoryIsProduct: boolean;
   arrays: boolean;
+  /** `--slurmPackJobs`: most jobs run one after another in one array task. */
+  packJobs: number;
   arrayMinJobs: number;
   arrayMaxSize: number;
   /** Seconds. */
@@ -219,6 +229,7 @@ export function resolveSlurmSettings(
     arrayMinJobs: int("slurmArrayMinJobs", 4, 1),
     arrayMaxSize: int("slurmArrayMaxSize", 1000, 1),
     arrayWindow: window,
+    packJobs: int("slurmPackJobs", 1, 1),
     statePollingWait: numberOr(config.statePollingWait, 1, "statePollingWait", 0.01),
     statePollingTimeout: numberOr(config.statePollingTimeout, 1200, "statePollingTimeout"),
     maxJobs: numberOr(config.maxJobs, Infinity, "maxJobs", 1),

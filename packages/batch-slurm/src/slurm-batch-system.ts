@@ -1,4 +1,6 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   type AcceleratorRequirement,
   type BatchJobDescription,
@@ -21,7 +23,7 @@ import { resolveSlurmSettings, SLURM_OPTIONS, type SlurmConfigExtras, type Slurm
 import { PartitionSet, parseSinfo, SINFO_ARGS } from "./partitions.js";
 import { type CommandResult, type CommandRunner, spawnCommand } from "./runner.js";
 import { escapeSlurmPattern, type ParsedSlurmArgs, parseSlurmArgs, resourceArgs, slurmJobName } from "./sbatch.js";
-import { singleQuote } from "./shell-words.js";
+import { singleQuote, splitShellWords } from "./shell-words.js";
 import {
   jobOutcome,
   parseSacct,
@@ -64,13 +66,31 @@ interface TrackedJob {
   running: boolean;
   elapsed: number;
   missingSince?: number;
+  /** Set when the job runs in a job pack (`--slurmPackJobs`): one array task for several jobs. */
+  pack?: Pack;
 }
+
+/** Several jobs run one after another by the pack runner in one array task. */
+interface Pack {
+  /** `<array id>_<task>`. */
+  key: string;
+  submitId: string;
+  /** Where the runner writes `<id>.started` / `<id>.status` and reads `<id>.cancel`. */
+  dir: string;
+  jobs: TrackedJob[];
+  missingSince?: number;
+}
+
+/** The script that runs a job pack inside one array task. */
+const PACK_RUNNER = fileURLToPath(new URL("../runtime/pack-runner.mjs", import.meta.url));
 
 const SQUEUE_UNKNOWN_ID = /Invalid job id specified/i;
 const SACCT_DISABLED = /accounting storage is disabled/i;
 /** sbatch refusals that no retry can fix. */
 const SBATCH_PERMANENT =
   /Invalid (partition|qos|account|generic resource|feature|job array)|More processors requested|Requested node configuration is not available|Memory specification can not be satisfied|Requested time limit is invalid|QOSMax|AssocMax|not allowed|Access\/permission denied|invalid option|unrecognized option|unknown option|Invalid argument/i;
+/** Longest time newly issued jobs are gathered into one submission while more keep arriving. */
+const MAX_GATHER_MS = 1000;
 /** sbatch calls made at the same time when jobs are submitted one by one. */
 const SBATCH_CONCURRENCY = 4;
 /** Longest `-j` list passed in one call (Linux limits one argument to 128 KiB). */
@@ -137,8 +157,10 @@ export class SlurmBatchSystem extends BatchSystemSupport {
   private readonly jobs = new Map<number, TrackedJob>();
   private readonly byKey = new Map<string, TrackedJob>();
   private readonly byRaw = new Map<string, TrackedJob>();
+  private readonly packs = new Map<string, Pack>();
   private waiting: TrackedJob[] = [];
   private firstWaitingAt = 0;
+  private lastIssuedAt = 0;
   private readonly updates: UpdatedBatchJobInfo[] = [];
   private updateWaiters: (() => void)[] = [];
 
@@ -238,7 +260,8 @@ export class SlurmBatchSystem extends BatchSystemSupport {
       elapsed: 0,
     };
     this.jobs.set(id, job);
-    if (this.waiting.length === 0) this.firstWaitingAt = Date.now();
+    this.lastIssuedAt = Date.now();
+    if (this.waiting.length === 0) this.firstWaitingAt = this.lastIssuedAt;
     this.waiting.push(job);
     this.ensureLoop();
     this.wakeLoop?.();
@@ -425,7 +448,7 @@ export class SlurmBatchSystem extends BatchSystemSupport {
       const now = Date.now();
       let nextAt = now + 1000;
       if (this.waiting.length > 0) {
-        const due = this.firstWaitingAt + (this.settings.arrays ? this.settings.arrayWindow * 1000 : 0);
+        const due = this.submitDue();
         if (now >= due) await this.exclusive(() => this.submitWaiting());
         else nextAt = Math.min(nextAt, due);
       }
@@ -437,7 +460,7 @@ export class SlurmBatchSystem extends BatchSystemSupport {
         nextAt = Math.min(nextAt, this.nextPollAt);
       }
       if (this.waiting.length > 0 && this.submittedCount() < this.settings.maxJobs) {
-        nextAt = Math.min(nextAt, this.firstWaitingAt + this.settings.arrayWindow * 1000);
+        nextAt = Math.min(nextAt, this.submitDue());
       }
       if (this.stopped || this.failure) break;
       if (this.jobs.size === 0) {
@@ -456,6 +479,17 @@ export class SlurmBatchSystem extends BatchSystemSupport {
       }
       this.wakeLoop = undefined;
     }
+  }
+
+  /**
+   * When the waiting jobs are submitted: with arrays, once no new job has arrived for
+   * `--slurmArrayWindow` (a leader issues a fan-out one job at a time, slower on a busy machine),
+   * but at most {@link MAX_GATHER_MS} after the first one waited.
+   */
+  private submitDue(): number {
+    if (!this.settings.arrays) return this.firstWaitingAt;
+    const window = this.settings.arrayWindow * 1000;
+    return Math.min(this.lastIssuedAt + window, this.firstWaitingAt + Math.max(window, MAX_GATHER_MS));
   }
 
   /** Runs `fn` with no other submission, poll or kill in progress. */
@@ -551,8 +585,21 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     this.markSubmitted(job, id, id);
   }
 
+  /** Jobs per array task for this group: `--slurmPackJobs`, but 1 for jobs with a time limit (it is per job). */
+  private packSize(job: TrackedJob): number {
+    if (this.settings.packJobs <= 1) return 1;
+    const timed = (a: string): boolean => /^(--time(=|$)|-t)/.test(a);
+    if (job.args.some(timed) || this.settings.args.some(timed)) return 1;
+    return this.settings.packJobs;
+  }
+
   private async submitArray(jobs: TrackedJob[]): Promise<void> {
     const first = jobs[0] as TrackedJob;
+    const per = this.packSize(first);
+    if (per > 1) {
+      await this.submitPacks(jobs, per);
+      return;
+    }
     const lines = ["#!/bin/sh", "# Toil job array: task i runs the i-th Toil job.", 'case "$SLURM_ARRAY_TASK_ID" in'];
     jobs.forEach((job, i) => {
       lines.push(`${i})`);
@@ -583,6 +630,146 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     const id = await this.sbatch(args, first.env, lines.join("\n"), jobs);
     if (id === null) return;
     jobs.forEach((job, i) => this.markSubmitted(job, `${id}_${i}`, id));
+  }
+
+  /** One array whose task i runs the i-th group of `per` jobs through the pack runner. */
+  private async submitPacks(jobs: TrackedJob[], per: number): Promise<void> {
+    const first = jobs[0] as TrackedJob;
+    const logs = this.getBatchLogsDir();
+    mkdirSync(logs, { recursive: true });
+    const dir = mkdtempSync(join(logs, `toil_${this.workflowId}.pack-`));
+    const groups: TrackedJob[][] = [];
+    for (let i = 0; i < jobs.length; i += per) groups.push(jobs.slice(i, i + per));
+    const lines = ["#!/bin/sh", "# Toil job pack array: task i runs the i-th group of Toil jobs.", 'case "$SLURM_ARRAY_TASK_ID" in'];
+    groups.forEach((group, i) => {
+      const manifest = join(dir, `task-${i}.json`);
+      const entries = group.map((job) => ({
+        id: job.id,
+        command: job.command,
+        argv: splitShellWords(job.command),
+        out: this.logPath(job, "%T", "out"),
+        err: this.logPath(job, "%T", "err"),
+      }));
+      writeFileSync(manifest, JSON.stringify({ dir, jobs: entries }));
+      lines.push(`${i})`, `  exec ${singleQuote(process.execPath)} ${singleQuote(PACK_RUNNER)} ${singleQuote(manifest)}`, "  ;;");
+    });
+    lines.push('*) echo "Toil job pack array: no jobs for task $SLURM_ARRAY_TASK_ID" >&2; exit 1 ;;', "esac", "");
+    const slurmLog = this.config.noStdOutErr
+      ? "/dev/null"
+      : `${escapeSlurmPattern(logs)}/toil_${escapeSlurmPattern(this.workflowId)}.array_%A_%a.slurm.log`;
+    const args = [
+      "--parsable",
+      "-J",
+      slurmJobName("toil_pack", first.id, first.desc.jobKind),
+      `--array=0-${groups.length - 1}`,
+      "--signal=B:INT@30",
+      ...first.args,
+      "-o",
+      slurmLog,
+    ];
+    const id = await this.sbatch(args, first.env, lines.join("\n"), jobs);
+    if (id === null) return;
+    groups.forEach((group, i) => {
+      const pack: Pack = { key: `${id}_${i}`, submitId: id, dir, jobs: group };
+      this.packs.set(pack.key, pack);
+      for (const job of group) {
+        if (!this.jobs.has(job.id)) {
+          // Killed while sbatch ran: the runner skips it.
+          writeFileSync(join(dir, `${job.id}.cancel`), "");
+          continue;
+        }
+        job.pack = pack;
+        job.key = pack.key;
+        job.submitId = id;
+        this.messageBus?.publish({ type: "ExternalBatchId", time: Date.now(), batchId: job.id, externalBatchId: pack.key, batchSystem: "slurm" });
+      }
+    });
+  }
+
+  /** A pack job's exit status from the runner, if it has ended. */
+  private packStatus(pack: Pack, job: TrackedJob): number | undefined {
+    try {
+      const text = readFileSync(join(pack.dir, `${job.id}.status`), "utf8").trim();
+      return /^\d+$/.test(text) ? Number(text) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** When the runner started a pack job (ms), if it has. */
+  private packStarted(pack: Pack, job: TrackedJob): number | undefined {
+    try {
+      return statSync(join(pack.dir, `${job.id}.started`)).mtimeMs;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Puts a job that never ran back in the queue, to be submitted again. */
+  private requeue(job: TrackedJob): void {
+    job.key = undefined;
+    job.submitId = undefined;
+    job.pack = undefined;
+    job.running = false;
+    job.elapsed = 0;
+    job.missingSince = undefined;
+    if (this.waiting.length === 0) this.firstWaitingAt = Date.now();
+    this.waiting.push(job);
+  }
+
+  /**
+   * Reports the jobs of a pack that ended (from the runner's status files), and once the array
+   * task has ended, settles the rest: a job that had started gets the task's outcome (e.g.
+   * MEMLIMIT), a job that had not is submitted again.
+   */
+  private updatePack(pack: Pack, rec: SlurmJobRecord | undefined): { pending: number; running: number } {
+    let pending = 0;
+    let running = 0;
+    let taskEnded: { exitStatus: number; exitReason: BatchJobExitReason } | undefined;
+    if (rec) {
+      pack.missingSince = undefined;
+      const outcome = jobOutcome(rec.state, rec.exitStatus, rec.key);
+      if (outcome.ended) taskEnded = { exitStatus: outcome.exitStatus, exitReason: outcome.exitReason };
+    } else {
+      const now = Date.now();
+      pack.missingSince ??= now;
+      if (now - pack.missingSince > Math.max(60, 10 * this.settings.statePollingWait) * 1000) {
+        warn(`Slurm no longer knows job pack ${pack.key}; its unfinished jobs are reported as lost or submitted again.`);
+        taskEnded = { exitStatus: EXIT_STATUS_UNAVAILABLE_VALUE, exitReason: BatchJobExitReason.LOST };
+      }
+    }
+    for (const job of pack.jobs) {
+      if (!this.jobs.has(job.id) || job.pack !== pack) continue;
+      const started = this.packStarted(pack, job);
+      const status = this.packStatus(pack, job);
+      const wall = started !== undefined ? Math.max(0, (Date.now() - started) / 1000) : null;
+      if (status !== undefined) {
+        this.finish(job, status, status === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED, wall);
+      } else if (taskEnded) {
+        if (started !== undefined) {
+          const exitStatus = taskEnded.exitStatus === 0 ? EXIT_STATUS_UNAVAILABLE_VALUE : taskEnded.exitStatus;
+          const reason = taskEnded.exitReason === BatchJobExitReason.FINISHED ? BatchJobExitReason.FAILED : taskEnded.exitReason;
+          this.finish(job, exitStatus, reason, wall);
+        } else {
+          this.requeue(job);
+        }
+      } else if (started !== undefined) {
+        job.running = true;
+        job.elapsed = wall ?? 0;
+        running++;
+      } else {
+        pending++;
+      }
+    }
+    if (taskEnded) this.dropPack(pack);
+    return { pending, running };
+  }
+
+  /** Forgets a settled pack; the runner's directory goes once no task of its array is left. */
+  private dropPack(pack: Pack): void {
+    this.packs.delete(pack.key);
+    for (const other of this.packs.values()) if (other.dir === pack.dir) return;
+    rmSync(pack.dir, { recursive: true, force: true });
   }
 
   private markSubmitted(job: TrackedJob, key: string, submitId: string): void {
@@ -641,19 +828,26 @@ export class SlurmBatchSystem extends BatchSystemSupport {
 
   private submittedJobs(): TrackedJob[] {
     const out: TrackedJob[] = [];
-    for (const job of this.jobs.values()) if (job.key !== undefined) out.push(job);
+    for (const job of this.jobs.values()) if (job.key !== undefined && !job.pack) out.push(job);
     return out;
   }
 
   private async poll(): Promise<void> {
     const jobs = this.submittedJobs();
-    if (jobs.length === 0) return;
+    const packs = [...this.packs.values()];
+    if (jobs.length === 0 && packs.length === 0) return;
     const seen = new Set<TrackedJob>();
-    const submitIds = [...new Set(jobs.map((j) => j.submitId as string))];
+    const submitIds = [...new Set([...jobs.map((j) => j.submitId as string), ...packs.map((p) => p.submitId)])];
+    const packRecords = new Map<Pack, SlurmJobRecord>();
     let pending = 0;
     let running = 0;
     const arrayRecords = new Map<string, SlurmJobRecord>();
     for (const rec of await this.squeue(submitIds)) {
+      const pack = this.packs.get(rec.key);
+      if (pack) {
+        packRecords.set(pack, rec);
+        continue;
+      }
       const job = this.byKey.get(rec.key);
       if (!job) {
         // Unstarted tasks of an array that were cancelled together show as one record of the array itself.
@@ -677,6 +871,14 @@ export class SlurmBatchSystem extends BatchSystemSupport {
         seen.add(job);
         this.apply(job, { ...rec, key: job.key as string, elapsed: null });
       }
+    }
+    for (const pack of packs) {
+      let rec = packRecords.get(pack);
+      const whole = arrayRecords.get(pack.submitId);
+      if (!rec && whole && jobOutcome(whole.state, whole.exitStatus, whole.key).ended) rec = { ...whole, key: pack.key, elapsed: null };
+      const counts = this.updatePack(pack, rec);
+      pending += counts.pending;
+      running += counts.running;
     }
     const missing = jobs.filter((j) => !seen.has(j));
     if (missing.length > 0) {
@@ -848,10 +1050,21 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     const wanted = new Set(jobIds);
     await this.exclusive(async () => {
       const keys: TrackedJob[] = [];
+      const stopPacks = new Set<Pack>();
       for (const id of jobIds) {
         const job = this.jobs.get(id);
         if (!job) continue;
         this.jobs.delete(id);
+        const pack = job.pack;
+        if (pack) {
+          // The runner skips a cancelled job it has not started; one it is running stops only with its task.
+          writeFileSync(join(pack.dir, `${job.id}.cancel`), "");
+          if (this.packStarted(pack, job) !== undefined && this.packStatus(pack, job) === undefined && !stopPacks.has(pack)) {
+            stopPacks.add(pack);
+            keys.push(job);
+          }
+          continue;
+        }
         if (job.key) {
           this.byKey.delete(job.key);
           keys.push(job);
@@ -860,6 +1073,17 @@ export class SlurmBatchSystem extends BatchSystemSupport {
       }
       this.waiting = this.waiting.filter((j) => this.jobs.has(j.id));
       await this.cancel(keys);
+      // The other jobs of a stopped pack: reported if they had ended, else submitted again.
+      for (const pack of stopPacks) {
+        for (const job of pack.jobs) {
+          if (!this.jobs.has(job.id) || job.pack !== pack) continue;
+          const status = this.packStatus(pack, job);
+          if (status !== undefined) this.finish(job, status, status === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED, null);
+          else this.requeue(job);
+        }
+        this.dropPack(pack);
+      }
+      if (this.waiting.length > 0) this.wakeLoop?.();
     });
     // Nothing killed is ever reported, even if it ended just before.
     for (let i = this.updates.length - 1; i >= 0; i--) {
@@ -870,7 +1094,7 @@ export class SlurmBatchSystem extends BatchSystemSupport {
   /** scancel the jobs, then wait (up to --statePollingTimeout) until Slurm says none of them runs. */
   private async cancel(jobs: readonly TrackedJob[]): Promise<void> {
     if (jobs.length === 0) return;
-    const keys = jobs.map((j) => j.key as string);
+    const keys = [...new Set(jobs.map((j) => j.key as string))];
     await this.forChunks(keys, async (chunk) => {
       await this.withRetries("scancel", chunk, { accept: (r) => /Invalid job id|already completing or completed/i.test(r.stderr) });
     });
@@ -896,7 +1120,10 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     this.wakeLoop?.();
     await this.loopPromise;
     await this.exclusive(async () => {
-      const live = this.submittedJobs();
+      // cancel() needs only the Slurm ids: one stand-in per pack task.
+      const packTasks = [...this.packs.values()].map((p) => ({ key: p.key, submitId: p.submitId }) as TrackedJob);
+      const live = [...this.submittedJobs(), ...packTasks];
+      this.packs.clear();
       this.jobs.clear();
       this.byKey.clear();
       this.byRaw.clear();

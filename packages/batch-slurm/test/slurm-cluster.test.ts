@@ -336,6 +336,73 @@ describeSlurm("slurm (real cluster)", () => {
       expect(bs.getSchedulingStatusMessage()).toMatch(/Invalid partition/i);
     });
 
+    describe("job packs (--slurmPackJobs)", () => {
+      const WARM = join(here, "fixtures", "warm-job.mjs");
+      const pack = { batchOptions: { slurmPackJobs: 4 } };
+      const pids = (file: string): string[] => readFileSync(file, "utf8").trim().split("\n");
+
+      it("runs 11 jobs in 3 array tasks, warm jobs sharing one process per task, each with its own status and logs", async () => {
+        const { bs, dir, counts } = make(pack);
+        const ids: number[] = [];
+        for (let i = 0; i < 10; i++) {
+          ids.push(await bs.issueBatchJob(`${node} ${WARM} ${join(dir, `j${i}`)} ${i === 3 ? 3 : 0}`, { jobName: `w${i}`, requirements: req({ cores: 0.1 }) }));
+        }
+        const shell = await bs.issueBatchJob("sh -c 'echo from sh; exit 5'", { jobName: "sh", requirements: req({ cores: 0.1 }) });
+        const got = await collect(bs, 11);
+        expect(counts.sbatch).toBe(1);
+        ids.forEach((id, i) => expect(got.get(id)).toMatchObject({ exitStatus: i === 3 ? 3 : 0, exitReason: i === 3 ? BatchJobExitReason.FAILED : BatchJobExitReason.FINISHED }));
+        expect(got.get(shell)).toMatchObject({ exitStatus: 5, exitReason: BatchJobExitReason.FAILED });
+        const keys = new Set([...got.values()].map((u) => u.backingId));
+        expect(keys.size).toBe(3);
+        for (const k of keys) expect(k).toMatch(/^\d+_[0-2]$/);
+        // Jobs of one task ran in one process (the pack runner): as many processes as tasks.
+        const byTask = new Map<string, Set<string>>();
+        ids.forEach((id, i) => {
+          const key = got.get(id)!.backingId as string;
+          const set = byTask.get(key) ?? new Set<string>();
+          for (const pid of pids(join(dir, `j${i}`))) set.add(pid);
+          byTask.set(key, set);
+        });
+        for (const set of byTask.values()) expect(set.size).toBe(1);
+        // Each job has its own log files, named with its task.
+        expect(readFileSync(bs.formatStdOutErrPath(ids[0]!, got.get(ids[0]!)!.backingId as string, "out"), "utf8")).toContain(`job ${join(dir, "j0")}`);
+        expect(readFileSync(bs.formatStdOutErrPath(shell, got.get(shell)!.backingId as string, "out"), "utf8")).toContain("from sh");
+      });
+
+      it("a job that ends its pack's process fails with its exit code; the jobs after it are submitted again", async () => {
+        const { bs, dir, counts } = make(pack);
+        const modes = ["", "exit", "", ""];
+        const ids: number[] = [];
+        for (let i = 0; i < 4; i++) {
+          ids.push(await bs.issueBatchJob(`${node} ${WARM} ${join(dir, `j${i}`)} ${i === 1 ? 7 : 0} ${modes[i]}`, { jobName: `e${i}`, requirements: req({ cores: 0.1 }) }));
+        }
+        const got = await collect(bs, 4);
+        expect(got.get(ids[0]!)).toMatchObject({ exitStatus: 0, exitReason: BatchJobExitReason.FINISHED });
+        expect(got.get(ids[1]!)).toMatchObject({ exitStatus: 7, exitReason: BatchJobExitReason.FAILED });
+        for (const i of [2, 3]) {
+          expect(got.get(ids[i]!)).toMatchObject({ exitStatus: 0 });
+          expect(pids(join(dir, `j${i}`))).toHaveLength(1);
+        }
+        // One array, then the two jobs that never ran, one sbatch each (too few for an array).
+        expect(counts.sbatch).toBe(3);
+      });
+
+      it("killing a running job of a pack stops its task; the pack's other jobs still run, once, and the killed one is never reported", async () => {
+        const { bs, dir } = make(pack);
+        const ids: number[] = [];
+        for (let i = 0; i < 4; i++) {
+          ids.push(await bs.issueBatchJob(`${node} ${WARM} ${join(dir, `k${i}`)} 0 ${i === 0 ? "sleep" : ""}`, { jobName: `k${i}`, requirements: req({ cores: 0.1 }) }));
+        }
+        await until("the sleeper to run", async () => (await bs.getRunningBatchJobIds()).has(ids[0]!), 120);
+        await bs.killBatchJobs([ids[0]!]);
+        const got = await collect(bs, 3);
+        expect([...got.keys()].sort()).toEqual(ids.slice(1).sort());
+        for (const u of got.values()) expect(u.exitStatus).toBe(0);
+        for (const i of [1, 2, 3]) expect(pids(join(dir, `k${i}`))).toHaveLength(1);
+        expect(await bs.getUpdatedBatchJob(1)).toBeNull();
+      });
+    });
+
     it("runs jobs marked local on the single-machine batch system", async (ctx) => {
       const leaderDir = resolve(here, "../../../apps/leader");
       if (!existsSync(join(leaderDir, "node_modules/@toil/batch-local/package.json"))) {
