@@ -97,7 +97,8 @@ describe("leader recovery", { timeout: 300_000 }, () => {
     const ended = await leader;
     expect(ended.signal, ended.stderr).toBeNull();
     expect(ended.code, ended.stderr).toBe(1);
-    expect(ended.stderr).toContain("was stopped with `toil kill`");
+    // The kill flag normally stops it; on a very busy machine `toil kill`'s SIGTERM after 10 s may come first.
+    expect(ended.stderr).toMatch(/was stopped (with `toil kill`|: received SIGTERM)/);
     expect(existsSync(js)).toBe(true);
     expect(existsSync(path.join(d, "never"))).toBe(false);
   });
