@@ -387,6 +387,21 @@ describeSlurm("slurm (real cluster)", () => {
         expect(counts.sbatch).toBe(3);
       });
 
+      it("a job of a pack over the task's memory limit ends as MEMLIMIT; the jobs after it are submitted again", async () => {
+        const { bs, dir } = make(pack);
+        const ids: number[] = [];
+        for (let i = 0; i < 4; i++) {
+          ids.push(await bs.issueBatchJob(`${node} ${WARM} ${join(dir, `m${i}`)} 0 ${i === 1 ? "hog" : ""}`, { jobName: `m${i}`, requirements: req({ cores: 0.1, memory: 150 * MiB }) }));
+        }
+        const got = await collect(bs, 4);
+        expect(got.get(ids[0]!)).toMatchObject({ exitStatus: 0, exitReason: BatchJobExitReason.FINISHED });
+        expect(got.get(ids[1]!)).toMatchObject({ exitStatus: 253, exitReason: BatchJobExitReason.MEMLIMIT });
+        for (const i of [2, 3]) {
+          expect(got.get(ids[i]!)).toMatchObject({ exitStatus: 0 });
+          expect(pids(join(dir, `m${i}`))).toHaveLength(1);
+        }
+      });
+
       it("killing a running job of a pack stops its task; the pack's other jobs still run, once, and the killed one is never reported", async () => {
         const { bs, dir } = make(pack);
         const ids: number[] = [];
