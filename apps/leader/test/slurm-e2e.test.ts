@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describeSlurm } from "@toil/batch-slurm/testing";
 import { expect, it } from "vitest";
-import { FIXTURES, REPO_ROOT, SMALL, runToil, tempDir } from "./e2e/helpers.js";
+import { FIXTURES, REPO_ROOT, SMALL, TOIL_CLI, runToil, tempDir } from "./e2e/helpers.js";
 
 const EXAMPLES = path.join(REPO_ROOT, "examples");
 const FLOWS = path.join(FIXTURES, "slurm-flows.ts");
@@ -36,6 +36,17 @@ function ourQueuedJobs(tag: string): string[] {
     if (id && comment === tag) out.push(`${id} ${state}`);
   }
   return out;
+}
+
+/** Whether `toil status` says the workflow in this job store is running. */
+function leaderRunning(js: string): boolean {
+  const r = spawnSync(process.execPath, [TOIL_CLI, "status", js, "--json"], { encoding: "utf8" });
+  if (r.status !== 0) return false;
+  try {
+    return (JSON.parse(r.stdout) as { state?: string }).state === "RUNNING";
+  } catch {
+    return false;
+  }
 }
 
 async function until(what: string, probe: () => boolean, seconds: number): Promise<void> {
@@ -142,7 +153,7 @@ describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", 
     expect(ourQueuedJobs(tag)).toEqual([]);
   });
 
-  it("toil kill stops a running slurm workflow and leaves none of its jobs in squeue", { timeout: 240_000 }, async () => {
+  it("toil kill stops a running slurm workflow, leaves none of its jobs in squeue, and its leader exits as a single-machine one does", { timeout: 240_000 }, async () => {
     const dir = tempDir("toil-slurm-e2e-");
     const js = path.join(dir, "js");
     const tag = `toil-e2e-${randomUUID()}`;
@@ -153,6 +164,16 @@ describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", 
     const ended = await leader;
     // The leader stopped on its own (not by the test's timeout) without the workflow's result.
     expect(ended.signal, ended.stderr).toBeNull();
+    // ... and with the same exit status as a single-machine leader stopped by toil kill.
+    const localJs = path.join(dir, "js-local");
+    const local = runToil(["run", FLOWS, "--jobStore", localJs, ...SMALL, "--", "sleepers", "4", "600"], { timeoutMs: 200_000 });
+    await until("the single-machine leader to run", () => leaderRunning(localJs), 120);
+    const localKill = await runToil(["kill", localJs], { timeoutMs: 120_000 });
+    expect(localKill.code, localKill.stderr).toBe(0);
+    const localEnded = await local;
+    expect(localEnded.signal, localEnded.stderr).toBeNull();
+    expect(localEnded.code).not.toBe(0);
+    expect(ended.code, ended.stderr).toBe(localEnded.code);
     // scancel is asynchronous: cancelled jobs may show COMPLETING for a moment.
     await until("our jobs to leave squeue", () => ourQueuedJobs(tag).length === 0, 60);
     expect(ourQueuedJobs(tag)).toEqual([]);
