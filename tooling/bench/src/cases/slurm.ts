@@ -1,6 +1,6 @@
 /**
  * The Slurm case: the fanout workflow through `toil run --batchSystem slurm` on a real cluster,
- * with and without job arrays, reporting jobs/s and how many times the leader called each Slurm
+ * with job arrays, without them, and with job packs (`--slurmPackJobs 25`), reporting jobs/s and how many times the leader called each Slurm
  * command. The calls are counted for real: the run's PATH starts with a directory of wrapper
  * scripts that append one line to a log and exec the real command.
  *
@@ -46,6 +46,11 @@ function countCalls(log: string): Record<Command, number> {
   return counts;
 }
 
+/** The three ways each size runs: the default (job arrays), one sbatch per job, and job packs. */
+const PACK = 25;
+const MODE_LABELS = { arrays: "job arrays on", noarrays: "job arrays off", packs: `job arrays with packs of ${PACK}` } as const;
+const MODE_ARGS = { arrays: [], noarrays: ["--no-slurmArrays"], packs: ["--slurmPackJobs", String(PACK)] } as const;
+
 /** Cancels the Slurm jobs of a run whose leader was killed (found by their `--comment`). */
 function cancelTagged(tag: string): void {
   const q = spawnSync("squeue", ["-h", "-o", "%A|%k"], { encoding: "utf8" });
@@ -77,9 +82,8 @@ export async function slurmCase(ctx: Ctx): Promise<void> {
     return;
   }
   for (const n of sizes) {
-    for (const arrays of [true, false]) {
-      const mode = arrays ? "arrays" : "noarrays";
-      const label = `slurm fanout ${n.toLocaleString("en-US")}, job arrays ${arrays ? "on" : "off"}`;
+    for (const mode of ["arrays", "noarrays", "packs"] as const) {
+      const label = `slurm fanout ${n.toLocaleString("en-US")}, ${MODE_LABELS[mode]}`;
       const dir = mkdtempSync(join(ctx.tmp, `slurm-${n}-${mode}-`));
       const out = join(dir, "sum");
       const callLog = join(dir, "slurm-calls.log");
@@ -97,7 +101,7 @@ export async function slurmCase(ctx: Ctx): Promise<void> {
           "slurm",
           "--batchLogsDir",
           join(dir, "logs"),
-          ...(arrays ? [] : ["--no-slurmArrays"]),
+          ...MODE_ARGS[mode],
           "--defaultMemory",
           "64Mi",
           "--defaultDisk",
