@@ -2,23 +2,10 @@ import type { JobStore } from "@toil/filestore";
 import { NoSuchFileError } from "@toil/filestore";
 import { deserializeValue, isJob, saveJobGraph, type Config, type Job, type JobDescription } from "@toil/job";
 import { ToilContextError } from "./leader/errors.js";
-import { importUserModule } from "@toil/worker";
+import { createServiceFlags, importUserModule } from "@toil/worker";
 
 /** What `Toil.start` accepts as the root of a workflow. */
 export type RootJob = Job;
-
-/** Give every new service host its three flag files (start / terminate / error, signalled by deletion). */
-export async function createServiceFlags(store: JobStore, descriptions: readonly JobDescription[]): Promise<void> {
-  for (const d of descriptions) {
-    if (!d.isService || d.serviceFlags) continue;
-    const opts = { jobId: d.id, cleanup: true } as const;
-    d.serviceFlags = {
-      start: await store.getEmptyFileStoreId({ ...opts, hints: ["service", "start"] }),
-      terminate: await store.getEmptyFileStoreId({ ...opts, hints: ["service", "terminate"] }),
-      error: await store.getEmptyFileStoreId({ ...opts, hints: ["service", "error"] }),
-    };
-  }
-}
 
 /**
  * Validate the root job's graph (cycles, roots, checkpoints, promises, job data) and write it to the

@@ -22,6 +22,7 @@ import {
   type Config,
   type ConfigInput,
   type FileID,
+  type JobDescription,
 } from "@toil/job";
 import { registerBundledBatchSystems } from "./batch-systems.js";
 import { parseToilArgs } from "./cli/parse-args.js";
@@ -249,13 +250,17 @@ export class Toil implements AsyncDisposable {
           `Delete it with \`toil clean ${this.config.jobStore}\` and run without --restart.`,
       );
     }
-    const root = await store.clean();
+    // Every description is read once: clean() works on them, and the leader takes the reachable ones
+    // from here instead of reading each again before it can issue anything.
+    const jobCache = new Map<string, JobDescription>();
+    for await (const job of store.jobs()) jobCache.set(job.id, job);
+    const root = await store.clean(jobCache);
     if (!root) {
       this.log.warn("The workflow in this job store has already finished; returning its stored result.");
       this.outcome = "success";
       return (await rootJobReturnValue(store)) as T;
     }
-    return (await this.runLeader(store, root.id, true)) as T;
+    return (await this.runLeader(store, root.id, true, jobCache)) as T;
   }
 
   /** Import a file (URL or path) into the job store. */
@@ -272,20 +277,20 @@ export class Toil implements AsyncDisposable {
     await store.exportFile(fileId, normalizeUri(dstUrl));
   }
 
-  private async runLeader(store: JobStore, rootId: string, restart = false): Promise<unknown> {
+  private async runLeader(store: JobStore, rootId: string, restart = false, jobCache?: Map<string, JobDescription>): Promise<unknown> {
     registerBundledBatchSystems();
     // Hold the event loop open until the leader is done. A batch system may wait only on unref'd
     // timers (Slurm's polling while it cancels jobs after `toil kill`); with nothing else pending,
     // Node would then leave in the middle of the run with exit code 0, as if it had succeeded.
     const keepAlive = setInterval(() => undefined, 1 << 30);
     try {
-      return await this.runLeaderHeld(store, rootId, restart);
+      return await this.runLeaderHeld(store, rootId, restart, jobCache);
     } finally {
       clearInterval(keepAlive);
     }
   }
 
-  private async runLeaderHeld(store: JobStore, rootId: string, restart: boolean): Promise<unknown> {
+  private async runLeaderHeld(store: JobStore, rootId: string, restart: boolean, jobCache?: Map<string, JobDescription>): Promise<unknown> {
     const config = this.config;
     const log = this.log;
     const bus = new MessageBus();
@@ -306,6 +311,7 @@ export class Toil implements AsyncDisposable {
       logger: log,
       rootJobId: rootId,
       restart,
+      ...(jobCache ? { preloaded: jobCache } : {}),
       workerCommand: (jobId) => workerCommand(store.locator, jobId),
       onProgress: (c) => progress.update(c),
       onJobLog: (jobName, jobId, text, failed) => {

@@ -114,7 +114,8 @@ function resolverOf(store: JobStore) {
   };
 }
 
-async function createServiceFlags(store: JobStore, descriptions: readonly JobDescription[]): Promise<void> {
+/** Give every new service host its three flag files (start / terminate / error, signalled by deletion). */
+export async function createServiceFlags(store: JobStore, descriptions: readonly JobDescription[]): Promise<void> {
   for (const d of descriptions) {
     if (!d.isService || d.serviceFlags) continue;
     const opts = { jobId: d.id, cleanup: true } as const;

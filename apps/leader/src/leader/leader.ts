@@ -23,6 +23,11 @@ export interface LeaderOptions {
   onJobLog?(jobName: string, jobId: string, text: string, failed: boolean): void;
   /** Whether this run resumes an existing workflow (failed jobs get fresh tries). */
   restart?: boolean;
+  /**
+   * Descriptions already read from the store (a restart reads them all to clean the store): each is
+   * used once instead of being read again, then dropped.
+   */
+  preloaded?: Map<string, JobDescription>;
 }
 
 /** Counts the leader reports. */
@@ -64,6 +69,19 @@ interface ClientServices {
 const KILL_FLAG_INTERVAL_MS = 5_000;
 const MESSAGE_POLL_MS = 1_000;
 const SERVICE_POLL_MS = 50;
+/**
+ * Most jobs (service hosts aside) the leader keeps issued to the batch system at once; the rest wait
+ * in its ready queue. Past this many, a 100,000-job fan-out would otherwise hold 100,000 queued
+ * batch jobs at once in the batch system and in the leader.
+ */
+const ISSUE_WINDOW = 4_096;
+/**
+ * Past this many descriptions held in memory, ready jobs of a large phase are kept as ids and their
+ * descriptions read again from the store when they are issued (memory per pending job stays small).
+ */
+const LIVE_WINDOW = 8_192;
+/** While a large phase's successors are read, the ready ones are issued every this many. */
+const ISSUE_WHILE_LOADING_EVERY = 512;
 
 function kindOf(desc: JobDescription): string {
   return desc.unitName || desc.jobName || desc.displayName || "Unknown Job";
@@ -81,6 +99,8 @@ export class Leader {
   private readonly log: Logger;
 
   private readonly live = new Map<string, JobDescription>();
+  /** Ready jobs whose descriptions are not held (see LIVE_WINDOW): read again when processed. */
+  private readonly unloaded = new Set<string>();
   private readonly ready = new Queue<[string, number]>();
   private readonly issuedByBatch = new Map<number, Issued>();
   private readonly batchOfJob = new Map<string, number>();
@@ -164,8 +184,15 @@ export class Leader {
     this.live.set(desc.id, desc);
   }
 
+  /** Whether a job is still in the store (a preloaded description counts). */
+  private async jobStillExists(id: string): Promise<boolean> {
+    return this.options.preloaded?.has(id) || (await this.store.jobExists(id));
+  }
+
   private async loadForRun(id: string): Promise<JobDescription> {
-    const desc = await this.store.loadJob(id);
+    const preloaded = this.options.preloaded?.get(id);
+    if (preloaded) this.options.preloaded!.delete(id);
+    const desc = preloaded ?? (await this.store.loadJob(id));
     desc.assignConfig(this.config);
     if (this.options.restart && !this.refreshed.has(id)) {
       this.refreshed.add(id);
@@ -236,10 +263,10 @@ export class Leader {
       if (this.stopReason) throw new WorkflowKilledError(`The workflow in ${this.store.locator} was stopped: ${this.stopReason}.`);
       await this.drainReady();
       this.issueExpiredBackoffs();
-      if (this.ready.length > 0) continue;
+      if (this.canProcessReady()) continue;
       await this.issueQueuedServices();
       await this.checkServiceStarts();
-      if (this.ready.length > 0) continue;
+      if (this.canProcessReady()) continue;
       if (!this.workRemains()) break;
 
       const wait = this.waitSeconds();
@@ -262,7 +289,7 @@ export class Leader {
   }
 
   private waitSeconds(): number {
-    if (this.ready.length > 0) return 0;
+    if (this.canProcessReady()) return 0;
     let waitMs = 1_000;
     const next = this.backoff.peekKey();
     if (next !== undefined) waitMs = Math.min(waitMs, Math.max(0, next - Date.now()));
@@ -330,9 +357,19 @@ export class Leader {
 
   private async drainReady(): Promise<void> {
     let item: [string, number] | undefined;
-    while ((item = this.ready.shift())) {
+    while (!this.issueWindowFull() && (item = this.ready.shift())) {
       await this.processReadyJob(item[0], item[1]);
     }
+  }
+
+  /** Whether the leader holds back ready jobs until some issued ones finish (see ISSUE_WINDOW). */
+  private issueWindowFull(): boolean {
+    return this.issuedByBatch.size - this.servicesIssued >= ISSUE_WINDOW;
+  }
+
+  /** Whether ready jobs can be processed now (there are some, and the issue window has room). */
+  private canProcessReady(): boolean {
+    return this.ready.length > 0 && !this.issueWindowFull();
   }
 
   private issueExpiredBackoffs(): void {
@@ -348,7 +385,15 @@ export class Leader {
    * retry backoff just expired (issue it).
    */
   private async processReadyJob(id: string, status: number): Promise<void> {
-    const desc = this.live.get(id);
+    let desc = this.live.get(id);
+    if (!desc && this.unloaded.delete(id)) {
+      if (!(await this.jobStillExists(id))) {
+        this.processRemovedJob(id);
+        return;
+      }
+      desc = await this.loadForRun(id);
+      this.live.set(id, desc);
+    }
     if (!desc) return;
     const client = this.clients.get(id);
     if (client && !client.up && !client.failed && !client.stopping) return; // services still starting
@@ -443,6 +488,7 @@ export class Leader {
   private async runSuccessors(desc: JobDescription, next: Set<string>): Promise<void> {
     const phase = { all: next, remaining: next.size };
     this.pendingPhase.set(desc.id, phase);
+    let loadedSinceIssue = 0;
     for (const succId of next) {
       if (this.failedSuccessors.has(succId)) {
         this.hasFailedSuccessors.add(desc.id);
@@ -453,9 +499,10 @@ export class Leader {
       if (preds) preds.push(desc.id);
       else this.predecessorsOf.set(succId, [desc.id]);
 
+      if (this.unloaded.has(succId)) continue;
       let succ = this.waitingMulti.get(succId) ?? this.live.get(succId);
       if (!succ) {
-        if (!(await this.store.jobExists(succId))) {
+        if (!(await this.jobStillExists(succId))) {
           // Already finished (e.g. before a restart).
           this.predecessorsOf.delete(succId);
           phase.remaining--;
@@ -474,12 +521,22 @@ export class Leader {
           this.live.set(succId, succ);
           this.ready.push([succId, 0]);
         }
+      } else if (this.live.size >= LIVE_WINDOW && !this.live.has(succId)) {
+        this.unloaded.add(succId);
+        this.seen++;
+        this.ready.push([succId, 0]);
       } else {
         this.track(succ);
         this.ready.push([succId, 0]);
       }
+      // A large phase: start its first jobs while the rest are still being read.
+      if (++loadedSinceIssue >= ISSUE_WHILE_LOADING_EVERY) {
+        loadedSinceIssue = 0;
+        await this.drainReady();
+      }
     }
-    if (phase.remaining <= 0) this.phaseDone(desc.id);
+    // (Successors settled while the phase was read may already have closed it.)
+    if (phase.remaining <= 0 && this.pendingPhase.get(desc.id) === phase) this.phaseDone(desc.id);
   }
 
   private phaseDone(predId: string): void {
