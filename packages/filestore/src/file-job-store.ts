@@ -384,8 +384,8 @@ export class FileJobStore implements JobStore {
    * Write job documents (and the results of a batch). New jobs are created in place (O_EXCL: a fresh
    * id never names an existing document); results and updates go to temp files. Then one durability
    * flush of all of them (and of the new entries' directories; the syncs are issued together), then
-   * the results' renames, then the updates' renames in call order, then one fsync per touched shard
-   * directory, then one append to the job-state index. A crash leaves every update whole (old or
+   * the results' renames, then the updates' renames in call order, then one append to the
+   * job-state index. A crash leaves every update whole (old or
    * new), and each new document whole or incomplete; readers treat an incomplete one as absent, and
    * no update that references a new job is renamed before all new documents are complete (and durable).
    */
@@ -402,7 +402,6 @@ export class FileJobStore implements JobStore {
     const synced: string[] = [];
     const renames: [string, string][] = [];
     const createdDirs = new Set<string>();
-    const touchedDirs = new Set<string>();
     // Results: temp files renamed before any job document, so no document that marks its job as
     // run is ever visible without the job's result.
     for (const r of results) {
@@ -416,7 +415,6 @@ export class FileJobStore implements JobStore {
     // One document: create it in place, or (an update, or a re-created id) write a temp file to rename.
     const writeOne = (op: JobWrite): void => {
       const target = this.jobPath(op.id);
-      touchedDirs.add(path.dirname(target));
       if (op.create) {
         try {
           writeNew(target, op.data);
@@ -438,7 +436,9 @@ export class FileJobStore implements JobStore {
       if (this.durable) await syncPathsAsync(synced, renames.length > 0 ? [...createdDirs] : []);
       for (const [tmp, target] of renames) fs.renameSync(tmp, target);
       temps.length = 0;
-      if (this.durable && ops.length > 0) await syncPathsAsync([], [...touchedDirs]);
+      // No directory fsync after the renames: what reaches the disk in order is already safe (every
+      // file's data was synced before it was named); the renames themselves are made durable by the
+      // next synced write, like deletions (see "Durability" in the README).
     } finally {
       for (const t of temps) fs.rmSync(t, { force: true });
     }
