@@ -34,7 +34,7 @@ describe("bad input", () => {
       expect(r.stderr).toContain("No job store exists at");
       expect(r.stderr).not.toMatch(NO_STACK);
     }
-  });
+  }, 120_000);
 
   it("a file, or a directory that is not a store: exit 2 naming the problem", async () => {
     const file = path.join(tmp, "afile");
@@ -54,7 +54,7 @@ describe("bad input", () => {
     expect(c.code).toBe(2);
     expect(c.stderr).toContain("not a job store");
     expect(fs.readFileSync(path.join(dir, "precious.txt"), "utf8")).toBe("keep me");
-  });
+  }, 120_000);
 
   it("a store of a newer format version: exit 2, names the versions; --logDebug adds the stack", async () => {
     const store = await makeStore("newer");
@@ -77,7 +77,7 @@ describe("bad input", () => {
     expect(r.stderr).toContain("Allowed choices are wall, cpu, wait, memory, disk, count, alpha");
     const k = await toil(["kill", tmp, "--timeout", "-3"], tmp);
     expect(k.code).toBe(2);
-  });
+  }, 120_000);
 
   it("clean is idempotent and says when there is nothing to delete", async () => {
     const store = await makeStore("idem");
@@ -97,7 +97,7 @@ describe("bad input", () => {
       expect(r.stdout).toContain("Examples:");
       expect(r.stdout).toContain("Exit codes:");
     }
-  });
+  }, 120_000);
 });
 
 describe("scenario 41: status, stats, report and clean around a failing, restarted workflow", () => {
