@@ -17,6 +17,7 @@ export type { LeaderStore, WorkerMessage } from "./leader/store.js";
 export {
   FailedJobsError,
   DeadlockError,
+  WorkflowInterruptedError,
   WorkflowKilledError,
   ToilContextError,
   JobStoreStateError,

@@ -300,6 +300,7 @@ export class Toil implements AsyncDisposable {
       busFile = bus.connectOutputFile(config.writeMessages);
     }
     const bs = await this.createBatchSystem(config, log);
+    if (restart) await killLeftoverWorkers(bs, log);
     bs.setMessageBus(bus.outbox());
     for (const [name, value] of Object.entries(config.environment)) bs.setEnv(name, value);
     const progress = new Progress({ enabled: !config.disableProgress, ...(this.human ? { human: this.human } : {}) });
@@ -327,8 +328,8 @@ export class Toil implements AsyncDisposable {
     log.info(`Running workflow ${config.workflowId} (attempt ${config.workflowAttemptNumber}) with the ${config.batchSystem} batch system`);
     await store.writeKillFlag(false);
     const onSignal = (signal: NodeJS.Signals) => {
-      log.warn(`Received ${signal}: stopping the workflow (run again with --restart to resume)`);
-      leader.requestStop(`received ${signal}`);
+      log.warn(`Received ${signal}: stopping the workflow's jobs (run again with --restart to resume)`);
+      leader.requestStop(`received ${signal}`, signal);
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
@@ -415,6 +416,22 @@ export class Toil implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+}
+
+/**
+ * Before a restarted workflow issues anything: stop the workers an earlier leader of this workflow
+ * left running (it was killed before it could stop them). They would otherwise run jobs the new
+ * leader issues again, and commit results nobody waits for. Batch systems that can find such
+ * workers (the single machine one marks every process it starts with the workflow id from the job
+ * store's config) expose `killLeftoverWorkers()`.
+ */
+async function killLeftoverWorkers(bs: BatchSystem, log: Logger): Promise<void> {
+  const reaper = (bs as BatchSystem & { killLeftoverWorkers?: () => Promise<number[]> }).killLeftoverWorkers;
+  if (typeof reaper !== "function") return;
+  const pids = await reaper.call(bs);
+  if (pids.length > 0) {
+    log.warn(`Stopped ${pids.length} process${pids.length === 1 ? "" : "es"} a previous leader of this workflow left running (pids ${pids.join(", ")})`);
   }
 }
 

@@ -38,7 +38,8 @@ function readStat(pid: number): ProcInfo | null {
   };
 }
 
-function listPids(): number[] {
+/** Pids of all processes (from /proc). */
+export function listPids(): number[] {
   const out: number[] = [];
   for (const name of readdirSync("/proc")) {
     const c = name.charCodeAt(0);
@@ -47,7 +48,8 @@ function listPids(): number[] {
   return out;
 }
 
-function environHas(pid: number, marker: string): boolean {
+/** Whether `pid`'s environment contains `marker` (false when it cannot be read). */
+export function environHas(pid: number, marker: string): boolean {
   try {
     return readFileSync(`/proc/${pid}/environ`).includes(marker);
   } catch {

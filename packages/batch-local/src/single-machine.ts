@@ -1,6 +1,6 @@
 import { type ChildProcess, fork, spawn, type StdioOptions } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, statfsSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statfsSync } from "node:fs";
 import { availableParallelism, constants as osConstants, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -26,10 +26,35 @@ import { externalBatchId } from "@toil/bus";
 import { markNotWarm, splitPlainCommand, warmScriptOf } from "./command.js";
 import { Deque } from "./deque.js";
 import { detectGpus } from "./gpus.js";
-import { findTreeProcesses, killProcessTree, signalGroup } from "./process-tree.js";
+import { environHas, findTreeProcesses, killProcessTree, listPids, signalGroup } from "./process-tree.js";
 
 /** Environment variable that marks every process of a job (used to find escaped descendants). */
 export const JOB_MARKER_ENV = "TOIL_BATCH_LOCAL_JOB";
+
+/** How long after a job ends its escaped processes are swept (sweeps of many ending jobs are batched). */
+const SWEEP_DELAY_MS = 100;
+
+/** The workflow part of the marker: the workflow id with anything but [A-Za-z0-9_-] replaced. */
+function workflowMarkOf(workflowId: string | undefined): string {
+  return (workflowId ?? "").replace(/[^A-Za-z0-9_-]/g, "_") || "none";
+}
+
+/** The job id in `pid`'s marker (`<prefix><job id>`), or null when it carries no job marker of ours. */
+function jobIdInEnviron(pid: number, prefix: Buffer): number | null {
+  let env: Buffer;
+  try {
+    env = readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return null;
+  }
+  const at = env.indexOf(prefix);
+  if (at < 0 || (at > 0 && env[at - 1] !== 0)) return null;
+  let id = 0;
+  let i = at + prefix.length;
+  for (; i < env.length && env[i]! >= 48 && env[i]! <= 57; i++) id = id * 10 + (env[i]! - 48);
+  // Warm hosts carry `<token>.h<n>`: not a job's.
+  return i > at + prefix.length && (i === env.length || env[i] === 0) ? id : null;
+}
 
 /** Construction options of {@link SingleMachineBatchSystem} beyond the config. */
 export interface SingleMachineOptions {
@@ -227,7 +252,18 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   private readonly stdio: "inherit" | "ignore" | "files";
   private readonly killGrace: number;
   private readonly log: (level: "warn" | "info", message: string) => void;
-  private readonly token = `${process.pid}-${randomBytes(4).toString("hex")}`;
+  /**
+   * Marks this batch system's processes: `<workflow>/<leader pid>-<random>`. The workflow part lets a
+   * later leader of the same workflow find the processes an earlier one left (see
+   * {@link killLeftoverWorkers}); the rest tells this batch system's own processes apart.
+   */
+  private readonly token: string;
+  private readonly workflowMark: string;
+  /** Pids seen by the last sweep: the job id whose marker they carry, or null (not a job's). */
+  private readonly swept = new Map<number, number | null>();
+  /** Jobs that ended since the last sweep (their escaped processes are stopped by the next one). */
+  private readonly endedSinceSweep = new Set<number>();
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   private nextId = 1;
   private nextSeq = 0;
@@ -280,7 +316,25 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     this.stdio = options.stdio ?? "inherit";
     const cfgGrace = config.batchOptions?.killGraceSeconds;
     this.killGrace = options.killGraceSeconds ?? (typeof cfgGrace === "number" ? cfgGrace : 2);
+    this.workflowMark = workflowMarkOf(config.workflowId);
+    this.token = `${this.workflowMark}/${process.pid}-${randomBytes(4).toString("hex")}`;
     this.baseEnv = this.computeBaseEnv();
+  }
+
+  /**
+   * Stop every process that an earlier batch system of the same workflow left running: the workers
+   * (and anything they started that kept their environment) of a leader that was killed before it
+   * could shut down. Call it before the first job is issued (the leader does so on `--restart`): a
+   * restarted workflow must not wait for, or race with, jobs nobody will collect. Returns the pids
+   * that were stopped (SIGKILL, no grace: their leader is gone).
+   */
+  async killLeftoverWorkers(): Promise<number[]> {
+    const prefix = `${JOB_MARKER_ENV}=${this.workflowMark}/`;
+    const own = `${JOB_MARKER_ENV}=${this.token}.`;
+    const leftovers = findTreeProcesses({ roots: [], envMarker: prefix }).filter((pid) => !environHas(pid, own));
+    if (leftovers.length === 0) return [];
+    await killProcessTree({ roots: leftovers }, 0);
+    return leftovers;
   }
 
   // ---------------------------------------------------------------- contract
@@ -434,6 +488,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     // Anything that escaped its job (new session, cleared process group) but kept the marker.
     await killProcessTree({ roots: [], envMarker: `${JOB_MARKER_ENV}=${this.token}.` }, 0);
     for (const w of this.updateWaiters.splice(0)) w(null);
+    clearTimeout(this.sweepTimer);
     await SingleMachineBatchSystem.workerCleanup(this.workerCleanupInfo());
   }
 
@@ -643,6 +698,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     this.releaseResources(job);
     const wallTime = Math.max((performance.now() - job.startTime) / 1000, 1e-6);
     job.markExited?.();
+    this.sweepAfter(job);
     if (!job.killIntended && this.issued.get(job.id) === job) {
       this.issued.delete(job.id);
       const info: UpdatedBatchJobInfo = {
@@ -657,6 +713,59 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       else this.updates.push(info);
     }
     this.schedule();
+  }
+
+  /**
+   * A job's processes end with it. A cold job's process group is killed when its process exits, but
+   * a daemon it started in a new session or process group (and anything a job in a warm host
+   * started) lives on: a sweep shortly after the job ended kills every process still carrying the
+   * job's marker. Sweeps are batched (one every {@link SWEEP_DELAY_MS} at most) and look only at
+   * processes that appeared since the previous sweep, so a busy workflow pays a directory listing
+   * per sweep, not a scan of every process per job.
+   */
+  private sweepAfter(job: LocalJob): void {
+    if (this.isShutdown) return;
+    this.endedSinceSweep.add(job.id);
+    if (this.sweepTimer) return;
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = undefined;
+      this.sweep();
+    }, SWEEP_DELAY_MS);
+    this.sweepTimer.unref();
+  }
+
+  private sweep(): void {
+    const ended = new Set(this.endedSinceSweep);
+    this.endedSinceSweep.clear();
+    const prefix = Buffer.from(`${JOB_MARKER_ENV}=${this.token}.`);
+    const live = new Set<number>();
+    const doomed: number[] = [];
+    let pids: number[];
+    try {
+      pids = listPids();
+    } catch {
+      return; // no /proc: escaped processes are left to the job's process group kill
+    }
+    for (const pid of pids) {
+      live.add(pid);
+      let owner = this.swept.get(pid);
+      if (owner === undefined) {
+        owner = jobIdInEnviron(pid, prefix);
+        this.swept.set(pid, owner);
+      }
+      if (owner !== null && ended.has(owner) && !this.running.has(owner)) doomed.push(pid);
+    }
+    for (const pid of this.swept.keys()) if (!live.has(pid)) this.swept.delete(pid);
+    if (doomed.length === 0) return;
+    // A process group leader's group goes with it (its children may not carry the marker yet).
+    for (const pid of doomed) {
+      signalGroup(pid, "SIGKILL");
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    }
   }
 
   private async killRunning(job: LocalJob): Promise<void> {

@@ -13,5 +13,10 @@ export const EXIT = {
   WORKFLOW_FAILED: 1,
   /** Bad command line, options, config file or workflow file: nothing ran. */
   USAGE: 2,
+  /**
+   * Stopped by SIGTERM or SIGINT (Ctrl-C): the leader stopped its running jobs and left the job
+   * store ready for `--restart`.
+   */
+  INTERRUPTED: 3,
 } as const;
 

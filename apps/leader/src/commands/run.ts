@@ -7,7 +7,7 @@ import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { configFromCommand } from "../cli/toil-options.js";
 import { EXIT, type CliIO } from "../cli/io.js";
 import { Toil } from "../toil.js";
-import { DeadlockError, FailedJobsError, WorkflowFileError, WorkflowKilledError } from "../leader/errors.js";
+import { DeadlockError, FailedJobsError, WorkflowFileError, WorkflowInterruptedError, WorkflowKilledError } from "../leader/errors.js";
 import type { Logger } from "../log.js";
 import type { RootJob } from "../jobs.js";
 
@@ -101,6 +101,8 @@ export async function runCommand(
     await toil?.close(err).catch(() => undefined);
     if (err instanceof ToilError) {
       io.stderr.write(`toil: ${err.message}\n`);
+      // Stopped by SIGTERM/SIGINT: the store is ready for --restart (a distinct code, not a failure).
+      if (err instanceof WorkflowInterruptedError) return EXIT.INTERRUPTED;
       const ranWorkflow = err instanceof FailedJobsError || err instanceof DeadlockError || err instanceof WorkflowKilledError;
       return started || ranWorkflow ? EXIT.WORKFLOW_FAILED : EXIT.USAGE;
     }

@@ -55,6 +55,25 @@ export class WorkflowKilledError extends ToilError {
   readonly code = "TOIL_KILLED";
 }
 
+/**
+ * The leader was asked to stop by a signal (SIGTERM, or SIGINT from Ctrl-C): it stopped the jobs it
+ * had issued, left the job store consistent and exited with {@link WorkflowInterruptedError.exitCode}.
+ * `--restart` resumes the workflow; jobs that finished are not run again.
+ */
+export class WorkflowInterruptedError extends ToilError {
+  readonly code = "TOIL_INTERRUPTED";
+  /** Process exit code the CLI uses (distinct from 1, a failed workflow). */
+  static readonly exitCode = 3;
+  readonly exitCode = WorkflowInterruptedError.exitCode;
+  constructor(
+    message: string,
+    /** The signal that stopped the leader. */
+    readonly signal: NodeJS.Signals,
+  ) {
+    super(message);
+  }
+}
+
 /** Misuse of the `Toil` object (e.g. `start` outside its scope, or `start` on a restart). */
 export class ToilContextError extends ToilError {
   readonly code = "TOIL_CONTEXT";

@@ -3,7 +3,7 @@ import { InsufficientSystemResources } from "@toil/batch-core";
 import { jobCompleted, jobFailed, jobIssued, jobMissing, jobUpdated, queueSize, type MessageBus } from "@toil/bus";
 import type { Config, JobDescription } from "@toil/job";
 import type { Logger } from "pino";
-import { DeadlockError, FailedJobsError, WorkflowKilledError, type FailedJob } from "./errors.js";
+import { DeadlockError, FailedJobsError, WorkflowInterruptedError, WorkflowKilledError, type FailedJob } from "./errors.js";
 import { MinHeap, Queue } from "./heap.js";
 import type { LeaderStore, WorkerMessage } from "./store.js";
 
@@ -134,6 +134,7 @@ export class Leader {
   private deadlockSince: number | undefined;
   private lastStatus = Date.now();
   private stopReason: string | undefined;
+  private stopSignal: NodeJS.Signals | undefined;
 
   constructor(private readonly options: LeaderOptions) {
     this.config = options.config;
@@ -142,9 +143,13 @@ export class Leader {
     this.log = options.logger;
   }
 
-  /** Ask the loop to stop (e.g. on SIGTERM): it kills issued jobs and throws WorkflowKilledError. */
-  requestStop(reason: string): void {
+  /**
+   * Ask the loop to stop: it throws WorkflowInterruptedError (when `signal` is given, e.g. on SIGTERM)
+   * or WorkflowKilledError at its next turn; the caller then kills the issued jobs.
+   */
+  requestStop(reason: string, signal?: NodeJS.Signals): void {
     this.stopReason = reason;
+    this.stopSignal = signal;
   }
 
   counts(): LeaderCounts {
@@ -260,7 +265,15 @@ export class Leader {
 
   private async loop(): Promise<void> {
     while (this.workRemains()) {
-      if (this.stopReason) throw new WorkflowKilledError(`The workflow in ${this.store.locator} was stopped: ${this.stopReason}.`);
+      if (this.stopReason) {
+        if (this.stopSignal) {
+          throw new WorkflowInterruptedError(
+            `The workflow in ${this.store.locator} was stopped: ${this.stopReason}. Its running jobs were stopped and the job store ` +
+              `was left ready to resume: run the same command with --restart to continue (finished jobs are not run again).`,
+            this.stopSignal,
+          );
+        }
+        throw new WorkflowKilledError(`The workflow in ${this.store.locator} was stopped: ${this.stopReason}.`);
       await this.drainReady();
       this.issueExpiredBackoffs();
       if (this.canProcessReady()) continue;
