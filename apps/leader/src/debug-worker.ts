@@ -36,10 +36,11 @@ export class DebugWorkerBatchSystem implements BatchSystem {
     readonly maxDisk: number,
   ) {}
 
-  async issueBatchJob(command: string, _jobDesc: BatchJobDescription, jobEnvironment?: Record<string, string>): Promise<number> {
+  async issueBatchJob(command: string, jobDesc: BatchJobDescription, jobEnvironment?: Record<string, string>): Promise<number> {
     const id = this.nextId++;
-    // The command is `node <worker script> <jobStore> <jobId>`: run the worker on the same arguments.
-    const argv = splitCommand(command).slice(2);
+    // The command is `node <worker script> <jobStore> <jobId>`: run the worker on the same arguments
+    // (the exact argv the leader gave; the command line is only its display form).
+    const argv = (jobDesc.argv ? [...jobDesc.argv] : splitCommand(command)).slice(2);
     this.queue.push({ id, argv, env: { ...this.env, ...(jobEnvironment ?? {}) } });
     return id;
   }

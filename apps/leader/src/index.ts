@@ -30,4 +30,4 @@ export { resolveConfig, readConfigFile, normalizeJobStoreLocator, type ResolveIn
 export { renderConfigFile, writeConfigFile } from "./config/file.js";
 export { parseToilArgs } from "./cli/parse-args.js";
 export { main as toilMain, EXIT, type CliIO } from "./cli/program.js";
-export { workerCommand, workerScriptPath } from "./worker-command.js";
+export { workerArgv, workerCommand, workerScriptPath } from "./worker-command.js";

@@ -31,7 +31,7 @@ import { Leader, type LeaderCounts } from "./leader/leader.js";
 import { leaderStoreOf } from "./leader/store-adapter.js";
 import { createLeaderLogger, type Logger, type HumanLogStream } from "./log.js";
 import { Progress } from "./progress.js";
-import { workerCommand } from "./worker-command.js";
+import { workerArgv } from "./worker-command.js";
 import { rootJobReturnValue, saveRootJob, type RootJob } from "./jobs.js";
 import { DebugWorkerBatchSystem } from "./debug-worker.js";
 
@@ -313,7 +313,7 @@ export class Toil implements AsyncDisposable {
       rootJobId: rootId,
       restart,
       ...(jobCache ? { preloaded: jobCache } : {}),
-      workerCommand: (jobId) => workerCommand(store.locator, jobId),
+      workerArgv: (jobId) => workerArgv(store.locator, jobId),
       onProgress: (c) => progress.update(c),
       onJobLog: (jobName, jobId, text, failed) => {
         const dir = config.writeLogs ?? config.writeLogsGzip;

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { shellCommand } from "@toil/batch-core";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,11 +32,16 @@ export function workerScriptPath(): string {
   );
 }
 
-function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_./=:@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+/**
+ * The argument array that runs one job: `[node, <worker script>, <jobStore locator>, <jobId>]`.
+ * The leader issues it as `jobDesc.argv`; batch systems execute it without a shell, so a job
+ * store path with spaces, quotes, `;` or `$(...)` reaches the worker unchanged.
+ */
+export function workerArgv(locator: string, jobId: string, script = workerScriptPath()): string[] {
+  return [process.execPath, script, locator, jobId];
 }
 
-/** The command line that runs one job: `node <worker script> <jobStore> <jobId>`. */
+/** The display (and POSIX shell) form of {@link workerArgv}: every word quoted. */
 export function workerCommand(locator: string, jobId: string, script = workerScriptPath()): string {
-  return [process.execPath, script, locator, jobId].map(shellQuote).join(" ");
+  return shellCommand(workerArgv(locator, jobId, script));
 }

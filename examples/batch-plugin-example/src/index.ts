@@ -3,11 +3,15 @@ import { once } from "node:events";
 import { constants } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
-  type BatchJobDescription, BatchJobExitReason, BatchSystemShutdownError, BatchSystemSupport,
-  type Environment, type UpdatedBatchJobInfo,
+  type BatchJobDescription, BatchJobExitReason, batchJobArgv, BatchSystemShutdownError, BatchSystemSupport,
+  checkEnvironment, type Environment, type UpdatedBatchJobInfo,
 } from "@toil/batch-core";
 
-/** Runs every command at once as a shell process group; no queue, no limits beyond the checks. */
+/**
+ * Runs every command at once in its own process group; no queue, no limits beyond the checks.
+ * It executes `jobDesc.argv` (what the leader issues) without a shell; only a caller that passes
+ * a bare command line gets `/bin/sh -c` (see `batchJobArgv`).
+ */
 export default class ExampleBatchSystem extends BatchSystemSupport {
   static readonly batchSystemName = "example";
   private nextId = 1;
@@ -18,8 +22,10 @@ export default class ExampleBatchSystem extends BatchSystemSupport {
   async issueBatchJob(command: string, job: BatchJobDescription, env: Environment = {}): Promise<number> {
     if (this.closed) throw new BatchSystemShutdownError("issueBatchJob after shutdown");
     this.checkResourceRequest(job); // InsufficientSystemResources for impossible requests
+    checkEnvironment(env, job.jobName); // BatchCommandError for NUL bytes or bad names
+    const [file, ...args] = batchJobArgv(command, job); // jobDesc.argv, never re-parsed by a shell
     const id = this.nextId++;
-    const child = spawn("/bin/sh", ["-c", command], { env: { ...process.env, ...this.environment, ...env }, detached: true, stdio: "ignore" });
+    const child = spawn(file as string, args, { env: { ...process.env, ...this.environment, ...env }, detached: true, stdio: "ignore" });
     this.jobs.set(id, { child, start: Date.now() });
     child.on("exit", (code, signal) => {
       const job = this.jobs.get(id);
@@ -28,6 +34,8 @@ export default class ExampleBatchSystem extends BatchSystemSupport {
       const exitReason = code === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED;
       this.done.push({ jobId: id, exitStatus, exitReason, wallTime: Math.max(0.001, (Date.now() - job.start) / 1000), backingId: String(child.pid) });
     });
+    // A program that cannot be started (ENOENT, EACCES) ends like a shell's "not found": status 127.
+    child.on("error", () => { if (child.exitCode === null && child.signalCode === null) child.emit("exit", 127, null); });
     return id;
   }
 

@@ -21,6 +21,15 @@ export interface BatchJobDescription {
   walltime?: number;
   /** Run on the leader's machine even when the batch system is a cluster. */
   local?: boolean;
+  /**
+   * The command as an argument array (the leader always sets it). When present, a batch system
+   * MUST execute exactly these words, without a shell (`spawn(argv[0], argv.slice(1))`), or, if
+   * it can only hand a line to a shell (a batch script), the line `shellCommand(argv)`. The
+   * `command` argument of `issueBatchJob` is then `shellCommand(argv)`: a display form. Job
+   * names, paths and values inside it are data and must arrive literally. Use
+   * `batchJobArgv(command, jobDesc)` to get what to execute.
+   */
+  argv?: readonly string[];
 }
 
 /** Environment variables, by name. */
@@ -55,7 +64,8 @@ export interface BatchSystem {
    * Queue a command to run. Resolves to a new unique batch id. Rejects with
    * `InsufficientSystemResources` (before anything runs) when the job can never fit.
    *
-   * @param command the shell command line to run (usually `node <worker cli> <jobStore> <jobId>`)
+   * @param command the command line: `shellCommand(jobDesc.argv)` when `jobDesc.argv` is set (then
+   *   run the argv without a shell), else a shell command line the caller chose (see `batchJobArgv`)
    * @param jobDesc the job's name and requirements
    * @param jobEnvironment extra environment for this job only (on top of `setEnv` variables)
    */

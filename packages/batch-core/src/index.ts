@@ -21,6 +21,7 @@ export type {
   WorkerContextDescriptor,
 } from "./batch-system.js";
 export { BATCH_SYSTEM_METHODS, isScalableBatchSystem } from "./batch-system.js";
+export { BatchCommandError, batchJobArgv, checkArgv, checkEnvironment, shellCommand, shellQuote } from "./command.js";
 export {
   AcquisitionTimeoutException,
   BatchSystemError,

@@ -9,6 +9,7 @@ import type {
   Environment,
   WorkerContextDescriptor,
 } from "./batch-system.js";
+import { checkEnvironment } from "./command.js";
 import { BatchSystemError, InsufficientSystemResources } from "./errors.js";
 import type { UpdatedBatchJobInfo } from "./exit.js";
 import type { AcceleratorRequirement, Requirements } from "./requirements.js";
@@ -67,6 +68,12 @@ export abstract class BatchSystemSupport implements BatchSystem {
         "A batch system needs a config with a non-empty workflowId (the leader assigns one when the workflow starts).",
       );
     }
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(config.workflowId) || config.workflowId.length > 200) {
+      throw new BatchSystemError(
+        `The workflowId ${JSON.stringify(config.workflowId)} cannot be used in file names: use letters, digits, "_", "." and "-" ` +
+          "(no \"/\", no leading \".\"; the leader assigns a UUID).",
+      );
+    }
     this.workflowId = config.workflowId;
   }
 
@@ -113,6 +120,7 @@ export abstract class BatchSystemSupport implements BatchSystem {
       }
       value = current;
     }
+    checkEnvironment({ [name]: value });
     this.environment[name] = value;
   }
 

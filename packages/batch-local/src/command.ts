@@ -1,5 +1,25 @@
 import { statSync, readFileSync } from "node:fs";
 import { basename, isAbsolute, resolve } from "node:path";
+import { type BatchJobDescription, checkArgv, checkEnvironment, type Environment } from "@toil/batch-core";
+
+/**
+ * The argv the single-machine batch system executes without a shell: `jobDesc.argv` when the
+ * caller gave it (the leader always does; it is checked, never re-parsed), else the command
+ * split when it is a plain list of words; `null` means the command line needs `/bin/sh -c`.
+ * Also checks the job's environment (no NUL bytes, valid names).
+ */
+export function localJobArgv(
+  command: string,
+  jobDesc: Pick<BatchJobDescription, "argv" | "jobName">,
+  jobEnvironment?: Environment,
+): string[] | null {
+  checkEnvironment(jobEnvironment, jobDesc.jobName);
+  if (jobDesc.argv !== undefined) {
+    checkArgv(jobDesc.argv, jobDesc.jobName);
+    return [...jobDesc.argv];
+  }
+  return splitPlainCommand(command);
+}
 
 const PLAIN = /^[A-Za-z0-9_./=:@%+,-]$/;
 

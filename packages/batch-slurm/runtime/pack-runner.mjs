@@ -3,12 +3,13 @@
 //
 //   node pack-runner.mjs <manifest.json>
 //
-// The manifest: { dir, jobs: [{ id, argv, command, out, err }] }. `out`/`err` contain "%T", replaced
+// The manifest: { dir, jobs: [{ id, argv, command, out, err }] }; `argv` is the exact argument
+// array (run without a shell), or null for a job issued as a shell command line (run by `sh -c`). `out`/`err` contain "%T", replaced
 // by "<array id>_<task>". For each job, in order: if <dir>/<id>.cancel exists it is skipped;
 // otherwise <dir>/<id>.started is written, the job runs, and its exit status is written to
 // <dir>/<id>.status (through a rename, so a reader never sees half a file). A job whose command is
 // `<node> <script> ...` where the script exports `runWarmCommand(argv, io)` runs in this process
-// (the script is imported once); any other command runs as a child process through `sh -c`.
+// (the script is imported once); any other argv runs as a child process (no shell).
 // If a job ends this process (process.exit, a crash, a signal), the jobs after it have no
 // `.started` file and the batch system submits them again.
 import { spawn } from "node:child_process";
@@ -29,7 +30,7 @@ function writeStatus(id, code) {
 }
 
 function redirect(stream, path) {
-  const fd = openSync(path, "a");
+  const fd = openSync(path, "a", 0o600);
   const original = stream.write;
   stream.write = function (chunk, encoding, cb) {
     if (typeof encoding === "function") {
@@ -47,7 +48,7 @@ function redirect(stream, path) {
 }
 
 async function warmEntry(argv) {
-  if (argv.length < 2 || !/^node(js)?(\d+)?$/.test(basename(argv[0]))) return undefined;
+  if (!Array.isArray(argv) || argv.length < 2 || !/^node(js)?(\d+)?$/.test(basename(argv[0]))) return undefined;
   const script = resolve(cwd, argv[1]);
   if (!/\.(c|m)?js$/.test(script) || !existsSync(script)) return undefined;
   let loading = modules.get(script);
@@ -61,11 +62,21 @@ async function warmEntry(argv) {
   return loading;
 }
 
-function runChild(command, out, err) {
+function runChild(job, out, err) {
   return new Promise((done) => {
-    const o = openSync(out, "a");
-    const e = openSync(err, "a");
-    const child = spawn("/bin/sh", ["-c", `exec ${command}`], { stdio: ["ignore", o, e], env: baseEnv });
+    const o = openSync(out, "a", 0o600);
+    const e = openSync(err, "a", 0o600);
+    const [file, ...args] = Array.isArray(job.argv) ? job.argv : ["/bin/sh", "-c", `exec ${job.command}`];
+    let child;
+    try {
+      child = spawn(file, args, { stdio: ["ignore", o, e], env: baseEnv });
+    } catch (error) {
+      writeSync(e, `toil job pack: cannot start job ${job.id}: ${error && error.message ? error.message : error}\n`);
+      closeSync(o);
+      closeSync(e);
+      done(127);
+      return;
+    }
     closeSync(o);
     closeSync(e);
     child.on("error", () => done(127));
@@ -103,7 +114,7 @@ for (const job of manifest.jobs) {
     }
     if (typeof code !== "number" || !Number.isInteger(code)) code = 1;
   } else {
-    code = await runChild(job.command, out, err);
+    code = await runChild(job, out, err);
   }
   writeStatus(job.id, code);
 }

@@ -11,10 +11,13 @@ import {
   type BatchSystemConfig,
   BatchSystemShutdownError,
   BatchSystemSupport,
+  checkArgv,
+  checkEnvironment,
   type Environment,
   EXIT_STATUS_UNAVAILABLE_VALUE,
   getBatchSystem,
   InsufficientSystemResources,
+  shellCommand,
   type UpdatedBatchJobInfo,
   updatedBatchJobInfo,
 } from "@toil/batch-core";
@@ -23,7 +26,7 @@ import { resolveSlurmSettings, SLURM_OPTIONS, type SlurmConfigExtras, type Slurm
 import { PartitionSet, parseSinfo, SINFO_ARGS } from "./partitions.js";
 import { type CommandResult, type CommandRunner, spawnCommand } from "./runner.js";
 import { escapeSlurmPattern, type ParsedSlurmArgs, parseSlurmArgs, resourceArgs, slurmJobName } from "./sbatch.js";
-import { singleQuote, splitShellWords } from "./shell-words.js";
+import { singleQuote } from "./shell-words.js";
 import {
   jobOutcome,
   parseSacct,
@@ -50,7 +53,10 @@ export interface SlurmBatchSystemOptions {
 
 interface TrackedJob {
   id: number;
+  /** The shell line written into batch scripts: `shellCommand(argv)` when the job has an argv. */
   command: string;
+  /** The exact argv (from `jobDesc.argv`); `undefined` when the caller issued a shell command line. */
+  argv?: string[];
   desc: BatchJobDescription;
   env: Environment;
   /** sbatch arguments decided by the requirements (shared by all jobs of an array). */
@@ -221,7 +227,7 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     this.localFactory =
       options.localBatchSystem ??
       (() => getBatchSystem("single_machine", options.localSearchFrom ? { searchFrom: options.localSearchFrom } : {}));
-    if (!config.noStdOutErr) mkdirSync(this.getBatchLogsDir(), { recursive: true });
+    if (!config.noStdOutErr) mkdirSync(this.getBatchLogsDir(), { recursive: true, mode: 0o700 });
   }
 
   static override supportsAutoDeployment(): boolean {
@@ -238,6 +244,8 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     this.checkUsable();
     this.checkResourceRequest(jobDesc);
     const env: Environment = { ...this.environment, ...(jobEnvironment ?? {}) };
+    checkEnvironment(env, jobDesc.jobName);
+    if (jobDesc.argv !== undefined) checkArgv(jobDesc.argv, jobDesc.jobName);
     if (jobDesc.local && (this.config as SlurmConfigExtras).runLocalJobsOnWorkers !== true) return this.issueLocal(command, jobDesc, env);
 
     const partitions = await this.partitionSet();
@@ -249,9 +257,12 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     );
     const id = this.nextId++;
     const envKey = Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const argv = jobDesc.argv === undefined ? undefined : [...jobDesc.argv];
     const job: TrackedJob = {
       id,
-      command,
+      // Never trust the display form when there is an argv: the script line is rebuilt from it.
+      command: argv ? shellCommand(argv) : command,
+      ...(argv ? { argv } : {}),
       desc: jobDesc,
       env,
       args,
@@ -636,7 +647,7 @@ export class SlurmBatchSystem extends BatchSystemSupport {
   private async submitPacks(jobs: TrackedJob[], per: number): Promise<void> {
     const first = jobs[0] as TrackedJob;
     const logs = this.getBatchLogsDir();
-    mkdirSync(logs, { recursive: true });
+    mkdirSync(logs, { recursive: true, mode: 0o700 });
     const dir = mkdtempSync(join(logs, `toil_${this.workflowId}.pack-`));
     const groups: TrackedJob[][] = [];
     for (let i = 0; i < jobs.length; i += per) groups.push(jobs.slice(i, i + per));
@@ -646,11 +657,12 @@ export class SlurmBatchSystem extends BatchSystemSupport {
       const entries = group.map((job) => ({
         id: job.id,
         command: job.command,
-        argv: splitShellWords(job.command),
+        // The runner executes argv without a shell; a job issued as a shell line runs through sh -c.
+        argv: job.argv ?? null,
         out: this.logPath(job, "%T", "out"),
         err: this.logPath(job, "%T", "err"),
       }));
-      writeFileSync(manifest, JSON.stringify({ dir, jobs: entries }));
+      writeFileSync(manifest, JSON.stringify({ dir, jobs: entries }), { mode: 0o600 });
       lines.push(`${i})`, `  exec ${singleQuote(process.execPath)} ${singleQuote(PACK_RUNNER)} ${singleQuote(manifest)}`, "  ;;");
     });
     lines.push('*) echo "Toil job pack array: no jobs for task $SLURM_ARRAY_TASK_ID" >&2; exit 1 ;;', "esac", "");

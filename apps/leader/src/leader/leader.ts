@@ -1,5 +1,5 @@
 import type { BatchSystem, UpdatedBatchJobInfo } from "@toil/batch-core";
-import { InsufficientSystemResources } from "@toil/batch-core";
+import { InsufficientSystemResources, shellCommand } from "@toil/batch-core";
 import { jobCompleted, jobFailed, jobIssued, jobMissing, jobUpdated, queueSize, type MessageBus } from "@toil/bus";
 import type { Config, JobDescription } from "@toil/job";
 import type { Logger } from "pino";
@@ -15,8 +15,8 @@ export interface LeaderOptions {
   bus: MessageBus;
   logger: Logger;
   rootJobId: string;
-  /** The command line that runs one job (a `toil-worker` invocation). */
-  workerCommand(jobId: string): string;
+  /** The argument array that runs one job (a `toil-worker` invocation); issued as `jobDesc.argv`, never through a shell. */
+  workerArgv(jobId: string): readonly string[];
   /** Called whenever the counts change (progress display). */
   onProgress?(counts: LeaderCounts): void;
   /** Called with each failed job's log (and, with writeLogsFromAllJobs, successful ones), for --writeLogs. */
@@ -469,11 +469,12 @@ export class Leader {
     const requirements = desc.resolvedRequirements(this.config);
     const env: Record<string, string> = {};
     if (!process.env.OMP_NUM_THREADS) env.OMP_NUM_THREADS = String(Math.max(1, Math.floor(requirements.cores)));
+    const argv = this.options.workerArgv(desc.id);
     let batchId: number;
     try {
       batchId = await this.bs.issueBatchJob(
-        this.options.workerCommand(desc.id),
-        { jobName: kindOf(desc), requirements, jobStoreId: desc.id, jobKind: desc.jobName, local: desc.local },
+        shellCommand(argv),
+        { jobName: kindOf(desc), requirements, jobStoreId: desc.id, jobKind: desc.jobName, local: desc.local, argv },
         env,
       );
     } catch (err) {

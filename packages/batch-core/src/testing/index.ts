@@ -14,6 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import type { BatchJobDescription, BatchSystem, BatchSystemClass, BatchSystemConfig, Environment } from "../batch-system.js";
+import { shellCommand } from "../command.js";
 import { InsufficientSystemResources } from "../errors.js";
 import { BatchJobExitReason, type UpdatedBatchJobInfo } from "../exit.js";
 import type { Requirements } from "../requirements.js";
@@ -47,6 +48,8 @@ export interface ConformanceOptions {
   jobCores?: number;
   /** Names of tests to skip (as they appear in the report). */
   skip?: readonly string[];
+  /** Run only these tests (by name as they appear in the report); default: all. */
+  only?: readonly string[];
   /** Extra config fields passed to the batch system. */
   config?: Partial<BatchSystemConfig>;
 }
@@ -63,6 +66,36 @@ function findFixture(): string {
 }
 
 const GiB = 2 ** 30;
+
+/** Name of the conformance test that checks hostile argv, environment values and job names arrive literally. */
+export const HOSTILE_TEST = "hostile arguments, environment values and job names arrive literally";
+
+/**
+ * Words a shell would act on: separators, substitutions, quotes, newlines, globs, options,
+ * assignments. `canary` is a file that must never be created (the substitutions try to).
+ * Batch systems must pass each of them to the job literally.
+ */
+export function hostileWords(canary: string): string[] {
+  return [
+    `a; touch ${canary}`,
+    `$(touch ${canary})`,
+    `\`touch ${canary}\``,
+    `"double" 'single' \\back\\slash`,
+    "line one\nline two\n",
+    "tab\there",
+    "*",
+    "-e",
+    "--help",
+    "",
+    "$HOME ${PATH} $1 $@",
+    "~",
+    "A=b",
+    "&& || | > < & #",
+    `'; touch ${canary}; '`,
+    "ünïcødé ✓ 名前",
+    "  spaces around  ",
+  ];
+}
 
 function quote(s: string): string {
   return /^[A-Za-z0-9_./=:@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
@@ -117,8 +150,9 @@ export function describeBatchSystemConformance(
   const dirs: string[] = [];
   let counter = 0;
 
+  const only = options.only ? new Set(options.only) : null;
   const test = (title: string, fn: () => Promise<void>, seconds = 30) =>
-    (skip.has(title) ? it.skip : it)(title, fn, seconds * 1000 * scale);
+    (skip.has(title) || (only !== null && !only.has(title)) ? it.skip : it)(title, fn, seconds * 1000 * scale);
 
   function tempDir(): string {
     const base = options.workDir ?? tmpdir();
@@ -393,6 +427,34 @@ export function describeBatchSystemConformance(
         expect(pids.filter(alive)).toEqual([]);
       }, 60);
     }
+
+    test(HOSTILE_TEST, async () => {
+      const bs = await make();
+      const dir = tempDir();
+      const canary = join(dir, "canary-created-by-a-shell");
+      const words = hostileWords(canary);
+      const envValue = `x; touch ${canary}; $(touch ${canary}) \`touch ${canary}\` 'q' "dq"\nsecond line`;
+      const setEnvValue = `\$(touch ${canary})'"\n;`;
+      const jobName = `job; touch ${canary} $(touch ${canary}) \`x\` '"\nnext`;
+      bs.setEnv("TOIL_KIT_HOSTILE_SET", setEnvValue);
+      // With jobDesc.argv (what the leader issues), and the shell form alone (what a caller may issue).
+      for (const withArgv of [true, false]) {
+        const out = join(dir, `argv-${withArgv}.json`);
+        const argv = [nodeCmd, fixture, "argvdump", out, "TOIL_KIT_HOSTILE", ...words];
+        const jd: BatchJobDescription = { jobName, jobKind: jobName, requirements: req(), ...(withArgv ? { argv } : {}) };
+        const id = await bs.issueBatchJob(shellCommand(argv), jd, { TOIL_KIT_HOSTILE: envValue });
+        const u = await nextUpdate(bs);
+        expect(u.jobId).toBe(id);
+        expect(u.exitStatus).toBe(0);
+        const got = JSON.parse(readFileSync(out, "utf8")) as { args: string[]; env: string | null };
+        expect(got.args).toEqual(words);
+        expect(got.env).toBe(envValue);
+      }
+      const envOut = join(dir, "setenv.txt");
+      expect((await runOne(bs, kitJob("writeenv", "TOIL_KIT_HOSTILE_SET", envOut))).exitStatus).toBe(0);
+      expect(readFileSync(envOut, "utf8")).toBe(setEnvValue);
+      expect(existsSync(canary)).toBe(false);
+    }, 60);
 
     test("issueBatchJob after shutdown is refused", async () => {
       const bs = await make();
