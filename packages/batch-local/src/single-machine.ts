@@ -23,7 +23,7 @@ import {
   type UpdatedBatchJobInfo,
 } from "@toil/batch-core";
 import { externalBatchId } from "@toil/bus";
-import { markNotWarm, splitPlainCommand, warmScriptOf } from "./command.js";
+import { localJobArgv, markNotWarm, warmScriptOf } from "./command.js";
 import { Deque } from "./deque.js";
 import { detectGpus } from "./gpus.js";
 import { environHas, findTreeProcesses, killProcessTree, listPids, signalGroup } from "./process-tree.js";
@@ -374,7 +374,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       });
     }
     const id = this.nextId++;
-    const argv = splitPlainCommand(command);
+    const argv = localJobArgv(command, jobDesc, jobEnvironment);
     const cwd = process.cwd();
     const memory = Math.ceil(req.memory);
     const disk = Math.ceil(req.disk);
