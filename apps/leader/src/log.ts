@@ -60,8 +60,9 @@ export function createLeaderLogger(options: LeaderLoggerOptions): { logger: Logg
   const streams: Array<{ stream: DestinationStream; level: string }> = [{ stream: human, level: level === "silent" ? "fatal" : level }];
   let file: ReturnType<typeof createWriteStream> | undefined;
   if (options.logFile) {
-    mkdirSync(path.dirname(options.logFile), { recursive: true });
-    file = createWriteStream(options.logFile, { flags: "a" });
+    // Owner-only whatever the umask (a log names paths and job arguments).
+    mkdirSync(path.dirname(options.logFile), { recursive: true, mode: 0o700 });
+    file = createWriteStream(options.logFile, { flags: "a", mode: 0o600 });
     streams.push({ stream: file as unknown as DestinationStream, level: level === "silent" ? "fatal" : level });
   }
   const logger = pino({ level, base: undefined }, pino.multistream(streams));

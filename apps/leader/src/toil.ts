@@ -296,7 +296,7 @@ export class Toil implements AsyncDisposable {
     const bus = new MessageBus();
     let busFile: Disposable | undefined;
     if (config.writeMessages) {
-      mkdirSync(path.dirname(config.writeMessages), { recursive: true });
+      mkdirSync(path.dirname(config.writeMessages), { recursive: true, mode: 0o700 });
       busFile = bus.connectOutputFile(config.writeMessages);
     }
     const bs = await this.createBatchSystem(config, log);

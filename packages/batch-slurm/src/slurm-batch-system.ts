@@ -127,14 +127,18 @@ function slurmDate(ms: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-/** The environment sbatch runs with: the leader's, without desktop-session variables, plus the job's. */
+/**
+ * The environment sbatch runs with: the leader's, without desktop-session variables, plus the
+ * job's. Unless the user set `SLURM_UMASK`, jobs get umask 0077, so the log files slurmd creates
+ * for them (and anything else they create) are owner-only whatever the leader's umask.
+ */
 function sbatchEnvironment(jobEnv: Environment): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (k.startsWith("XDG_") || k.startsWith("DBUS_")) continue;
     env[k] = v;
   }
-  return { ...env, ...jobEnv };
+  return { SLURM_UMASK: "0077", ...env, ...jobEnv };
 }
 
 /**

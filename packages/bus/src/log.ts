@@ -120,7 +120,8 @@ function writeFully(fd: number, bytes: Buffer): void {
 
 /** Opens `path` for appending, writing a header to a new or truncated file and validating an existing one. */
 function openLogForAppend(path: string, mode: "append" | "truncate"): number {
-  const fd = openSync(path, mode === "truncate" ? "w+" : "a+");
+  // Owner-only whatever the umask: the log carries job names and ids.
+  const fd = openSync(path, mode === "truncate" ? "w+" : "a+", 0o600);
   try {
     const size = fstatSync(fd).size;
     if (size === 0) {

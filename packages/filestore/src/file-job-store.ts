@@ -323,9 +323,34 @@ export class FileJobStore implements JobStore {
     if (typeof format.version !== "number" || format.version > FILE_JOB_STORE_VERSION || format.version < 1) {
       throw new JobStoreVersionError(this.locator, format.version, FILE_JOB_STORE_VERSION);
     }
+    this.checkOwnDirectories();
     const raw = readIfExists(this.p("meta", "config.json"));
     if (raw === undefined) throw new NoSuchJobStoreError(this.locator, "its configuration (meta/config.json) is missing");
     this.configValue = configFromJSON(raw.toString("utf8"));
+  }
+
+  /**
+   * The store's own top-level directories are never symbolic links: one planted there (by anyone
+   * who can write the store) would send reads and writes outside it. Refuse such a store.
+   */
+  private checkOwnDirectories(): void {
+    for (const top of ["meta", "shared", "logs", "logs/inbox", "logs/archive", "files", "job-files", "index", "jobs", "results"]) {
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(this.p(top));
+      } catch (err) {
+        if (isErrno(err, "ENOENT")) continue;
+        throw err;
+      }
+      if (!st.isDirectory()) {
+        const what = st.isSymbolicLink() ? `a symbolic link (to ${fs.readlinkSync(this.p(top))})` : "not a directory";
+        throw new NoSuchJobStoreError(
+          this.locator,
+          `its ${top} entry is ${what}; a job store's own directories are never links, so the store was changed by ` +
+            "someone else. Restore it from a trusted copy or start the workflow again in a new job store",
+        );
+      }
+    }
   }
 
   async writeConfig(config: Config): Promise<void> {

@@ -34,7 +34,7 @@ export function writeLogFiles(
   options: WriteLogFilesOptions = {},
 ): string {
   if (jobNames.length === 0) throw new Error("writeLogFiles needs at least one job name");
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const ext = options.gzip ? ".log.gz" : ".log";
   const prefix = options.failed ? "failed_" : "";
   const body = Buffer.concat(
@@ -55,7 +55,7 @@ export function writeLogFiles(
       }
     }
   };
-  const first = claim(logFileStem(jobNames[0]!), (p) => fs.writeFileSync(p, data, { flag: "wx" }));
+  const first = claim(logFileStem(jobNames[0]!), (p) => fs.writeFileSync(p, data, { flag: "wx", mode: 0o600 }));
   for (const name of jobNames.slice(1)) claim(logFileStem(name), (p) => fs.symlinkSync(path.basename(first), p));
   return first;
 }

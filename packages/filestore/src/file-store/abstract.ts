@@ -211,6 +211,12 @@ export abstract class AbstractFileStore implements FileStore {
   // ------------------------------------------------------------------ temp space
 
   private tempName(suffix = "", prefix = "tmp"): string {
+    // A suffix or prefix is part of one file name: a "/" (or NUL) would place the file elsewhere.
+    for (const [what, part] of [["temp file suffix", suffix], ["temp file prefix", prefix]] as const) {
+      if (typeof part !== "string" || part.includes("/") || part.includes("\0") || part.length > 200) {
+        throw new InvalidIdError(what, String(part), "it must be part of one file name: no \"/\", no NUL, at most 200 characters");
+      }
+    }
     return path.join(this.localTempDir, `${prefix}${randomBytes(8).toString("hex")}${suffix}`);
   }
 
