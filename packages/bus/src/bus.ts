@@ -5,6 +5,7 @@ import { BUS_MESSAGE_TYPES, isBusMessageType, type BusMessage, type BusMessageTy
 
 /** Anything messages can be published to: a {@link MessageBus}, a {@link MessageOutbox} or a {@link ThreadOutbox}. */
 export interface MessagePublisher {
+  /** Hands one message over for delivery (a bus queues it until its next `check()`). */
   publish(message: BusMessage): void;
 }
 
@@ -15,6 +16,7 @@ export type MessageHandler<T extends BusMessageType = BusMessageType> = (message
 export interface BusSubscription extends Disposable {
   /** False once disposed or once the bus is closed. */
   readonly active: boolean;
+  /** Ends delivery to the handler at once; later calls do nothing. */
   dispose(): void;
 }
 
@@ -205,7 +207,10 @@ export class MessageBus implements MessagePublisher, Disposable {
    * Registers `hook` to run at the end of every `check()` that delivered at least one message
    * (used by output files to write a batch with one system call). Dispose to remove.
    */
-  afterBatch(hook: () => void): Disposable & { dispose(): void } {
+  afterBatch(hook: () => void): Disposable & {
+    /** Removes the hook. */
+    dispose(): void;
+  } {
     this.#hooks = [...this.#hooks, hook];
     const dispose = () => {
       this.#hooks = this.#hooks.filter((h) => h !== hook);
@@ -263,10 +268,12 @@ export class MessageBus implements MessagePublisher, Disposable {
     return this.#queue.length;
   }
 
+  /** Counters of published, delivered and dropped messages so far. */
   get stats(): MessageBusStats {
     return { published: this.#published, delivered: this.#delivered, dropped: this.#dropped };
   }
 
+  /** True once `close()` has run; later messages are dropped. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -307,6 +314,7 @@ export class MessageBus implements MessagePublisher, Disposable {
     if (failure !== undefined) throw failure;
   }
 
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -340,14 +348,17 @@ export class MessageOutbox implements MessagePublisher, Disposable {
     this.#bus = bus;
   }
 
+  /** Publishes to the bus, or does nothing once the outbox is closed. */
   publish(message: BusMessage): void {
     this.#bus?.publish(message);
   }
 
+  /** Detaches from the bus: later messages are dropped. The bus itself stays open. */
   close(): void {
     this.#bus = null;
   }
 
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -419,6 +430,7 @@ export class ThreadOutbox implements MessagePublisher, Disposable {
     this.#port.close();
   }
 
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -481,7 +493,19 @@ export class MessageInbox<M extends BusMessage = BusMessage> implements Disposab
    * removed when the iteration moves past it, so breaking or throwing in the loop body keeps the
    * current message and every later one.
    */
-  *messages<T extends M["type"]>(type?: T): Generator<Extract<M, { type: T }>, void, undefined> {
+  *messages<T extends M["type"]>(
+    type?: T,
+  ): Generator<
+    Extract<
+      M,
+      {
+        /** The type asked for. */
+        type: T;
+      }
+    >,
+    void,
+    undefined
+  > {
     this.#bus.check();
     const items = this.#items;
     let read = 0;
@@ -506,6 +530,7 @@ export class MessageInbox<M extends BusMessage = BusMessage> implements Disposab
     }
   }
 
+  /** Iterates the waiting messages, oldest first, removing each once the loop body has handled it. */
   [Symbol.iterator](): Iterator<M> {
     return this.messages();
   }
@@ -515,6 +540,7 @@ export class MessageInbox<M extends BusMessage = BusMessage> implements Disposab
     for (const s of this.#subs) s.dispose();
   }
 
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -17,6 +17,7 @@ export class BusError extends Error {
 
 /** A message with a `type` the bus does not know was published or read in strict mode. */
 export class UnknownBusMessageTypeError extends BusError {
+  /** The unknown `type` value. */
   readonly messageType: string;
   /** 1-based line number in a bus log, when the message came from one. */
   readonly line: number | undefined;
@@ -37,6 +38,7 @@ export class UnknownBusMessageTypeError extends BusError {
 
 /** A bus log file is not a bus log, or has a format version this reader does not support. */
 export class BusLogFormatError extends BusError {
+  /** Path of the file that was read. */
   readonly path: string;
 
   constructor(path: string, problem: string) {
@@ -47,6 +49,7 @@ export class BusLogFormatError extends BusError {
 
 /** A bus log file does not exist (the workflow may not have written one yet, or it was deleted). */
 export class BusLogNotFoundError extends BusError {
+  /** Path of the missing file. */
   readonly path: string;
 
   constructor(path: string, options?: { cause?: unknown }) {
@@ -61,6 +64,7 @@ export class BusLogNotFoundError extends BusError {
 
 /** A complete (newline-terminated) line of a bus log is not a valid message (strict mode only). */
 export class BusLogParseError extends BusError {
+  /** Path of the bus log. */
   readonly path: string;
   /** 1-based line number. */
   readonly line: number;

@@ -17,6 +17,8 @@
  * ```
  *
  * @packageDocumentation
+ *
+ * @module @toil/bus
  */
 export {
   BUS_MESSAGE_TYPES,

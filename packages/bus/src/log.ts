@@ -10,7 +10,9 @@ export const BUS_LOG_FORMAT_NAME = "toil-bus-log";
 
 /** The header line that opens every bus log. */
 export interface BusLogHeader {
+  /** Always `toil-bus-log`. */
   readonly format: typeof BUS_LOG_FORMAT_NAME;
+  /** Format version of the lines that follow. */
   readonly version: number;
   /** When the log was created, ms since the epoch. */
   readonly created: number;
@@ -18,8 +20,16 @@ export interface BusLogHeader {
 
 /** What a {@link BusLogWriter} needs from a bus (declared here so the log does not import the bus). */
 export interface BusLogSource {
-  subscribeAll(handler: (message: BusMessage) => void): Disposable & { dispose(): void };
-  afterBatch(hook: () => void): Disposable & { dispose(): void };
+  /** Calls `handler` with every message, in delivery order. */
+  subscribeAll(handler: (message: BusMessage) => void): Disposable & {
+    /** Ends the subscription. */
+    dispose(): void;
+  };
+  /** Calls `hook` after each delivered batch (the writer flushes there). */
+  afterBatch(hook: () => void): Disposable & {
+    /** Removes the hook. */
+    dispose(): void;
+  };
 }
 
 /** Options for {@link BusLogWriter} / `MessageBus.connectOutputFile`. */
@@ -53,6 +63,7 @@ function flushAllOnExit(): void {
  * `flush()`, `close()` and at process exit.
  */
 export class BusLogWriter implements Disposable {
+  /** Path of the log file being written. */
   readonly path: string;
   #fd: number | null;
   #buffer = "";
@@ -108,6 +119,7 @@ export class BusLogWriter implements Disposable {
     }
   }
 
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -204,8 +216,11 @@ export interface BusLogStats {
  * complete when the loop ends. Each reader can be iterated once.
  */
 export class BusLogReader implements AsyncIterable<BusMessage> {
+  /** Path of the bus log being read. */
   readonly path: string;
+  /** Whether a bad line or an unknown type throws instead of being counted and skipped. */
   readonly strict: boolean;
+  /** What was read so far; complete once iteration ends. */
   readonly stats: BusLogStats = {
     version: null,
     lines: 0,
@@ -222,6 +237,7 @@ export class BusLogReader implements AsyncIterable<BusMessage> {
     this.strict = options.strict ?? false;
   }
 
+  /** Reads the log, yielding its messages in order. A reader can be iterated once. */
   async *[Symbol.asyncIterator](): AsyncGenerator<BusMessage, void, undefined> {
     if (this.#used) throw new BusUsageError(`readBusLog(${JSON.stringify(this.path)}) can be iterated once; call readBusLog again to re-read.`);
     this.#used = true;

@@ -6,7 +6,9 @@
 
 /** Fields every message has. `time` is milliseconds since the Unix epoch. */
 export interface BusMessageBase {
+  /** The message kind; narrows {@link BusMessage} to one interface. */
   readonly type: BusMessageType;
+  /** When the event happened, in milliseconds since the Unix epoch. */
   readonly time: number;
 }
 
@@ -20,6 +22,7 @@ export interface JobScoped {
 
 /** The leader handed a job to the batch system. */
 export interface JobIssuedMessage extends BusMessageBase, JobScoped {
+  /** Discriminant of this message kind. */
   readonly type: "JobIssued";
   /** The id the batch system returned from `issueBatchJob`. */
   readonly batchId: number;
@@ -27,6 +30,7 @@ export interface JobIssuedMessage extends BusMessageBase, JobScoped {
 
 /** The batch system reported that a job's process ended. */
 export interface JobUpdatedMessage extends BusMessageBase, JobScoped {
+  /** Discriminant of this message kind. */
   readonly type: "JobUpdated";
   /** The process exit code (or the batch system's stand-in value when it is unavailable). */
   readonly exitCode: number;
@@ -36,31 +40,41 @@ export interface JobUpdatedMessage extends BusMessageBase, JobScoped {
 
 /** The leader finished processing a job's result. */
 export interface JobCompletedMessage extends BusMessageBase, JobScoped {
+  /** Discriminant of this message kind. */
   readonly type: "JobCompleted";
+  /** Exit code of the job's last run (0 when it succeeded). */
   readonly exitCode: number;
 }
 
 /** A job ran out of retries and failed for good. */
 export interface JobFailedMessage extends BusMessageBase, JobScoped {
+  /** Discriminant of this message kind. */
   readonly type: "JobFailed";
 }
 
 /** The batch system lost track of an issued job. */
 export interface JobMissingMessage extends BusMessageBase, JobScoped {
+  /** Discriminant of this message kind. */
   readonly type: "JobMissing";
 }
 
 /** A named piece of information about a job (for example its log file). Last value wins. */
 export interface JobAnnotationMessage extends BusMessageBase, JobScoped {
+  /** Discriminant of this message kind. */
   readonly type: "JobAnnotation";
+  /** Name of the annotation, e.g. `logFile`. */
   readonly name: string;
+  /** Its value; a later annotation of the same name replaces it. */
   readonly value: string;
 }
 
 /** The batch system's own id for a job it was given (for example a Slurm job id). */
 export interface ExternalBatchIdMessage extends BusMessageBase {
+  /** Discriminant of this message kind. */
   readonly type: "ExternalBatchId";
+  /** The id `issueBatchJob` returned for the job. */
   readonly batchId: number;
+  /** The backend's own id for it, e.g. a Slurm job id. */
   readonly externalBatchId: string;
   /** Name of the batch system, e.g. `slurm`. */
   readonly batchSystem: string;
@@ -68,21 +82,29 @@ export interface ExternalBatchIdMessage extends BusMessageBase {
 
 /** Number of jobs issued to the batch system and not yet finished. */
 export interface QueueSizeMessage extends BusMessageBase {
+  /** Discriminant of this message kind. */
   readonly type: "QueueSize";
+  /** Jobs issued and not yet finished. */
   readonly queueSize: number;
 }
 
 /** Current number of nodes of an instance type. */
 export interface ClusterSizeMessage extends BusMessageBase {
+  /** Discriminant of this message kind. */
   readonly type: "ClusterSize";
+  /** Node type the count is about. */
   readonly instanceType: string;
+  /** Nodes of that type now. */
   readonly currentSize: number;
 }
 
 /** Number of nodes of an instance type the scaler wants. */
 export interface ClusterDesiredSizeMessage extends BusMessageBase {
+  /** Discriminant of this message kind. */
   readonly type: "ClusterDesiredSize";
+  /** Node type the count is about. */
   readonly instanceType: string;
+  /** Nodes of that type the scaler wants. */
   readonly desiredSize: number;
 }
 
@@ -117,7 +139,13 @@ export const BUS_MESSAGE_TYPES = [
 export type BusMessageType = (typeof BUS_MESSAGE_TYPES)[number];
 
 /** The message interface for a `type` tag: `MessageOfType<"JobIssued">` is `JobIssuedMessage`. */
-export type MessageOfType<T extends BusMessageType> = Extract<BusMessage, { type: T }>;
+export type MessageOfType<T extends BusMessageType> = Extract<
+  BusMessage,
+  {
+    /** The tag to select. */
+    type: T;
+  }
+>;
 
 /** True if `type` is one of {@link BUS_MESSAGE_TYPES}. */
 export function isBusMessageType(type: unknown): type is BusMessageType {

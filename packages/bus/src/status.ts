@@ -6,7 +6,9 @@ export const RUNNING_EXIT_CODE = -1;
 
 /** What the bus says about one job, as rebuilt by {@link JobStatusTracker} / {@link replayMessageBus}. */
 export interface JobStatus {
+  /** The job's id in the job store. */
   readonly jobId: string;
+  /** The job's display name, from its latest message. */
   jobName: string;
   /** {@link RUNNING_EXIT_CODE} (-1) while issued and not yet back; otherwise the last exit code reported. */
   exitCode: number;
@@ -45,10 +47,12 @@ export function isRunning(status: JobStatus): boolean {
  * Queue and cluster size messages are not about jobs and are ignored.
  */
 export class JobStatusTracker {
+  /** Status of every job seen so far, by job id. */
   readonly jobs: Map<string, JobStatus> = new Map();
   readonly #jobByBatchId = new Map<number, string>();
   readonly #externalByBatchId = new Map<number, { externalBatchId: string; batchSystem: string }>();
 
+  /** Updates the status of the job `message` is about (messages about no job are ignored). */
   apply(message: BusMessage): void {
     switch (message.type) {
       case "JobIssued": {
