@@ -1,6 +1,6 @@
 import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { defineConfig } from "tsup";
+import { defineConfig, type Options } from "tsup";
 
 /** The warm-host script of @toil/batch-local must sit in `runtime/` next to the bundled code. */
 function copyWarmHost(): void {
@@ -8,6 +8,18 @@ function copyWarmHost(): void {
   mkdirSync("dist/standalone/runtime", { recursive: true });
   copyFileSync(path.join(pkgDir, "runtime", "warm-host.mjs"), "dist/standalone/runtime/warm-host.mjs");
 }
+
+/**
+ * In the standalone build, the packages' `import("tsx/esm/api")` (how they load .ts files) becomes
+ * src/standalone/tsx-api.ts: the bundle's own hooks strip types, so tsx and esbuild's native
+ * binary are not needed.
+ */
+const tsxInBundle: NonNullable<Options["esbuildPlugins"]>[number] = {
+  name: "toil-tsx-in-bundle",
+  setup(build) {
+    build.onResolve({ filter: /^tsx(\/.*)?$/ }, () => ({ path: path.resolve("src/standalone/tsx-api.ts") }));
+  },
+};
 
 export default defineConfig([
   {
@@ -21,7 +33,8 @@ export default defineConfig([
     keepNames: true,
   },
   {
-    // The standalone build: everything bundled except tsx (only needed for .ts workflow files).
+    // The standalone build: everything bundled, including the TypeScript loader (see src/standalone/hooks.ts):
+    // it runs with only Node installed, .ts workflow files included.
     entry: {
       toil: "src/standalone/toil.ts",
       worker: "src/standalone/worker.ts",
@@ -37,8 +50,9 @@ export default defineConfig([
     sourcemap: false,
     keepNames: true,
     splitting: true,
-    noExternal: [/^(?!tsx)/],
-    external: ["tsx", "tsx/esm/api", "playwright-core"],
+    noExternal: [/./],
+    external: ["playwright-core"],
+    esbuildPlugins: [tsxInBundle],
     banner: { js: "import { createRequire as __toilCreateRequire } from 'node:module'; const require = __toilCreateRequire(import.meta.url);" },
     onSuccess: async () => copyWarmHost(),
   },
