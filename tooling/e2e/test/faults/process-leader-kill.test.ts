@@ -16,14 +16,12 @@
  * Seeded: `TOIL_FAULTS_SEED=<n>` replays a failing sequence (the seed is printed on failure).
  * `TOIL_FAULTS_LONG=1` (pnpm --filter @toil/e2e test:long) kills 300 times instead of 50.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { openJobStore } from "@toil/filestore";
 import { describe, expect, test } from "vitest";
-import { leafBytes, type TotalValue } from "../../fixtures/process/flows.js";
+import type { TotalValue } from "../../fixtures/process/flows.js";
 import { recordFigure, runToil, tempDir } from "../../src/index.js";
-import { FLOWS, SMALL, journal, processesWithEnv, runsOf, seededRandom, workflowMarker } from "./process-common.js";
+import { FLOWS, SMALL, alive, checkTree, journal, processesWithEnv, runToilDetached, seededRandom, until, workflowMarker } from "./process-common.js";
 
 const LONG = process.env.TOIL_FAULTS_LONG === "1";
 const KILLS = Number(process.env.TOIL_FAULTS_KILLS ?? (LONG ? 300 : 50));
@@ -54,19 +52,16 @@ describe("leader SIGKILL at random moments, then --restart", () => {
         const startLines = journal(state).length;
         let poll: NodeJS.Timeout | undefined;
         let timer: NodeJS.Timeout | undefined;
-        const r = await runToil(["run", FLOWS, "--jobStore", js, ...restart, ...opts, "--", "tree", state, String(BRANCHES), String(LEAVES)], {
-          timeoutMs: 300_000,
-          onSpawn: (child) => {
-            if (!kill) return;
-            const fire = () => (timer = setTimeout(() => child.kill("SIGKILL"), afterMs));
-            if (afterStarts === 0) return fire();
-            poll = setInterval(() => {
-              if (journal(state).length >= startLines + afterStarts) {
-                clearInterval(poll);
-                fire();
-              }
-            }, 5);
-          },
+        const r = await runToilDetached(["run", FLOWS, "--jobStore", js, ...restart, ...opts, "--", "tree", state, String(BRANCHES), String(LEAVES)], d, (child) => {
+          if (!kill) return;
+          const fire = () => (timer = setTimeout(() => child.kill("SIGKILL"), afterMs));
+          if (afterStarts === 0) return fire();
+          poll = setInterval(() => {
+            if (journal(state).length >= startLines + afterStarts) {
+              clearInterval(poll);
+              fire();
+            }
+          }, 5);
         });
         clearInterval(poll);
         clearTimeout(timer);
@@ -86,67 +81,7 @@ describe("leader SIGKILL at random moments, then --restart", () => {
       }
 
       expect(kills).toBe(KILLS);
-      // The result: every branch and leaf, in order, with the bytes they wrote.
-      expect(result.sums.map((s) => s.key)).toEqual(Array.from({ length: BRANCHES }, (_, i) => `r.${i}`));
-      let bytes = 0;
-      for (const s of result.sums) {
-        expect(s.leaves.map((l) => l.key)).toEqual(Array.from({ length: LEAVES }, (_, j) => `${s.key}.${j}`));
-        for (const l of s.leaves) expect(l.size).toBe(leafBytes(l.key).length);
-        bytes += s.size;
-      }
-      expect(result.bytes).toBe(bytes);
-
-      // The accounting: each committed run is its job's last run.
-      const lines = journal(state);
-      const first = new Map<string, number>();
-      const last = new Map<string, number>();
-      lines.forEach((line, i) => {
-        const key = line.slice("start ".length);
-        if (!first.has(key)) first.set(key, i);
-        last.set(key, i);
-      });
-      const expected = ["r", "total"];
-      for (let i = 0; i < BRANCHES; i++) {
-        expected.push(`r.${i}`, `r.${i}.sum`);
-        for (let j = 0; j < LEAVES; j++) expected.push(`r.${i}.${j}`);
-      }
-      expect([...first.keys()].sort()).toEqual(expected.sort());
-      expect(result.attempt, "total ran after its committed run").toBe(runsOf(state, "total"));
-      let reruns = 0;
-      for (const key of expected) reruns += runsOf(state, key) - 1;
-      for (const s of result.sums) {
-        expect(s.attempt, `${s.key}.sum ran after its committed run`).toBe(runsOf(state, `${s.key}.sum`));
-        expect(last.get(`${s.key}.sum`)!, `${s.key}.sum ran again after total started`).toBeLessThan(first.get("total")!);
-        expect(last.get("r")!, `r ran again after its child ${s.key} started`).toBeLessThan(first.get(s.key)!);
-        for (const l of s.leaves) {
-          expect(l.attempt, `${l.key} ran after its committed run`).toBe(runsOf(state, l.key));
-          expect(last.get(s.key)!, `${s.key} ran again after its child ${l.key} started`).toBeLessThan(first.get(l.key)!);
-          expect(last.get(l.key)!, `${l.key} ran again after ${s.key}.sum started`).toBeLessThan(first.get(`${s.key}.sum`)!);
-        }
-      }
-
-      // No file a finished job wrote is lost: read every leaf's and sum's file back from the store.
-      const store = openJobStore(js);
-      await store.resume();
-      const scratch = mkdtempSync(path.join(tmpdir(), "toil-leader-kill-read-"));
-      let verified = 0;
-      try {
-        for (const s of result.sums) {
-          const parts = s.leaves.map((l) => leafBytes(l.key));
-          for (const [i, l] of s.leaves.entries()) {
-            const local = path.join(scratch, `${l.key}`);
-            await store.readFile(l.file, local);
-            expect(readFileSync(local).equals(parts[i]!), `leaf ${l.key}'s file changed`).toBe(true);
-            verified += parts[i]!.length;
-          }
-          const local = path.join(scratch, `${s.key}.sum`);
-          await store.readFile(s.file, local);
-          expect(readFileSync(local).equals(Buffer.concat(parts)), `sum ${s.key}'s file changed`).toBe(true);
-          verified += s.size;
-        }
-      } finally {
-        rmSync(scratch, { recursive: true, force: true });
-      }
+      const { reruns, verified } = await checkTree(state, js, result, BRANCHES, LEAVES);
 
       // No process of the workflow survives: none carries its marker.
       expect(processesWithEnv(workflowMarker(js))).toEqual([]);
@@ -159,5 +94,44 @@ describe("leader SIGKILL at random moments, then --restart", () => {
       console.error(`leader-kill: seed ${SEED} (replay with TOIL_FAULTS_SEED=${SEED}); work dir ${d}\n${log.join("\n")}`);
       throw err;
     }
+  });
+
+  test("a restart stops the workers a killed leader left running before it runs any job", async () => {
+    const d = tempDir("toil-leader-orphans-");
+    const js = path.join(d, "js");
+    const state = path.join(d, "state");
+    // Cold workers (a fresh process per job) outlive their leader; each sleeper also starts a child.
+    const opts = [...SMALL, "--no-warmWorkers", "--clean", "never"];
+    const args = ["--", "sleepers", state, "3", "600000"];
+    // (Output to files: the orphans keep the killed leader's stdout and stderr open.)
+    const first = runToilDetached(["run", FLOWS, "--jobStore", js, ...opts, ...args], d, (child) => {
+      void until(() => ["s0", "s1", "s2"].every((k) => existsSync(path.join(state, "pids", k)))).then(() => child.kill("SIGKILL"));
+    });
+    expect((await first).signal).toBe("SIGKILL");
+    const pidOf = (name: string) => Number(readFileSync(path.join(state, "pids", name), "utf8"));
+    const orphans = ["s0", "s1", "s2"].flatMap((k) => [pidOf(k), pidOf(`${k}.child`)]);
+    // The killed leader's workers and their children are still running, and carry the workflow's marker.
+    expect(orphans.filter(alive)).toEqual(orphans);
+    const marked = processesWithEnv(workflowMarker(js));
+    for (const pid of orphans) expect(marked).toContain(pid);
+
+    // The reruns check, when they start, that every one of those processes is gone.
+    writeFileSync(path.join(state, "watch"), orphans.join("\n"));
+    writeFileSync(path.join(state, "sleep-ms"), "0");
+    const r = await runToil(["run", FLOWS, "--jobStore", js, "--restart", ...opts, ...args]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('"s0,s1,s2"');
+    expect(r.stderr).toMatch(/Stopped \d+ processes a previous leader of this workflow left running/);
+    const lines = journal(state);
+    expect(lines.filter((l) => l.startsWith("alive "))).toEqual([]);
+    // Each sleeper ran twice (the first run was cut) and finished once; the root ran once.
+    for (const k of ["s0", "s1", "s2"]) {
+      expect(lines.filter((l) => l === `start ${k}`)).toHaveLength(2);
+      expect(lines.filter((l) => l === `end ${k}`)).toHaveLength(1);
+    }
+    expect(lines.filter((l) => l === "start root")).toHaveLength(1);
+    expect(orphans.filter(alive)).toEqual([]);
+    expect(processesWithEnv(workflowMarker(js))).toEqual([]);
+    rmSync(d, { recursive: true, force: true });
   });
 });
