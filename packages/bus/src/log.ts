@@ -153,7 +153,7 @@ function openLogForAppend(path: string, mode: "append" | "truncate"): number {
     if (version !== BUS_LOG_FORMAT_VERSION) {
       throw new BusLogFormatError(
         path,
-        `it uses format version ${version} and this writer writes version ${BUS_LOG_FORMAT_VERSION}; refusing to mix versions. Use a new path or { mode: "truncate" }.`,
+        `it uses format version ${version} and this writer writes version ${BUS_LOG_FORMAT_VERSION}; refusing to mix versions. Write to a new path (another --writeMessages file) or pass { mode: "truncate" } to replace it.`,
       );
     }
     // A crash may have left a torn last line; end it so our first line starts on a line of its own.

@@ -30,7 +30,9 @@ import { currentProcessIdentity, isProcessAlive, type ProcessIdentity } from "./
 /** Runs one deferred function (default: @toil/job's `runDeferredFunction`). */
 export type DeferredRunner = (ref: DeferredFunctionRef) => Promise<void>;
 
+/** Options of {@link DeferredFunctionManager}. */
 export interface DeferredFunctionManagerOptions {
+  /** Runs one deferred function (default: import its module and call the export). */
   runner?: DeferredRunner;
   /** Where failures of deferred functions are reported (they never propagate). Default: stderr. */
   log?: (message: string) => void;
@@ -102,6 +104,7 @@ async function drain(
 
 /** Deferred functions of the jobs run by one worker process (Toil's DeferredFunctionManager). */
 export class DeferredFunctionManager {
+  /** Directory holding the state files of this node's workers. */
   readonly stateDir: string;
   private readonly runner: DeferredRunner;
   private readonly log: (message: string) => void;

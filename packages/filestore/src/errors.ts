@@ -7,9 +7,36 @@ import { ToilError } from "@toil/job";
 /** Base class of every error raised by the job store and the file stores. */
 export class JobStoreError extends ToilError {}
 
+/**
+ * A write to the job store failed because its filesystem is full (ENOSPC) or over quota (EDQUOT).
+ * The write that failed left nothing behind (temp files are removed) and everything committed
+ * before it is intact; free space and run the workflow again with `--restart`.
+ */
+export class JobStoreFullError extends JobStoreError {
+  /** The errno code: "ENOSPC" or "EDQUOT". */
+  readonly code: string;
+  constructor(
+    /** The file the store was writing. */
+    readonly path: string,
+    cause: NodeJS.ErrnoException,
+  ) {
+    const code = cause.code ?? "ENOSPC";
+    super(
+      `Out of disk space writing ${path} (${code}: ${code === "EDQUOT" ? "disk quota exceeded" : "no space left on device"}). ` +
+        `The filesystem holding the job store is full; what was committed before is intact. Free space on it ` +
+        `(or move the job store to a larger filesystem), then run the workflow again with --restart.`,
+      { cause },
+    );
+    this.code = code;
+  }
+}
+
 /** `initialize()` was called on a location that already holds a job store. */
 export class JobStoreExistsError extends JobStoreError {
-  constructor(readonly locator: string) {
+  constructor(
+    /** Where the existing job store is. */
+    readonly locator: string,
+  ) {
     super(
       `A job store already exists at ${locator}. Use --restart to continue that workflow, ` +
         `or remove it first (toil clean ${locator}) to start a new one.`,
@@ -20,6 +47,7 @@ export class JobStoreExistsError extends JobStoreError {
 /** `resume()` (or any access) found no job store at the location. */
 export class NoSuchJobStoreError extends JobStoreError {
   constructor(
+    /** Where a job store was looked for. */
     readonly locator: string,
     detail = "",
   ) {
@@ -33,8 +61,11 @@ export class NoSuchJobStoreError extends JobStoreError {
 /** The store on disk was written by a newer (or unknown) layout version. */
 export class JobStoreVersionError extends JobStoreError {
   constructor(
+    /** Where the job store is. */
     readonly locator: string,
+    /** The layout version found on disk. */
     readonly found: unknown,
+    /** The newest layout version this release reads. */
     readonly supported: number,
   ) {
     super(
@@ -46,14 +77,55 @@ export class JobStoreVersionError extends JobStoreError {
 
 /** No job with this id exists in the store. */
 export class NoSuchJobError extends JobStoreError {
-  constructor(readonly jobId: string) {
+  constructor(
+    /** The id that was asked for. */
+    readonly jobId: string,
+  ) {
     super(`No job with id ${JSON.stringify(jobId)} exists in the job store (it may have finished and been deleted).`);
+  }
+}
+
+/**
+ * A stored job description exists but cannot be read (not JSON, cut short, not a job description).
+ * Raised where the store knows the job was committed (the workflow still reaches it), so dropping it
+ * would silently lose work. A subclass of {@link NoSuchJobError}: code that treats a missing job as
+ * absent keeps doing so, with a message that names the file.
+ */
+export class DamagedJobError extends NoSuchJobError {
+  constructor(
+    jobId: string,
+    /** The damaged document. */
+    readonly path: string,
+    /** What is wrong with it. */
+    readonly detail: string,
+  ) {
+    super(jobId);
+    this.message =
+      `The description of job ${JSON.stringify(jobId)} in the job store is damaged: ${path} ${detail}. ` +
+      `The workflow still needs this job, so it is not dropped and nothing was changed. Restore the file ` +
+      `from a backup of the job store, or run the workflow again from the start in a new job store.`;
+  }
+}
+
+/** A file of the job store's own bookkeeping (e.g. `meta/root-job`) exists but cannot be read. */
+export class DamagedJobStoreFileError extends JobStoreError {
+  constructor(
+    /** The damaged file. */
+    readonly path: string,
+    /** What is wrong with it. */
+    readonly detail: string,
+  ) {
+    super(
+      `The job store file ${path} is damaged: ${detail}. Nothing was changed. Restore it from a backup of the ` +
+        `job store, or run the workflow again from the start in a new job store.`,
+    );
   }
 }
 
 /** No file with this id (or shared-file name) exists in the store. */
 export class NoSuchFileError extends JobStoreError {
   constructor(
+    /** The file id (or shared-file name) that was asked for. */
     readonly fileId: string,
     detail = "",
   ) {
@@ -67,8 +139,11 @@ export class NoSuchFileError extends JobStoreError {
 /** An id, name, hint or path from outside failed validation (it could escape the store, or is malformed). */
 export class InvalidIdError extends JobStoreError {
   constructor(
+    /** What the value was meant to be, e.g. `job id` or `shared file name`. */
     readonly kind: string,
+    /** The value as given. */
     readonly value: string,
+    /** Why it was refused. */
     readonly reason: string,
   ) {
     super(`Invalid ${kind} ${JSON.stringify(value)}: ${reason}.`);
@@ -78,8 +153,11 @@ export class InvalidIdError extends JobStoreError {
 /** The job-store locator has a scheme no registered job-store kind handles. */
 export class UnknownJobStoreKindError extends JobStoreError {
   constructor(
+    /** The locator as given. */
     readonly locator: string,
+    /** Its scheme (the part before the first colon). */
     readonly kind: string,
+    /** The kinds that are registered. */
     readonly known: readonly string[],
   ) {
     super(
@@ -92,6 +170,7 @@ export class UnknownJobStoreKindError extends JobStoreError {
 /** An import/export URL is malformed, has an unsupported scheme, or the transfer failed. */
 export class InvalidImportExportUrlError extends JobStoreError {
   constructor(
+    /** The URL as given. */
     readonly url: string,
     reason: string,
   ) {
@@ -102,9 +181,13 @@ export class InvalidImportExportUrlError extends JobStoreError {
 /** Another leader holds the workflow's leader lock. */
 export class LeaderLockedError extends JobStoreError {
   constructor(
+    /** The job store. */
     readonly locator: string,
+    /** Process id of the leader holding the lock. */
     readonly pid: number,
+    /** Host name of that leader. */
     readonly host: string,
+    /** When it took the lock (ms since the epoch). */
     readonly since: number,
   ) {
     super(
@@ -117,7 +200,10 @@ export class LeaderLockedError extends JobStoreError {
 
 /** A file-store operation broke the cache's rules (e.g. a job deleted a shared cached copy itself). */
 export class IllegalDeletionCacheError extends JobStoreError {
-  constructor(readonly path: string) {
+  constructor(
+    /** The cached copy that was changed. */
+    readonly path: string,
+  ) {
     super(
       `The cached file ${path} was deleted or moved by the job. Files read with mutable=false are shared with ` +
         `other jobs through the cache: read with { mutable: true } if you need to change or remove the copy.`,

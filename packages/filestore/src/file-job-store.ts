@@ -22,8 +22,11 @@ import {
 import {
   InvalidIdError,
   InvalidImportExportUrlError,
+  DamagedJobError,
+  DamagedJobStoreFileError,
   JobStoreError,
   JobStoreExistsError,
+  JobStoreFullError,
   JobStoreVersionError,
   NoSuchFileError,
   NoSuchJobError,
@@ -34,6 +37,7 @@ import {
   DIR_MODE,
   EXEC_FILE_MODE,
   FILE_MODE,
+  asNoSpace,
   fsyncDir,
   isErrno,
   isTempName,
@@ -92,29 +96,52 @@ export function jobStateRecordOf(doc: JobDescriptionJSON): JobStateRecord {
 
 /** Create `file` exclusively (EEXIST if it exists) holding `data`. */
 function writeNew(file: string, data: string): void {
-  const fd = fs.openSync(file, "wx", FILE_MODE);
+  let fd: number;
   try {
-    fs.writeSync(fd, data);
+    fd = fs.openSync(file, "wx", FILE_MODE);
+  } catch (err) {
+    throw asNoSpace(err, file);
+  }
+  try {
+    const buf = Buffer.from(data, "utf8");
+    let off = 0;
+    while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
   } catch (err) {
     fs.closeSync(fd);
     fs.rmSync(file, { force: true });
-    throw err;
+    throw asNoSpace(err, file);
   }
   fs.closeSync(fd);
 }
 
 function parseJobDoc(raw: Buffer): JobDescriptionJSON | undefined {
+  return jobDocProblem(raw).doc;
+}
+
+/** The document, or what is wrong with it (for {@link DamagedJobError}). */
+function jobDocProblem(raw: Buffer, id?: string): { doc?: JobDescriptionJSON; problem?: string } {
+  if (raw.length === 0) return { problem: "is empty" };
+  let doc: JobDescriptionJSON;
   try {
-    const doc = JSON.parse(raw.toString("utf8")) as JobDescriptionJSON;
-    return typeof doc === "object" && doc !== null && typeof doc.id === "string" ? doc : undefined;
-  } catch {
-    // Only a new job's document can be incomplete (created in place, cut by a crash): absent.
-    return undefined;
+    doc = JSON.parse(raw.toString("utf8")) as JobDescriptionJSON;
+  } catch (err) {
+    // Only a new job's document can be incomplete (created in place, cut by a crash): absent where
+    // nothing reaches it; clean() raises DamagedJobError for one the workflow still reaches.
+    return { problem: `is not valid JSON (${raw.length} bytes; ${(err as Error).message})` };
   }
+  if (typeof doc !== "object" || doc === null || typeof doc.id !== "string") return { problem: "is not a job description (no id)" };
+  if (id !== undefined && doc.id !== id) return { problem: `holds job ${JSON.stringify(doc.id)} instead` };
+  return { doc };
+}
+
+/** A job-state index line cut by a crash starts like every record; anything else is damage. */
+function isTornIndexLine(line: string): boolean {
+  return line.startsWith('{"id":');
 }
 /** Marker file in a file's directory: its entry is a symlink the store made (moved export). */
 const LINK_MARKER = ".store-link";
 
+/** Options of {@link FileJobStore}. */
 export interface FileJobStoreOptions {
   /**
    * fsync so that committed state survives a machine crash (default true). Process crashes never
@@ -123,7 +150,11 @@ export interface FileJobStoreOptions {
   durable?: boolean;
   /** Override the config's `symlinkImports` / `moveOutputs` / `symlinkJobStoreReads`. */
   symlinkImports?: boolean;
+  /** Override the config's `moveOutputs`: export by moving the file out and leaving a symlink. */
   moveExports?: boolean;
+  /**
+   * Override the config's `symlinkJobStoreReads`: let reads link to the stored file instead of copying it.
+   */
   symlinkReads?: boolean;
 }
 
@@ -326,7 +357,7 @@ export class FileJobStore implements JobStore {
     this.checkOwnDirectories();
     const raw = readIfExists(this.p("meta", "config.json"));
     if (raw === undefined) throw new NoSuchJobStoreError(this.locator, "its configuration (meta/config.json) is missing");
-    this.configValue = configFromJSON(raw.toString("utf8"));
+    this.configValue = configFromJSON(raw.toString("utf8"), this.p("meta", "config.json"));
   }
 
   /**
@@ -458,8 +489,18 @@ export class FileJobStore implements JobStore {
     };
     try {
       for (const op of ops) writeOne(op);
-      if (this.durable) await syncPathsAsync(synced, renames.length > 0 ? [...createdDirs] : []);
-      for (const [tmp, target] of renames) fs.renameSync(tmp, target);
+      try {
+        if (this.durable) await syncPathsAsync(synced, renames.length > 0 ? [...createdDirs] : []);
+      } catch (err) {
+        throw asNoSpace(err, synced[0] ?? this.root);
+      }
+      for (const [tmp, target] of renames) {
+        try {
+          fs.renameSync(tmp, target);
+        } catch (err) {
+          throw asNoSpace(err, target);
+        }
+      }
       temps.length = 0;
       // No directory fsync after the renames: what reaches the disk in order is already safe (every
       // file's data was synced before it was named); the renames themselves are made durable by the
@@ -534,9 +575,26 @@ export class FileJobStore implements JobStore {
   }
 
   async loadJob(jobId: string): Promise<JobDescription> {
-    const doc = this.readJobDoc(assertJobId(jobId));
-    if (doc === undefined) throw new NoSuchJobError(jobId);
-    return JobDescription.fromJSON(doc);
+    const raw = readIfExists(this.jobPath(assertJobId(jobId)));
+    if (raw === undefined) throw new NoSuchJobError(jobId);
+    const { doc, problem } = jobDocProblem(raw, jobId);
+    if (doc === undefined) throw new DamagedJobError(jobId, this.jobPath(jobId), problem!);
+    return this.descriptionOf(doc);
+  }
+
+  /** Rebuild a description; a document that parses but is not a valid description names its file. */
+  private descriptionOf(doc: JobDescriptionJSON): JobDescription {
+    try {
+      return JobDescription.fromJSON(doc);
+    } catch (err) {
+      throw new DamagedJobError(doc.id, this.jobPath(doc.id), `is not a valid job description (${(err as Error).message})`);
+    }
+  }
+
+  /** Why a job's stored document cannot be read; undefined if it is missing or readable. */
+  private damage(jobId: string): string | undefined {
+    const raw = readIfExists(this.jobPath(jobId));
+    return raw === undefined ? undefined : jobDocProblem(raw, jobId).problem;
   }
 
   async updateJob(job: JobDescription): Promise<void> {
@@ -579,7 +637,7 @@ export class FileJobStore implements JobStore {
   }
 
   async *jobs(): AsyncIterable<JobDescription> {
-    for await (const doc of this.jobDocuments()) yield JobDescription.fromJSON(doc);
+    for await (const doc of this.jobDocuments()) yield this.descriptionOf(doc);
   }
 
   async *jobDocuments(): AsyncIterable<JobDescriptionJSON> {
@@ -594,8 +652,13 @@ export class FileJobStore implements JobStore {
    * (created by an older version) is scanned document by document instead.
    */
   async *jobStates(): AsyncIterable<JobStateRecord> {
-    const entries = readRecords<IndexEntry>(this.p(...JOB_INDEX));
-    if (entries === undefined) {
+    const damagedLines: string[] = [];
+    const entries = readRecords<IndexEntry>(this.p(...JOB_INDEX), (line) => {
+      if (!isTornIndexLine(line)) damagedLines.push(line);
+    });
+    // No index (an older store), or one damaged by something other than a crash: the documents
+    // are the truth, so scan them (clean() at the next restart rewrites the index).
+    if (entries === undefined || damagedLines.length > 0) {
       for await (const doc of this.jobDocuments()) yield jobStateRecordOf(doc);
       return;
     }
@@ -636,7 +699,7 @@ export class FileJobStore implements JobStore {
     } catch (err) {
       fs.closeSync(fd);
       fs.rmSync(tmp, { force: true });
-      throw err;
+      throw asNoSpace(err, file);
     }
     fs.closeSync(fd);
     fs.renameSync(tmp, file);
@@ -648,8 +711,14 @@ export class FileJobStore implements JobStore {
   }
 
   async rootJobId(): Promise<string | undefined> {
-    const raw = readIfExists(this.p("meta", "root-job"));
-    return raw === undefined ? undefined : assertJobId(raw.toString("utf8").trim());
+    const file = this.p("meta", "root-job");
+    const raw = readIfExists(file);
+    if (raw === undefined) return undefined;
+    try {
+      return assertJobId(raw.toString("utf8").trim());
+    } catch (err) {
+      throw new DamagedJobStoreFileError(file, `it should hold the root job's id (${(err as Error).message})`);
+    }
   }
 
   async loadRootJob(): Promise<JobDescription> {
@@ -704,13 +773,26 @@ export class FileJobStore implements JobStore {
 
     const rootId = await this.rootJobId();
     const reachable = new Map<string, JobDescription>();
-    if (rootId !== undefined && exists.has(rootId)) {
+    // A job the workflow reaches was committed: if its document is there but unreadable, stop
+    // before anything is deleted (only unreachable documents can be creations cut by a crash).
+    const damaged = (id: string): void => {
+      const problem = this.damage(id);
+      if (problem !== undefined) throw new DamagedJobError(id, this.jobPath(id), problem);
+    };
+    if (rootId !== undefined) {
       const stack = [rootId];
       while (stack.length > 0) {
         const id = stack.pop()!;
-        if (reachable.has(id) || !exists.has(id)) continue;
+        if (reachable.has(id)) continue;
+        if (!exists.has(id)) {
+          damaged(id);
+          continue;
+        }
         const job = await load(id);
-        if (!job) continue;
+        if (!job) {
+          damaged(id);
+          continue;
+        }
         reachable.set(id, job);
         for (const phase of job.successorPhases) for (const s of phase) stack.push(s);
         for (const [host, children] of job.serviceTree) {
@@ -788,7 +870,7 @@ export class FileJobStore implements JobStore {
       fs.renameSync(tmp, t.file);
     } catch (err) {
       fs.rmSync(t.dir, { recursive: true, force: true });
-      throw err;
+      throw asNoSpace(err, t.file);
     }
     this.notePending(t.file);
     const size = fs.statSync(t.file).size;
@@ -799,20 +881,22 @@ export class FileJobStore implements JobStore {
   private async streamToFile(target: string, write: (stream: Writable) => void | Promise<void>, mode: number): Promise<number> {
     const tmp = tempNameFor(target);
     const out = fs.createWriteStream(tmp, { flags: "wx", mode });
+    // A write error (a full disk) fails the write at once, even while the caller's callback still
+    // waits for a 'drain' that a failed stream never emits. The listener stays, so a later error
+    // of the destroyed stream is never unhandled.
+    const failed = new Promise<never>((_, reject) => out.on("error", reject));
+    failed.catch(() => undefined);
     try {
-      await new Promise<void>((resolve, reject) => {
-        out.once("open", () => resolve());
-        out.once("error", reject);
-      });
-      await write(out);
+      await Promise.race([new Promise<void>((resolve) => out.once("open", () => resolve())), failed]);
+      await Promise.race([Promise.resolve().then(() => write(out)), failed]);
       if (!out.writableEnded) out.end();
-      await finished(out);
+      await Promise.race([finished(out), failed]);
       fs.renameSync(tmp, target);
       return out.bytesWritten;
     } catch (err) {
       out.destroy();
       fs.rmSync(tmp, { force: true });
-      throw err;
+      throw asNoSpace(err, target);
     }
   }
 
@@ -878,7 +962,7 @@ export class FileJobStore implements JobStore {
       fs.renameSync(tmp, file);
     } catch (err) {
       fs.rmSync(tmp, { force: true });
-      throw err;
+      throw asNoSpace(err, file);
     }
     fs.rmSync(path.join(dir, LINK_MARKER), { force: true });
     this.notePending(file);
@@ -1045,7 +1129,15 @@ export class FileJobStore implements JobStore {
     });
   }
 
-  async readLeaderPid(): Promise<{ pid: number; host: string } | undefined> {
+  async readLeaderPid(): Promise<
+    | {
+        /** Process id of the leader. */
+        pid: number;
+        /** Host name of the leader. */
+        host: string;
+      }
+    | undefined
+  > {
     const raw = readIfExists(this.p("meta", "leader.pid"));
     if (raw === undefined) return undefined;
     const doc = JSON.parse(raw.toString("utf8")) as { pid: number; host: string };

@@ -21,6 +21,7 @@ const SHARED_NAME_RE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
 export interface ParsedFileId {
   /** Size in bytes when the id was minted (the file may have been updated since). */
   size: number;
+  /** The file had its executable bit set when written. */
   executable: boolean;
   /** The stored entry is a symlink to an imported file (the store never writes through it). */
   link: boolean;
@@ -28,7 +29,9 @@ export interface ParsedFileId {
   jobId: string | undefined;
   /** Random part of the id (determines the storage path). */
   rand: string;
+  /** Hints given when the file was written (they prefix the random part). */
   hints: string[];
+  /** The file's name when it was written (sanitized). */
   basename: string;
   /** The id without its size and flags: stable across updates of the file. */
   key: string;
@@ -91,13 +94,21 @@ export function assertSharedFileName(name: string): string {
   return name;
 }
 
+/** What {@link mintFileId} puts into an id. */
 export interface MintFileIdInput {
+  /** Size in bytes. */
   size: number;
+  /** Whether the file is executable. */
   executable: boolean;
+  /** The stored entry is a symlink to an imported file. */
   link?: boolean;
+  /** Owning job, for a file deleted with its job. */
   jobId?: string;
+  /** The file's name (sanitized into the id). */
   basename: string;
+  /** Readable hints, e.g. the job name (at most 8 are kept, sanitized). */
   hints?: readonly string[];
+  /** Random part (default: a fresh one); determines the storage path. */
   rand?: string;
 }
 

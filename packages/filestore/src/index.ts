@@ -10,6 +10,8 @@
  * await store.createJob(desc);
  * const id = await store.writeFile("/tmp/input.txt");
  * ```
+ *
+ * @module @toil/filestore
  */
 export {
   JobStoreError,
@@ -17,6 +19,9 @@ export {
   NoSuchJobStoreError,
   JobStoreVersionError,
   NoSuchJobError,
+  DamagedJobError,
+  DamagedJobStoreFileError,
+  JobStoreFullError,
   NoSuchFileError,
   InvalidIdError,
   UnknownJobStoreKindError,

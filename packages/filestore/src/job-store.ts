@@ -20,6 +20,7 @@ export interface WriteFileOptions {
   executable?: boolean;
 }
 
+/** How a stored file is read to a local path. */
 export interface ReadFileOptions {
   /** A symlink is acceptable (only honoured when the store allows symlinked reads). Default false. */
   symlink?: boolean;
@@ -27,6 +28,7 @@ export interface ReadFileOptions {
   mutable?: boolean;
 }
 
+/** How an imported file is stored. */
 export interface ImportOptions {
   /** Store as this shared file instead of minting a FileID. */
   sharedFileName?: string;
@@ -36,21 +38,27 @@ export interface ImportOptions {
   hardlink?: boolean;
   /** Tie the imported file to a job (deleted with it). */
   jobId?: string;
+  /** With `jobId`: delete the file when that job is deleted. */
   cleanup?: boolean;
 }
 
 /** A handle on the leader lock; `release()` gives it up. */
 export interface LeaderLock {
+  /** Process id of the holder (this process). */
   readonly pid: number;
+  /** Host name of the holder. */
   readonly host: string;
   /** True while the lock file on disk is still this holder's. */
   isHeld(): Promise<boolean>;
+  /** Gives the lock up (removes the lock file if it is still this holder's). */
   release(): Promise<void>;
 }
 
 /** Who holds (or last held) the leader lock, for operators' tools. */
 export interface LeaderLockInfo {
+  /** Process id of the holder. */
   pid: number;
+  /** Host name of the holder. */
   host: string;
   /** When the leader took the lock (ms epoch). */
   since: number;
@@ -66,25 +74,39 @@ export interface LeaderLockInfo {
  * `JobDescriptionJSON`; `hasBody` replaces `body`.
  */
 export interface JobStateRecord {
+  /** The job's id. */
   id: string;
+  /** The job's name (class or function name). */
   jobName: string;
+  /** Extra name, when set. */
   unitName?: string;
+  /** Name shown in logs, when it differs from `jobName`. */
   displayName?: string;
+  /** How many times the description was written. */
   version: number;
   /** The job still has a body to run. */
   hasBody: boolean;
+  /** Tries left, when it differs from the configured count. */
   remainingTryCount?: number;
+  /** True for a service host job. */
   service?: boolean;
+  /** True for a checkpoint job. */
   checkpoint?: boolean;
+  /** Ids of its children. */
   childIds?: string[];
+  /** Ids of its follow-ons. */
   followOnIds?: string[];
+  /** Successor phases adopted from chained jobs. */
   adoptedPhases?: string[][];
+  /** Service host id to the ids of its child service hosts. */
   serviceTree?: Record<string, string[]>;
+  /** File holding the log of its last failed attempt. */
   logFileId?: string;
 }
 
 /** A message from the logs/stats mailbox as `peekLogs` hands it out. */
 export interface MailboxMessage {
+  /** The message as written. */
   data: Buffer;
   /** When it was written (ms epoch). */
   writtenAt: number;
@@ -110,6 +132,7 @@ export interface JobStore {
   // ---- jobs
   /** Give a description with a temporary id its permanent id. */
   assignJobId(job: JobDescription): void;
+  /** Creates one job (see {@link createJobs}) and returns it. */
   createJob(job: JobDescription): Promise<JobDescription>;
   /** Create many jobs at once (one durability flush for the whole group). */
   createJobs(jobs: Iterable<JobDescription>): Promise<void>;
@@ -119,6 +142,7 @@ export interface JobStore {
    * Until the batch ends, none of them is visible to readers.
    */
   batch<T>(fn: () => Promise<T>): Promise<T>;
+  /** Whether a job with this id is stored. */
   jobExists(jobId: string): Promise<boolean>;
   /** NoSuchJobError if missing. */
   loadJob(jobId: string): Promise<JobDescription>;
@@ -128,6 +152,7 @@ export interface JobStore {
   deleteJob(jobId: string): Promise<void>;
   /** Every stored job (skips ones deleted while iterating). */
   jobs(): AsyncIterable<JobDescription>;
+  /** Records which job is the workflow's root. */
   setRootJob(jobId: string): Promise<void>;
   /** Root job id, or undefined if none was set. */
   rootJobId(): Promise<string | undefined>;
@@ -137,7 +162,9 @@ export interface JobStore {
   writeResult(jobId: string, value: string): Promise<void>;
   /** NoSuchFileError if the job has no stored result. */
   readResult(jobId: string): Promise<string>;
+  /** Whether a result is stored for the job. */
   hasResult(jobId: string): Promise<boolean>;
+  /** Deletes the job's stored result (idempotent). */
   deleteResult(jobId: string): Promise<void>;
   /** The root job's stored result. */
   getRootJobReturnValue(): Promise<string>;
@@ -149,27 +176,41 @@ export interface JobStore {
   clean(jobCache?: Map<string, JobDescription>): Promise<JobDescription | undefined>;
 
   // ---- files
+  /** Copies a local file into the store and returns its new id. */
   writeFile(localPath: string, options?: WriteFileOptions): Promise<FileID>;
+  /** Creates a file from what `write` writes to the stream, and returns its id. */
   writeFileStream(write: (stream: Writable) => void | Promise<void>, options?: WriteFileOptions): Promise<FileID>;
+  /** Creates an empty file and returns its id (fill it later with {@link updateFile}). */
   getEmptyFileStoreId(options?: WriteFileOptions): Promise<FileID>;
+  /** Copies (or, when allowed, links) a stored file to `localPath`. */
   readFile(fileId: string, localPath: string, options?: ReadFileOptions): Promise<void>;
+  /** Opens a stored file for reading. */
   readFileStream(fileId: string): Promise<Readable>;
   /** Atomic: a failure keeps the old content. Returns the id with the new size. */
   updateFile(fileId: string, localPath: string): Promise<FileID>;
+  /** Like {@link updateFile}, with the new content written to a stream. */
   updateFileStream(fileId: string, write: (stream: Writable) => void | Promise<void>): Promise<FileID>;
   /** Idempotent. */
   deleteFile(fileId: string): Promise<void>;
+  /** Whether a file with this id is stored. */
   fileExists(fileId: string): Promise<boolean>;
   /** Current size in bytes, 0 if the file does not exist. */
   getFileSize(fileId: string): Promise<number>;
+  /** A URL other processes can read the file from (a `file:` URL for the file store). */
   getPublicUrl(fileId: string): Promise<string>;
 
   // ---- shared files (small named files: the user's, and the store's own bookkeeping)
+  /** Writes (or replaces) a shared file with `data`. */
   writeSharedFile(name: string, data: string | Uint8Array): Promise<void>;
+  /** Writes (or replaces) a shared file with what `write` writes to the stream. */
   writeSharedFileStream(name: string, write: (stream: Writable) => void | Promise<void>): Promise<void>;
+  /** Reads a whole shared file. */
   readSharedFile(name: string): Promise<Buffer>;
+  /** Opens a shared file for reading. */
   readSharedFileStream(name: string): Promise<Readable>;
+  /** Whether a shared file of this name exists. */
   sharedFileExists(name: string): Promise<boolean>;
+  /** A URL other processes can read the shared file from. */
   getSharedPublicUrl(name: string): Promise<string>;
 
   // ---- logs/stats mailbox
@@ -191,12 +232,25 @@ export interface JobStore {
   jobDocuments(): AsyncIterable<JobDescriptionJSON>;
 
   // ---- leader bookkeeping
+  /** Takes the leader lock; fails with `LeaderLockedError` while another live leader holds it. */
   acquireLeaderLock(): Promise<LeaderLock>;
   /** Who holds the leader lock (undefined when no leader holds it). */
   readLeaderLock(): Promise<LeaderLockInfo | undefined>;
+  /** Records this process as the workflow's leader (what `toil kill` signals). */
   writeLeaderPid(): Promise<void>;
-  readLeaderPid(): Promise<{ pid: number; host: string } | undefined>;
+  /** The last leader recorded by {@link writeLeaderPid}, if any. */
+  readLeaderPid(): Promise<
+    | {
+        /** Process id of the leader. */
+        pid: number;
+        /** Host name of the leader. */
+        host: string;
+      }
+    | undefined
+  >;
+  /** Sets (or with `false` clears) the flag that asks the leader to stop the workflow. */
   writeKillFlag(kill?: boolean): Promise<void>;
+  /** Whether the kill flag is set. */
   readKillFlag(): Promise<boolean>;
   /** Environment variables workers need to reach this store (none for the file store). */
   getEnv(): Record<string, string>;
@@ -204,6 +258,11 @@ export interface JobStore {
   defaultCaching(): boolean;
 
   // ---- import/export
+  /**
+   * Copies a file from a URL (`file:`, `http(s):`) into the store: returns its id, or undefined when stored
+   * as a shared file.
+   */
   importFile(srcUrl: string, options?: ImportOptions): Promise<FileID | undefined>;
+  /** Copies a stored file to a URL (a `file:` destination's directories are created). */
   exportFile(fileId: string, dstUrl: string): Promise<void>;
 }

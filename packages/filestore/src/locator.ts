@@ -9,7 +9,9 @@ import type { JobStore } from "./job-store.js";
 
 /** A parsed locator: the kind and the kind-specific rest (an absolute path for `file`). */
 export interface ParsedLocator {
+  /** The job store kind, e.g. `file`. */
   kind: string;
+  /** The rest of the locator, e.g. the store's absolute path for `file`. */
   rest: string;
   /** `kind:rest`, the form to pass to workers. */
   canonical: string;
@@ -31,6 +33,7 @@ export function registerJobStoreKind(kind: string, factory: JobStoreFactory): ()
   };
 }
 
+/** Registered job store kinds, sorted. */
 export function knownJobStoreKinds(): string[] {
   return [...kinds.keys()].sort();
 }

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 
+/** Options of {@link writeLogFiles}. */
 export interface WriteLogFilesOptions {
   /** Prefix the name with `failed_`. */
   failed?: boolean;

@@ -14,9 +14,11 @@ import { InvalidImportExportUrlError } from "./errors.js";
 
 /** What opening a URL for import yields. */
 export interface UrlSource {
+  /** The content. */
   stream: Readable;
   /** Expected size in bytes when the source says (checked after the transfer). */
   size?: number;
+  /** Whether the source is executable (local files), when known. */
   executable?: boolean;
 }
 
@@ -40,6 +42,7 @@ export function registerUrlAccess(access: UrlAccess): () => void {
   };
 }
 
+/** URL schemes with a registered handler, sorted. */
 export function knownUrlSchemes(): string[] {
   return [...registry.keys()].sort();
 }

@@ -26,7 +26,9 @@ import type { JobStore } from "../job-store.js";
 
 /** A message for the leader's log, as the worker ships it in its report. */
 export interface LeaderLogLine {
+  /** The message. */
   text: string;
+  /** Its log level. */
   level: LogLevel;
   /** Id of the job that sent it. */
   jobId: string;
@@ -46,6 +48,7 @@ export interface LeaderLogMessage extends LeaderLogLine {
  */
 export type LocalTempDir = string | (() => string);
 
+/** Options of the file store constructors (set by the worker). */
 export interface FileStoreOptions {
   /** Resolves when the previous (chained) job's commit is done; commits wait for it. */
   waitForPreviousCommit?: () => Promise<void>;
@@ -80,13 +83,16 @@ export abstract class AbstractFileStore implements FileStore {
   private tempDir: string | undefined;
 
   constructor(
+    /** The job store the job's files live in. */
     readonly jobStore: JobStore,
+    /** The description of the job this file store serves. */
     readonly jobDesc: JobDescription,
     /**
      * This job attempt's private directory (removed by the worker after the job). Nothing is created
      * until the job needs local space: a job that only streams or writes files costs no directory.
      */
     localTempDir: LocalTempDir,
+    /** Hooks and helpers from the worker. */
     protected readonly options: FileStoreOptions = {},
   ) {
     this.jobId = jobDesc.id;
@@ -156,6 +162,7 @@ export abstract class AbstractFileStore implements FileStore {
     return this.diskUsage;
   }
 
+  /** The job's disk requirement in bytes, or undefined when it has none. */
   protected jobDisk(): number | undefined {
     try {
       const d = this.jobDesc.disk;
@@ -165,7 +172,9 @@ export abstract class AbstractFileStore implements FileStore {
     }
   }
 
+  /** Called when the job opens the file store (before it runs); subclasses prepare here. */
   protected async startJob(): Promise<void> {}
+  /** Called when the job closes the file store (after it ran); subclasses release what they hold here. */
   protected async endJob(): Promise<void> {}
 
   /**
@@ -205,7 +214,9 @@ export abstract class AbstractFileStore implements FileStore {
     return this.commit;
   }
 
+  /** Called first in a commit: subclasses upload files written but not yet in the job store. */
   protected async uploadPending(): Promise<void> {}
+  /** Called after a deleted file left the job store: subclasses drop their cached copy. */
   protected async forgetCached(_fileId: string): Promise<void> {}
 
   // ------------------------------------------------------------------ temp space
@@ -236,12 +247,14 @@ export abstract class AbstractFileStore implements FileStore {
     return this.tempName(suffix, prefix);
   }
 
+  /** Whether `p` lies inside the job's temp directory. */
   protected inTempDir(p: string): boolean {
     // Before the temp dir exists nothing can be in it (a plain-path source is known already).
     const dir = this.tempDir ?? (typeof this.tempDirSource === "string" ? path.resolve(this.tempDirSource) : undefined);
     return dir !== undefined && isWithin(dir, path.resolve(p));
   }
 
+  /** Records that `p` is a local copy of the file (for `deleteLocalFile`). */
   protected noteLocalCopy(fileId: string, p: string): void {
     const key = parseFileId(fileId).key;
     const set = this.localCopies.get(key) ?? new Set<string>();
@@ -249,6 +262,7 @@ export abstract class AbstractFileStore implements FileStore {
     this.localCopies.set(key, set);
   }
 
+  /** Records a read for the failure report (`accessedFiles`). */
   protected logAccess(fileId: string, destination?: string): void {
     this.accessedFiles.push(destination === undefined ? `Streamed file '${fileId}'` : `Downloaded file '${fileId}' to path '${destination}'`);
   }
@@ -316,6 +330,7 @@ export abstract class AbstractFileStore implements FileStore {
     this.localCopies.delete(key);
   }
 
+  /** Removes the job's local copies of a file (subclasses also update their cache bookkeeping). */
   protected async removeLocalCopies(_fileId: string, paths: string[]): Promise<void> {
     for (const p of paths) fs.rmSync(p, { force: true });
   }
@@ -331,6 +346,7 @@ export abstract class AbstractFileStore implements FileStore {
     this.pendingDeleteIds.set(parseFileId(fileId).key, fileId);
   }
 
+  /** Files the job deleted (by key, with their full ids), deleted from the job store at commit. */
   protected readonly pendingDeleteIds = new Map<string, string>();
 
   // ------------------------------------------------------------------ import/export, logs, deferred

@@ -30,6 +30,7 @@ import { bootId, currentProcessIdentity, isProcessAlive, type ProcessIdentity } 
 import type { JobStore } from "../job-store.js";
 import { AbstractFileStore, type FileStoreOptions, type LocalTempDir } from "./abstract.js";
 
+/** Options of {@link CachingFileStore}. */
 export interface CachingFileStoreOptions extends FileStoreOptions {
   /** Directory holding cached copies (same filesystem as the job temp dirs, for hard links). */
   cacheDir: string;
@@ -152,7 +153,12 @@ export class CachingFileStore extends AbstractFileStore {
   }
 
   /** Cached bytes and bytes reserved by running jobs. */
-  usage(): { cached: number; reserved: number } {
+  usage(): {
+    /** Bytes of cached copies. */
+    cached: number;
+    /** Bytes reserved by running jobs' disk requirements. */
+    reserved: number;
+  } {
     return usageOf(this.snapshot());
   }
 

@@ -7,7 +7,7 @@
  * unparsable lines, so a torn line costs only itself.
  */
 import * as fs from "node:fs";
-import { FILE_MODE, isErrno } from "./fsx.js";
+import { FILE_MODE, asNoSpace, isErrno } from "./fsx.js";
 
 /**
  * Append `records` (one JSON line each) in one write. With `create` false the log must already
@@ -23,20 +23,26 @@ export function appendRecords(file: string, records: readonly unknown[], create 
     fd = fs.openSync(file, flags, FILE_MODE);
   } catch (err) {
     if (!create && isErrno(err, "ENOENT")) return false;
-    throw err;
+    throw asNoSpace(err, file);
   }
   try {
     const buf = Buffer.from(text, "utf8");
     let off = 0;
     while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
+  } catch (err) {
+    // A short append leaves a torn line, which readers skip and the next append's newline isolates.
+    throw asNoSpace(err, file);
   } finally {
     fs.closeSync(fd);
   }
   return true;
 }
 
-/** Every parsable record of the log, in order; undefined if the log does not exist. */
-export function readRecords<T>(file: string): T[] | undefined {
+/**
+ * Every parsable record of the log, in order; undefined if the log does not exist. `onUnparsable`
+ * sees each complete line that is not JSON (a torn line, or damage).
+ */
+export function readRecords<T>(file: string, onUnparsable?: (line: string) => void): T[] | undefined {
   let raw: string;
   try {
     raw = fs.readFileSync(file, "utf8");
@@ -53,7 +59,8 @@ export function readRecords<T>(file: string): T[] | undefined {
       try {
         out.push(JSON.parse(raw.slice(start, end)) as T);
       } catch {
-        /* a torn line */
+        // A torn line.
+        onUnparsable?.(raw.slice(start, end));
       }
     }
     start = end + 1;

@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { JobStoreFullError } from "../errors.js";
 
 /** Directories the store creates: owner-only. */
 export const DIR_MODE = 0o700;
@@ -30,11 +31,27 @@ export function isTempName(name: string): boolean {
 }
 
 export function mkdirp(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  } catch (err) {
+    throw asNoSpace(err, dir);
+  }
 }
 
 export function isErrno(err: unknown, ...codes: string[]): boolean {
   return typeof err === "object" && err !== null && codes.includes((err as NodeJS.ErrnoException).code ?? "");
+}
+
+/**
+ * `err` as a {@link JobStoreFullError} naming `file` when the filesystem is full (ENOSPC) or over
+ * quota (EDQUOT); any other error unchanged. Every write path of the store converts through this,
+ * so a full disk reads the same everywhere (which file, what to do).
+ */
+export function asNoSpace(err: unknown, file: string): unknown {
+  if (err instanceof JobStoreFullError) return err;
+  // Name the file being written, not its temp file.
+  const named = file.includes(TEMP_MARK) ? file.slice(0, file.indexOf(TEMP_MARK)) : file;
+  return isErrno(err, "ENOSPC", "EDQUOT") ? new JobStoreFullError(named, err as NodeJS.ErrnoException) : err;
 }
 
 /** fsync a directory so that entries created or renamed in it survive a machine crash. */
@@ -144,7 +161,7 @@ export function writeFileAtomicSync(
   } catch (err) {
     if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
-    throw err;
+    throw asNoSpace(err, target);
   }
 }
 

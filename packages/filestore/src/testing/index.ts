@@ -6,6 +6,8 @@
  * // test/my-store.test.ts
  * import { describeJobStoreConformance } from "@toil/filestore/testing";
  * describeJobStoreConformance("my-store", (location) => new MyJobStore(location));
+ *
+ * @module @toil/filestore/testing
  */
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -47,6 +49,7 @@ export function sampleJob(name = "job", data: unknown = { n: 1 }): JobDescriptio
   return job;
 }
 
+/** Hex MD5 of `data` (to compare file contents in tests). */
 export function md5(data: Uint8Array | string): string {
   return createHash("md5").update(data).digest("hex");
 }
@@ -56,6 +59,7 @@ export function sampleConfig(location: string, overrides: Record<string, unknown
   return prepareStart(defaultConfig({ jobStore: location, ...overrides }));
 }
 
+/** Registers the job-store conformance suite with vitest, run against stores made by `factory`. */
 export function describeJobStoreConformance(name: string, factory: JobStoreFactoryForTests): void {
   describe(`job store conformance: ${name}`, () => {
     const made: JobStore[] = [];

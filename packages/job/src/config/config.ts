@@ -11,10 +11,17 @@ export const CONFIG_FORMAT_VERSION = 1;
 
 /** A configuration value was missing, malformed or impossible. `issues` names each bad option. */
 export class ConfigError extends ToilError {
+  /** Stable machine-readable code of this error. */
   readonly code = "TOIL_CONFIG_INVALID";
   constructor(
     message: string,
-    readonly issues: ReadonlyArray<{ option: string; message: string }> = [],
+    /** Each bad option with what is wrong with it. */
+    readonly issues: ReadonlyArray<{
+      /** The option, e.g. `maxJobs` (`(config)` for the whole document). */
+      option: string;
+      /** What is wrong with its value. */
+      message: string;
+    }> = [],
   ) {
     super(message);
   }
@@ -99,21 +106,40 @@ export function configToJSON(config: Config): string {
   return JSON.stringify({ formatVersion: CONFIG_FORMAT_VERSION, config });
 }
 
-/** Read a document written by `configToJSON` (validated again). */
-export function configFromJSON(text: string): Config {
+/**
+ * Read a document written by `configToJSON` (validated again). `source` (e.g. the stored file's
+ * path) is named in errors, so a damaged or newer configuration says where it is.
+ */
+export function configFromJSON(text: string, source?: string): Config {
+  const where = source === undefined ? "The stored configuration" : `The stored configuration ${source}`;
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`The stored configuration is not valid JSON: ${(err as Error).message}`);
-  }
-  const { formatVersion, config } = (doc ?? {}) as { formatVersion?: unknown; config?: unknown };
-  if (formatVersion !== CONFIG_FORMAT_VERSION || typeof config !== "object" || config === null) {
     throw new ConfigError(
-      `The stored configuration has format version ${String(formatVersion)}; this toil-ts reads version ${CONFIG_FORMAT_VERSION}.`,
+      `${where} is not valid JSON (${(err as Error).message}); it is damaged. Restore it from a backup of the ` +
+        `job store, or run the workflow again from the start in a new job store.`,
     );
   }
-  return parseConfig(config as Record<string, unknown>);
+  const { formatVersion, config } = (doc ?? {}) as { formatVersion?: unknown; config?: unknown };
+  if (typeof formatVersion === "number" && Number.isInteger(formatVersion) && formatVersion > CONFIG_FORMAT_VERSION) {
+    throw new ConfigError(
+      `${where} has format version ${formatVersion}, newer than this toil-ts reads (${CONFIG_FORMAT_VERSION}): ` +
+        `it was written by a newer toil-ts. Use that version (or a newer one) to run or inspect this workflow.`,
+    );
+  }
+  if (formatVersion !== CONFIG_FORMAT_VERSION || typeof config !== "object" || config === null) {
+    throw new ConfigError(
+      `${where} has format version ${JSON.stringify(formatVersion) ?? "undefined"} and this toil-ts reads version ` +
+        `${CONFIG_FORMAT_VERSION}; it is not a configuration this toil-ts wrote, or it is damaged.`,
+    );
+  }
+  try {
+    return parseConfig(config as Record<string, unknown>);
+  } catch (err) {
+    if (err instanceof ConfigError && source !== undefined) throw new ConfigError(`${where}: ${err.message}`, err.issues);
+    throw err;
+  }
 }
 
 /** Before a first run: assign a fresh workflow id, attempt 0. Returns a new object. */
@@ -144,7 +170,18 @@ function stripUndefined<T extends object>(obj: T): Partial<T> {
 }
 
 /** Parse an accelerator spec such as "gpu", "cuda:2", "nvidia-tesla-k80:2" or "3" (count of GPUs). */
-export function parseAcceleratorSpec(spec: string): { kind: string; count: number; model?: string; brand?: string; api?: string } {
+export function parseAcceleratorSpec(spec: string): {
+  /** Kind of accelerator, e.g. `gpu`. */
+  kind: string;
+  /** How many. */
+  count: number;
+  /** Model, when the spec names one. */
+  model?: string;
+  /** Brand, when the spec names one. */
+  brand?: string;
+  /** Programming interface, when the spec names one (e.g. `cuda`). */
+  api?: string;
+} {
   try {
     return parseAccelerator(spec);
   } catch (err) {
