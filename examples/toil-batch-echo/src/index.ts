@@ -16,6 +16,8 @@ import {
   BatchSystemShutdownError,
   BatchSystemSupport,
   type Environment,
+  batchJobArgv,
+  checkEnvironment,
   type UpdatedBatchJobInfo,
 } from "@toil/batch-core";
 
@@ -31,12 +33,6 @@ interface EchoJob {
   env: NodeJS.ProcessEnv;
   child?: ChildProcess;
   start?: number;
-}
-
-/** The argument array to execute: the leader's `argv` when given (no shell), else the line through `sh -c`. */
-function argvOf(command: string, job: BatchJobDescription): readonly string[] {
-  const argv = (job as { argv?: readonly string[] }).argv;
-  return argv && argv.length > 0 ? argv : ["/bin/sh", "-c", command];
 }
 
 function pidsWithMarker(marker: string): number[] {
@@ -86,9 +82,11 @@ export default class EchoBatchSystem extends BatchSystemSupport {
   async issueBatchJob(command: string, job: BatchJobDescription, env: Environment = {}): Promise<number> {
     if (this.closed) throw new BatchSystemShutdownError(`issueBatchJob("${job.jobName}") after shutdown`);
     this.checkResourceRequest(job); // InsufficientSystemResources for requests that can never fit
+    const argv = batchJobArgv(command, job); // jobDesc.argv as it is (no shell); a bare command line goes to sh -c
+    checkEnvironment(env, job.jobName);
     const id = this.nextId++;
     const jobEnv = { ...process.env, ...this.environment, ...env, [MARKER]: `${this.workflowId}:${id}` };
-    this.queue.push({ id, argv: argvOf(command, job), name: job.jobName, cores: job.requirements.cores, memory: job.requirements.memory, env: jobEnv });
+    this.queue.push({ id, argv, name: job.jobName, cores: job.requirements.cores, memory: job.requirements.memory, env: jobEnv });
     this.echo(`queued ${id} ${JSON.stringify(job.jobName)} (${job.requirements.cores} cores)`);
     this.startQueued();
     return id;

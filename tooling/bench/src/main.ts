@@ -3,7 +3,8 @@
  *
  *   node --import tsx tooling/bench/src/main.ts [--quick] [--only case[,case...]] [--profile] [--out DIR]
  *
- * Cases: floor, fanout, chain, files, restart, status (status runs inside the restart case, on its store).
+ * Cases: floor, fanout, chain, files, restart, status (status runs inside the restart case, on its store),
+ * slurm, bundle (the standalone leader's size and start-up).
  * Writes bench/results.json and bench/results.md at the repository root (or --out DIR).
  * `--profile` instead runs one fanout with `--cpu-prof` on the leader and every worker and prints
  * the heaviest functions of each.
@@ -15,13 +16,14 @@ import { fileURLToPath } from "node:url";
 import { loadavg, tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { type Ctx, chainCase, fanoutCase, filesCase, floorCase, restartCase, toilRunArgs } from "./cases.js";
+import { bundleCase } from "./cases/bundle.js";
 import { slurmCase } from "./cases/slurm.js";
 import { renderProfile, summarizeProfile } from "./profile.js";
 import { environment, writeResults } from "./report.js";
 import { CLI, REPO_ROOT, killActive, killPids, runToil } from "./run.js";
 import { type WorkflowMode, compileWorkflows, setWorkflowMode, workflowMode } from "./workflows.js";
 
-const CASES = ["floor", "fanout", "chain", "files", "restart", "status", "slurm"] as const;
+const CASES = ["floor", "fanout", "chain", "files", "restart", "status", "slurm", "bundle"] as const;
 type CaseName = (typeof CASES)[number];
 
 const { values } = parseArgs({
@@ -41,7 +43,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    "usage: node --import tsx tooling/bench/src/main.ts [--quick] [--only floor,fanout,chain,files,restart,status,slurm] [--sizes 1000,10000] [--restart-size N] [--profile] [--out DIR] [--keep]\n",
+    "usage: node --import tsx tooling/bench/src/main.ts [--quick] [--only floor,fanout,chain,files,restart,status,slurm,bundle] [--sizes 1000,10000] [--restart-size N] [--profile] [--out DIR] [--keep]\n",
   );
   process.exit(0);
 }
@@ -60,7 +62,7 @@ for (const c of (values.only ?? "").split(",").filter(Boolean)) {
 }
 const wants = (c: CaseName): boolean => only.size === 0 || only.has(c);
 
-if (!existsSync(CLI) && (values.profile || only.size === 0 || [...only].some((c) => c !== "floor"))) {
+if (!existsSync(CLI) && (values.profile || only.size === 0 || [...only].some((c) => c !== "floor" && c !== "bundle"))) {
   process.stderr.write(`The toil CLI is not built (${CLI} is missing). Run \`pnpm build\` at the repository root first.\n`);
   process.exit(2);
 }
@@ -173,7 +175,7 @@ async function chooseWorkflowMode(): Promise<void> {
 async function main(): Promise<void> {
   const t0 = performance.now();
   log(`${ctx.quick ? "quick" : "full"} run; temp dir ${tmp}`);
-  if (values.profile || only.size === 0 || [...only].some((c) => c !== "floor")) await chooseWorkflowMode();
+  if (values.profile || only.size === 0 || [...only].some((c) => c !== "floor" && c !== "bundle")) await chooseWorkflowMode();
   if (values.profile) {
     await profile();
     return;
@@ -194,6 +196,7 @@ async function main(): Promise<void> {
     await restartCase(ctx, wants("status"), values["restart-size"] ? Number(values["restart-size"]) : undefined);
   }
   if (wants("slurm")) await slurmCase(ctx);
+  if (wants("bundle")) await bundleCase(ctx);
   const durationS = (performance.now() - t0) / 1000;
   const outDir = values.out ?? join(REPO_ROOT, "bench");
   const env = { ...environment(ctx.quick, gitCommit), workflows: workflowMode(), ...(workflowNote ? { workflowNote } : {}) };

@@ -222,7 +222,7 @@ export function workspaceRefs(manifest: Record<string, unknown>, fields: readonl
  * Copy the publishable packages (every non-private package, with its built dist) and the
  * workspace packages they refer to into `dest`, with the root manifest, the workspace file,
  * the lockfile and the changesets config (no pending changesets), as a git repository on
- * `main`; link it with an offline pnpm install (the store already holds every dependency).
+ * `main`; link it with a pnpm install that prefers the store (it already holds every dependency).
  */
 export async function copyWorkspace(dest: string): Promise<WorkspacePackage[]> {
   const all = workspacePackages();
@@ -249,7 +249,7 @@ export async function copyWorkspace(dest: string): Promise<WorkspacePackage[]> {
     });
   }
   const env = userEnv();
-  await mustRun("pnpm", ["install", "--offline", "--ignore-scripts", "--no-frozen-lockfile"], { cwd: dest, env, timeoutMs: 180_000 });
+  await mustRun("pnpm", ["install", "--prefer-offline", "--ignore-scripts", "--no-frozen-lockfile"], { cwd: dest, env, timeoutMs: 180_000 });
   await mustRun("git", ["init", "-q", "-b", "main"], { cwd: dest, env });
   writeFileSync(path.join(dest, ".gitignore"), "node_modules/\n");
   await mustRun("git", ["add", "-A"], { cwd: dest, env });
