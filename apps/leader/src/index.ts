@@ -10,6 +10,8 @@
  *   console.log(options.restart ? await toil.restart() : await toil.start(new MyRootJob()));
  * }
  * ```
+ *
+ * @module @toil/leader
  */
 export { Toil, normalizeUri, type ToilOptions } from "./toil.js";
 export { Leader, type LeaderOptions, type LeaderCounts } from "./leader/leader.js";

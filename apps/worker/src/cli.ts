@@ -4,6 +4,8 @@
  *
  * Also usable without a process start: a warm host imports this module and calls
  * `runWarmCommand(argv, io)` with the same argv the command line would have.
+ *
+ * @module @toil/worker/cli
  */
 import { runWorkerIfMain } from "./warm.js";
 

@@ -37,9 +37,13 @@ export const WORKER_EXIT = {
 
 /** How the worker was started. */
 export interface WorkerIO {
+  /** The environment the job runs with. */
   env: Record<string, string | undefined>;
+  /** Working directory of the job. */
   cwd: string;
+  /** File the worker's stdout goes to (for output capture), when redirected. */
   stdoutPath?: string;
+  /** File the worker's stderr goes to, when redirected. */
   stderrPath?: string;
   /** Running inside the leader (`--debugWorker`): no output capture, no fault injection. */
   inProcess?: boolean;

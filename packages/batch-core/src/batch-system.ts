@@ -49,8 +49,11 @@ export type BatchMessageBus = MessagePublisher;
  * worker disposes after the job.
  */
 export interface WorkerContextDescriptor {
+  /** Module specifier or URL the worker imports. */
   module: string;
+  /** Name of the export to call. */
   exportName: string;
+  /** JSON-safe argument passed to it. */
   args?: unknown;
 }
 
@@ -161,12 +164,19 @@ export interface BatchSystemClass<T extends BatchSystem = BatchSystem> {
  * fractions (0..1) of the node's totals; `requested*` are what jobs reserved.
  */
 export interface NodeInfo {
+  /** Fraction (0..1) of the node's cores in use. */
   coresUsed: number;
+  /** Fraction (0..1) of the node's memory in use. */
   memoryUsed: number;
+  /** Cores of the node. */
   coresTotal: number;
+  /** Memory of the node in bytes. */
   memoryTotal: number;
+  /** Cores reserved by the jobs on the node. */
   requestedCores: number;
+  /** Memory in bytes reserved by the jobs on the node. */
   requestedMemory: number;
+  /** Number of workers (jobs) running on the node. */
   workers: number;
 }
 

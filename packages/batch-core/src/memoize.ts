@@ -2,7 +2,12 @@
  * Caches a function's results by its arguments (compared as JSON), e.g. in place of lazy
  * initialization. A rejected promise is not cached, so a failed asynchronous lookup is retried.
  */
-export function memoize<A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) & { clear(): void } {
+export function memoize<A extends unknown[], R>(
+  fn: (...args: A) => R,
+): ((...args: A) => R) & {
+  /** Forgets every cached result. */
+  clear(): void;
+} {
   const cache = new Map<string, R>();
   const wrapped = (...args: A): R => {
     const key = args.length === 0 ? "" : JSON.stringify(args);

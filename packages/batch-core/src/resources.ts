@@ -137,6 +137,7 @@ export class ResourcePool extends WaitableResource<number> {
     return this.freeAmount;
   }
 
+  /** Takes `amount` if it is free; returns whether it was taken. */
   protected tryTake(amount: number): boolean {
     checkAmount(amount, this.resourceType);
     if (amount > this.freeAmount) return false;
@@ -144,6 +145,7 @@ export class ResourcePool extends WaitableResource<number> {
     return true;
   }
 
+  /** Returns `amount` to the pool. */
   protected giveBack(amount: number): void {
     checkAmount(amount, this.resourceType);
     if (this.freeAmount + amount > this.initialValue) {
@@ -154,10 +156,12 @@ export class ResourcePool extends WaitableResource<number> {
     this.freeAmount += amount;
   }
 
+  /** `amount` as shown in messages. */
   protected describe(amount: number): number {
     return amount;
   }
 
+  /** The free amount as shown in messages. */
   protected describeFree(): number {
     return this.freeAmount;
   }
@@ -209,12 +213,14 @@ export class ResourceSet extends WaitableResource<ReadonlySet<number>> {
     return picked;
   }
 
+  /** Takes the members in `subset` if all are free; returns whether they were taken. */
   protected tryTake(subset: ReadonlySet<number>): boolean {
     for (const m of subset) if (!this.free.has(m)) return false;
     for (const m of subset) this.free.delete(m);
     return true;
   }
 
+  /** Returns the members in `subset` to the set. */
   protected giveBack(subset: ReadonlySet<number>): void {
     for (const m of subset) {
       if (!this.all.has(m)) throw new BatchSystemError(`Released ${m}, which is not one of the ${this.resourceType}.`);
@@ -223,10 +229,12 @@ export class ResourceSet extends WaitableResource<ReadonlySet<number>> {
     for (const m of subset) this.free.add(m);
   }
 
+  /** `subset` as shown in messages. */
   protected describe(subset: ReadonlySet<number>): string {
     return `{${[...subset].join(", ")}}`;
   }
 
+  /** The free members as shown in messages. */
   protected describeFree(): string {
     return `{${[...this.free].sort((a, b) => a - b).join(", ")}}`;
   }

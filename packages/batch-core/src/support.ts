@@ -58,9 +58,13 @@ export abstract class BatchSystemSupport implements BatchSystem {
   protected messageBus: BatchMessageBus | null = null;
 
   constructor(
+    /** The workflow's batch-system settings. */
     readonly config: BatchSystemConfig,
+    /** Most cores one job may ask for. */
     readonly maxCores: number,
+    /** Most memory in bytes one job may ask for. */
     readonly maxMemory: number,
+    /** Most disk in bytes one job may ask for. */
     readonly maxDisk: number,
   ) {
     if (!config || typeof config.workflowId !== "string" || config.workflowId === "") {

@@ -7,6 +7,8 @@
  * const id = await bs.issueBatchJob("true", { jobName: "t", requirements });
  * console.log(await bs.getUpdatedBatchJob(10));
  * await bs.shutdown();
+ *
+ * @module @toil/batch-local
  */
 import { SingleMachineBatchSystem } from "./single-machine.js";
 

@@ -203,6 +203,7 @@ function capLimits(config: BatchSystemConfig, maxCores: number, maxMemory: numbe
  * does not fit yet never blocks smaller ones behind it.
  */
 export class SingleMachineBatchSystem extends BatchSystemSupport {
+  /** The name this batch system is registered under. */
   static readonly batchSystemName = "single_machine";
 
   static override supportsAutoDeployment(): boolean {

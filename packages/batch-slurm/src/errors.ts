@@ -24,7 +24,9 @@ export class SlurmTimeFormatError extends SlurmError {
 export class UnknownSlurmStateError extends SlurmError {
   override readonly code = "SLURM_UNKNOWN_STATE";
   constructor(
+    /** The state as Slurm reported it. */
     readonly state: string,
+    /** The Slurm job it was reported for. */
     readonly slurmJobId: string,
   ) {
     super(
@@ -39,8 +41,11 @@ export class UnknownSlurmStateError extends SlurmError {
 export class NoSuitablePartitionError extends SlurmError {
   override readonly code = "SLURM_NO_PARTITION";
   constructor(
+    /** The time limit the job asks for. */
     readonly timeLimitSeconds: number,
+    /** The partitions sinfo listed. */
     readonly partitions: readonly string[],
+    /** Whether the job needs GPUs. */
     readonly gpu: boolean,
   ) {
     super(
@@ -60,9 +65,13 @@ export class SlurmCommandError extends SlurmError {
   override readonly code = "SLURM_COMMAND";
   constructor(
     message: string,
+    /** The command, e.g. `sbatch`. */
     readonly command: string,
+    /** Its arguments. */
     readonly args: readonly string[],
+    /** Its exit status, or null when it could not be started. */
     readonly exitCode: number | null,
+    /** What it wrote to stderr. */
     readonly stderr: string,
     options?: { cause?: unknown; spawnCode?: string },
   ) {

@@ -5,6 +5,8 @@
  * // toil run flow.ts --jobStore /shared/js --batchSystem slurm --batchLogsDir /shared/logs
  * import SlurmBatchSystem from "@toil/batch-slurm";
  * const bs = new SlurmBatchSystem({ workflowId: "wf1", batchLogsDir: "/shared/logs" }, 64, 2 ** 40, 2 ** 40);
+ *
+ * @module @toil/batch-slurm
  */
 import { SlurmBatchSystem } from "./slurm-batch-system.js";
 

@@ -133,22 +133,33 @@ export const SLURM_OPTIONS: readonly BatchSystemOptionSpec[] = [
 
 /** The Slurm settings of one batch system, resolved from the config, the environment and defaults. */
 export interface SlurmSettings {
+  /** `--slurmAllocateMem`: pass each job's memory to Slurm as `--mem`. */
   allocateMem: boolean;
+  /** `--slurmDefaultAllMem`: jobs with the default memory get a whole node's memory (`--mem=0`). */
   defaultAllMem: boolean;
   /** `--slurmTime` in seconds. */
   time: number | undefined;
+  /** `--slurmPartition`: partition for jobs (undefined: chosen from sinfo). */
   partition: string | undefined;
+  /** `--slurmGPUPartition`: partition for jobs that need GPUs. */
   gpuPartition: string | undefined;
+  /** `--slurmPE`: partition for jobs that need more than one core. */
   pe: string | undefined;
+  /** `--slurmQOS`: quality of service for jobs. */
   qos: string | undefined;
+  /** `--slurmGPUQOS`: quality of service for jobs that need GPUs. */
   gpuQos: string | undefined;
   /** `--slurmArgs` split into words. */
   args: string[];
+  /** `--memoryIsProduct`: ask for memory per CPU (`--mem-per-cpu`) instead of per job. */
   memoryIsProduct: boolean;
+  /** `--slurmArrays`: submit ready jobs with identical requirements as one job array. */
   arrays: boolean;
   /** `--slurmPackJobs`: most jobs run one after another in one array task. */
   packJobs: number;
+  /** `--slurmArrayMinJobs`: smallest group submitted as a job array. */
   arrayMinJobs: number;
+  /** `--slurmArrayMaxSize`: most tasks in one job array. */
   arrayMaxSize: number;
   /** Seconds. */
   arrayWindow: number;

@@ -40,7 +40,10 @@ export function parseSinfo(output: string): PartitionInfo[] {
 
 /** Partitions seen by sinfo, and Toil's rule for picking one. */
 export class PartitionSet {
-  constructor(readonly partitions: readonly PartitionInfo[]) {}
+  constructor(
+    /** The partitions, as sinfo listed them. */
+    readonly partitions: readonly PartitionInfo[],
+  ) {}
 
   /** The GPU partition with the lowest priority tier, if any. */
   get defaultGpuPartition(): PartitionInfo | undefined {

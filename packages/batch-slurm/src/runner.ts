@@ -3,7 +3,9 @@ import { SlurmCommandError } from "./errors.js";
 
 /** What a finished command printed and how it exited. */
 export interface CommandResult {
+  /** What the command wrote to stdout. */
   stdout: string;
+  /** What it wrote to stderr. */
   stderr: string;
   /** Exit status (a process killed by a signal reports 128 + signal). */
   exitCode: number;
@@ -89,7 +91,12 @@ export type CommandCounts = Record<string, number>;
  * new SlurmBatchSystem(config, cores, mem, disk, { runner });
  * // later: counts.sbatch, counts.squeue, counts.sacct
  */
-export function countingRunner(inner: CommandRunner = spawnCommand): { runner: CommandRunner; counts: CommandCounts } {
+export function countingRunner(inner: CommandRunner = spawnCommand): {
+  /** The runner to use: counts each call, then runs it with `inner`. */
+  runner: CommandRunner;
+  /** Calls so far, by command name. */
+  counts: CommandCounts;
+} {
   const counts: CommandCounts = {};
   const runner: CommandRunner = (command, args, options) => {
     counts[command] = (counts[command] ?? 0) + 1;

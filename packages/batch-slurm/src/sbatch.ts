@@ -108,6 +108,7 @@ export function parseSlurmArgs(args: readonly string[]): ParsedSlurmArgs {
 
 /** Everything needed to decide one job's sbatch arguments (except its name, logs and command). */
 export interface SbatchRequest {
+  /** The job's resource requirements. */
   requirements: Requirements;
   /** Job's own time limit in seconds, if any. */
   walltime?: number;
@@ -117,15 +118,25 @@ export interface SbatchRequest {
 
 /** Resolved settings that shape sbatch arguments (see {@link resolveSlurmSettings}). */
 export interface SbatchSettings {
+  /** Pass the job's memory as `--mem`. */
   allocateMem: boolean;
+  /** Jobs with the default memory get a whole node's memory (`--mem=0`). */
   defaultAllMem: boolean;
+  /** Time limit of every job in seconds, overriding the job's own. */
   time: number | undefined;
+  /** Partition for jobs (undefined: chosen automatically). */
   partition: string | undefined;
+  /** Partition for jobs that need GPUs. */
   gpuPartition: string | undefined;
+  /** Partition for jobs that need more than one core. */
   pe: string | undefined;
+  /** Quality of service for jobs. */
   qos: string | undefined;
+  /** Quality of service for jobs that need GPUs. */
   gpuQos: string | undefined;
+  /** Ask for memory per CPU (`--mem-per-cpu`) instead of per job. */
   memoryIsProduct: boolean;
+  /** The workflow's default memory, to recognise jobs that did not ask (for `defaultAllMem`). */
   defaultMemory: number | undefined;
 }
 

@@ -153,7 +153,9 @@ function sbatchEnvironment(jobEnv: Environment): NodeJS.ProcessEnv {
  * const info = await bs.getUpdatedBatchJob(60);
  */
 export class SlurmBatchSystem extends BatchSystemSupport {
+  /** The name this batch system is registered under. */
   static readonly batchSystemName = "slurm";
+  /** The options this plugin adds to the workflow config (`--slurm*`). */
   static readonly options = SLURM_OPTIONS;
 
   /** The resolved Slurm settings. */
@@ -1158,7 +1160,12 @@ export class SlurmBatchSystem extends BatchSystemSupport {
   }
 
   /** Counts from the last poll (jobs Slurm listed as pending and running). */
-  getLastPollCounts(): { pending: number; running: number } {
+  getLastPollCounts(): {
+    /** Jobs Slurm listed as pending. */
+    pending: number;
+    /** Jobs Slurm listed as running. */
+    running: number;
+  } {
     return { ...this.lastCounts };
   }
 }

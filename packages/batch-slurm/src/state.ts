@@ -57,8 +57,20 @@ export function exitStatusFromWaitStatus(raw: string | number): number | null {
 
 /** What a job's Slurm state means for Toil: still going, or ended with a status and reason. */
 export type JobOutcome =
-  | { ended: false; running: boolean }
-  | { ended: true; exitStatus: number; exitReason: BatchJobExitReason };
+  | {
+      /** The job has not ended yet. */
+      ended: false;
+      /** Whether it is running (false: still pending). */
+      running: boolean;
+    }
+  | {
+      /** The job has ended. */
+      ended: true;
+      /** Its exit status (255 when Slurm gave none, or 0 for a job that did not complete). */
+      exitStatus: number;
+      /** Why it ended, in Toil's terms. */
+      exitReason: BatchJobExitReason;
+    };
 
 /**
  * Maps a Slurm state and exit status to Toil's view. A job that ended in any state other than
@@ -82,6 +94,7 @@ export interface SlurmJobRecord {
   key: string;
   /** Slurm's own numeric id of the job or task (for an unstarted array task: the array's id). */
   rawId: string;
+  /** Slurm's state, e.g. `RUNNING` or `COMPLETED`. */
   state: string;
   /** Exit status already converted (128 + signal for signals), or null when not reported. */
   exitStatus: number | null;
@@ -177,6 +190,7 @@ export function parseScontrol(output: string): SlurmJobRecord[] {
 
 /** One partition line of `sinfo -a -h -o "%P|%G|%l|%p|%c|%m"`. */
 export interface PartitionInfo {
+  /** The partition's name. */
   name: string;
   /** The partition's nodes have generic resources (GPUs). */
   gres: boolean;

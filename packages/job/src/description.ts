@@ -58,8 +58,11 @@ export const MAX_CHAIN_LINKS_KEPT = 16;
 
 /** One job that ran in a chain (see {@link JobDescription.getChain}). */
 export interface ChainLink {
+  /** The job's name (its class or function name). */
   jobName: string;
+  /** The job's extra name (empty when none). */
   unitName: string;
+  /** The name shown in logs and status. */
   displayName: string;
   /** The job's original id. */
   id: string;
@@ -67,8 +70,11 @@ export interface ChainLink {
 
 /** Job-store files that signal a service host (flags are signalled by deleting them). */
 export interface ServiceFlags {
+  /** Deleted by the service host once the service has started. */
   start: string;
+  /** Deleted by the leader to tell the service to stop. */
   terminate: string;
+  /** Deleted by the leader to tell the service to stop because its client failed. */
   error: string;
 }
 
@@ -91,14 +97,23 @@ export interface JobDescriptionConfig extends RequirementDefaults {
 
 /** Exit reasons as numbered by batch systems (same numbers as `BatchJobExitReason`). */
 export const EXIT_REASON = {
+  /** The job ran to completion (whatever its exit status). */
   FINISHED: 1,
+  /** The job failed (non-zero exit, or the batch system says so). */
   FAILED: 2,
+  /** The batch system lost the job (node failure, boot failure). */
   LOST: 3,
+  /** The job was killed (by a signal, a cancellation, a time limit). */
   KILLED: 4,
+  /** The batch system could not run the job at all. */
   ERROR: 5,
+  /** The job exceeded its memory limit. */
   MEMLIMIT: 6,
+  /** The batch system no longer knows the job. */
   MISSING: 7,
+  /** The job ran longer than the allowed maximum duration. */
   MAXJOBDURATION: 8,
+  /** The job could not be placed in any partition or queue. */
   PARTITION: 9,
 } as const;
 
@@ -106,45 +121,75 @@ export const EXIT_REASON = {
 export interface JobDescriptionOptions {
   /** Requirements; unset ones take the workflow defaults. */
   requirements?: RequirementsInput;
+  /** The job's name: its class or function name. */
   jobName: string;
+  /** Extra name, e.g. a sample id (default: none). */
   unitName?: string;
+  /** Name shown in logs and status (default: `jobName`). */
   displayName?: string;
   /** Run this job on the leader's machine when possible. */
   local?: boolean;
   /** Id; default: a fresh temporary id. */
   id?: string;
+  /** Make it a checkpoint job (see {@link JobDescription.checkpoint}). */
   checkpoint?: boolean;
 }
 
 /** The JSON form of a JobDescription (format {@link JOB_DESCRIPTION_FORMAT}). Empty fields are omitted. */
 export interface JobDescriptionJSON {
+  /** Format tag, {@link JOB_DESCRIPTION_FORMAT}. */
   format: typeof JOB_DESCRIPTION_FORMAT;
+  /** See {@link JobDescription.id}. */
   id: string;
+  /** See {@link JobDescription.jobName}. */
   jobName: string;
+  /** See {@link JobDescription.unitName}; omitted when empty. */
   unitName?: string;
+  /** See {@link JobDescription.displayName}; omitted when it equals `jobName`. */
   displayName?: string;
+  /** Requirements set explicitly on the job (the others come from the workflow defaults). */
   requirements?: Partial<Requirements>;
+  /** See {@link JobDescription.local}. */
   local?: boolean;
+  /** What to run (module, export and serialized data); absent once the job has run. */
   body?: JobBody;
+  /** Tries left, when it differs from the configured count. */
   remainingTryCount?: number;
+  /** Delay before the next retry, when one is pending. */
   retryBackoffSeconds?: number;
+  /** See {@link JobDescription.filesToDelete}. */
   filesToDelete?: string[];
+  /** The last jobs that ran chained in this description (at most {@link MAX_CHAIN_LINKS_KEPT}). */
   chain?: ChainLink[];
   /** Links of the chain older than those kept in `chain` (only their count is kept). */
   chainDropped?: number;
+  /** Id of the job this description first belonged to, when chaining gave it another job's id. */
   originalId?: string;
+  /** See {@link JobDescription.predecessorNumber}. */
   predecessorNumber?: number;
+  /** Ids of the job's children. */
   childIds?: string[];
+  /** Ids of the job's follow-ons. */
   followOnIds?: string[];
+  /** Successor phases adopted from chained jobs. */
   adoptedPhases?: string[][];
+  /** Service host id to the ids of its child service hosts. */
   serviceTree?: Record<string, string[]>;
+  /** See {@link JobDescription.logFileId}. */
   logFileId?: string;
+  /** See {@link JobDescription.version}. */
   version: number;
+  /** See {@link JobDescription.versionWriter}. */
   versionWriter?: string;
+  /** See {@link JobDescription.checkpoint}. */
   checkpoint?: boolean;
+  /** See {@link JobDescription.checkpointBody}. */
   checkpointBody?: JobBody;
+  /** See {@link JobDescription.checkpointFilesToDelete}. */
   checkpointFilesToDelete?: string[];
+  /** True for a service host job. */
   service?: boolean;
+  /** See {@link JobDescription.serviceFlags}. */
   serviceFlags?: ServiceFlags;
 }
 
@@ -156,9 +201,13 @@ function freezeIds(ids: Iterable<string>): string[] {
 export class JobDescription {
   /** The job's id: temporary (see {@link isTemporaryJobId}) until the job is saved. */
   id: string;
+  /** The job's name: its class or function name. */
   jobName: string;
+  /** Extra name, e.g. a sample id (empty when none). */
   unitName: string;
+  /** Name shown in logs and status. */
   displayName: string;
+  /** Run this job on the leader's machine when possible. */
   local: boolean;
   /** Number of predecessor edges into this job (a job added under two parents has 2). */
   predecessorNumber = 0;
@@ -257,33 +306,43 @@ export class JobDescription {
     return resolveRequirements({}, this.#config)[field];
   }
 
+  /** Cores the job needs (its own value, else the workflow default); setting it parses like a requirement. */
   get cores(): number {
     return this.#get("cores");
   }
+  /** Sets the job's own cores requirement (parsed and checked like a requirement input). */
   set cores(v: number | string) {
     this.setRequirements({ cores: v });
   }
+  /** Memory in bytes the job needs; set a number or a size such as `"2Gi"`. */
   get memory(): number {
     return this.#get("memory");
   }
+  /** Sets the job's own memory requirement (parsed and checked like a requirement input). */
   set memory(v: number | string) {
     this.setRequirements({ memory: v });
   }
+  /** Local disk in bytes the job needs; set a number or a size such as `"10Gi"`. */
   get disk(): number {
     return this.#get("disk");
   }
+  /** Sets the job's own disk requirement (parsed and checked like a requirement input). */
   set disk(v: number | string) {
     this.setRequirements({ disk: v });
   }
+  /** Accelerators (e.g. GPUs) the job needs; set a list or specs such as `"cuda:1"`. */
   get accelerators(): AcceleratorRequirement[] {
     return this.#get("accelerators");
   }
+  /** Sets the job's own accelerators requirement (parsed and checked like a requirement input). */
   set accelerators(v: RequirementsInput["accelerators"] & {}) {
     this.setRequirements({ accelerators: v });
   }
+  /** Whether the job may run on preemptible (spot) capacity. */
   get preemptible(): boolean {
     return this.#get("preemptible");
   }
+  /** Sets the job's own preemptible requirement (parsed and checked like a requirement input). */
   set preemptible(v: boolean | number | string) {
     this.setRequirements({ preemptible: v });
   }
@@ -295,6 +354,7 @@ export class JobDescription {
 
   // ---------------------------------------------------------------- body
 
+  /** True until the job has run (its body is removed when it completes). */
   hasBody(): boolean {
     return this.#body !== undefined;
   }
@@ -370,12 +430,15 @@ export class JobDescription {
     if (this.isService) throw new JobUsageError(`Service host job ${this} cannot have ${what}.`);
   }
 
+  /** Whether `childId` is one of the job's children. */
   hasChild(childId: string): boolean {
     return this.#childIds.includes(childId);
   }
+  /** Whether `followOnId` is one of the job's follow-ons. */
   hasFollowOn(followOnId: string): boolean {
     return this.#followOnIds.includes(followOnId);
   }
+  /** Whether `serviceId` is one of the job's service hosts. */
   hasServiceHostJob(serviceId: string): boolean {
     return this.#serviceTree.has(serviceId);
   }
@@ -597,6 +660,7 @@ export class JobDescription {
   get remainingTryCount(): number {
     return this.#remainingTryCount ?? this.#retryConfig().retryCount + 1;
   }
+  /** Sets the tries left (stored with the description). */
   set remainingTryCount(n: number) {
     this.#remainingTryCount = n;
   }

@@ -6,7 +6,10 @@
 declare const fileIdBrand: unique symbol;
 
 /** The id of a file in the job store. Only @toil/filestore creates these. */
-export type FileID = string & { readonly [fileIdBrand]: true };
+export type FileID = string & {
+  /** Type-level brand: only ids minted by a job store have it. */
+  readonly [fileIdBrand]: true;
+};
 
 /** Mark a string as a FileID. For FileStore / JobStore implementations; workflow code receives FileIDs from them. */
 export function asFileID(id: string): FileID {

@@ -179,6 +179,7 @@ export abstract class Job implements PromiseSource {
   get displayName(): string {
     return this.description.displayName;
   }
+  /** Whether this is a checkpoint job (it reruns, with its subtree deleted, when a successor fails for good). */
   get checkpoint(): boolean {
     return this.description.checkpoint;
   }
@@ -405,6 +406,7 @@ function addSuccessor(parent: Job, job: Job, kind: "child" | "followOn"): void {
 }
 
 
+/** True if `value` is a {@link Job} (of any class). */
 export function isJob(value: unknown): value is Job {
   return typeof value === "object" && value !== null && states.has(value);
 }
@@ -501,7 +503,10 @@ export abstract class Service<S = unknown> {
 
 /** The job that hosts a service (created by `addService`; the leader schedules it specially). */
 export class ServiceHostJob extends Job {
-  constructor(readonly service: Service) {
+  constructor(
+    /** The service this job hosts. */
+    readonly service: Service,
+  ) {
     const name = service.constructor.name || "Service";
     super({ ...serviceState(service).requirements, displayName: name });
     const s = jobState(this);
@@ -545,6 +550,7 @@ export class EncapsulatedJob<J extends Job = Job> extends Job {
     Job.prototype.addChild.call(this, job);
     this.#followOn = Job.prototype.addFollowOn.call(this, new NoopJob({ ...ENCAPSULATED_FOLLOW_ON, displayName: `${this.displayName} follow-on` }));
   }
+  /** The job that was encapsulated. */
   get encapsulatedJob(): J {
     return this.#encapsulated;
   }
@@ -750,7 +756,15 @@ export interface SaveOptions {
  * bodies serialized and attached. Returns the new descriptions (successors before... in graph order,
  * `root` first when it is new) and the rename map (temporary -> permanent ids).
  */
-export function saveJobGraph(root: Job, options: SaveOptions = {}): { descriptions: JobDescription[]; renames: Map<string, string> } {
+export function saveJobGraph(
+  root: Job,
+  options: SaveOptions = {},
+): {
+  /** The descriptions of the newly saved jobs, in graph order. */
+  descriptions: JobDescription[];
+  /** Temporary id to permanent id, for every job that got one. */
+  renames: Map<string, string>;
+} {
   const rootState = jobState(root);
   const component = graphComponent(root);
   // graph checks

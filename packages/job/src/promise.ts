@@ -26,7 +26,9 @@ export type PathKey = string | number;
  * Obtain one with `job.rv(...)`; pass it as a job argument or job field.
  */
 export class JobPromise<out T> {
+  /** Type-level only: the type of the promised value. */
   declare readonly [resultType]?: T;
+  /** Marks the object as a job promise. */
   readonly [JOB_PROMISE] = true;
   constructor(
     /** The promising job. */
@@ -35,6 +37,7 @@ export class JobPromise<out T> {
     readonly path: readonly PathKey[],
   ) {}
 
+  /** A readable form for messages, e.g. `JobPromise(Align["bam"])`. */
   toString(): string {
     return `JobPromise(${this.source.displayName}${this.path.map((k) => `[${JSON.stringify(k)}]`).join("")})`;
   }
@@ -45,22 +48,31 @@ export class JobPromise<out T> {
   }
 }
 
+/** True if `value` is a {@link JobPromise}. */
 export function isJobPromise(value: unknown): value is JobPromise<unknown> {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[JOB_PROMISE] === true;
 }
+
+/** Marker property of {@link PromisedRequirement} objects. */
+export const PROMISED_REQUIREMENT = Symbol.for("toil.PromisedRequirement");
 
 /**
  * A requirement computed from promised values when the job is about to be scheduled:
  * `promisedRequirement((a, b) => a.size + b.size, f1.rv(), f2.rv())`, or a single promise.
  * The function must be exported from a registered module (the worker calls it).
  */
-export const PROMISED_REQUIREMENT = Symbol.for("toil.PromisedRequirement");
-
 export class PromisedRequirement<out T = unknown> {
+  /** Marks the object as a promised requirement. */
   readonly [PROMISED_REQUIREMENT] = true;
+  /** Type-level only: the type of the requirement's value. */
   declare readonly [resultType]?: T;
   constructor(
+    /**
+     * Function computing the requirement from the resolved `args` (undefined: the single promised value is
+     * the requirement).
+     */
     readonly fn: ((...args: never[]) => unknown) | undefined,
+    /** Arguments of `fn`; promises among them are resolved first. */
     readonly args: readonly unknown[],
   ) {}
 }
@@ -116,7 +128,12 @@ export type Resolved<T> =
               : T;
 
 /** The result type of a job: its `run()` return, awaited, with returned promises resolved. */
-export type ResultOf<J> = J extends { run(...args: never[]): infer R } ? Resolved<Awaited<R>> : unknown;
+export type ResultOf<J> = J extends {
+  /** The job's run method, whose return type is inspected. */
+  run(...args: never[]): infer R;
+}
+  ? Resolved<Awaited<R>>
+  : unknown;
 
 type TupleIndex<T extends readonly unknown[]> = {
   [K in keyof T]-?: K extends `${infer N extends number}` ? N : never;

@@ -12,7 +12,10 @@ export function parseToilArgs(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
   pluginSpecs: readonly BatchSystemOptionSpec[] = [],
-): ResolvedConfig & { args: string[] } {
+): ResolvedConfig & {
+  /** The arguments after the options (and after `--`), for the script. */
+  args: string[];
+} {
   const cmd = addToilOptions(new Command("script"), pluginSpecs)
     .argument("[jobStore]", "job store locator (or --jobStore)")
     .argument("[args...]", "arguments for the script")

@@ -2,7 +2,9 @@ import { ToilError } from "@toil/job";
 
 /** One job that failed for good. */
 export interface FailedJob {
+  /** The job's id. */
   jobId: string;
+  /** The job's display name. */
   jobName: string;
   /** Batch-system exit reason of its last attempt (FAILED, KILLED, MEMLIMIT, ...), if known. */
   exitReason: string | null;
@@ -14,17 +16,22 @@ export interface FailedJob {
 
 /** The workflow finished, but some jobs failed for good (after their retries). */
 export class FailedJobsError extends ToilError {
+  /** Stable machine-readable code of this error. */
   readonly code = "TOIL_FAILED_JOBS";
   /** Process exit code the CLI uses. */
   readonly exitCode = 1;
   constructor(
+    /** The job store of the workflow (kept, so the workflow can be restarted). */
     readonly jobStore: string,
+    /** The jobs that failed for good. */
     readonly failedJobs: readonly FailedJob[],
+    /** Why the workflow stopped, when not simply because of the failed jobs. */
     readonly reason?: string,
   ) {
     super(FailedJobsError.describe(jobStore, failedJobs, reason));
   }
 
+  /** How many jobs failed for good. */
   get numberOfFailedJobs(): number {
     return this.failedJobs.length;
   }
@@ -47,11 +54,13 @@ export class FailedJobsError extends ToilError {
 
 /** Only services are running and nothing else can make progress. */
 export class DeadlockError extends ToilError {
+  /** Stable machine-readable code of this error. */
   readonly code = "TOIL_SERVICE_DEADLOCK";
 }
 
 /** The workflow was stopped with `toil kill`. */
 export class WorkflowKilledError extends ToilError {
+  /** Stable machine-readable code of this error. */
   readonly code = "TOIL_KILLED";
 }
 
@@ -61,9 +70,11 @@ export class WorkflowKilledError extends ToilError {
  * `--restart` resumes the workflow; jobs that finished are not run again.
  */
 export class WorkflowInterruptedError extends ToilError {
+  /** Stable machine-readable code of this error. */
   readonly code = "TOIL_INTERRUPTED";
   /** Process exit code the CLI uses (distinct from 1, a failed workflow). */
   static readonly exitCode = 3;
+  /** Process exit code the CLI uses for this error (3). */
   readonly exitCode = WorkflowInterruptedError.exitCode;
   constructor(
     message: string,
@@ -76,15 +87,18 @@ export class WorkflowInterruptedError extends ToilError {
 
 /** Misuse of the `Toil` object (e.g. `start` outside its scope, or `start` on a restart). */
 export class ToilContextError extends ToilError {
+  /** Stable machine-readable code of this error. */
   readonly code = "TOIL_CONTEXT";
 }
 
 /** The job store already holds a workflow (start without --restart) or holds none (restart). */
 export class JobStoreStateError extends ToilError {
+  /** Stable machine-readable code of this error. */
   readonly code = "TOIL_JOB_STORE_STATE";
 }
 
 /** A workflow file could not be loaded or does not have the expected shape. */
 export class WorkflowFileError extends ToilError {
+  /** Stable machine-readable code of this error. */
   readonly code = "TOIL_WORKFLOW_FILE";
 }

@@ -7,6 +7,8 @@
  * import { describeBatchSystemConformance } from "@toil/batch-core/testing";
  * import MyBatchSystem from "../src/index.js";
  * describeBatchSystemConformance("my-batch", MyBatchSystem);
+ *
+ * @module @toil/batch-core/testing
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,9 +23,13 @@ import type { Requirements } from "../requirements.js";
 
 /** What the kit passes to a factory: the seed's constructor arguments. */
 export interface ConformanceContext {
+  /** Settings for the batch system under test (a fresh workflow id and work directory). */
   config: BatchSystemConfig;
+  /** Most cores one job may ask for. */
   maxCores: number;
+  /** Most memory in bytes one job may ask for. */
   maxMemory: number;
+  /** Most disk in bytes one job may ask for. */
   maxDisk: number;
 }
 

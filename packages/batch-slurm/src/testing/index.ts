@@ -11,6 +11,8 @@
  * describeSlurm("slurm (real cluster) my workflow", () => {
  *   it("runs", async () => { ... });
  * });
+ *
+ * @module @toil/batch-slurm/testing
  */
 import { spawnSync } from "node:child_process";
 import { describe, it } from "vitest";

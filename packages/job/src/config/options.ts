@@ -7,6 +7,7 @@ export type OptionKind = "boolean" | "string" | "path" | "size" | "number" | "in
 export interface ConfigOptionSpec {
   /** Key in the config object (and in a config file). */
   name: string;
+  /** How a command-line or environment value is read. */
   kind: OptionKind;
   /** One-line help. */
   help: string;
