@@ -111,6 +111,27 @@ export class InvalidBatchSystemPluginError extends BatchSystemError {
   }
 }
 
+/** A plugin module or package threw while it was imported (before its class could be checked). */
+export class BatchSystemPluginLoadError extends BatchSystemError {
+  override readonly code = "BATCH_SYSTEM_PLUGIN_LOAD";
+  constructor(
+    /** The batch system name the plugin was loaded for. */
+    readonly pluginName: string,
+    /** Where it was loaded from (package or module path). */
+    readonly origin: string,
+    /** What the import threw. */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Batch system plugin "${pluginName}" (${origin}) failed while it was imported: ${reason}. ` +
+        "Fix the plugin or what it needs at import time (an environment variable, a file, a dependency), " +
+        "or choose another --batchSystem.",
+      options,
+    );
+  }
+}
+
 /** No batch system is known by this name, and no plugin package or module provides it. */
 export class UnknownBatchSystemError extends BatchSystemError {
   override readonly code = "UNKNOWN_BATCH_SYSTEM";

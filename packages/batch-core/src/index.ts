@@ -28,6 +28,7 @@ export {
   BatchSystemOptionError,
   BatchSystemShutdownError,
   InsufficientSystemResources,
+  BatchSystemPluginLoadError,
   type InsufficientSystemResourcesInit,
   InvalidBatchSystemPluginError,
   UnknownBatchSystemError,

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { BATCH_SYSTEM_METHODS, type BatchSystemClass } from "./batch-system.js";
-import { BatchSystemError, InvalidBatchSystemPluginError, UnknownBatchSystemError } from "./errors.js";
+import { BatchSystemError, BatchSystemPluginLoadError, InvalidBatchSystemPluginError, UnknownBatchSystemError } from "./errors.js";
 import { type BatchSystemOptionSpec, validateBatchSystemOptionSpecs } from "./options.js";
 
 /** Lazily produces a batch system class (usually by importing its module). */
@@ -114,7 +114,7 @@ export async function getBatchSystem(name: BatchSystemName, options: GetBatchSys
     if (name.startsWith("file:") ? false : !existsSync(file)) {
       throw new UnknownBatchSystemError(name, getBatchSystemNames(), [`module file ${file.pathname} (it does not exist)`]);
     }
-    const mod = (await import(file.href)) as Record<string, unknown>;
+    const mod = await importPlugin(file.href, name, `module ${file.pathname}`);
     const cls = validateBatchSystemClass(mod.default, name, `module ${file.pathname}`);
     return cls;
   }
@@ -155,9 +155,19 @@ export async function loadBatchSystemPackage(
   return importPluginEntry(entry, pkg, options.name ?? pkg);
 }
 
+/** Import a plugin module; an error thrown while it loads becomes {@link BatchSystemPluginLoadError}. */
+async function importPlugin(href: string, name: string, origin: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(href)) as Record<string, unknown>;
+  } catch (err) {
+    const reason = err instanceof Error ? `${err.name && err.name !== "Error" ? `${err.name}: ` : ""}${err.message}` : String(err);
+    throw new BatchSystemPluginLoadError(name, origin, reason, { cause: err });
+  }
+}
+
 async function importPluginEntry(entry: string, pkg: string, name: string): Promise<BatchSystemClass> {
   const before = factories.get(name);
-  const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+  const mod = await importPlugin(pathToFileURL(entry).href, name, `package ${pkg}`);
   if (mod.default === undefined) {
     // Toil style: the package may register itself when imported.
     const registered = factories.get(name);
@@ -261,7 +271,7 @@ export function validateBatchSystemClass(value: unknown, name: string, origin: s
   }
   if (typeof value !== "function") {
     throw new InvalidBatchSystemPluginError(name, origin, [
-      `its default export is a ${typeof value}, not a class`,
+      `its default export is ${/^[aeiou]/.test(typeof value) ? "an" : "a"} ${typeof value}, not a class`,
     ]);
   }
   const cls = value as unknown as Record<string, unknown> & { prototype?: Record<string, unknown> };

@@ -105,6 +105,8 @@ export class JobVersionError extends ToilError {}
 export function describeValue(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "bigint") return `${value}n`;
+  // JSON would print NaN and ±Infinity as null.
+  if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
   if (value === undefined) return "undefined";
   if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
   try {

@@ -191,7 +191,8 @@ export function checkAcyclic(component: readonly GraphNode[]): void {
     const jobs = [...new Set(cycle.map((l) => l.replace(/ \(its subtree completing\)$/, "").slice(1, -1)))];
     throw new JobGraphDeadlockError(
       `The job graph would deadlock: these jobs wait for each other in a cycle: ${cycle.join(" -> ")}. ` +
-        `(A follow-on waits for its parent's children and all their descendants.)`,
+        `(A follow-on waits for its parent's children and all their descendants.) ` +
+        `Remove one of these child/follow-on edges so that no job waits for itself.`,
       jobs,
     );
   }

@@ -126,16 +126,21 @@ export function parseSize(value: SizeInput, context: RequirementContext = {}): n
   return bytes;
 }
 
-/** Parse a core count: a non-negative number (fractions allowed) or numeric string. */
+/**
+ * Parse a core count: a positive number (fractions allowed, e.g. 0.1) or numeric string.
+ * 0 and negative counts are refused: every job runs a process, which needs some CPU.
+ */
 export function parseCores(value: number | string, context: RequirementContext = {}): number {
   const field = context.field ?? "cores";
   const n = typeof value === "string" && value.trim() !== "" ? Number(value.trim()) : value;
-  if (typeof n !== "number" || !Number.isFinite(n) || n < 0) {
+  if (typeof n !== "number" || !Number.isFinite(n) || n <= 0) {
     throw new InvalidRequirementError(
       field,
       value,
       context.jobName,
-      "expected a non-negative number of cores such as 1, 0.5 or '2'",
+      n === 0
+        ? "a job needs more than 0 cores; ask for a fraction such as 0.1 for a job that mostly waits"
+        : "expected a positive number of cores such as 1, 0.5 or '2'",
     );
   }
   return n;

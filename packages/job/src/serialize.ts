@@ -34,7 +34,9 @@ export const serializable: unique symbol = Symbol.for("toil.serializable") as ne
 
 /** The explicit form of `static [serializable]`. */
 export interface SerializableCodec<I = never, D = never> {
+  /** Turns an instance into job data (JSON-like values, other serializable objects, promises). */
   encode(instance: I): unknown;
+  /** Rebuilds an instance from what `encode` returned. */
   decode(data: D): unknown;
 }
 
@@ -105,7 +107,11 @@ export function serializeValue(value: unknown, options: SerializeOptions = {}, r
       options.onPromise?.(obj.source, path);
       return { $t: "p", j: obj.source.resultId, p: [...obj.path] };
     }
-    if (stack.has(obj)) return fail("a cycle (an object containing itself) cannot be stored as job data", path, options);
+    if (stack.has(obj)) return fail(
+        "a cycle (an object containing itself) cannot be stored as job data; break the cycle, e.g. keep ids or names instead of back-references",
+        path,
+        options,
+      );
     stack.add(obj);
     try {
       return walkObject(obj, path);

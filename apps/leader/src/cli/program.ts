@@ -3,6 +3,7 @@ import { ToilError } from "@toil/job";
 import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { registerOpsCommands } from "../ops/cli.js";
 import { addToilOptions } from "./toil-options.js";
+import { errorName, formatCliError, formatUsageError } from "./errors.js";
 
 export { EXIT, type CliIO } from "./io.js";
 import { EXIT, type CliIO } from "./io.js";
@@ -44,13 +45,20 @@ export function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionS
     .argument("<file>", "file to write")
     .action(async (file: string) => {
       const { writeConfigFile } = await import("../config/file.js");
-      writeConfigFile(file, pluginSpecs);
+      writeConfigFile(file, pluginSpecs, io.cwd);
       io.stdout.write(`Wrote ${file}\n`);
       setExit(EXIT.OK);
     });
 
   // status, stats, report, kill, clean, debug-job (apps/leader/src/ops).
   registerOpsCommands(program, io, setExit);
+
+  // Parser errors (unknown flag or command, missing argument, bad choice) in the common form.
+  const withUsageErrors = (cmd: Command, path: string): void => {
+    cmd.configureOutput({ outputError: (text, write) => write(formatUsageError(path, text)) });
+    for (const sub of cmd.commands) withUsageErrors(sub, path ? `${path} ${sub.name()}` : sub.name());
+  };
+  withUsageErrors(program, "");
 
   return program;
 }
@@ -69,7 +77,7 @@ export async function main(argv: readonly string[], io: CliIO, pluginSpecs: read
       return EXIT.USAGE;
     }
     if (err instanceof ToilError) {
-      io.stderr.write(`toil: ${err.message}\n`);
+      io.stderr.write(formatCliError(argv[0] && !argv[0].startsWith("-") ? argv[0] : "", errorName(err), err.message));
       return EXIT.USAGE;
     }
     throw err;

@@ -6,8 +6,11 @@ import { importUserModule } from "@toil/worker";
 import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { configFromCommand } from "../cli/toil-options.js";
 import { EXIT, type CliIO } from "../cli/io.js";
+import { errorName, formatCliError } from "../cli/errors.js";
 import { Toil } from "../toil.js";
-import { DeadlockError, FailedJobsError, WorkflowFileError, WorkflowInterruptedError, WorkflowKilledError } from "../leader/errors.js";
+import { getBatchSystem } from "@toil/batch-core";
+import { registerBundledBatchSystems } from "../batch-systems.js";
+import { DeadlockError, FailedJobsError, JobStoreStateError, WorkflowFileError, WorkflowInterruptedError, WorkflowKilledError } from "../leader/errors.js";
 import type { Logger } from "../log.js";
 import type { RootJob } from "../jobs.js";
 
@@ -31,21 +34,28 @@ export type WorkflowMain = (context: WorkflowContext) => RootJob | Promise<RootJ
 /** Import a workflow file and return its default export, or throw WorkflowFileError saying what is wrong. */
 export async function loadWorkflowFile(file: string, cwd: string): Promise<WorkflowMain> {
   const abs = path.resolve(cwd, file);
-  if (!existsSync(abs)) throw new WorkflowFileError(`Workflow file ${abs} does not exist.`);
+  if (!existsSync(abs)) {
+    throw new WorkflowFileError(
+      `Workflow file ${abs} does not exist. Check the path` +
+        (path.isAbsolute(file) ? "." : ` (the relative path ${JSON.stringify(file)} is resolved against the current directory ${cwd}).`),
+    );
+  }
   let ns: Record<string, unknown>;
   try {
     ns = (await importUserModule(abs)) as Record<string, unknown>;
   } catch (err) {
     const cause = (err as { cause?: unknown }).cause ?? err;
+    const where = throwSite(cause, abs);
     throw new WorkflowFileError(
-      `Cannot load workflow file ${abs}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      `Cannot load workflow file ${abs}${where ? ` (error at ${where})` : ""}: ${cause instanceof Error ? cause.message : String(cause)}\n` +
+        "Fix the workflow file: it failed while being imported, before any job was created or run.",
       { cause: err },
     );
   }
   const main = ns.default;
   if (typeof main !== "function") {
     throw new WorkflowFileError(
-      `Workflow file ${abs} has no default export function${main === undefined ? "" : ` (its default export is a ${typeof main})`}. ` +
+      `Workflow file ${abs} has no default export function${main === undefined ? "" : ` (its default export is ${main === null ? "null" : /^[aeiou]/.test(typeof main) ? `an ${typeof main}` : `a ${typeof main}`})`}. ` +
         `Add one that builds the root job:\n  export default function main({ args }: WorkflowContext) { return new MyRootJob(args); }`,
     );
   }
@@ -63,6 +73,57 @@ function printResult(value: unknown, io: CliIO): void {
   io.stdout.write(`${text}\n`);
 }
 
+/** Where in the workflow file an error was thrown (`file:line:col` of the first stack frame in it), if known. */
+function throwSite(err: unknown, workflowFile: string): string | undefined {
+  const stack = err instanceof Error ? err.stack : undefined;
+  if (!stack) return undefined;
+  for (const line of stack.split("\n").slice(1)) {
+    const m = /\(?((?:file:\/\/)?\/[^()]*?):(\d+):(\d+)\)?\s*$/.exec(line.trim());
+    if (m && m[1]!.replace(/^file:\/\//, "") === workflowFile) return `${workflowFile}:${m[2]}:${m[3]}`;
+  }
+  return undefined;
+}
+
+/**
+ * An error thrown by the workflow file's default export while it built the root job. Toil errors
+ * (an unserializable argument, a malformed requirement, a job function that is not exported) keep
+ * their type; anything else becomes a WorkflowFileError naming the file and the place.
+ */
+function workflowMainError(err: unknown, workflowFile: string): ToilError {
+  if (err instanceof ToilError) return err;
+  const where = throwSite(err, workflowFile);
+  const message = err instanceof Error ? `${err.name && err.name !== "Error" ? `${err.name}: ` : ""}${err.message}` : String(err);
+  return new WorkflowFileError(
+    `The default export of workflow file ${workflowFile} threw while building the root job${where ? ` (at ${where})` : ""}: ${message}\n` +
+      "Fix the workflow file (or the arguments after -- it reads); nothing ran and no job store was kept.",
+    { cause: err },
+  );
+}
+
+/** Extra advice for errors whose fix depends on how `toil run` was called. */
+function adviceFor(err: ToilError, opts: Record<string, unknown>, restart: boolean, storeKept: string | undefined): string {
+  const given = typeof opts.jobStore === "string" ? opts.jobStore : typeof opts.jobstore === "string" ? opts.jobstore : undefined;
+  const lines: string[] = [];
+  if (err instanceof JobStoreStateError && given !== undefined && !path.isAbsolute(given.replace(/^file:/, ""))) {
+    lines.push(
+      `The relative --jobStore ${JSON.stringify(given)} was resolved against the current directory ${process.cwd()}; ` +
+        "run from the directory the workflow was started in, or pass the job store's absolute path.",
+    );
+  }
+  if (err.name === "InvalidImportExportUrlError") {
+    lines.push(
+      "Check the location the workflow imports (a path, or a file:, http: or https: URL that exists and is readable from the leader).",
+    );
+  }
+  if (err.name === "InsufficientSystemResources" && storeKept !== undefined) {
+    lines.push(
+      `The job store ${storeKept} was kept. To raise the limit, rerun with --restart and a higher --maxCores/--maxMemory/--maxDisk; ` +
+        `to lower the job's requirement instead, delete the store (toil clean ${storeKept}) and run again${restart ? " without --restart" : ""}.`,
+    );
+  }
+  return lines.length > 0 ? `\n${lines.join("\n")}` : "";
+}
+
 /** `toil run <workflow> [args...]`. Resolves to the process exit code. */
 export async function runCommand(
   workflow: string,
@@ -73,10 +134,15 @@ export async function runCommand(
 ): Promise<number> {
   let toil: Toil | undefined;
   let started = false;
+  let restart = false;
   try {
     const { config, explicit } = configFromCommand(opts, pluginSpecs, io.env);
+    restart = config.restart;
     if (!config.jobStore) throw new ConfigError("No job store given: add --jobStore PATH (a directory that does not exist yet).");
     const main = await loadWorkflowFile(workflow, io.cwd);
+    // An unknown or broken --batchSystem fails here, before a job store is created or resumed.
+    registerBundledBatchSystems();
+    await getBatchSystem(config.batchSystem);
     toil = await Toil.open({ ...config, explicitOptions: explicit.keys() });
     let result: unknown;
     if (toil.config.restart) {
@@ -84,13 +150,21 @@ export async function runCommand(
       result = await toil.restart();
     } else {
       const t = toil;
-      const root = await main({
-        args,
-        config: t.config,
-        importFile: (src) => t.importFile(src),
-        log: t.log,
-        toil: t,
-      });
+      let root: Awaited<ReturnType<WorkflowMain>>;
+      try {
+        root = await main({
+          args,
+          config: t.config,
+          importFile: (src) => t.importFile(src),
+          log: t.log,
+          toil: t,
+        });
+      } catch (err) {
+        // Nothing ran: the store this run just created holds only its config. Leave none behind,
+        // so running again after the fix does not find "a workflow" there.
+        await t.jobStore.destroy().catch(() => undefined);
+        throw workflowMainError(err, path.resolve(io.cwd, workflow));
+      }
       result = await t.start(root);
       started = true;
     }
@@ -100,13 +174,19 @@ export async function runCommand(
   } catch (err) {
     await toil?.close(err).catch(() => undefined);
     if (err instanceof ToilError) {
-      io.stderr.write(`toil: ${err.message}\n`);
+      let kept: string | undefined;
+      try {
+        kept = toil && existsSync(toil.config.jobStore.replace(/^file:/, "")) ? toil.config.jobStore : undefined;
+      } catch {
+        kept = undefined;
+      }
+      io.stderr.write(formatCliError("run", errorName(err), err.message + adviceFor(err, opts, restart, kept)));
       // Stopped by SIGTERM/SIGINT: the store is ready for --restart (a distinct code, not a failure).
       if (err instanceof WorkflowInterruptedError) return EXIT.INTERRUPTED;
       const ranWorkflow = err instanceof FailedJobsError || err instanceof DeadlockError || err instanceof WorkflowKilledError;
       return started || ranWorkflow ? EXIT.WORKFLOW_FAILED : EXIT.USAGE;
     }
-    io.stderr.write(`toil: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    io.stderr.write(formatCliError("run", errorName(err), err instanceof Error ? (err.stack ?? err.message) : String(err)));
     return EXIT.WORKFLOW_FAILED;
   }
 }

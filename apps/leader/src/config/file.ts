@@ -1,6 +1,7 @@
-import { writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import YAML from "yaml";
-import { defaultConfig, formatConfigSize, type Config, type ConfigOptionSpec } from "@toil/job";
+import { ConfigError, defaultConfig, formatConfigSize, type Config, type ConfigOptionSpec } from "@toil/job";
 import { cliOptions } from "./specs.js";
 
 function yamlValue(value: unknown): string {
@@ -40,7 +41,35 @@ export function renderConfigFile(pluginSpecs: readonly ConfigOptionSpec[] = []):
   return `${lines.join("\n")}\n`;
 }
 
-/** Write the commented config file (`toil config FILE`). */
-export function writeConfigFile(file: string, pluginSpecs: readonly ConfigOptionSpec[] = []): void {
-  writeFileSync(file, renderConfigFile(pluginSpecs));
+/**
+ * Write the commented config file (`toil config FILE`). A file that cannot be written (its directory
+ * is missing or read-only, or the path is a directory) throws `ConfigError` saying why and what to do.
+ */
+export function writeConfigFile(file: string, pluginSpecs: readonly ConfigOptionSpec[] = [], cwd = process.cwd()): void {
+  const abs = path.resolve(cwd, file);
+  try {
+    writeFileSync(abs, renderConfigFile(pluginSpecs));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "";
+    const dir = path.dirname(abs);
+    let why: string;
+    if (code === "ENOENT") {
+      let dirExists = false;
+      try {
+        dirExists = statSync(dir).isDirectory();
+      } catch {
+        dirExists = false;
+      }
+      why = dirExists ? `${code}` : `its directory ${dir} does not exist; create it first (mkdir -p ${dir}) or write the file elsewhere`;
+    } else if (code === "EISDIR") {
+      why = `${abs} is a directory; give a file name, e.g. ${path.join(abs, "toil.yaml")}`;
+    } else if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+      why = `${code}: ${dir} is not writable by this user; write the file somewhere writable`;
+    } else if (code === "ENOTDIR") {
+      why = `a part of ${dir} is a file, not a directory; write the file elsewhere`;
+    } else {
+      why = (err as Error).message;
+    }
+    throw new ConfigError(`Cannot write config file ${JSON.stringify(file)}: ${why}.`);
+  }
 }

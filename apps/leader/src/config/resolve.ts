@@ -11,10 +11,12 @@ import {
   type ConfigOptionSpec,
 } from "@toil/job";
 import { cliOptions, type CliOption } from "./specs.js";
+import { checkJobStoreLocation } from "./jobstore-location.js";
 
 /** Where an option's value came from. */
 export type OptionSource = "flag" | "env" | "file" | "default";
 
+/** Where {@link resolveConfig} reads options from. */
 export interface ResolveInput {
   /** Values given as command-line flags, keyed by option name (strings, booleans or string arrays as commander gives them). */
   flags?: Record<string, unknown>;
@@ -26,9 +28,16 @@ export interface ResolveInput {
   pluginSpecs?: readonly ConfigOptionSpec[];
   /** Directory relative paths are resolved against (default: process.cwd()). */
   cwd?: string;
+  /**
+   * Check that the job store location is usable (not a file, writable, not a foreign non-empty
+   * directory) and throw `ConfigError` saying what to do if not. Default true.
+   */
+  checkJobStore?: boolean;
 }
 
+/** A configuration and where each of its explicit options came from. */
 export interface ResolvedConfig {
+  /** The validated configuration. */
   config: Config;
   /** Options set explicitly (by flag, environment or file), with their source; restarts overlay exactly these. */
   explicit: Map<string, OptionSource>;
@@ -47,13 +56,24 @@ export function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new ConfigError(`Cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "it does not exist (ENOENT); check the --config path, or write a commented template with `toil config FILE`"
+        : code === "EISDIR"
+          ? "it is a directory (EISDIR); give the YAML file itself"
+          : code === "EACCES" || code === "EPERM"
+            ? `it is not readable by this user (${code}); fix its permissions`
+            : (code ?? (err as Error).message);
+    throw new ConfigError(`Cannot read config file ${file}: ${why}.`);
   }
   let doc: unknown;
   try {
     doc = YAML.parse(text);
   } catch (err) {
-    throw new ConfigError(`Config file ${file} is not valid YAML: ${(err as Error).message}`);
+    throw new ConfigError(
+      `Config file ${file} is not valid YAML: ${(err as Error).message.trimEnd()}\nFix the line shown above; \`toil config FILE\` writes a valid template.`,
+    );
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== "object" || Array.isArray(doc)) {
@@ -153,6 +173,7 @@ export function resolveConfig(input: ResolveInput = {}): ResolvedConfig {
   const plugin: Record<string, unknown> = {};
   const sources = new Map<string, string>();
   const problems: string[] = [];
+  let givenJobStore: string | undefined;
 
   for (const option of options) {
     const name = option.spec.name;
@@ -178,7 +199,10 @@ export function resolveConfig(input: ResolveInput = {}): ResolvedConfig {
     if (source !== "default") explicit.set(name, source);
     sources.set(name, sourceLabel(option, source, input.configFile));
     if (option.spec.kind === "path" && typeof value === "string") value = path.resolve(cwd, value);
-    if (name === "jobStore" && typeof value === "string") value = normalizeJobStoreLocator(value, cwd);
+    if (name === "jobStore" && typeof value === "string") {
+      givenJobStore = value;
+      value = normalizeJobStoreLocator(value, cwd);
+    }
     if (option.plugin) plugin[name] = value;
     else core[name] = value;
   }
@@ -203,6 +227,9 @@ export function resolveConfig(input: ResolveInput = {}): ResolvedConfig {
         `Invalid configuration:\n  ${dirOption} (from ${sources.get(dirOption)}): ${dir} does not exist or is not a directory; create it first`,
       );
     }
+  }
+  if (config.jobStore && input.checkJobStore !== false) {
+    checkJobStoreLocation(config.jobStore, config.restart, givenJobStore ?? config.jobStore, sources.get("jobStore") ?? "jobStore", cwd);
   }
   return { config, explicit };
 }

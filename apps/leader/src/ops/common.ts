@@ -44,7 +44,9 @@ export function describeOpsError(err: unknown): { exitCode: number; message: str
 /** Print an error the way every operating command does; returns the exit code. */
 export function reportOpsError(err: unknown, io: OpsIO, command: string, logDebug = false): number {
   const { exitCode, message, user } = describeOpsError(err);
-  io.stderr.write(`toil ${command}: ${message}\n`);
+  // Same form as every `toil` error: `toil <command>: error [<ErrorClass>]: <message>`.
+  const name = err instanceof Error ? (err.name && err.name !== "Error" ? err.name : err.constructor?.name || "Error") : "Error";
+  io.stderr.write(`toil ${command}: error [${name}]: ${message}\n`);
   if (logDebug && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
   else if (!user) io.stderr.write(`Rerun with --logDebug for the stack trace, and report it if it persists.\n`);
   return exitCode;

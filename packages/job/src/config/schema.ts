@@ -100,7 +100,7 @@ export const configSchema = z.strictObject({
 
   // --- resources ---
   defaultMemory: sizeSchema.default(2 * 2 ** 30),
-  defaultCores: numberSchema({ min: 0 }).default(1),
+  defaultCores: numberSchema({ min: 0, exclusiveMin: true }).default(1),
   defaultDisk: sizeSchema.default(2 * 2 ** 30),
   defaultAccelerators: z.array(acceleratorSchema).default([]),
   defaultPreemptible: booleanSchema.default(false),
