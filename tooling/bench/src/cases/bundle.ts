@@ -101,7 +101,7 @@ export async function bundleCase(ctx: Ctx): Promise<void> {
     timeout: 120_000,
   });
   const wall = (performance.now() - t0) / 1000;
-  const ok = r.status === 0 && r.stdout.trim() === "Hello, bench!";
+  const ok = r.status === 0 && r.stdout.trim() === JSON.stringify("Hello, bench!"); // a string result prints as JSON
   ctx.log(`  standalone .ts workflow: ${ok ? "ok" : "FAILED"} in ${wall.toFixed(2)} s`);
   ctx.figures.push({
     id: "bundle.tsWorkflowSeconds",
