@@ -19,6 +19,9 @@ import {
   prepareRestart,
   prepareStart,
   registerModule,
+  registeredModuleUrls,
+  TRUSTED_MODULE_ROOTS_ENV,
+  trustedModuleRootsFor,
   type Config,
   type ConfigInput,
   type FileID,
@@ -303,6 +306,13 @@ export class Toil implements AsyncDisposable {
     if (restart) await killLeftoverWorkers(bs, log);
     bs.setMessageBus(bus.outbox());
     for (const [name, value] of Object.entries(config.environment)) bs.setEnv(name, value);
+    // Workers import job code only from the directories of the modules this leader loaded (see SECURITY.md).
+    if (config.environment[TRUSTED_MODULE_ROOTS_ENV] === undefined && process.env[TRUSTED_MODULE_ROOTS_ENV] === undefined) {
+      const roots = trustedModuleRootsFor(registeredModuleUrls());
+      const storeDir = (store as { root?: unknown }).root;
+      if (typeof storeDir === "string") roots.push(`!${path.resolve(storeDir)}`);
+      if (roots.length > 0 && !roots[0]!.startsWith("!")) bs.setEnv(TRUSTED_MODULE_ROOTS_ENV, JSON.stringify(roots));
+    }
     const progress = new Progress({ enabled: !config.disableProgress, ...(this.human ? { human: this.human } : {}) });
     const leader = new Leader({
       config,

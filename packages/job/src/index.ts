@@ -1,6 +1,8 @@
 /**
  * @toil/job: the workflow author's API of toil-ts (jobs, edges, services, typed promises,
  * requirements) and the job descriptions the leader, worker and job store exchange.
+ *
+ * @module @toil/job
  */
 
 // errors
@@ -119,9 +121,11 @@ export {
   importModule,
   importWorkflowModule,
   resolveExport,
+  registeredModuleUrls,
   type ExportRef,
   type ModuleImporter,
 } from "./registry.js";
+export { checkModuleReference, TRUSTED_MODULE_ROOTS_ENV, trustedModuleRootsFor, UntrustedModuleError } from "./trust.js";
 
 // worker runtime and scheduling helpers
 export {

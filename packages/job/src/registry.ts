@@ -18,6 +18,7 @@
 import { pathToFileURL } from "node:url";
 import { isAbsolute, resolve } from "node:path";
 import { JobRebuildError } from "./errors.js";
+import { checkModuleReference } from "./trust.js";
 
 /** Where an exported class or function lives. */
 export interface ExportRef {
@@ -80,6 +81,11 @@ export function registerModule(moduleUrl: string, namespace: object): void {
   const mod: RegisteredModule = { url, namespace, pending: true };
   modules.set(url, mod);
   scan(mod);
+}
+
+/** URLs (or package specifiers) of every registered module (the leader derives the workers' trusted module directories from them). */
+export function registeredModuleUrls(): string[] {
+  return [...modules.keys()];
 }
 
 /** Record explicitly where a class or function is exported (rarely needed; prefer {@link registerModule}). */
@@ -189,6 +195,8 @@ export async function importWorkflowModule(pathOrUrl: string): Promise<Record<st
 
 /** Resolve an export reference to its value, importing the module (with `importer`, default {@link importModule}). */
 export async function resolveExport(ref: ExportRef, importer: ModuleImporter = importModule): Promise<unknown> {
+  // Stored references are data: check what they name before importing anything.
+  checkModuleReference(ref?.module, ref?.exportName);
   const ns = (await importer(ref.module)) as Record<string, unknown>;
   if (importer !== importModule) registerModule(ref.module, ns);
   if (!(ref.exportName in ns)) {
