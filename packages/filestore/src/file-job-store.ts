@@ -319,6 +319,14 @@ export class FileJobStore implements JobStore {
       throw new JobStoreExistsError(`${this.locator} (the directory exists and is not empty; it is not a finished job store)`);
     }
     fs.mkdirSync(this.root, { recursive: true, mode: DIR_MODE });
+    // Claim the directory: of two leaders creating this store at once, only the first makes `meta`;
+    // the other stops here, before it writes anything (its config would replace the first one's).
+    try {
+      fs.mkdirSync(this.p("meta"), { mode: DIR_MODE });
+    } catch (err) {
+      if (isErrno(err, "EEXIST")) throw new JobStoreExistsError(`${this.locator} (another leader is creating a job store there)`);
+      throw err;
+    }
     fs.chmodSync(this.root, DIR_MODE);
     for (const top of ["meta", "shared", "logs/inbox", "logs/archive", "files", "job-files", "index"]) mkdirp(this.p(top));
     // Present from the start, so they are complete: stores without them fall back to scanning.

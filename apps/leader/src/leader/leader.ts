@@ -266,7 +266,8 @@ export class Leader {
   private async loop(): Promise<void> {
     while (this.workRemains()) {
       if (this.stopReason) {
-        if (this.stopSignal) {
+        // `toil kill` sets the kill flag, then signals a leader that has not obeyed it in time: that stop is a kill.
+        if (this.stopSignal && !(await this.store.readKillFlag().catch(() => false))) {
           throw new WorkflowInterruptedError(
             `The workflow in ${this.store.locator} was stopped: ${this.stopReason}. Its running jobs were stopped and the job store ` +
               `was left ready to resume: run the same command with --restart to continue (finished jobs are not run again).`,
