@@ -275,6 +275,7 @@ export class Leader {
           );
         }
         throw new WorkflowKilledError(`The workflow in ${this.store.locator} was stopped: ${this.stopReason}.`);
+      }
       await this.drainReady();
       this.issueExpiredBackoffs();
       if (this.canProcessReady()) continue;
