@@ -330,6 +330,8 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
    * that were stopped (SIGKILL, no grace: their leader is gone).
    */
   async killLeftoverWorkers(): Promise<number[]> {
+    // Without a workflow id there is no telling another workflow's processes from an earlier one of ours.
+    if (this.workflowMark === "none") return [];
     const prefix = `${JOB_MARKER_ENV}=${this.workflowMark}/`;
     const own = `${JOB_MARKER_ENV}=${this.token}.`;
     const leftovers = findTreeProcesses({ roots: [], envMarker: prefix }).filter((pid) => !environHas(pid, own));
