@@ -21,7 +21,7 @@ import {
   type UpdatedBatchJobInfo,
   updatedBatchJobInfo,
 } from "@toil/batch-core";
-import { SlurmCommandError, SlurmError } from "./errors.js";
+import { SlurmCommandError, SlurmError, SlurmOptionError } from "./errors.js";
 import { resolveSlurmSettings, SLURM_OPTIONS, type SlurmConfigExtras, type SlurmSettings } from "./options.js";
 import { PartitionSet, parseSinfo, SINFO_ARGS } from "./partitions.js";
 import { type CommandResult, type CommandRunner, spawnCommand } from "./runner.js";
@@ -233,7 +233,17 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     this.localFactory =
       options.localBatchSystem ??
       (() => getBatchSystem("single_machine", options.localSearchFrom ? { searchFrom: options.localSearchFrom } : {}));
-    if (!config.noStdOutErr) mkdirSync(this.getBatchLogsDir(), { recursive: true, mode: 0o700 });
+    if (!config.noStdOutErr) {
+      // Slurm reads -o/-e as patterns where a backslash turns patterns off and is dropped: such a
+      // directory cannot be named to Slurm literally.
+      if (this.getBatchLogsDir().includes("\\")) {
+        throw new SlurmOptionError(
+          `The batch logs directory ${JSON.stringify(this.getBatchLogsDir())} contains a backslash, which Slurm does not ` +
+            "accept literally in log file names. Pass --batchLogsDir with a directory without backslashes (or --noStdOutErr).",
+        );
+      }
+      mkdirSync(this.getBatchLogsDir(), { recursive: true, mode: 0o700 });
+    }
   }
 
   static override supportsAutoDeployment(): boolean {
