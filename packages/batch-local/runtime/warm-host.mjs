@@ -110,7 +110,11 @@ async function run(msg) {
     restoreErr();
     noteJobEnvChanges();
   }
-  process.send({ t: "done", id: msg.id, code: code & 0xff });
+  // The leader may be gone (killed): then there is nobody to tell, and nothing more to do.
+  if (!process.connected) process.exit(0);
+  process.send({ t: "done", id: msg.id, code: code & 0xff }, (err) => {
+    if (err) process.exit(0);
+  });
 }
 
 process.on("message", (msg) => {
