@@ -274,7 +274,7 @@ describeBatchSystemConformance("toil-batch-echo", EchoBatchSystem);
   test("a minor changeset on @toil/batch-core bumps it and its dependents only; `pnpm changeset version` then `pnpm changeset publish`", async () => {
     const before = wsVersions();
     // Who depends on batch-core, directly or not (what users install with it).
-    const manifests = new Map(published.map((p) => [p.name, readJson(path.join(ws, p.dir, "package.json"))]));
+    const manifests = new Map(published.map((p) => [p.name, readJson<Record<string, unknown>>(path.join(ws, p.dir, "package.json"))] as const));
     const dependents = new Set(["@toil/batch-core"]);
     for (let grew = true; grew; ) {
       grew = false;
