@@ -36,7 +36,7 @@ describe("misbehaving jobs", () => {
       "never",
       // Long enough for a loaded machine to start the worker and import the workflow first.
       "--maxJobDuration",
-      "8",
+      "10",
       "--rescueJobsFrequency",
       "0.5",
       "--retryCount",
@@ -56,7 +56,8 @@ describe("misbehaving jobs", () => {
     expect(lines.filter((l) => l === "start daemons-hang")).toHaveLength(2);
     expect(lines.filter((l) => l.startsWith("alive "))).toEqual([]);
     const pids = daemonPids(state);
-    expect([...pids.keys()].sort()).toEqual(["1", "2"].flatMap((a) => HOW.map((h) => `${a}/${h}`)));
+    // The first try started all three before it was killed (the retry may be killed while it starts them).
+    for (const h of HOW) expect(pids.has(`1/${h}`), `1/${h}`).toBe(true);
     expect([...pids.values()].filter(alive)).toEqual([]);
     expect(processesWithEnv(workflowMarker(js))).toEqual([]);
     rmSync(d, { recursive: true, force: true });
