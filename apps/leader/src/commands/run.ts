@@ -44,7 +44,13 @@ export async function loadWorkflowFile(file: string, cwd: string): Promise<Workf
   try {
     ns = (await importUserModule(abs)) as Record<string, unknown>;
   } catch (err) {
-    const cause = (err as { cause?: unknown }).cause ?? err;
+    let cause = (err as { cause?: unknown }).cause ?? err;
+    if ((cause as { code?: unknown }).code === "ERR_REQUIRE_CYCLE_MODULE" && /\.(?:ts|mts|cts|tsx)$/i.test(abs)) {
+      // A TypeScript file under a package.json without "type": "module" is compiled as CommonJS;
+      // when that fails (e.g. a syntax error), Node reports only a require cycle. Compile it once
+      // more in an isolated loader to get the real error.
+      cause = (await diagnoseTypeScript(abs)) ?? cause;
+    }
     const where = throwSite(cause, abs);
     throw new WorkflowFileError(
       `Cannot load workflow file ${abs}${where ? ` (error at ${where})` : ""}: ${cause instanceof Error ? cause.message : String(cause)}\n` +
@@ -71,6 +77,17 @@ function printResult(value: unknown, io: CliIO): void {
     text = inspect(value, { depth: 4 });
   }
   io.stdout.write(`${text}\n`);
+}
+
+/** The error an isolated tsx import of `file` raises, or undefined if it loads. */
+async function diagnoseTypeScript(file: string): Promise<unknown> {
+  try {
+    const { tsImport } = (await import("tsx/esm/api")) as { tsImport: (specifier: string, parent: string) => Promise<unknown> };
+    await tsImport(file, import.meta.url);
+    return undefined;
+  } catch (err) {
+    return err;
+  }
 }
 
 /** Where in the workflow file an error was thrown (`file:line:col` of the first stack frame in it), if known. */
