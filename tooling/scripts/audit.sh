@@ -3,9 +3,9 @@
 # and development dependencies).
 #
 # Exit status:
-#   0  no advisory at high or critical severity (exceptions listed in package.json
-#      "pnpm.auditConfig.ignoreGhsas" / "ignoreCves" are not counted; each one is documented in
-#      SECURITY.md), or the advisory service could not be reached and TOIL_AUDIT_REQUIRED is not 1
+#   0  no advisory at high or critical severity (GHSA ids listed under `audit.ignore` in
+#      pnpm-workspace.yaml are not counted; each one is documented in SECURITY.md), or the
+#      advisory service could not be reached and TOIL_AUDIT_REQUIRED is not 1
 #   1  at least one high/critical advisory, or the service was unreachable with TOIL_AUDIT_REQUIRED=1
 #
 # The advisory data comes from the registry's bulk advisory endpoint. Some registries and proxies

@@ -1,7 +1,8 @@
 /**
  * No shell: a whole workflow runs with a job store path, a work directory, a job name, an
  * environment value (--setEnv) and --slurmArgs full of shell syntax, on the single-machine batch
- * system (warm hosts and fresh processes) and on a real Slurm cluster (arrays, packs; single
+ * system (warm hosts; fresh processes are checked by the conformance kit's hostile test that
+ * @toil/batch-local runs cold and warm) and on a real Slurm cluster (arrays, packs; single
  * submissions are checked by the conformance kit's hostile test that @toil/batch-slurm runs).
  * Every value must arrive literally and no shell may act on it (a canary file must never appear).
  */
@@ -70,10 +71,6 @@ function expectLiteral(res: Awaited<ReturnType<typeof runHostile>>): void {
 describe("single machine", () => {
   it("warm worker hosts: hostile store path, work dir, job name and environment value arrive literally", async () => {
     expectLiteral(await runHostile("warm", ["--batchSystem", "single_machine"]));
-  }, 180_000);
-
-  it("fresh processes: the same", async () => {
-    expectLiteral(await runHostile("cold", ["--batchSystem", "single_machine"], { TOIL_WARM_WORKERS: "false" }));
   }, 180_000);
 });
 
