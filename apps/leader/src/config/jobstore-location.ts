@@ -78,8 +78,10 @@ export function checkJobStoreLocation(locator: string, restart: boolean, given: 
     } catch {
       entries = [];
     }
-    // A directory that already is a job store is reported by the start ("already holds a workflow").
-    if (entries.length > 0 && !entries.includes("format.json")) {
+    // A directory that already is a job store (or is being made into one by another leader right
+    // now) is reported by the start itself ("already holds a workflow").
+    const storeLike = entries.some((e) => e === "format.json" || e === "meta" || e === "jobs");
+    if (entries.length > 0 && !storeLike) {
       fail(
         `${root} is a directory that is not empty and is not a job store; toil creates the job store itself: ` +
           `give a path that does not exist yet, e.g. ${path.join(root, "jobstore")}`,

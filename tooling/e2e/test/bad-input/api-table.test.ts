@@ -182,9 +182,9 @@ describe("bad input through the library API", () => {
   });
 
   test.each([
-    ["an unsupported URL scheme", () => "ftp://example.org/reads.fq", /no handler can import 'ftp:' URLs \(schemes that can: .*file:/],
-    ["a URL that answers 404", () => `${http}/missing/reads.fq`, /HTTP 404 \(not found\)/],
-    ["a local file that does not exist", () => path.join(dir, "nope.fq"), /no such file/],
+    ["an unsupported URL scheme", (): string => "ftp://example.org/reads.fq", /no handler can import 'ftp:' URLs \(schemes that can: .*file:/],
+    ["a URL that answers 404", (): string => `${http}/missing/reads.fq`, /HTTP 404 \(not found\)/],
+    ["a local file that does not exist", (): string => path.join(dir, "nope.fq"), /no such file/],
   ] as const)("importFile of %s: InvalidImportExportUrlError naming it, and the store is unchanged", async (_what, url, reason) => {
     tried++;
     const jobStore = path.join(dir, `import-store-${Math.random().toString(36).slice(2)}`);
