@@ -38,6 +38,7 @@ import {
   EXEC_FILE_MODE,
   FILE_MODE,
   asNoSpace,
+  failIfDiskFullInjected,
   fsyncDir,
   isErrno,
   isTempName,
@@ -98,6 +99,7 @@ export function jobStateRecordOf(doc: JobDescriptionJSON): JobStateRecord {
 function writeNew(file: string, data: string): void {
   let fd: number;
   try {
+    failIfDiskFullInjected(file);
     fd = fs.openSync(file, "wx", FILE_MODE);
   } catch (err) {
     throw asNoSpace(err, file);
@@ -873,6 +875,7 @@ export class FileJobStore implements JobStore {
     this.makeFileDir(t.dir);
     const tmp = tempNameFor(t.file);
     try {
+      failIfDiskFullInjected(t.file);
       await fs.promises.copyFile(localPath, tmp);
       await fs.promises.chmod(tmp, executable ? EXEC_FILE_MODE : FILE_MODE);
       fs.renameSync(tmp, t.file);
@@ -897,6 +900,7 @@ export class FileJobStore implements JobStore {
     try {
       await Promise.race([new Promise<void>((resolve) => out.once("open", () => resolve())), failed]);
       await Promise.race([Promise.resolve().then(() => write(out)), failed]);
+      failIfDiskFullInjected(target);
       if (!out.writableEnded) out.end();
       await Promise.race([finished(out), failed]);
       fs.renameSync(tmp, target);
@@ -965,6 +969,7 @@ export class FileJobStore implements JobStore {
     if (this.checkedDir(dir, fileId) === undefined) throw new NoSuchFileError(fileId);
     const tmp = tempNameFor(file);
     try {
+      failIfDiskFullInjected(file);
       await fs.promises.copyFile(localPath, tmp);
       await fs.promises.chmod(tmp, parsed.executable ? EXEC_FILE_MODE : FILE_MODE);
       fs.renameSync(tmp, file);

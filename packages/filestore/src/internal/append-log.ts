@@ -7,7 +7,7 @@
  * unparsable lines, so a torn line costs only itself.
  */
 import * as fs from "node:fs";
-import { FILE_MODE, asNoSpace, isErrno } from "./fsx.js";
+import { FILE_MODE, asNoSpace, failIfDiskFullInjected, isErrno } from "./fsx.js";
 
 /**
  * Append `records` (one JSON line each) in one write. With `create` false the log must already
@@ -20,6 +20,7 @@ export function appendRecords(file: string, records: readonly unknown[], create 
   const flags = fs.constants.O_WRONLY | fs.constants.O_APPEND | (create ? fs.constants.O_CREAT : 0);
   let fd: number;
   try {
+    failIfDiskFullInjected(file);
     fd = fs.openSync(file, flags, FILE_MODE);
   } catch (err) {
     if (!create && isErrno(err, "ENOENT")) return false;

@@ -54,6 +54,23 @@ export function asNoSpace(err: unknown, file: string): unknown {
   return isErrno(err, "ENOSPC", "EDQUOT") ? new JobStoreFullError(named, err as NodeJS.ErrnoException) : err;
 }
 
+/**
+ * Test seam for machines where a small filesystem cannot be mounted: while the file named by the
+ * environment variable `TOIL_FILESTORE_FULL_DISK_FLAG` exists, every write the job store makes fails
+ * with ENOSPC, at the same points a full filesystem makes it fail. Unset (always, outside tests), it
+ * costs one environment lookup per write.
+ */
+export function failIfDiskFullInjected(file: string): void {
+  const flag = process.env.TOIL_FILESTORE_FULL_DISK_FLAG;
+  if (!flag || !fs.existsSync(flag)) return;
+  throw Object.assign(new Error(`ENOSPC: no space left on device (injected: ${flag} exists), write '${file}'`), {
+    code: "ENOSPC",
+    errno: -28,
+    syscall: "write",
+    path: file,
+  });
+}
+
 /** fsync a directory so that entries created or renamed in it survive a machine crash. */
 export function fsyncDir(dir: string): void {
   let fd: number | undefined;
@@ -152,6 +169,7 @@ export function writeFileAtomicSync(
   const tmp = tempNameFor(target);
   let fd: number | undefined;
   try {
+    failIfDiskFullInjected(target);
     fd = fs.openSync(tmp, "wx", options.mode ?? FILE_MODE);
     fs.writeFileSync(fd, data);
     if (options.durable) fs.fdatasyncSync(fd);

@@ -11,7 +11,7 @@
  * must change nothing; a restart that refuses must leave the stored jobs, results and files as
  * they were.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import path from "node:path";
 import { readBusLog } from "@toil/bus";
@@ -318,8 +318,13 @@ describe("storage faults: damaged job-store files (status, stats, --restart)", (
     const dir = path.join(work, `case-${index}`);
     fs.cpSync(template, dir, { recursive: true });
     const c: Case = { dir, js: path.join(dir, "js"), bus: path.join(dir, "bus.jsonl") };
-    // This copy's bus log is its own.
-    rewriteJson(path.join(c.js, "meta", "config.json"), (doc) => ((doc.config as Record<string, unknown>).writeMessages = c.bus));
+    // This copy is a workflow of its own: its own bus log, and its own workflow id (a restarting
+    // leader stops the processes that earlier leaders of its workflow id left running).
+    rewriteJson(path.join(c.js, "meta", "config.json"), (doc) => {
+      const config = doc.config as Record<string, unknown>;
+      config.writeMessages = c.bus;
+      config.workflowId = randomUUID();
+    });
     const damaged = spec.damage(c);
     const names = spec.names?.(c) ?? damaged;
     const before = snapshot(dir);
