@@ -109,7 +109,15 @@ export class Toil implements AsyncDisposable {
    * Parse toil options from command-line arguments (without the node and script path), with
    * environment variables and `--config FILE`. A positional argument is taken as the job store.
    */
-  static parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config & { explicitOptions: string[]; args: string[] } {
+  static parseArgs(
+    argv: readonly string[],
+    env: NodeJS.ProcessEnv = process.env,
+  ): Config & {
+    /** Options set explicitly (flag, environment or config file); a restart applies exactly these. */
+    explicitOptions: string[];
+    /** The arguments after the options (and after `--`), for the script. */
+    args: string[];
+  } {
     const { config, explicit, args } = parseToilArgs(argv, env);
     return { ...config, explicitOptions: [...explicit.keys()], args };
   }
@@ -424,6 +432,7 @@ export class Toil implements AsyncDisposable {
     }
   }
 
+  /** Same as `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

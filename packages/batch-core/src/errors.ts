@@ -47,12 +47,19 @@ function humanBytes(n: number): string {
  */
 export class InsufficientSystemResources extends BatchSystemError {
   override readonly code = "INSUFFICIENT_SYSTEM_RESOURCES";
+  /** Name of the resource: "cores", "memory", "disk", "accelerators", ... */
   readonly resource: string;
+  /** What was asked for (a number, or a description such as "1 gpu"). */
   readonly requested: number | string;
+  /** The limit, or `null` when the resource is not available at all. */
   readonly available: number | string | null;
+  /** The job that asked, when known. */
   readonly jobName: string | undefined;
+  /** The batch system that refused, e.g. "single_machine". */
   readonly batchSystem: string | undefined;
+  /** Where the limit comes from, e.g. "--maxCores" or "this machine". */
   readonly source: string | undefined;
+  /** Extra lines explaining the refusal. */
   readonly details: readonly string[];
 
   constructor(init: InsufficientSystemResourcesInit) {
@@ -83,8 +90,11 @@ export class InsufficientSystemResources extends BatchSystemError {
 export class AcquisitionTimeoutException extends BatchSystemError {
   override readonly code = "ACQUISITION_TIMEOUT";
   constructor(
+    /** Name of the resource, e.g. "cores". */
     readonly resource: string,
+    /** The amount that was waited for. */
     readonly requested: number | string,
+    /** What was free when the wait gave up. */
     readonly available: number | string,
   ) {
     super(
@@ -98,8 +108,11 @@ export class AcquisitionTimeoutException extends BatchSystemError {
 export class InvalidBatchSystemPluginError extends BatchSystemError {
   override readonly code = "INVALID_BATCH_SYSTEM_PLUGIN";
   constructor(
+    /** The batch system name the plugin was loaded for. */
     readonly pluginName: string,
+    /** Where it was loaded from (package, module path or factory). */
     readonly origin: string,
+    /** What the class lacks. */
     readonly missing: readonly string[],
   ) {
     super(
@@ -136,8 +149,11 @@ export class BatchSystemPluginLoadError extends BatchSystemError {
 export class UnknownBatchSystemError extends BatchSystemError {
   override readonly code = "UNKNOWN_BATCH_SYSTEM";
   constructor(
+    /** The name that was asked for. */
     readonly batchSystemName: string,
+    /** The registered names. */
     readonly known: readonly string[],
+    /** The packages and paths that were also looked for. */
     readonly tried: readonly string[],
   ) {
     super(

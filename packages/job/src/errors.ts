@@ -20,6 +20,7 @@ export class InvalidRequirementError extends ToilError {
     readonly value: unknown,
     /** The job (or service) that asked for it, when known. */
     readonly jobName: string | undefined,
+    /** What is wrong with it and how to write it instead. */
     readonly reason: string,
   ) {
     super(
@@ -42,7 +43,9 @@ export class JobGraphDeadlockError extends ToilError {
 /** The same edge was added twice, e.g. a job added as both child and follow-on of one parent. */
 export class ConflictingPredecessorError extends ToilError {
   constructor(
+    /** Display name of the parent. */
     readonly predecessor: string,
+    /** Display name of the job added to it twice. */
     readonly successor: string,
   ) {
     super(
@@ -58,7 +61,9 @@ export class JobUsageError extends ToilError {}
 /** A promise is consumed by a job that may run before the promising job has run. */
 export class JobPromiseConstraintError extends ToilError {
   constructor(
+    /** Display name of the job that makes the promise. */
     readonly promisingJob: string,
+    /** Display name of the job that reads it too early. */
     readonly consumingJob: string,
   ) {
     super(
@@ -71,7 +76,10 @@ export class JobPromiseConstraintError extends ToilError {
 
 /** A promise was read before the job that makes it had run. */
 export class UnresolvedPromiseError extends ToilError {
-  constructor(readonly promisingJobId: string) {
+  constructor(
+    /** Id of the job whose result was read too early. */
+    readonly promisingJobId: string,
+  ) {
     super(
       `A promise of job ${promisingJobId} was read before that job produced its return value. ` +
         `Consume promises only in successors of the promising job (consider adding a follow-on indirection).`,

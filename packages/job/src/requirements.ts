@@ -30,6 +30,7 @@ export interface Requirements {
   memory: number;
   /** Bytes of local scratch disk. */
   disk: number;
+  /** Accelerators the job needs (empty: none). */
   accelerators: AcceleratorRequirement[];
   /** Whether the job may run on a preemptible (spot) node. */
   preemptible: boolean;
@@ -41,24 +42,44 @@ export type SizeInput = number | string;
 export type AcceleratorInput =
   | number
   | string
-  | (Partial<AcceleratorRequirement> & { count?: number })
-  | ReadonlyArray<number | string | (Partial<AcceleratorRequirement> & { count?: number })>;
+  | (Partial<AcceleratorRequirement> & {
+      /** How many (default 1). */
+      count?: number;
+    })
+  | ReadonlyArray<
+      | number
+      | string
+      | (Partial<AcceleratorRequirement> & {
+          /** How many (default 1). */
+          count?: number;
+        })
+    >;
 
 /** Requirements as a user writes them. Unset fields take the workflow's defaults. */
 export interface RequirementsInput {
+  /** Cores: a number, or a string such as `"0.5"`. */
   cores?: number | string;
+  /** Memory: bytes, or a size such as `"2Gi"` or `"500M"`. */
   memory?: SizeInput;
+  /** Local disk: bytes, or a size such as `"10Gi"`. */
   disk?: SizeInput;
+  /** Accelerators: a count, a spec such as `"cuda:1"` or `"gpu:2"`, an object, or a list of those. */
   accelerators?: AcceleratorInput;
+  /** Whether the job may run on preemptible capacity (`true`, `"yes"`, `1`, ...). */
   preemptible?: boolean | number | string;
 }
 
 /** The configuration values requirement defaults come from (a subset of the workflow `Config`). */
 export interface RequirementDefaults {
+  /** Cores of a job that does not say (`--defaultCores`). */
   defaultCores: number;
+  /** Memory in bytes of a job that does not say (`--defaultMemory`). */
   defaultMemory: number;
+  /** Disk in bytes of a job that does not say (`--defaultDisk`). */
   defaultDisk: number;
+  /** Accelerators of a job that does not say (`--defaultAccelerators`). */
   defaultAccelerators: readonly AcceleratorRequirement[];
+  /** Whether a job that does not say is preemptible (`--defaultPreemptible`). */
   defaultPreemptible: boolean;
 }
 

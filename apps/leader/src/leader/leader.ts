@@ -9,11 +9,17 @@ import type { LeaderStore, WorkerMessage } from "./store.js";
 
 /** Everything the leader loop needs. */
 export interface LeaderOptions {
+  /** The workflow configuration. */
   config: Config;
+  /** The job store, as the leader uses it. */
   store: LeaderStore;
+  /** The batch system that runs the workers. */
   batchSystem: BatchSystem;
+  /** The workflow's message bus (job events are published there). */
   bus: MessageBus;
+  /** Where the leader logs. */
   logger: Logger;
+  /** Id of the workflow's root job. */
   rootJobId: string;
   /** The argument array that runs one job (a `toil-worker` invocation); issued as `jobDesc.argv`, never through a shell. */
   workerArgv(jobId: string): readonly string[];
@@ -152,6 +158,7 @@ export class Leader {
     this.stopSignal = signal;
   }
 
+  /** Jobs by state right now (what the progress display shows). */
   counts(): LeaderCounts {
     return {
       done: this.done,
