@@ -8,6 +8,8 @@
  * const id = await bs.issueBatchJob("echo hi", { jobName: "hello", requirements });
  * const done = await bs.getUpdatedBatchJob(10); // { jobId: id, exitStatus: 0, ... }
  * await bs.shutdown();
+ *
+ * @module @toil/batch-core
  */
 export type {
   BatchJobDescription,
