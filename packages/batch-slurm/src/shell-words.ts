@@ -67,3 +67,23 @@ export function shellQuote(value: string): string {
 export function singleQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * The words of a command line that a POSIX shell would run without expanding anything: only
+ * plain characters, spaces and quotes (no `$`, backquote, backslash, `;`, `|`, `&`, redirections,
+ * globs, `~`, `#`, newlines). Such a line means exactly these words, so it can be executed without
+ * a shell. Returns `null` for anything else (it must run through `sh -c`).
+ */
+export function plainCommandWords(command: string): string[] | null {
+  if (!/^[A-Za-z0-9_@%+=:,./\- '"]*$/.test(command)) return null;
+  let words: string[];
+  try {
+    words = splitShellWords(command);
+  } catch {
+    return null;
+  }
+  if (words.length === 0) return null;
+  // A leading NAME=value word is a variable assignment for the shell.
+  if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0] as string)) return null;
+  return words;
+}

@@ -26,7 +26,7 @@ import { resolveSlurmSettings, SLURM_OPTIONS, type SlurmConfigExtras, type Slurm
 import { PartitionSet, parseSinfo, SINFO_ARGS } from "./partitions.js";
 import { type CommandResult, type CommandRunner, spawnCommand } from "./runner.js";
 import { escapeSlurmPattern, type ParsedSlurmArgs, parseSlurmArgs, resourceArgs, slurmJobName } from "./sbatch.js";
-import { singleQuote } from "./shell-words.js";
+import { plainCommandWords, singleQuote } from "./shell-words.js";
 import {
   jobOutcome,
   parseSacct,
@@ -673,8 +673,9 @@ export class SlurmBatchSystem extends BatchSystemSupport {
       const entries = group.map((job) => ({
         id: job.id,
         command: job.command,
-        // The runner executes argv without a shell; a job issued as a shell line runs through sh -c.
-        argv: job.argv ?? null,
+        // The runner executes argv without a shell (warm when it can). A job issued as a shell line
+        // without argv runs through sh -c, unless the line is plain words a shell would not expand.
+        argv: job.argv ?? plainCommandWords(job.command),
         out: this.logPath(job, "%T", "out"),
         err: this.logPath(job, "%T", "err"),
       }));
