@@ -28,13 +28,15 @@ export interface CliOptions {
   uid?: number;
   gid?: number;
   timeoutMs?: number;
+  /** The `toil` script to run (default: the built CLI in the workspace). */
+  cli?: string;
 }
 
 /** Run `toil <args>` as a real process. */
 export function runCli(args: readonly string[], options: CliOptions): Promise<CliResult> {
   requireBuild();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TOIL_CLI, ...args], {
+    const child = spawn(process.execPath, [options.cli ?? TOIL_CLI, ...args], {
       cwd: options.cwd,
       env: { ...process.env, NO_COLOR: "1", ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
