@@ -762,12 +762,6 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     if (doomed.length === 0) return;
     // A process group leader's group goes with it (its children may not carry the marker yet).
     for (const pid of doomed) {
-      // The owner was cached when the pid was first seen: read the marker again, so a pid the
-      // kernel reused for another process since then is never killed.
-      if (jobIdInEnviron(pid, prefix) !== this.swept.get(pid)) {
-        this.swept.delete(pid);
-        continue;
-      }
       signalGroup(pid, "SIGKILL");
       try {
         process.kill(pid, "SIGKILL");
