@@ -13,8 +13,14 @@ import { REPO_ROOT, TOIL_CLI, requireBuild, type RunResult } from "../../src/ind
 
 export const FLOWS = path.join(REPO_ROOT, "tooling", "e2e", "fixtures", "process", "flows.ts");
 
-/** Small requirements so many jobs fit at once on a 2-core machine; warnings only. */
+/**
+ * Small requirements so jobs never wait on resources, and at most four at once: every running job
+ * holds a worker process, and twenty workers starting together on a 2-core machine cost each
+ * kill-restart cycle about ten seconds; warnings only.
+ */
 export const SMALL = [
+  "--maxJobs",
+  "4",
   "--defaultMemory",
   "64Mi",
   "--defaultDisk",

@@ -30,7 +30,7 @@ const BRANCHES = 20;
 const LEAVES = 23;
 
 describe("leader SIGKILL at random moments, then --restart", () => {
-  test(`${KILLS} kills across ${2 + 2 * BRANCHES + BRANCHES * LEAVES} jobs: right result, committed jobs ran once, no file lost, no orphan`, { timeout: LONG ? 3_600_000 : 600_000 }, async () => {
+  test(`${KILLS} kills across ${2 + 2 * BRANCHES + BRANCHES * LEAVES} jobs: right result, committed jobs ran once, no file lost, no orphan`, { timeout: LONG ? 3_600_000 : 900_000 }, async () => {
     const rand = seededRandom(SEED);
     const d = tempDir("toil-leader-kill-");
     const js = path.join(d, "js");
@@ -50,6 +50,7 @@ describe("leader SIGKILL at random moments, then --restart", () => {
         const afterStarts = rand() < 0.6 ? 1 + Math.floor(rand() * 12) : 0;
         const afterMs = Math.floor(rand() * (afterStarts > 0 ? 40 : 2_000));
         const startLines = journal(state).length;
+        const began = Date.now();
         let poll: NodeJS.Timeout | undefined;
         let timer: NodeJS.Timeout | undefined;
         const r = await runToilDetached(["run", FLOWS, "--jobStore", js, ...restart, ...opts, "--", "tree", state, String(BRANCHES), String(LEAVES)], d, (child) => {
@@ -66,7 +67,7 @@ describe("leader SIGKILL at random moments, then --restart", () => {
         clearInterval(poll);
         clearTimeout(timer);
         runs++;
-        log.push(`run ${runs}: ${restart.length ? "restart" : "start"}, kill ${kill ? (afterStarts ? `${afterStarts} starts + ${afterMs} ms` : `${afterMs} ms`) : "none"} -> ${r.signal ?? r.code}`);
+        log.push(`run ${runs}: ${restart.length ? "restart" : "start"}, kill ${kill ? (afterStarts ? `${afterStarts} starts + ${afterMs} ms` : `${afterMs} ms`) : "none"} -> ${r.signal ?? r.code} after ${Date.now() - began} ms`);
         if (r.signal === "SIGKILL") {
           kills++;
           continue;
@@ -89,6 +90,7 @@ describe("leader SIGKILL at random moments, then --restart", () => {
       recordFigure({ suite: "faults/process", name: "leader kills survived", value: kills });
       recordFigure({ suite: "faults/process", name: "bytes verified after leader kills", value: verified, unit: "bytes" });
       recordFigure({ suite: "faults/process", name: "job runs cut by leader kills and rerun", value: reruns });
+      if (process.env.TOIL_FAULTS_VERBOSE === "1") console.log(log.join("\n"));
       rmSync(d, { recursive: true, force: true });
     } catch (err) {
       console.error(`leader-kill: seed ${SEED} (replay with TOIL_FAULTS_SEED=${SEED}); work dir ${d}\n${log.join("\n")}`);
