@@ -4,7 +4,8 @@
 // (cached between jobs), applies the job's environment and working directory, and calls the
 // script's `runWarmCommand(argv, io)`; the resolved number is the job's exit status. If the
 // script does not export `runWarmCommand`, the host answers "notWarm" and the batch system
-// runs the command as a fresh process. A crash (or process.exit) of the host ends only the job
+// runs the command as a fresh process. Once its first script is loaded it says { t: "loaded", id }, so
+// the batch system can pace how many hosts load at once. A crash (or process.exit) of the host ends only the job
 // it was running: the batch system reports the host's exit status for that job.
 import { openSync, closeSync, writeSync } from "node:fs";
 import { pathToFileURL } from "node:url";
@@ -60,6 +61,8 @@ function redirect(stream, path) {
   };
 }
 
+let saidLoaded = false;
+
 // The environment of the previous job: later jobs arrive as a patch against it.
 let lastJobEnv = null;
 function jobEnvOf(msg) {
@@ -84,6 +87,11 @@ async function run(msg) {
   if (typeof mod.runWarmCommand !== "function") {
     process.send({ t: "notWarm", id: msg.id });
     return;
+  }
+  // The first script is loaded: the batch system may start another host.
+  if (!saidLoaded) {
+    saidLoaded = true;
+    process.send({ t: "loaded", id: msg.id });
   }
   applyEnv(env);
   try {

@@ -64,6 +64,13 @@ export interface SingleMachineOptions {
   maxIdleWarmWorkers?: number;
   /** Replace a warm host after it ran this many jobs (default: never). */
   warmWorkerMaxJobs?: number;
+  /**
+   * Warm hosts that may be starting (loading their script) at once (default: the number of CPUs).
+   * Jobs that need a new host beyond this wait in the queue for a started or an idle one: twenty
+   * processes loading their modules together on two CPUs take longer than the same twenty in turn,
+   * and short jobs mostly reuse the first hosts instead.
+   */
+  warmStartsAtOnce?: number;
   /** Where job std-out/err go: inherit the leader's (default), discard, or per-job files from `formatStdOutErrPath`. */
   stdio?: "inherit" | "ignore" | "files";
   /** Accelerator indices to schedule instead of the detected GPUs (a count means 0..count-1). */
@@ -120,7 +127,13 @@ interface WarmHost {
   dead: boolean;
   /** The environment of the last job sent to this host: the next one is sent as a difference. */
   lastEnv: Environment | null;
+  /** Still loading its script: counts against `warmStartsAtOnce` until loaded, or a few seconds. */
+  starting: boolean;
+  startTimer: NodeJS.Timeout | undefined;
 }
+
+/** How long a host's start may hold a start slot when it never says it loaded (a hung import). */
+const HOST_START_SLOT_MS = 10_000;
 
 /** What changes `from` into `to`: keys to set and keys to remove. */
 function envPatch(from: Environment, to: Environment): { set: Environment; unset: string[] } {
@@ -250,6 +263,8 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   private readonly warm: boolean;
   private readonly maxIdleWarm: number;
   private readonly warmMaxJobs: number;
+  private readonly warmStartsAtOnce: number;
+  private startingHosts = 0;
   private readonly stdio: "inherit" | "ignore" | "files";
   private readonly killGrace: number;
   private readonly log: (level: "warn" | "info", message: string) => void;
@@ -314,6 +329,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     this.warm = options.warmWorkers ?? (typeof cfgWarm === "boolean" ? cfgWarm : true);
     this.maxIdleWarm = options.maxIdleWarmWorkers ?? Math.max(1, Math.ceil(this.maxCores));
     this.warmMaxJobs = options.warmWorkerMaxJobs ?? 0;
+    this.warmStartsAtOnce = Math.max(1, options.warmStartsAtOnce ?? availableParallelism());
     this.stdio = options.stdio ?? "inherit";
     const cfgGrace = config.batchOptions?.killGraceSeconds;
     this.killGrace = options.killGraceSeconds ?? (typeof cfgGrace === "number" ? cfgGrace : 2);
@@ -592,6 +608,10 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
           shape.jobs.shift();
           continue;
         }
+        if (job.warmScript && this.idleHosts.length === 0 && this.startingHosts >= this.warmStartsAtOnce) {
+          blocked ??= `Waiting for warm workers to start before running job ${job.id} ("${job.jobName}")`;
+          break;
+        }
         const missing = this.acquire(job);
         if (missing) {
           blocked ??= `Not enough ${missing} to run job ${job.id} ("${job.jobName}")`;
@@ -834,7 +854,10 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       serialization: "json",
     });
     if (child.pid === undefined) throw new BatchSystemError("fork returned no pid");
-    const host: WarmHost = { id, child, pid: child.pid, job: null, jobsRun: 0, dead: false, lastEnv: null };
+    const host: WarmHost = { id, child, pid: child.pid, job: null, jobsRun: 0, dead: false, lastEnv: null, starting: true, startTimer: undefined };
+    this.startingHosts++;
+    host.startTimer = setTimeout(() => this.hostStarted(host), HOST_START_SLOT_MS);
+    host.startTimer.unref();
     this.hosts.add(host);
     child.on("message", (msg: { t: string; id?: number; code?: number }) => this.onHostMessage(host, msg));
     child.once("error", () => {
@@ -844,7 +867,17 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     return host;
   }
 
+  /** The host no longer counts as starting; queued jobs that waited for a start slot may go. */
+  private hostStarted(host: WarmHost): void {
+    if (!host.starting) return;
+    host.starting = false;
+    clearTimeout(host.startTimer);
+    this.startingHosts--;
+    this.schedule();
+  }
+
   private onHostMessage(host: WarmHost, msg: { t: string; id?: number; code?: number }): void {
+    if (msg.t === "loaded" || msg.t === "done" || msg.t === "notWarm") this.hostStarted(host);
     const job = host.job;
     if (!job || msg.id !== job.id) return;
     if (msg.t === "done") {
@@ -886,6 +919,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
 
   private onHostExit(host: WarmHost, code: number | null, signal: NodeJS.Signals | null): void {
     host.dead = true;
+    this.hostStarted(host);
     this.hosts.delete(host);
     const i = this.idleHosts.indexOf(host);
     if (i >= 0) this.idleHosts.splice(i, 1);

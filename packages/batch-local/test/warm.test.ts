@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, desc, kitJob, makeBatchSystem, next, tempDir, until } from "./helpers.js";
+import { cleanup, desc, drain, kitJob, makeBatchSystem, next, tempDir, until } from "./helpers.js";
 
 afterEach(cleanup, 60_000);
 
@@ -100,5 +100,44 @@ describe("warm worker hosts", () => {
     expect((await next(bs)).exitStatus).toBe(0);
     expect(readFileSync(bs.formatStdOutErrPath(id, "local", "out"), "utf8")).toBe("to out\n");
     expect(readFileSync(bs.formatStdOutErrPath(id, "local", "err"), "utf8")).toBe("to err\n");
+  });
+
+  it("hosts load their script a few at a time (warmStartsAtOnce), and a long first job does not hold up the next host", async () => {
+    const dir = tempDir();
+    const script = join(dir, "slow-load.mjs");
+    const events = join(dir, "events");
+    // Loading takes 300 ms (top-level await); each job runs 3 s.
+    writeFileSync(
+      script,
+      `import { appendFileSync } from "node:fs";
+      const note = (what) => appendFileSync(${JSON.stringify(events)}, what + " " + process.pid + " " + Date.now() + "\\n");
+      note("load-start");
+      await new Promise((r) => setTimeout(r, 300));
+      note("load-end");
+      export async function runWarmCommand() {
+        note("run-start");
+        await new Promise((r) => setTimeout(r, 3000));
+        note("run-end");
+        return 0;
+      }\n`,
+    );
+    const bs = makeBatchSystem({ maxCores: 1 }, { warmWorkers: true, warmStartsAtOnce: 1, stdio: "ignore" });
+    for (let i = 0; i < 5; i++) await bs.issueBatchJob(`${process.execPath} ${script}`, desc(`j${i}`, { cores: 0.1 }));
+    const done = await drain(bs, 5);
+    expect(done.map((u) => u.exitStatus)).toEqual([0, 0, 0, 0, 0]);
+
+    const lines = readFileSync(events, "utf8").trim().split("\n").map((l) => l.split(" "));
+    const most = (start: string, end: string): number => {
+      let now = 0;
+      let max = 0;
+      const marks = lines.filter(([what]) => what === start || what === end).map(([what, , t]) => [Number(t), what === start ? 1 : -1] as const);
+      // Ends before starts at the same millisecond: touching windows do not overlap.
+      marks.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      for (const [, step] of marks) max = Math.max(max, (now += step));
+      return max;
+    };
+    expect(lines.filter(([what]) => what === "load-start").length).toBeGreaterThanOrEqual(2);
+    expect(most("load-start", "load-end")).toBe(1);
+    expect(most("run-start", "run-end")).toBeGreaterThanOrEqual(2);
   });
 });
