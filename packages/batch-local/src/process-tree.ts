@@ -38,6 +38,20 @@ function readStat(pid: number): ProcInfo | null {
   };
 }
 
+/**
+ * When `pid` started (field 22 of /proc/<pid>/stat, clock ticks since boot), or null when it is
+ * gone. A pid and its start time name one process: a reused pid has another start time.
+ */
+export function processStartTime(pid: number): string | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  return text.slice(text.lastIndexOf(")") + 2).split(" ", 20)[19] ?? null;
+}
+
 /** Pids of all processes (from /proc). */
 export function listPids(): number[] {
   const out: number[] = [];

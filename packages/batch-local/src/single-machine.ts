@@ -26,7 +26,7 @@ import { externalBatchId } from "@toil/bus";
 import { localJobArgv, markNotWarm, warmScriptOf } from "./command.js";
 import { Deque } from "./deque.js";
 import { detectGpus } from "./gpus.js";
-import { environHas, findTreeProcesses, killProcessTree, listPids, signalGroup } from "./process-tree.js";
+import { environHas, findTreeProcesses, killProcessTree, listPids, processStartTime, signalGroup } from "./process-tree.js";
 
 /** Environment variable that marks every process of a job (used to find escaped descendants). */
 export const JOB_MARKER_ENV = "TOIL_BATCH_LOCAL_JOB";
@@ -275,8 +275,8 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
    */
   private readonly token: string;
   private readonly workflowMark: string;
-  /** Pids seen by the last sweep: the job id whose marker they carry, or null (not a job's). */
-  private readonly swept = new Map<number, number | null>();
+  /** Pids seen by the last sweep: when that process started, and the job id whose marker it carries (null: not a job's). */
+  private readonly swept = new Map<number, { owner: number | null; start: string }>();
   /** Jobs that ended since the last sweep (their escaped processes are stopped by the next one). */
   private readonly endedSinceSweep = new Set<number>();
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -771,11 +771,16 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     }
     for (const pid of pids) {
       live.add(pid);
-      let owner = this.swept.get(pid);
-      if (owner === undefined) {
-        owner = jobIdInEnviron(pid, prefix);
-        this.swept.set(pid, owner);
+      // A pid seen before is the same process only if it started at the same time: a reused pid
+      // is read again, so an unrelated process is never killed for a job's marker it never had.
+      const start = processStartTime(pid);
+      if (start === null) continue;
+      let seen = this.swept.get(pid);
+      if (seen === undefined || seen.start !== start) {
+        seen = { owner: jobIdInEnviron(pid, prefix), start };
+        this.swept.set(pid, seen);
       }
+      const owner = seen.owner;
       if (owner !== null && ended.has(owner) && !this.running.has(owner)) doomed.push(pid);
     }
     for (const pid of this.swept.keys()) if (!live.has(pid)) this.swept.delete(pid);

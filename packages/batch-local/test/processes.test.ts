@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { externalBatchId, MessageBus } from "@toil/bus";
 import { BatchJobExitReason } from "@toil/batch-core";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { cleanup, desc, kitJob, makeBatchSystem, next, tempDir, until } from "./helpers.js";
 
 afterEach(cleanup, 60_000);
@@ -108,5 +108,48 @@ describe("exit statuses", () => {
     expect(readFileSync(join(dir, "argv0"), "utf8")).toBe("hello world\n");
     expect(readFileSync(join(dir, "piped"), "utf8")).toBe("piped\n");
     expect(execFileSync("true")).toBeDefined();
+  });
+});
+
+describe("process identity", () => {
+  it("a pid with its start time names one process: stable while it runs, another for the next process, null once gone", async () => {
+    const { processStartTime } = await import("../src/process-tree.js");
+    const mine = processStartTime(process.pid);
+    expect(mine).toMatch(/^\d+$/);
+    expect(processStartTime(process.pid)).toBe(mine);
+    // A child started 50 ms from now has a later start time (clock ticks are 10 ms).
+    await new Promise((r) => setTimeout(r, 50));
+    const child = spawnSync(process.execPath, ["-e", "console.log(require('fs').readFileSync('/proc/self/stat', 'utf8'))"], { encoding: "utf8" });
+    const childStat = child.stdout;
+    const childStart = childStat.slice(childStat.lastIndexOf(")") + 2).split(" ")[19];
+    expect(Number(childStart)).toBeGreaterThan(Number(mine));
+    expect(processStartTime(child.pid!)).not.toBe(childStart);
+  });
+});
+
+describe("the sweep after a job ends", () => {
+  it("kills a process it saw carrying the job's marker, but not another process that reused its pid", async () => {
+    const { processStartTime } = await import("../src/process-tree.js");
+    const { spawn } = await import("node:child_process");
+    const bs = makeBatchSystem({}, { warmWorkers: false });
+    const id = await bs.issueBatchJob("sleep 0.3", desc("short"));
+    // Two unrelated processes the sweep is told it saw with the job's marker: one as the very same
+    // process (same start time), one as an earlier process with its pid (another start time).
+    const same = spawn("sleep", ["30"], { stdio: "ignore" });
+    const reused = spawn("sleep", ["30"], { stdio: "ignore" });
+    onTestFinished(() => {
+      same.kill("SIGKILL");
+      reused.kill("SIGKILL");
+    });
+    await until("both sleeps run", () => processStartTime(same.pid!) !== null && processStartTime(reused.pid!) !== null);
+    const swept = (bs as unknown as { swept: Map<number, { owner: number | null; start: string }> }).swept;
+    swept.set(same.pid!, { owner: id, start: processStartTime(same.pid!)! });
+    swept.set(reused.pid!, { owner: id, start: String(Number(processStartTime(reused.pid!)) - 1) });
+    expect((await next(bs)).jobId).toBe(id);
+    await until("the sweep killed the job's process", () => same.exitCode !== null || same.signalCode !== null);
+    expect(same.signalCode).toBe("SIGKILL");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(reused.exitCode).toBeNull();
+    expect(reused.signalCode).toBeNull();
   });
 });
