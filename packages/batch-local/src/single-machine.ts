@@ -941,6 +941,9 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   private async stopHost(host: WarmHost): Promise<void> {
     if (host.dead) return;
     const exited = new Promise<void>((resolve) => host.child.once("exit", () => resolve()));
+    // An idle host is unreferenced; the wait for its exit must keep the event loop alive, or a
+    // caller awaiting shutdown() sees its program end with the promise unsettled.
+    host.child.ref();
     await killProcessTree({ roots: [host.pid], envMarker: `${JOB_MARKER_ENV}=${this.token}.h${host.id}\0` }, this.killGrace);
     if (!host.dead) await exited;
   }

@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, desc, drain, kitJob, makeBatchSystem, next, tempDir, until } from "./helpers.js";
 
@@ -139,5 +141,28 @@ describe("warm worker hosts", () => {
     expect(lines.filter(([what]) => what === "load-start").length).toBeGreaterThanOrEqual(2);
     expect(most("load-start", "load-end")).toBe(1);
     expect(most("run-start", "run-end")).toBeGreaterThanOrEqual(2);
+  });
+
+  it("a program that awaits shutdown() with idle warm hosts runs on until they are gone (nothing else keeps it alive)", async () => {
+    const dir = tempDir();
+    const script = join(dir, "trivial.mjs");
+    writeFileSync(script, "export async function runWarmCommand() { return 0; }\n");
+    const program = join(dir, "program.mjs");
+    const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "index.js");
+    writeFileSync(
+      program,
+      `import { SingleMachineBatchSystem } from ${JSON.stringify(pathToFileURL(dist).href)};
+      const bs = new SingleMachineBatchSystem({ workflowId: "idle-shutdown", workDir: ${JSON.stringify(dir)} }, 2, 2 ** 30, 2 ** 30, { stdio: "ignore", logger: () => {} });
+      const req = { jobName: "t", requirements: { cores: 1, memory: 2 ** 20, disk: 2 ** 20, accelerators: [], preemptible: false } };
+      for (let i = 0; i < 40; i++) await bs.issueBatchJob(${JSON.stringify(`${process.execPath} ${script}`)}, req);
+      for (let i = 0; i < 40; i++) await bs.getUpdatedBatchJob(60);
+      await bs.shutdown();
+      console.log("shut down");\n`,
+    );
+    // The program ended early only when its hosts' exits raced the end of the kill: run it a few times.
+    for (let run = 0; run < 5; run++) {
+      const r = spawnSync(process.execPath, [program], { encoding: "utf8", timeout: 60_000 });
+      expect({ run, status: r.status, stdout: r.stdout.trim() }, r.stderr).toEqual({ run, status: 0, stdout: "shut down" });
+    }
   });
 });
