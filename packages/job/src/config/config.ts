@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { configSchema, type Config, type ConfigInput, type ConfigKey } from "./schema.js";
 import { coreOptionSpecs, type ConfigOptionSpec } from "./options.js";
 import { tryParseConfigSize } from "./size.js";

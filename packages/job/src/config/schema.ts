@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { tryParseConfigSize } from "./size.js";
 
 /** The `--clean` / `--cleanWorkDir` policies. */
