@@ -15,8 +15,8 @@ export const FLOWS = path.join(REPO_ROOT, "tooling", "e2e", "fixtures", "process
 
 /**
  * Small requirements so jobs never wait on resources, and at most four at once: every running job
- * holds a worker process, and twenty workers starting together on a 2-core machine cost each
- * kill-restart cycle about ten seconds; warnings only.
+ * holds a worker process, and each restart starts them anew, so fewer of them keep a kill-restart
+ * cycle to a few seconds on a busy 2-core machine; warnings only.
  */
 export const SMALL = [
   "--maxJobs",

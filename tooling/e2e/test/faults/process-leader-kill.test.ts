@@ -15,6 +15,7 @@
  *
  * Seeded: `TOIL_FAULTS_SEED=<n>` replays a failing sequence (the seed is printed on failure).
  * `TOIL_FAULTS_LONG=1` (pnpm --filter @toil/e2e test:long) kills 300 times instead of 50.
+ * `TOIL_FAULTS_VERBOSE=1` prints every run (when it was killed, how long it took) on success too.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
