@@ -37,6 +37,7 @@ import { Progress } from "./progress.js";
 import { workerArgv } from "./worker-command.js";
 import { rootJobReturnValue, saveRootJob, type RootJob } from "./jobs.js";
 import { DebugWorkerBatchSystem } from "./debug-worker.js";
+import { OUTCOME_MARKERS } from "./ops/outcome.js";
 
 /** What `new Toil(...)` accepts: a full config (from `Toil.parseArgs`) or any subset of options. */
 export type ToilOptions = (Config | ConfigInput) & {
@@ -353,11 +354,16 @@ export class Toil implements AsyncDisposable {
     process.on("SIGINT", onSignal);
     progress.start();
     const started = Date.now();
-    let ok = false;
+    // Until the run ends one way or another, the workflow counts as stopped (a leader killed with
+    // SIGKILL writes nothing more): `toil status` shows the latest outcome marker.
+    await store.writeSharedFile(OUTCOME_MARKERS.stopped, String(started)).catch(() => undefined);
+    let outcome: keyof typeof OUTCOME_MARKERS = "stopped";
     try {
       await leader.run();
-      ok = true;
+      outcome = "succeeded";
     } catch (err) {
+      // FAILED only when jobs failed for good; a kill, a signal or a deadlock leaves it restartable.
+      if (err instanceof FailedJobsError) outcome = "failed";
       await leader.killAll().catch(() => undefined);
       throw err;
     } finally {
@@ -369,8 +375,8 @@ export class Toil implements AsyncDisposable {
       bus.check();
       busFile?.[Symbol.dispose]();
       bus[Symbol.dispose]();
-      await store.writeSharedFile(ok ? "succeeded.log" : "failed.log", String(Date.now())).catch(() => undefined);
-      this.outcome = ok ? "success" : "error";
+      await store.writeSharedFile(OUTCOME_MARKERS[outcome], String(Date.now())).catch(() => undefined);
+      this.outcome = outcome === "succeeded" ? "success" : "error";
     }
     const seconds = (Date.now() - started) / 1000;
     const counts = leader.counts();

@@ -233,7 +233,7 @@ describe("scenario 97: kill stops a running workflow; restart and clean work aft
     const result = await ended;
     expect(result.code).not.toBe(0);
     const st = await toil(["status", store], tmp);
-    expect(st.stdout).toMatch(/STOPPED|FAILED/);
+    expect(st.stdout).toContain("STOPPED");
     const nothing = await toil(["kill", store], tmp);
     expect(nothing.code).toBe(0);
     expect(nothing.stdout).toContain("nothing to stop");

@@ -14,6 +14,7 @@ import {
   type OpenedStore,
   type OpsIO,
 } from "./common.js";
+import { OUTCOME_MARKERS, type RunOutcome } from "./outcome.js";
 
 /** Overall state of a workflow. */
 export type WorkflowState = "QUEUED" | "RUNNING" | "COMPLETED" | "FAILED" | "STOPPED";
@@ -84,12 +85,29 @@ export interface StatusScanOptions {
 export async function workflowState(opened: OpenedStore, leader: LeaderInfo | undefined, jobsLeft: number): Promise<WorkflowState> {
   if (leader && leader.alive !== false) return "RUNNING";
   const store = opened.store;
-  if (await store.sharedFileExists("succeeded.log")) return "COMPLETED";
-  if (await store.sharedFileExists("failed.log")) return "FAILED";
+  const outcome = await lastOutcome(opened);
+  if (outcome === "succeeded") return "COMPLETED";
+  if (outcome === "failed") return "FAILED";
   const root = await store.rootJobId();
   if (root === undefined) return "QUEUED";
   if (jobsLeft === 0) return "COMPLETED";
   return "STOPPED";
+}
+
+/**
+ * The outcome of the newest run, from the markers the leader writes (see outcome.ts); a restart
+ * that was stopped after a failed run is stopped, not failed. Undefined when no run wrote one.
+ */
+async function lastOutcome(opened: OpenedStore): Promise<RunOutcome | undefined> {
+  let newest: { outcome: RunOutcome; at: number } | undefined;
+  for (const outcome of Object.keys(OUTCOME_MARKERS) as RunOutcome[]) {
+    const name = OUTCOME_MARKERS[outcome];
+    if (!(await opened.store.sharedFileExists(name))) continue;
+    const at = Number((await opened.store.readSharedFile(name)).toString("utf8")) || 0;
+    // On a tie the end of a run (succeeded, failed) wins over its start (stopped, written first).
+    if (!newest || at > newest.at || (at === newest.at && outcome !== "stopped")) newest = { outcome, at };
+  }
+  return newest?.outcome;
 }
 
 const NONE: string[] = [];
