@@ -1,5 +1,7 @@
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
 import { defineConfig, type Options } from "tsup";
 
 /** The warm-host script of @toil/batch-local must sit in `runtime/` next to the bundled code. */
@@ -7,6 +9,19 @@ function copyWarmHost(): void {
   const pkgDir = path.join("node_modules", "@toil", "batch-local");
   mkdirSync("dist/standalone/runtime", { recursive: true });
   copyFileSync(path.join(pkgDir, "runtime", "warm-host.mjs"), "dist/standalone/runtime/warm-host.mjs");
+}
+
+/**
+ * `toil report` inlines ECharts' minified build into its HTML file; the bundle has no node_modules,
+ * so it carries the file itself, gzipped (1.1 MB -> 0.36 MB), with the library's license and notice.
+ */
+function copyEcharts(): void {
+  const require = createRequire(import.meta.url);
+  const pkgDir = path.dirname(require.resolve("echarts/package.json"));
+  mkdirSync("dist/standalone/vendor", { recursive: true });
+  writeFileSync("dist/standalone/vendor/echarts.min.js.gz", gzipSync(readFileSync(path.join(pkgDir, "dist", "echarts.min.js")), { level: 9 }));
+  copyFileSync(path.join(pkgDir, "LICENSE"), "dist/standalone/vendor/echarts.LICENSE");
+  copyFileSync(path.join(pkgDir, "NOTICE"), "dist/standalone/vendor/echarts.NOTICE");
 }
 
 /**
@@ -54,6 +69,9 @@ export default defineConfig([
     external: ["playwright-core"],
     esbuildPlugins: [tsxInBundle],
     banner: { js: "import { createRequire as __toilCreateRequire } from 'node:module'; const require = __toilCreateRequire(import.meta.url);" },
-    onSuccess: async () => copyWarmHost(),
+    onSuccess: async () => {
+      copyWarmHost();
+      copyEcharts();
+    },
   },
 ]);

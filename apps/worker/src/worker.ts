@@ -3,7 +3,6 @@ import os from "node:os";
 import path from "node:path";
 import {
   DeferredFunctionManager,
-  JobStoreError,
   NoSuchJobError,
   NoSuchJobStoreError,
   createFileStore,
@@ -22,6 +21,8 @@ import {
   type SerializedValue,
 } from "@toil/job";
 import { importUserModule } from "./import.js";
+import { installJobFaultHandlers, processUnfitReason, runInJobScope, UnhandledJobError, type JobScope } from "./job-faults.js";
+import { userStack } from "./user-stack.js";
 
 /** Exit codes of `toil-worker`. */
 export const WORKER_EXIT = {
@@ -234,6 +235,8 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
   }
   const [locator, jobId] = positional as [string, string];
   (globalThis as Record<symbol, unknown>)[IN_WORKER] = true;
+  // In a process of its own (not inside the leader), an error a job leaves unhandled fails that job.
+  if (!io.inProcess) installJobFaultHandlers();
 
   let store: JobStore;
   try {
@@ -370,7 +373,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
       lastFileStore = fileStore;
       if (desc.isService) {
         const flags = desc.serviceFlags;
-        const ended = await fileStore.open(() => runServiceHost(
+        const ended = await runInJobScope(jobScope(store, desc), () => fileStore.open(() => runServiceHost(
           desc,
           fileStore,
           {
@@ -386,7 +389,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
             intervalMs: Math.max(10, config.servicePollingInterval * 1000),
           },
           { resolver: resolverOf(store), importModule: importUserModule },
-        ));
+        )));
         logsToLeader.push(...fileStore.logMessages);
         // Stopped because its client's successors failed: fail, so the host stays in the job store
         // and `--restart` starts the service again (deleting it would leave the client without it).
@@ -399,10 +402,10 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
       }
 
       // open(): cache reservation, disk-use check, accessed files to the leader's log on failure.
-      const outcome = await fileStore.open(() => executeJob(desc, fileStore, {
+      const outcome = await runInJobScope(jobScope(store, desc), () => fileStore.open(() => executeJob(desc, fileStore, {
         resolver: resolverOf(store),
         importModule: importUserModule,
-      }));
+      })));
       // The job's own time and CPU end here: committing it is the worker's bookkeeping.
       const ran = { end: Date.now(), cpu: process.cpuUsage(cpu) };
       logsToLeader.push(...fileStore.logMessages);
@@ -414,7 +417,8 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
       // A successor this job just made and that it will run itself (chaining) is committed directly
       // under this job's id, with the result and the other new jobs, in one group: the same state as
       // committing the job and then chaining, without writing and deleting the successor's document.
-      const chained = desc.filesToDelete.length === 0 && !desc.isSubtreeDone()
+      // A process an unhandled error made unfit runs no more jobs: the successor goes to the leader.
+      const chained = desc.filesToDelete.length === 0 && !desc.isSubtreeDone() && processUnfitReason() === undefined
         ? await chainableNewSuccessor(store, desc, outcome.newDescriptions, config)
         : undefined;
       if (chained) {
@@ -461,7 +465,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
         async (id) => ((await store.jobExists(id)) ? await store.loadJob(id) : undefined),
         { disableChaining: config.disableChaining, runLocalJobsOnWorkers: config.runLocalJobsOnWorkers, defaults: config },
       );
-      if (!next) break;
+      if (!next || processUnfitReason() !== undefined) break;
       next.assignConfig(config);
       const successorId = next.id;
       capture.line(`Chaining from ${desc} to ${next}`);
@@ -474,7 +478,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     }
   } catch (err) {
     failed = true;
-    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    const text = failureText(err, config);
     capture.line(`Job ${current ? current.toString() : jobId} failed:\n${text}`);
     // The file store's open() already put the files the job accessed in its leader log messages.
     if (lastFileStore) logsToLeader.push(...lastFileStore.logMessages);
@@ -540,6 +544,36 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
   return code;
 }
 
+/** A job's failure as its log shows it: the error and the user's frames of its stack (all of them at debug level). */
+function failureText(err: unknown, config: Config): string {
+  if (err instanceof UnhandledJobError) return err.message;
+  if (config.logLevel === "debug" || config.logLevel === "trace") return err instanceof Error ? (err.stack ?? err.message) : String(err);
+  return userStack(err);
+}
+
+/**
+ * The scope of one job's run (see job-faults.ts). An error its code leaves unhandled after it ended
+ * goes to the leader's log under its name, through the mailbox.
+ */
+function jobScope(store: JobStore, desc: JobDescription): JobScope {
+  const jobId = desc.originalId;
+  const jobName = desc.displayName;
+  return {
+    label: `'${jobName}' ${jobId}`,
+    ended: false,
+    fail: () => undefined,
+    reportLate(err) {
+      const text =
+        `Job '${jobName}' ${jobId} had already finished (its results are kept) when its code raised an ${err.kind}:\n${userStack(err.error)}\n` +
+        "The worker process it ran in is replaced. Make the job await or catch every promise it starts, and clear its timers.";
+      const message = { jobId, jobName, logsToLeader: [{ text, level: "error", jobId, jobName }], succeeded: true };
+      void store.writeLogs(JSON.stringify(message)).catch((e: unknown) => {
+        process.stderr.write(`toil-worker: could not report an error of job ${jobId} to the leader: ${String(e)}\n${text}\n`);
+      });
+    },
+  };
+}
+
 function statOf(
   desc: JobDescription,
   started: number,
@@ -569,4 +603,4 @@ function statOf(
   };
 }
 
-export { JobStoreError };
+export { JobStoreError } from "@toil/filestore";

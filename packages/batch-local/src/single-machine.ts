@@ -130,6 +130,10 @@ interface WarmHost {
   /** Still loading its script: counts against `warmStartsAtOnce` until loaded, or a few seconds. */
   starting: boolean;
   startTimer: NodeJS.Timeout | undefined;
+  /** Its script said the process is unfit for more jobs: it is stopped once its job is done. */
+  retiring: boolean;
+  /** Why, as the host said. */
+  retireReason?: string | undefined;
 }
 
 /** How long a host's start may hold a start slot when it never says it loaded (a hung import). */
@@ -840,7 +844,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     for (;;) {
       const idle = this.idleHosts.pop();
       if (!idle) break;
-      if (!idle.dead) return idle;
+      if (!idle.dead && !idle.retiring) return idle;
     }
     try {
       return this.spawnHost();
@@ -859,7 +863,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       serialization: "json",
     });
     if (child.pid === undefined) throw new BatchSystemError("fork returned no pid");
-    const host: WarmHost = { id, child, pid: child.pid, job: null, jobsRun: 0, dead: false, lastEnv: null, starting: true, startTimer: undefined };
+    const host: WarmHost = { id, child, pid: child.pid, job: null, jobsRun: 0, dead: false, lastEnv: null, starting: true, startTimer: undefined, retiring: false };
     this.startingHosts++;
     host.startTimer = setTimeout(() => this.hostStarted(host), HOST_START_SLOT_MS);
     host.startTimer.unref();
@@ -881,15 +885,25 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     this.schedule();
   }
 
-  private onHostMessage(host: WarmHost, msg: { t: string; id?: number; code?: number }): void {
+  private onHostMessage(host: WarmHost, msg: { t: string; id?: number; code?: number; retire?: boolean; reason?: string }): void {
     if (msg.t === "loaded" || msg.t === "done" || msg.t === "notWarm") this.hostStarted(host);
+    // The host's script found the process unfit for more jobs (a job left an error unhandled).
+    if (msg.t === "retire" || (msg.t === "done" && msg.retire === true)) {
+      host.retiring = true;
+      host.retireReason ??= msg.reason;
+    }
+    if (msg.t === "retire" && !host.job) {
+      this.retireHost(host);
+      return;
+    }
     const job = host.job;
     if (!job || msg.id !== job.id) return;
     if (msg.t === "done") {
       host.job = null;
       job.host = null;
       host.jobsRun++;
-      this.recycleHost(host);
+      if (host.retiring) this.retireHost(host);
+      else this.recycleHost(host);
       this.finish(job, msg.code ?? EXIT_STATUS_UNAVAILABLE_VALUE, msg.code === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED);
     } else if (msg.t === "notWarm") {
       host.job = null;
@@ -908,6 +922,14 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       job.startTime = performance.now();
       this.startCold(job);
     }
+  }
+
+  /** Stop a host that must run no more jobs; the next job gets a fresh one. */
+  private retireHost(host: WarmHost): void {
+    const i = this.idleHosts.indexOf(host);
+    if (i >= 0) this.idleHosts.splice(i, 1);
+    this.log("info", `Replacing warm worker host ${host.pid}: ${host.retireReason ?? "its script asked for it"}`);
+    void this.stopHost(host);
   }
 
   private recycleHost(host: WarmHost): void {

@@ -4,6 +4,8 @@ import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { registerOpsCommands } from "../ops/cli.js";
 import { addToilOptions } from "./toil-options.js";
 import { errorName, formatCliError, formatUsageError } from "./errors.js";
+import { RUN_HELP_AFTER } from "./run-help.js";
+import leaderPackage from "../../package.json" with { type: "json" };
 
 export { EXIT, type CliIO } from "./io.js";
 import { EXIT, type CliIO } from "./io.js";
@@ -15,6 +17,7 @@ import { EXIT, type CliIO } from "./io.js";
 export function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionSpec[], setExit: (code: number) => void): Command {
   const program = new Command("toil")
     .description("Run and manage toil-ts workflows.")
+    .version(leaderPackage.version, "-V, --version", "print the toil-ts version (of @toil/leader) and exit")
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({
@@ -37,6 +40,7 @@ export function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionS
       setExit(await runCommand(workflow, args, opts, pluginSpecs, io));
     });
   addToilOptions(run, pluginSpecs);
+  run.addHelpText("after", RUN_HELP_AFTER);
   program.addCommand(run);
 
   program
