@@ -56,6 +56,7 @@ export default defineConfig([
       job: "src/standalone/job.ts",
       leader: "src/standalone/leader.ts",
       hooks: "src/standalone/hooks.ts",
+      "module-hooks": "src/standalone/module-hooks.ts",
     },
     outDir: "dist/standalone",
     format: ["esm"],
@@ -70,6 +71,9 @@ export default defineConfig([
     esbuildPlugins: [tsxInBundle],
     banner: { js: "import { createRequire as __toilCreateRequire } from 'node:module'; const require = __toilCreateRequire(import.meta.url);" },
     onSuccess: async () => {
+      // The bundle's files are ES modules wherever the folder is copied, even into a CommonJS
+      // package (`npm init -y` writes "type": "commonjs").
+      writeFileSync("dist/standalone/package.json", `${JSON.stringify({ type: "module", private: true }, null, 2)}\n`);
       copyWarmHost();
       copyEcharts();
     },

@@ -91,7 +91,7 @@ describe("bad input", () => {
   }, 120_000);
 
   it("every command has --help with examples and exit codes", async () => {
-    for (const cmd of ["status", "stats", "report", "kill", "clean", "debug-job"]) {
+    for (const cmd of ["run", "status", "stats", "report", "kill", "clean", "debug-job"]) {
       const r = await toil([cmd, "--help"], tmp);
       expect(r.code, cmd).toBe(0);
       expect(r.stdout).toContain("Examples:");

@@ -12,6 +12,7 @@ import {
   type LeaderLogLine,
 } from "@toil/filestore";
 import {
+  cannotSucceedOnRetry,
   executeJob,
   nextChainable,
   runDeferredFunction,
@@ -297,6 +298,8 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
   const logsToLeader: LeaderLogLine[] = [];
   const stats: JobStat[] = [];
   let failed = false;
+  /** The job failed in a way no retry can fix: it gets no further tries. */
+  let noRetry = false;
   let current: JobDescription | undefined;
   let currentStart = Date.now();
   let currentCpu = process.cpuUsage();
@@ -480,6 +483,10 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     failed = true;
     const text = failureText(err, config);
     capture.line(`Job ${current ? current.toString() : jobId} failed:\n${text}`);
+    if (cannotSucceedOnRetry(err)) {
+      noRetry = true;
+      capture.line("Retrying cannot fix this error in the workflow's code, so the job is not retried: fix the code, then run again with --restart.");
+    }
     // The file store's open() already put the files the job accessed in its leader log messages.
     if (lastFileStore) logsToLeader.push(...lastFileStore.logMessages);
     if (current) {
@@ -511,6 +518,11 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
           basename: "worker_log.txt",
         });
         desc.logFileId = logId;
+        if (noRetry) {
+          // The leader charges one try for this failure: leave exactly that one.
+          desc.assignConfig(config);
+          desc.remainingTryCount = Math.min(desc.remainingTryCount, 1);
+        }
         await store.updateJob(desc);
       }
     } else {

@@ -44,6 +44,35 @@ export class JobStoreExistsError extends JobStoreError {
   }
 }
 
+/**
+ * `initialize()` could not make the job store's directory: its parent is not writable (EACCES,
+ * EPERM, EROFS), a part of the path is a file (ENOTDIR, EEXIST), and the like. Nothing was created.
+ */
+export class JobStoreCreateError extends JobStoreError {
+  /** The errno code, e.g. "EACCES". */
+  readonly code: string;
+  constructor(
+    /** Where the job store was to be made. */
+    readonly path: string,
+    cause: NodeJS.ErrnoException,
+  ) {
+    const code = cause.code ?? "EIO";
+    const why: Record<string, string> = {
+      EACCES: "permission denied",
+      EPERM: "operation not permitted",
+      EROFS: "read-only file system",
+      ENOTDIR: "a part of the path is a file, not a directory",
+      EEXIST: "a part of the path is a file, not a directory",
+    };
+    super(
+      `Cannot create the job store at ${path}: ${code} (${why[code] ?? cause.message}) on ${cause.path ?? path}. ` +
+        `Choose a --jobStore path in a directory you can write to (for example ./js).`,
+      { cause },
+    );
+    this.code = code;
+  }
+}
+
 /** `resume()` (or any access) found no job store at the location. */
 export class NoSuchJobStoreError extends JobStoreError {
   constructor(

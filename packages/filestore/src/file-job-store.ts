@@ -25,6 +25,7 @@ import {
   DamagedJobError,
   DamagedJobStoreFileError,
   JobStoreError,
+  JobStoreCreateError,
   JobStoreExistsError,
   JobStoreFullError,
   JobStoreVersionError,
@@ -315,12 +316,18 @@ export class FileJobStore implements JobStore {
     try {
       entries = fs.readdirSync(this.root);
     } catch (err) {
+      if (isErrno(err, "EACCES", "EPERM", "ENOTDIR")) throw new JobStoreCreateError(this.root, err as NodeJS.ErrnoException);
       if (!isErrno(err, "ENOENT")) throw err;
     }
     if (entries.length > 0) {
       throw new JobStoreExistsError(`${this.locator} (the directory exists and is not empty; it is not a finished job store)`);
     }
-    fs.mkdirSync(this.root, { recursive: true, mode: DIR_MODE });
+    try {
+      fs.mkdirSync(this.root, { recursive: true, mode: DIR_MODE });
+    } catch (err) {
+      if (isErrno(err, "EACCES", "EPERM", "EROFS", "ENOTDIR", "EEXIST")) throw new JobStoreCreateError(this.root, err as NodeJS.ErrnoException);
+      throw err;
+    }
     // Claim the directory: of two leaders creating this store at once, only the first makes `meta`;
     // the other stops here, before it writes anything (its config would replace the first one's).
     try {

@@ -110,6 +110,23 @@ export class JobDescriptionFormatError extends ToilError {}
 /** {@link JobDescription.assertIsNotNewerThan} failed: a description went backwards in time. */
 export class JobVersionError extends ToilError {}
 
+/**
+ * Whether a job that failed with `err` can never succeed by being retried: the error comes from how
+ * the workflow's code builds jobs (a job class or function that workers cannot find again, a value
+ * that cannot be stored, a malformed requirement or job graph), which every retry of the same code
+ * repeats. Workers fail such a job at once instead of spending its retries; `--restart` after the
+ * code is fixed retries it.
+ */
+export function cannotSucceedOnRetry(err: unknown): boolean {
+  return (
+    err instanceof JobSerializationError ||
+    err instanceof InvalidRequirementError ||
+    err instanceof ConflictingPredecessorError ||
+    err instanceof JobPromiseConstraintError ||
+    err instanceof JobGraphDeadlockError
+  );
+}
+
 export function describeValue(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "bigint") return `${value}n`;

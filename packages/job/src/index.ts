@@ -18,6 +18,7 @@ export {
   JobRebuildError,
   JobDescriptionFormatError,
   JobVersionError,
+  cannotSucceedOnRetry,
 } from "./errors.js";
 
 // requirements

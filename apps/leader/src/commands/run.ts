@@ -52,9 +52,10 @@ export async function loadWorkflowFile(file: string, cwd: string): Promise<Workf
       cause = (await diagnoseTypeScript(abs)) ?? cause;
     }
     const where = throwSite(cause, abs);
+    const message = cause instanceof Error ? cause.message : String(cause);
     throw new WorkflowFileError(
-      `Cannot load workflow file ${abs}${where ? ` (error at ${where})` : ""}: ${cause instanceof Error ? cause.message : String(cause)}\n` +
-        "Fix the workflow file: it failed while being imported, before any job was created or run.",
+      `Cannot load workflow file ${abs}${where ? ` (error at ${where})` : ""}: ${message}\n` +
+        (commonJsAdvice(message, abs) ?? "Fix the workflow file: it failed while being imported, before any job was created or run."),
       { cause: err },
     );
   }
@@ -66,6 +67,29 @@ export async function loadWorkflowFile(file: string, cwd: string): Promise<Workf
     );
   }
   return main as WorkflowMain;
+}
+
+/**
+ * What to change when a workflow file failed because it was loaded as CommonJS (its package.json
+ * says "type": "commonjs", as `npm init -y` writes, or has no "type"), else undefined.
+ */
+function commonJsAdvice(message: string, file: string): string | undefined {
+  if (!/No "exports" main defined|Cannot use import statement outside a module|ERR_REQUIRE_ESM|require\(\) of ES Module|Unexpected token 'export'/.test(message)) {
+    return undefined;
+  }
+  if (/\.c[jt]s$/i.test(file)) {
+    return "The toil-ts packages are ES modules, which require() cannot load here: write the workflow with import and export statements in a .mjs or .mts file.";
+  }
+  let dir = path.dirname(file);
+  for (;;) {
+    const manifest = path.join(dir, "package.json");
+    if (existsSync(manifest)) {
+      return `It was loaded as CommonJS: ${manifest} does not say "type": "module". Add "type": "module" to it (npm pkg set type=module), or name the workflow file .mts or .mjs.`;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return `It was loaded as CommonJS. Name the workflow file .mts or .mjs, or add a package.json with "type": "module" next to it.`;
+    dir = parent;
+  }
 }
 
 function printResult(value: unknown, io: CliIO): void {
@@ -121,7 +145,7 @@ function workflowMainError(err: unknown, workflowFile: string): ToilError {
 function adviceFor(err: ToilError, opts: Record<string, unknown>, restart: boolean, storeKept: string | undefined): string {
   const given = typeof opts.jobStore === "string" ? opts.jobStore : typeof opts.jobstore === "string" ? opts.jobstore : undefined;
   const lines: string[] = [];
-  if (err instanceof JobStoreStateError && given !== undefined && !path.isAbsolute(given.replace(/^file:/, ""))) {
+  if (err instanceof JobStoreStateError && restart && given !== undefined && !path.isAbsolute(given.replace(/^file:/, ""))) {
     lines.push(
       `The relative --jobStore ${JSON.stringify(given)} was resolved against the current directory ${process.cwd()}; ` +
         "run from the directory the workflow was started in, or pass the job store's absolute path.",
@@ -203,7 +227,10 @@ export async function runCommand(
       const ranWorkflow = err instanceof FailedJobsError || err instanceof DeadlockError || err instanceof WorkflowKilledError;
       return started || ranWorkflow ? EXIT.WORKFLOW_FAILED : EXIT.USAGE;
     }
-    io.stderr.write(formatCliError("run", errorName(err), err instanceof Error ? (err.stack ?? err.message) : String(err)));
+    // Not a toil-ts error: a bug, or something toil-ts does not explain yet. One line; the stack on request.
+    const debug = opts.logDebug === true || opts.logTrace === true || opts.logLevel === "debug" || opts.logLevel === "trace";
+    io.stderr.write(formatCliError("run", errorName(err), err instanceof Error ? err.message : String(err)));
+    io.stderr.write(debug && err instanceof Error && err.stack ? `${err.stack}\n` : "Rerun with --logLevel debug for the stack trace, and report it if it persists.\n");
     return EXIT.WORKFLOW_FAILED;
   }
 }

@@ -16,6 +16,8 @@ import {
 } from "@toil/filestore";
 import { JOB_DESCRIPTION_FORMAT, ToilError, type JobDescriptionJSON } from "@toil/job";
 
+import { oneLine } from "../cli/errors.js";
+
 export { OPS_EXIT, type OpsIO } from "./exit-codes.js";
 import { OPS_EXIT, type OpsIO } from "./exit-codes.js";
 
@@ -46,7 +48,7 @@ export function reportOpsError(err: unknown, io: OpsIO, command: string, logDebu
   const { exitCode, message, user } = describeOpsError(err);
   // Same form as every `toil` error: `toil <command>: error [<ErrorClass>]: <message>`.
   const name = err instanceof Error ? (err.name && err.name !== "Error" ? err.name : err.constructor?.name || "Error") : "Error";
-  io.stderr.write(`toil ${command}: error [${name}]: ${message}\n`);
+  io.stderr.write(`toil ${command}: error [${name}]: ${oneLine(message)}\n`);
   if (logDebug && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
   else if (!user) io.stderr.write(`Rerun with --logDebug for the stack trace, and report it if it persists.\n`);
   return exitCode;

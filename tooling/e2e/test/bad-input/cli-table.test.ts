@@ -3,7 +3,8 @@
  * a requirement, a workflow file, a job argument, a job store, a batch-system plugin, an import)
  * and the error it must get:
  *
- * - the error line `toil <command>: error [<ErrorClass>]: <message>` names the expected class;
+ * - the error line `toil <command>: error [<ErrorClass>]: <message>` names the expected class and
+ *   is the whole error: one line, the last one printed;
  * - the exit code is 2 (a usage mistake: nothing ran), distinct from 1 (a workflow that ran and failed);
  * - the message names the bad value and says how to fix it, without a stack trace;
  * - a row that points at an existing job store (a copy of a store left by a small workflow that
@@ -239,6 +240,7 @@ describe("bad input through the toil CLI", () => {
     const err = parseCliError(result.stderr);
     expect(err, `an error line 'toil ...: error [Name]: ...' in:\n${output}`).toBeDefined();
     expect(err!.name, output).toBe(row.error);
+    expect(err!.message.trimEnd(), `the error is one line:\n${output}`).not.toContain("\n");
     expect(result.code, output).toBe(row.exit ?? 2);
     for (const value of row.names(ctx)) expect(err!.message, `the message names ${value}`).toContain(value);
     expect(err!.message).toMatch(row.fix);
