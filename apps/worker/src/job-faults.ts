@@ -8,6 +8,9 @@
  * - after it committed (a timer that fires later), the error is reported to the leader under that
  *   job's name and never fails whichever job runs next in the process;
  * - either way the process is marked unfit for more jobs (a warm host is replaced).
+ *
+ * An unhandled error outside any job's code (the worker's own) ends the process, as it would
+ * without these handlers.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { ToilError } from "@toil/job";
@@ -77,7 +80,12 @@ function onFault(kind: FaultKind, error: unknown): void {
   markUnfit(scope ? `${kind} in job ${scope.label}` : kind);
   if (scope && !scope.ended) scope.fail(fault);
   else if (scope) scope.reportLate(fault);
-  else process.stderr.write(`toil-worker: ${kind} outside any job: ${userStack(error)}\n`);
+  else {
+    // Not from a job's code: the worker's own. Its state is unknown, so end the process as Node
+    // would (the batch system then reports the job it was running as failed).
+    process.stderr.write(`toil-worker: ${kind} outside any job's code: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  }
 }
 
 /**
