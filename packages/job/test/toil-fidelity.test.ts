@@ -1,5 +1,5 @@
 // Places where a workflow written for Toil used to behave differently here: function-job options,
-// the no-op job, and what a FileID says about its file.
+// the no-op job, what a FileID says about its file, and which options a restart carries over.
 import { describe, expect, expectTypeOf, it } from "vitest";
 import {
   FileID,
@@ -9,7 +9,10 @@ import {
   JobUsageError,
   NoopJob,
   asFileID,
+  defaultConfig,
   executeJob,
+  prepareRestart,
+  prepareStart,
   promisedRequirement,
   saveJobGraph,
   serializeValue,
@@ -113,5 +116,27 @@ describe("FileID.size / FileID.executable (Toil's FileID.size and .executable)",
   });
   it("refuses a string that is not a FileID", () => {
     for (const bad of ["bogus", "", "12:q:f/x/y", "-1:-:f/x/y"]) expect(() => FileID.size(bad)).toThrow(TypeError);
+  });
+});
+
+describe("--restart and the fault-injection and debugging options", () => {
+  const first = prepareStart(
+    defaultConfig({ jobStore: "/js", badWorker: 0.5, badWorkerFailInterval: 2, disableWorkerOutputCapture: true, retryCount: 5 }),
+  );
+
+  it("are not carried over from the first run (Toil rebuilds them from the new command line)", () => {
+    const restarted = prepareRestart(first, {});
+    expect(restarted.badWorker).toBe(0);
+    expect(restarted.badWorkerFailInterval).toBe(0.01);
+    expect(restarted.disableWorkerOutputCapture).toBe(false);
+    expect(restarted.debugWorker).toBe(false);
+    // Other stored options keep the documented rule: stored value unless given again.
+    expect(restarted.retryCount).toBe(5);
+  });
+
+  it("apply again when given again", () => {
+    const restarted = prepareRestart(first, { badWorker: 0.25, badWorkerFailInterval: 1 });
+    expect(restarted.badWorker).toBe(0.25);
+    expect(restarted.badWorkerFailInterval).toBe(1);
   });
 });
