@@ -13,7 +13,7 @@
  *
  * @module @toil/leader
  */
-export { Toil, normalizeUri, type ToilOptions } from "./toil.js";
+export { Toil, normalizeUri, type ToilOptions, type ParsedToilArgs } from "./toil.js";
 export { Leader, type LeaderOptions, type LeaderCounts } from "./leader/leader.js";
 export type { LeaderStore, WorkerMessage } from "./leader/store.js";
 export {

@@ -13,6 +13,7 @@ import {
   type LeaderLock,
 } from "@toil/filestore";
 import {
+  ConfigError,
   configFromJSON,
   configToJSON,
   defaultConfig,
@@ -27,7 +28,7 @@ import {
   type FileID,
   type JobDescription,
 } from "@toil/job";
-import { registerBundledBatchSystems } from "./batch-systems.js";
+import { BUNDLED_BATCH_SYSTEMS, batchSystemFromArgv, bundledOptionSpecs, optionSpecsForArgv, registerBundledBatchSystems } from "./batch-systems.js";
 import { parseToilArgs } from "./cli/parse-args.js";
 import { FailedJobsError, JobStoreStateError, ToilContextError } from "./leader/errors.js";
 import { Leader, type LeaderCounts } from "./leader/leader.js";
@@ -43,6 +44,19 @@ export type ToilOptions = (Config | ConfigInput) & {
   /** Option names set explicitly by the user (a restart overlays exactly these on the stored config). */
   explicitOptions?: Iterable<string>;
 };
+
+/** What `Toil.parseArgs` returns: the configuration, which options were given, and the script's arguments. */
+export type ParsedToilArgs = Config & {
+  /** Options set explicitly (flag, environment or config file); a restart applies exactly these. */
+  explicitOptions: string[];
+  /** The arguments after the options (and after `--`), for the script. */
+  args: string[];
+};
+
+function parsedArgs(argv: readonly string[], env: NodeJS.ProcessEnv, specs: Parameters<typeof parseToilArgs>[2]): ParsedToilArgs {
+  const { config, explicit, args } = parseToilArgs(argv, env, specs);
+  return { ...config, explicitOptions: [...explicit.keys()], args };
+}
 
 /** Marks a process in which a toil worker is importing user code (set by the worker). */
 const IN_WORKER = Symbol.for("toil.inWorker");
@@ -108,18 +122,31 @@ export class Toil implements AsyncDisposable {
   /**
    * Parse toil options from command-line arguments (without the node and script path), with
    * environment variables and `--config FILE`. A positional argument is taken as the job store.
+   * Every flag `toil run` accepts is accepted, the bundled batch systems' included; for the flags of
+   * a batch-system plugin named with `--batchSystem`, use {@link Toil.parseArgsAsync}.
    */
-  static parseArgs(
-    argv: readonly string[],
-    env: NodeJS.ProcessEnv = process.env,
-  ): Config & {
-    /** Options set explicitly (flag, environment or config file); a restart applies exactly these. */
-    explicitOptions: string[];
-    /** The arguments after the options (and after `--`), for the script. */
-    args: string[];
-  } {
-    const { config, explicit, args } = parseToilArgs(argv, env);
-    return { ...config, explicitOptions: [...explicit.keys()], args };
+  static parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedToilArgs {
+    try {
+      return parsedArgs(argv, env, bundledOptionSpecs());
+    } catch (err) {
+      const named = batchSystemFromArgv(argv);
+      if (err instanceof ConfigError && named && !(BUNDLED_BATCH_SYSTEMS as readonly string[]).includes(named)) {
+        throw new ConfigError(
+          `${err.message} (the options of the batch system plugin "${named}" are only known once it is loaded: ` +
+            "parse with `await Toil.parseArgsAsync(argv)`)",
+          err.issues,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Like {@link Toil.parseArgs}, and also loads a batch-system plugin named with `--batchSystem` to
+   * accept its flags, as `toil run` does.
+   */
+  static async parseArgsAsync(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ParsedToilArgs> {
+    return parsedArgs(argv, env, await optionSpecsForArgv(argv));
   }
 
   /**
