@@ -96,6 +96,15 @@ export class Toil implements AsyncDisposable {
   private closeLog: (() => Promise<void>) | undefined;
   /** Counts of the last run (for reporting). */
   lastCounts: LeaderCounts | undefined;
+  #ranJobs = false;
+
+  /**
+   * Whether this Toil's leader issued any job. When `start()` fails before it did (the batch system
+   * could not be created, or refused the root job), nothing ran and the new job store is deleted.
+   */
+  get ranJobs(): boolean {
+    return this.#ranJobs;
+  }
 
   constructor(options: ToilOptions) {
     if (insideWorker()) {
@@ -274,7 +283,18 @@ export class Toil implements AsyncDisposable {
       }
       throw err;
     }
-    return (await this.runLeader(store, rootId)) as T;
+    try {
+      return (await this.runLeader(store, rootId)) as T;
+    } catch (err) {
+      // Nothing ran (the root job was refused, or no batch system could be made): the store holds
+      // only what start() wrote, so leave none, as for any other mistake found before running.
+      if (this.createdStore && !this.#ranJobs) {
+        await this.lock?.release().catch(() => undefined);
+        await store.destroy().catch(() => undefined);
+        this.store = undefined; // close() then only closes the log
+      }
+      throw err;
+    }
   }
 
   /** Resume the workflow in the job store; resolves to the root job's return value. */
@@ -332,6 +352,10 @@ export class Toil implements AsyncDisposable {
     const config = this.config;
     const log = this.log;
     const bus = new MessageBus();
+    const firstIssue = bus.subscribe("JobIssued", () => {
+      this.#ranJobs = true;
+      firstIssue.dispose();
+    });
     let busFile: Disposable | undefined;
     if (config.writeMessages) {
       mkdirSync(path.dirname(config.writeMessages), { recursive: true, mode: 0o700 });

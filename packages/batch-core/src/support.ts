@@ -162,6 +162,7 @@ export abstract class BatchSystemSupport implements BatchSystem {
           batchSystem: this.batchSystemName,
           source: `the batch system's ${resource} limit; see ${flag}`,
           details: detail ? [detail] : [],
+          restartOptions: [flag],
         });
       }
     }
