@@ -267,6 +267,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
   }
 
   const workRoot = config.workDir ?? io.env.TOIL_WORKDIR ?? os.tmpdir();
+  // The name batch systems' worker cleanup removes (`workflowDirName` of @toil/batch-core).
   const workflowDir = path.join(workRoot, `toilwf-${config.workflowId ?? "unknown"}`);
   // The job's temporary directory is made only if the job asks for local files.
   let tempDir: string | undefined;
