@@ -16,7 +16,9 @@ import {
   promisedRequirement,
   saveJobGraph,
   serializeValue,
+  type FileStore,
   type JobDescription,
+  type JobStoreView,
 } from "../src/index.js";
 import { Greet, add, double, fn1, spawnChildren as withJob } from "./fixtures/index.js";
 import { LocalFileStore, ResultStore } from "./fixtures/helpers.js";
@@ -103,6 +105,13 @@ describe("NoopJob", () => {
       importModule: () => Promise.reject(new Error("a no-op job imports nothing")),
     });
     expect(out.returnValue).toEqual(serializeValue(undefined));
+  });
+});
+
+describe("fileStore.jobStore", () => {
+  it("is typed as the job-facing part of the job store, so shared files need no cast", () => {
+    expectTypeOf<FileStore["jobStore"]>().toEqualTypeOf<JobStoreView>();
+    expectTypeOf<JobStoreView["readSharedFile"]>().returns.resolves.toEqualTypeOf<Buffer>();
   });
 });
 
