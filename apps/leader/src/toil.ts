@@ -30,7 +30,7 @@ import {
 } from "@toil/job";
 import { BUNDLED_BATCH_SYSTEMS, batchSystemFromArgv, bundledOptionSpecs, optionSpecsForArgv, registerBundledBatchSystems } from "./batch-systems.js";
 import { parseToilArgs } from "./cli/parse-args.js";
-import { FailedJobsError, JobStoreStateError, ToilContextError } from "./leader/errors.js";
+import { FailedJobsError, JobStoreStateError, ToilContextError, WorkflowInterruptedError, WorkflowKilledError } from "./leader/errors.js";
 import { Leader, type LeaderCounts } from "./leader/leader.js";
 import { leaderStoreOf } from "./leader/store-adapter.js";
 import { createLeaderLogger, type Logger, type HumanLogStream } from "./log.js";
@@ -288,7 +288,9 @@ export class Toil implements AsyncDisposable {
     } catch (err) {
       // Nothing ran (the root job was refused, or no batch system could be made): the store holds
       // only what start() wrote, so leave none, as for any other mistake found before running.
-      if (this.createdStore && !this.#ranJobs) {
+      // A run stopped (signal, toil kill) before its first job keeps its store for --restart.
+      const stopped = err instanceof WorkflowInterruptedError || err instanceof WorkflowKilledError;
+      if (this.createdStore && !this.#ranJobs && !stopped) {
         await this.lock?.release().catch(() => undefined);
         await store.destroy().catch(() => undefined);
         this.store = undefined; // close() then only closes the log
