@@ -90,7 +90,9 @@ export function explainLimit(
   const scaleNote = scale === 1 ? "" : ` (its ${cores} cores scaled by --scale ${scale})`;
   switch (err.resource) {
     case "cores": {
-      const scaleDown = `--scale ${scaleFor(cores, scaled > machine.cpus ? machine.cpus : limits.maxCores)}`;
+      // Cores are scheduled in whole tenths: the usable limit is the maximum rounded down to one.
+      const usable = Math.floor(limits.maxCores * 10 + 1e-9) / 10;
+      const scaleDown = `--scale ${scaleFor(cores, scaled > machine.cpus ? machine.cpus : usable)}`;
       if (scaled > machine.cpus) {
         return init(
           `this machine has ${plural(machine.cpus, "CPU")}; the single_machine batch system never uses more, whatever --maxCores says${scaleNote}`,

@@ -335,14 +335,15 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     const req = jobDesc.requirements;
     const tenths = this.tenthsOf(req.cores);
     if (tenths > this.coreTenths.initialValue) {
-      throw new InsufficientSystemResources({
+      // A --maxCores that is not a whole number of tenths: the pool holds fewer than it says.
+      const refusal = new InsufficientSystemResources({
         resource: "cores",
         requested: tenths / 10,
         available: this.coreTenths.initialValue / 10,
         jobName: jobDesc.jobName,
         batchSystem: SingleMachineBatchSystem.batchSystemName,
-        source: "after scaling by --scale and rounding up to tenths",
       });
+      throw explainLimit(refusal, this.limits, req.cores, this.scale, SingleMachineBatchSystem.batchSystemName);
     }
     const gpuCount = req.accelerators.reduce((n, a) => n + a.count, 0);
     if (gpuCount > this.acceleratorIndices.length) {
