@@ -135,7 +135,8 @@ describe("Toil's status functions", { timeout: 300_000 }, () => {
       stdio: "ignore",
     });
     const exited = new Promise((r) => child.on("close", r));
-    await until("RUNNING", async () => (await getStatus(js)) === "RUNNING");
+    await until("the job to start", async () => existsSync(`${release}.started`));
+    expect(await getStatus(js)).toBe("RUNNING");
     child.kill("SIGKILL");
     await exited;
     expect(await getStatus(js)).toBe("ERROR");
