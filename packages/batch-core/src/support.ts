@@ -260,7 +260,8 @@ export abstract class BatchSystemSupport implements BatchSystem {
    * per-workflow directory in the work directory loses what the run no longer needs (the cache,
    * empty bookkeeping) and goes when nothing else is left: each worker already removed its own
    * temporary directory per the policy, so what the policy keeps stays and nothing else does
-   * (`always` also removes what killed workers left). The coordination directory is removed.
+   * (`always` also removes what killed workers left). The coordination directory is removed, all
+   * but deferred-function state still waiting to run.
    * (Orphaned deferred functions are run by the file store when it next starts on the node.)
    */
   static async workerCleanup(info: WorkerCleanupInfo): Promise<void> {
@@ -268,7 +269,8 @@ export abstract class BatchSystemSupport implements BatchSystem {
       await removeWorkflowDir(join(info.workDir ?? tmpdir(), workflowDirName(info.workflowId)), info.cleanWorkDir === "always");
     }
     if (info.coordinationDir) {
-      await rm(join(info.coordinationDir, workflowDirName(info.workflowId)), { recursive: true, force: true });
+      // Whatever the policy (it is not the run's data), but not deferred functions still to run.
+      await removeWorkflowDir(join(info.coordinationDir, workflowDirName(info.workflowId)), true);
     }
   }
 }

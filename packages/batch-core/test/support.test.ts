@@ -149,6 +149,18 @@ describe("BatchSystemSupport", () => {
     writeFileSync(join(wfDir, "deferred", "func~1.0.0.00~x.jsonl"), "{}\n");
     await BatchSystemSupport.workerCleanup({ workDir: work, workflowId: "wfc", cleanWorkDir: "always" });
     expect(readdirSync(wfDir)).toEqual(["deferred"]);
+    // The coordination directory goes whatever the policy, all but deferred functions still to run.
+    const coord = mkdtempSync(join(tmpdir(), "toil-coord-"));
+    dirs.push(coord);
+    const coordWf = join(coord, workflowDirName("wfc"));
+    mkdirSync(join(coordWf, "deferred"), { recursive: true });
+    writeFileSync(join(coordWf, "cache-state.json"), "{}");
+    await BatchSystemSupport.workerCleanup({ workDir: work, workflowId: "wfc", cleanWorkDir: "never", coordinationDir: coord });
+    expect(existsSync(coordWf)).toBe(false);
+    mkdirSync(join(coordWf, "deferred"), { recursive: true });
+    writeFileSync(join(coordWf, "deferred", "func~1.0.0.00~x.jsonl"), "{}\n");
+    await BatchSystemSupport.workerCleanup({ workDir: work, workflowId: "wfc", cleanWorkDir: "never", coordinationDir: coord });
+    expect(readdirSync(coordWf)).toEqual(["deferred"]);
   });
 });
 
