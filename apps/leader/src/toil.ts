@@ -441,7 +441,12 @@ export class Toil implements AsyncDisposable {
     const maxDisk = config.maxDisk ?? Infinity;
     if (config.debugWorker) {
       log.info("--debugWorker: jobs run one at a time inside the leader process");
-      return new DebugWorkerBatchSystem(maxCores, maxMemory, maxDisk);
+      return new DebugWorkerBatchSystem(maxCores, maxMemory, maxDisk, {
+        ...(config.workDir ? { workDir: config.workDir } : {}),
+        ...(config.coordinationDir ? { coordinationDir: config.coordinationDir } : {}),
+        workflowId: config.workflowId ?? "unknown",
+        cleanWorkDir: config.cleanWorkDir,
+      });
     }
     const cls = await getBatchSystem(config.batchSystem);
     // Batch systems that accept a logger (the bundled ones) log through the leader's logger.

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -189,7 +189,12 @@ const idleDeferred = new Map<string, DeferredSlot>();
 function takeDeferred(dir: string, log: (message: string) => void): DeferredSlot {
   let slot = idleDeferred.get(dir);
   if (slot) idleDeferred.delete(dir);
-  else {
+  // Worker cleanup removed the directory since (a later run of the workflow in this process): start afresh.
+  if (slot && !existsSync(slot.manager.stateDir)) {
+    slot.manager.close();
+    slot = undefined;
+  }
+  if (!slot) {
     const fresh: DeferredSlot = { log, manager: undefined as unknown as DeferredFunctionManager };
     // Deferred functions of this worker go to an owner-named file under <dir>/deferred.
     fresh.manager = new DeferredFunctionManager(dir, {

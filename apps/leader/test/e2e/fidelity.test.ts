@@ -102,6 +102,13 @@ describe("--cleanWorkDir", { timeout: 300_000 }, () => {
     }
     rmSync(workDir, { recursive: true, force: true });
   });
+
+  test("with --debugWorker (jobs inside the leader) too", async () => {
+    const workDir = tempDir("toil-workdir-");
+    const r = await run("tempData", ["ok"], ["--workDir", workDir, "--debugWorker"]).result;
+    expect(r.code, r.stderr).toBe(0);
+    expect(tree(workDir)).toEqual([]);
+  });
 });
 
 describe("Toil's status functions", { timeout: 300_000 }, () => {
