@@ -13,6 +13,7 @@ import {
   type LeaderLock,
 } from "@toil/filestore";
 import {
+  ConfigError,
   configFromJSON,
   configToJSON,
   defaultConfig,
@@ -27,9 +28,9 @@ import {
   type FileID,
   type JobDescription,
 } from "@toil/job";
-import { registerBundledBatchSystems } from "./batch-systems.js";
+import { BUNDLED_BATCH_SYSTEMS, batchSystemFromArgv, bundledOptionSpecs, optionSpecsForArgv, registerBundledBatchSystems } from "./batch-systems.js";
 import { parseToilArgs } from "./cli/parse-args.js";
-import { FailedJobsError, JobStoreStateError, ToilContextError } from "./leader/errors.js";
+import { FailedJobsError, JobStoreStateError, ToilContextError, WorkflowInterruptedError, WorkflowKilledError } from "./leader/errors.js";
 import { Leader, type LeaderCounts } from "./leader/leader.js";
 import { leaderStoreOf } from "./leader/store-adapter.js";
 import { createLeaderLogger, type Logger, type HumanLogStream } from "./log.js";
@@ -44,6 +45,19 @@ export type ToilOptions = (Config | ConfigInput) & {
   /** Option names set explicitly by the user (a restart overlays exactly these on the stored config). */
   explicitOptions?: Iterable<string>;
 };
+
+/** What `Toil.parseArgs` returns: the configuration, which options were given, and the script's arguments. */
+export type ParsedToilArgs = Config & {
+  /** Options set explicitly (flag, environment or config file); a restart applies exactly these. */
+  explicitOptions: string[];
+  /** The arguments after the options (and after `--`), for the script. */
+  args: string[];
+};
+
+function parsedArgs(argv: readonly string[], env: NodeJS.ProcessEnv, specs: Parameters<typeof parseToilArgs>[2]): ParsedToilArgs {
+  const { config, explicit, args } = parseToilArgs(argv, env, specs);
+  return { ...config, explicitOptions: [...explicit.keys()], args };
+}
 
 /** Marks a process in which a toil worker is importing user code (set by the worker). */
 const IN_WORKER = Symbol.for("toil.inWorker");
@@ -83,6 +97,15 @@ export class Toil implements AsyncDisposable {
   private closeLog: (() => Promise<void>) | undefined;
   /** Counts of the last run (for reporting). */
   lastCounts: LeaderCounts | undefined;
+  #ranJobs = false;
+
+  /**
+   * Whether this Toil's leader issued any job. When `start()` fails before it did (the batch system
+   * could not be created, or refused the root job), nothing ran and the new job store is deleted.
+   */
+  get ranJobs(): boolean {
+    return this.#ranJobs;
+  }
 
   constructor(options: ToilOptions) {
     if (insideWorker()) {
@@ -109,18 +132,31 @@ export class Toil implements AsyncDisposable {
   /**
    * Parse toil options from command-line arguments (without the node and script path), with
    * environment variables and `--config FILE`. A positional argument is taken as the job store.
+   * Every flag `toil run` accepts is accepted, the bundled batch systems' included; for the flags of
+   * a batch-system plugin named with `--batchSystem`, use {@link Toil.parseArgsAsync}.
    */
-  static parseArgs(
-    argv: readonly string[],
-    env: NodeJS.ProcessEnv = process.env,
-  ): Config & {
-    /** Options set explicitly (flag, environment or config file); a restart applies exactly these. */
-    explicitOptions: string[];
-    /** The arguments after the options (and after `--`), for the script. */
-    args: string[];
-  } {
-    const { config, explicit, args } = parseToilArgs(argv, env);
-    return { ...config, explicitOptions: [...explicit.keys()], args };
+  static parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedToilArgs {
+    try {
+      return parsedArgs(argv, env, bundledOptionSpecs());
+    } catch (err) {
+      const named = batchSystemFromArgv(argv);
+      if (err instanceof ConfigError && named && !(BUNDLED_BATCH_SYSTEMS as readonly string[]).includes(named)) {
+        throw new ConfigError(
+          `${err.message} (the options of the batch system plugin "${named}" are only known once it is loaded: ` +
+            "parse with `await Toil.parseArgsAsync(argv)`)",
+          err.issues,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Like {@link Toil.parseArgs}, and also loads a batch-system plugin named with `--batchSystem` to
+   * accept its flags, as `toil run` does.
+   */
+  static async parseArgsAsync(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ParsedToilArgs> {
+    return parsedArgs(argv, env, await optionSpecsForArgv(argv));
   }
 
   /**
@@ -248,7 +284,20 @@ export class Toil implements AsyncDisposable {
       }
       throw err;
     }
-    return (await this.runLeader(store, rootId)) as T;
+    try {
+      return (await this.runLeader(store, rootId)) as T;
+    } catch (err) {
+      // Nothing ran (the root job was refused, or no batch system could be made): the store holds
+      // only what start() wrote, so leave none, as for any other mistake found before running.
+      // A run stopped (signal, toil kill) before its first job keeps its store for --restart.
+      const stopped = err instanceof WorkflowInterruptedError || err instanceof WorkflowKilledError;
+      if (this.createdStore && !this.#ranJobs && !stopped) {
+        await this.lock?.release().catch(() => undefined);
+        await store.destroy().catch(() => undefined);
+        this.store = undefined; // close() then only closes the log
+      }
+      throw err;
+    }
   }
 
   /** Resume the workflow in the job store; resolves to the root job's return value. */
@@ -306,6 +355,10 @@ export class Toil implements AsyncDisposable {
     const config = this.config;
     const log = this.log;
     const bus = new MessageBus();
+    const firstIssue = bus.subscribe("JobIssued", () => {
+      this.#ranJobs = true;
+      firstIssue.dispose();
+    });
     let busFile: Disposable | undefined;
     if (config.writeMessages) {
       mkdirSync(path.dirname(config.writeMessages), { recursive: true, mode: 0o700 });
@@ -394,7 +447,12 @@ export class Toil implements AsyncDisposable {
     const maxDisk = config.maxDisk ?? Infinity;
     if (config.debugWorker) {
       log.info("--debugWorker: jobs run one at a time inside the leader process");
-      return new DebugWorkerBatchSystem(maxCores, maxMemory, maxDisk);
+      return new DebugWorkerBatchSystem(maxCores, maxMemory, maxDisk, {
+        ...(config.workDir ? { workDir: config.workDir } : {}),
+        ...(config.coordinationDir ? { coordinationDir: config.coordinationDir } : {}),
+        workflowId: config.workflowId ?? "unknown",
+        cleanWorkDir: config.cleanWorkDir,
+      });
     }
     const cls = await getBatchSystem(config.batchSystem);
     // Batch systems that accept a logger (the bundled ones) log through the leader's logger.

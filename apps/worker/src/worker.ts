@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -191,7 +191,12 @@ const idleDeferred = new Map<string, DeferredSlot>();
 function takeDeferred(dir: string, log: (message: string) => void): DeferredSlot {
   let slot = idleDeferred.get(dir);
   if (slot) idleDeferred.delete(dir);
-  else {
+  // Worker cleanup removed the directory since (a later run of the workflow in this process): start afresh.
+  if (slot && !existsSync(slot.manager.stateDir)) {
+    slot.manager.close();
+    slot = undefined;
+  }
+  if (!slot) {
     const fresh: DeferredSlot = { log, manager: undefined as unknown as DeferredFunctionManager };
     // Deferred functions of this worker go to an owner-named file under <dir>/deferred.
     fresh.manager = new DeferredFunctionManager(dir, {
@@ -271,6 +276,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
   }
 
   const workRoot = config.workDir ?? io.env.TOIL_WORKDIR ?? os.tmpdir();
+  // The name batch systems' worker cleanup removes (`workflowDirName` of @toil/batch-core).
   const workflowDir = path.join(workRoot, `toilwf-${config.workflowId ?? "unknown"}`);
   // The job's temporary directory is made only if the job asks for local files.
   let tempDir: string | undefined;

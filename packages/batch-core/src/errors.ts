@@ -22,6 +22,16 @@ export interface InsufficientSystemResourcesInit {
   source?: string;
   /** Extra lines explaining the refusal. */
   details?: readonly string[];
+  /**
+   * What will let the job run, replacing the generic "Lower the job's ... requirement or raise the
+   * batch system's limit." (say it when the limit cannot simply be raised, e.g. the machine's size).
+   */
+  advice?: string;
+  /**
+   * Options that, given a new value, let this job run (e.g. `--maxCores`), so `toil run --restart`
+   * with them continues a stopped workflow. Empty when only changing the job (or the machine) helps.
+   */
+  restartOptions?: readonly string[];
 }
 
 function formatAmount(resource: string, value: number | string): string {
@@ -61,6 +71,8 @@ export class InsufficientSystemResources extends BatchSystemError {
   readonly source: string | undefined;
   /** Extra lines explaining the refusal. */
   readonly details: readonly string[];
+  /** Options that, given a new value, let this job run (see {@link InsufficientSystemResourcesInit.restartOptions}). */
+  readonly restartOptions: readonly string[];
 
   constructor(init: InsufficientSystemResourcesInit) {
     const who = init.jobName ? `Job "${init.jobName}"` : "A job";
@@ -72,7 +84,7 @@ export class InsufficientSystemResources extends BatchSystemError {
           (init.source ? ` (${init.source})` : "");
     const lines = [
       `${who} requests ${init.resource} = ${formatAmount(init.resource, init.requested)}, but ${limit}.`,
-      `Lower the job's ${init.resource} requirement or raise the batch system's limit.`,
+      init.advice ?? `Lower the job's ${init.resource} requirement or raise the batch system's limit.`,
       ...(init.details ?? []),
     ];
     super(lines.join(" "));
@@ -83,6 +95,7 @@ export class InsufficientSystemResources extends BatchSystemError {
     this.batchSystem = init.batchSystem;
     this.source = init.source;
     this.details = init.details ?? [];
+    this.restartOptions = init.restartOptions ?? [];
   }
 }
 

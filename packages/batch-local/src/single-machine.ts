@@ -1,7 +1,7 @@
 import { type ChildProcess, fork, spawn, type StdioOptions } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statfsSync } from "node:fs";
-import { availableParallelism, constants as osConstants, tmpdir, totalmem } from "node:os";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { availableParallelism, constants as osConstants } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -26,6 +26,7 @@ import { externalBatchId } from "@toil/bus";
 import { localJobArgv, markNotWarm, warmScriptOf } from "./command.js";
 import { Deque } from "./deque.js";
 import { detectGpus } from "./gpus.js";
+import { capLimits, explainLimit, type Limits } from "./limits.js";
 import { environHas, findTreeProcesses, killProcessTree, listPids, processStartTime, signalGroup } from "./process-tree.js";
 
 /** Environment variable that marks every process of a job (used to find escaped descendants). */
@@ -171,46 +172,6 @@ function exitOf(code: number | null, signal: NodeJS.Signals | null): { status: n
   return { status: EXIT_STATUS_UNAVAILABLE_VALUE, reason: BatchJobExitReason.LOST };
 }
 
-/** Free bytes on the filesystem holding `dir` (or `null` when unknown). */
-function freeDiskOf(dir: string): number | null {
-  try {
-    const s = statfsSync(dir);
-    return s.bavail * s.bsize;
-  } catch {
-    return null;
-  }
-}
-
-interface Limits {
-  maxCores: number;
-  maxMemory: number;
-  maxDisk: number;
-  warnings: string[];
-}
-
-function capLimits(config: BatchSystemConfig, maxCores: number, maxMemory: number, maxDisk: number): Limits {
-  const warnings: string[] = [];
-  const cpus = availableParallelism();
-  if (!(maxCores > 0)) throw new BatchSystemError(`maxCores must be > 0 (got ${maxCores}).`);
-  if (maxCores > cpus) {
-    if (Number.isFinite(maxCores)) warnings.push(`Limiting maxCores to ${cpus}: this machine has ${cpus} cores, not ${maxCores}.`);
-    maxCores = cpus;
-  }
-  const mem = totalmem();
-  if (!(maxMemory > 0)) throw new BatchSystemError(`maxMemory must be > 0 (got ${maxMemory}).`);
-  if (maxMemory > mem) {
-    if (Number.isFinite(maxMemory)) warnings.push(`Limiting maxMemory to ${mem} bytes: this machine has no more.`);
-    maxMemory = mem;
-  }
-  const free = freeDiskOf(config.workDir ?? tmpdir());
-  if (!(maxDisk > 0)) throw new BatchSystemError(`maxDisk must be > 0 (got ${maxDisk}).`);
-  if (free !== null && maxDisk > free) {
-    if (Number.isFinite(maxDisk)) warnings.push(`Limiting maxDisk to ${free} bytes: that is the free space of the work directory.`);
-    maxDisk = free;
-  }
-  return { maxCores, maxMemory, maxDisk, warnings };
-}
-
 /**
  * The single-machine batch system: runs each command on this machine, in its own process
  * group, when job slots, cores (in tenths), memory, disk and accelerators allow.
@@ -264,6 +225,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   private readonly diskPool: ResourcePool;
   private readonly gpuSet: ResourceSet;
   private readonly scale: number;
+  private readonly limits: Limits;
   private readonly warm: boolean;
   private readonly maxIdleWarm: number;
   private readonly warmMaxJobs: number;
@@ -312,6 +274,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   ) {
     const limits = capLimits(config, maxCores, maxMemory, maxDisk);
     super(config, limits.maxCores, limits.maxMemory, limits.maxDisk);
+    this.limits = limits;
     this.log =
       options.logger ?? ((level, message) => process.stderr.write(`[single_machine] ${level}: ${message}\n`));
     this.warnings = limits.warnings;
@@ -376,14 +339,15 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     const req = jobDesc.requirements;
     const tenths = this.tenthsOf(req.cores);
     if (tenths > this.coreTenths.initialValue) {
-      throw new InsufficientSystemResources({
+      // A --maxCores that is not a whole number of tenths: the pool holds fewer than it says.
+      const refusal = new InsufficientSystemResources({
         resource: "cores",
         requested: tenths / 10,
         available: this.coreTenths.initialValue / 10,
         jobName: jobDesc.jobName,
         batchSystem: SingleMachineBatchSystem.batchSystemName,
-        source: "after scaling by --scale and rounding up to tenths",
       });
+      throw explainLimit(refusal, this.limits, req.cores, this.scale, SingleMachineBatchSystem.batchSystemName);
     }
     const gpuCount = req.accelerators.reduce((n, a) => n + a.count, 0);
     if (gpuCount > this.acceleratorIndices.length) {
@@ -516,6 +480,25 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   }
 
   // ---------------------------------------------------------------- resources
+
+  /**
+   * As in Toil, the cores are scaled by `--scale` (and rounded up to tenths) before they are checked
+   * against the limit; a refusal says where the limit comes from on this machine and what will work.
+   */
+  override checkResourceRequest(jobDesc: Pick<BatchJobDescription, "jobName" | "requirements">, detail?: string): void {
+    const cores = (jobDesc.requirements as { cores?: unknown } | undefined)?.cores;
+    if (typeof cores !== "number" || !Number.isFinite(cores) || cores < 0) {
+      super.checkResourceRequest(jobDesc, detail); // says what is malformed
+      return;
+    }
+    const scaled = { ...jobDesc, requirements: { ...jobDesc.requirements, cores: this.tenthsOf(cores) / 10 } };
+    try {
+      super.checkResourceRequest(scaled, detail);
+    } catch (err) {
+      if (err instanceof InsufficientSystemResources) throw explainLimit(err, this.limits, cores, this.scale, SingleMachineBatchSystem.batchSystemName);
+      throw err;
+    }
+  }
 
   protected override checkAcceleratorRequest(requirement: AcceleratorRequirement, jobName: string): void {
     const okKind = requirement.kind === "gpu";

@@ -151,16 +151,22 @@ export class DamagedJobStoreFileError extends JobStoreError {
   }
 }
 
-/** No file with this id (or shared-file name) exists in the store. */
+/**
+ * No file with this id (or shared-file name) exists in the store. A file store raises it for any id a
+ * job reads that names no stored file, whatever the id looks like (as Toil does); when the id is not
+ * a file id at all, `cause` is the {@link InvalidIdError} that says what is wrong with it.
+ */
 export class NoSuchFileError extends JobStoreError {
   constructor(
     /** The file id (or shared-file name) that was asked for. */
     readonly fileId: string,
     detail = "",
+    options?: { cause?: unknown },
   ) {
     super(
       `No file ${JSON.stringify(fileId)} exists in the job store${detail ? ` (${detail})` : ""}; it was never ` +
         `written, or it has been deleted.`,
+      options,
     );
   }
 }

@@ -43,9 +43,13 @@ export {
 } from "./requirements.js";
 
 // files
-export { type FileID, asFileID } from "./fileid.js";
+export { FileID, asFileID } from "./fileid.js";
 export type {
   FileStore,
+  JobStoreView,
+  WriteFileOptions,
+  ReadFileOptions,
+  ImportOptions,
   LogLevel,
   WriteGlobalFileOptions,
   ReadGlobalFileOptions,
@@ -81,9 +85,11 @@ export {
   FunctionWrappingJob,
   JobFunctionWrappingJob,
   EncapsulatedJob,
+  NoopJob,
   Service,
   ServiceHostJob,
   type JobOptions,
+  type FunctionJobOptions,
   type PromisableRequirements,
   type SaveOptions,
   isJob,

@@ -8,11 +8,12 @@ import { configFromCommand } from "../cli/toil-options.js";
 import { EXIT, type CliIO } from "../cli/io.js";
 import { errorName, formatCliError } from "../cli/errors.js";
 import { Toil } from "../toil.js";
-import { getBatchSystem } from "@toil/batch-core";
+import { getBatchSystem, type InsufficientSystemResources } from "@toil/batch-core";
 import { registerBundledBatchSystems } from "../batch-systems.js";
 import { DeadlockError, FailedJobsError, JobStoreStateError, WorkflowFileError, WorkflowInterruptedError, WorkflowKilledError } from "../leader/errors.js";
 import type { Logger } from "../log.js";
 import type { RootJob } from "../jobs.js";
+import { insufficientResourcesAdvice } from "../resource-advice.js";
 
 /** What a workflow file's default export receives. */
 export interface WorkflowContext {
@@ -156,11 +157,9 @@ function adviceFor(err: ToilError, opts: Record<string, unknown>, restart: boole
       "Check the location the workflow imports (a path, or a file:, http: or https: URL that exists and is readable from the leader).",
     );
   }
-  if (err.name === "InsufficientSystemResources" && storeKept !== undefined) {
-    lines.push(
-      `The job store ${storeKept} was kept. To raise the limit, rerun with --restart and a higher --maxCores/--maxMemory/--maxDisk; ` +
-        `to lower the job's requirement instead, delete the store (toil clean ${storeKept}) and run again${restart ? " without --restart" : ""}.`,
-    );
+  // By name: a batch-system plugin may bring its own copy of @toil/batch-core.
+  if (err.name === "InsufficientSystemResources") {
+    lines.push(...insufficientResourcesAdvice(err as InsufficientSystemResources, storeKept, restart));
   }
   return lines.length > 0 ? `\n${lines.join("\n")}` : "";
 }
@@ -225,7 +224,8 @@ export async function runCommand(
       // Stopped by SIGTERM/SIGINT: the store is ready for --restart (a distinct code, not a failure).
       if (err instanceof WorkflowInterruptedError) return EXIT.INTERRUPTED;
       const ranWorkflow = err instanceof FailedJobsError || err instanceof DeadlockError || err instanceof WorkflowKilledError;
-      return started || ranWorkflow ? EXIT.WORKFLOW_FAILED : EXIT.USAGE;
+      // Exit 2 promises that nothing ran and the store is as it was (none, for a first run).
+      return started || ranWorkflow || toil?.ranJobs ? EXIT.WORKFLOW_FAILED : EXIT.USAGE;
     }
     // Not a toil-ts error: a bug, or something toil-ts does not explain yet. One line; the stack on request.
     const debug = opts.logDebug === true || opts.logTrace === true || opts.logLevel === "debug" || opts.logLevel === "trace";

@@ -36,7 +36,14 @@ export const CORE_OPTION_SPECS = {
   batchSystem: { kind: "string", section: "Core", help: "Batch system that runs the workers (single_machine, slurm, or a toil-batch-<name> plugin)." },
   workDir: { kind: "path", section: "Core", env: "TOIL_WORKDIR", help: "Existing directory under which workers make their temporary directories (default: the system temp dir)." },
   coordinationDir: { kind: "path", section: "Core", env: "TOIL_COORDINATION_DIR", help: "Existing directory for per-machine lock and coordination files (default: under workDir)." },
-  restart: { kind: "boolean", section: "Core", help: "Resume the workflow stored in the job store instead of starting a new one." },
+  restart: {
+    kind: "boolean",
+    section: "Core",
+    help:
+      "Resume the workflow stored in the job store instead of starting a new one. It runs with the stored options, " +
+      "overridden by those given again; --badWorker, --badWorkerFailInterval, --debugWorker and " +
+      "--disableWorkerOutputCapture apply only to the run that gives them.",
+  },
   clean: { kind: "enum", section: "Core", choices: CLEAN_POLICIES, help: "When to delete the job store at the end: always, onError, onSuccess or never." },
   cleanWorkDir: { kind: "enum", section: "Core", choices: CLEAN_POLICIES, help: "When a worker deletes its temporary directory: always, onError, onSuccess or never." },
   stats: { kind: "boolean", section: "Core", help: "Keep per-job statistics for `toil stats` (forces --clean never)." },
