@@ -5,6 +5,7 @@ import type { Config, JobDescription } from "@toil/job";
 import type { Logger } from "pino";
 import { DeadlockError, FailedJobsError, WorkflowInterruptedError, WorkflowKilledError, type FailedJob } from "./errors.js";
 import { MinHeap, Queue } from "./heap.js";
+import { renewServiceFlags, ServiceManager, type Stall } from "./services.js";
 import type { LeaderStore, WorkerMessage } from "./store.js";
 
 /** Everything the leader loop needs. */
@@ -59,21 +60,9 @@ interface Issued {
   missingChecks: number;
 }
 
-interface ClientServices {
-  batches: string[][];
-  nextBatch: number;
-  /** Issued service hosts whose start flag still exists. */
-  starting: Map<string, string>;
-  /** Service hosts that have started (or are stopping). */
-  running: Set<string>;
-  /** Service host descriptions waiting for a --maxServiceJobs slot. */
-  up: boolean;
-  stopping: boolean;
-  failed: boolean;
-}
-
 const KILL_FLAG_INTERVAL_MS = 5_000;
 const MESSAGE_POLL_MS = 1_000;
+/** How often the leader looks for started services while a client waits for them. */
 const SERVICE_POLL_MS = 50;
 /**
  * Most jobs (service hosts aside) the leader keeps issued to the batch system at once; the rest wait
@@ -123,11 +112,7 @@ export class Leader {
   /** Jobs whose try counts were already reset in this (restarted) run. */
   private readonly refreshed = new Set<string>();
 
-  // services
-  private readonly clients = new Map<string, ClientServices>();
-  private readonly serviceToClient = new Map<string, string>();
-  private readonly serviceQueue = new Queue<JobDescription>();
-  private servicesIssued = 0;
+  private readonly services: ServiceManager;
 
   private done = 0;
   private seen = 0;
@@ -137,7 +122,6 @@ export class Leader {
   private lastMessagePoll = 0;
   private lastRescue = Date.now();
   private lastDeadlockCheck = 0;
-  private deadlockSince: number | undefined;
   private lastStatus = Date.now();
   private stopReason: string | undefined;
   private stopSignal: NodeJS.Signals | undefined;
@@ -147,6 +131,21 @@ export class Leader {
     this.store = options.store;
     this.bs = options.batchSystem;
     this.log = options.logger;
+    this.services = new ServiceManager({
+      config: this.config,
+      store: this.store,
+      log: this.log,
+      load: async (id) => {
+        const host = await this.loadForRun(id);
+        this.track(host);
+        return host;
+      },
+      live: (id) => this.live.get(id),
+      issue: (host) => this.issueJob(host, true),
+      isIssued: (id) => this.batchOfJob.has(id),
+      ready: (id, status) => this.ready.push([id, status]),
+      fail: (id, why) => this.totallyFail(id, why),
+    });
   }
 
   /**
@@ -219,28 +218,10 @@ export class Leader {
         changed = false;
       }
       // A service host that has not finished starts again: its flags must be set again.
-      if (desc.isService && desc.hasBody() && (await this.renewServiceFlags(desc, ["start", "terminate", "error"]))) changed = true;
+      if (desc.isService && desc.hasBody() && (await renewServiceFlags(this.store, desc, ["start", "terminate", "error"]))) changed = true;
       if (changed) await this.store.updateJob(desc);
     }
     return desc;
-  }
-
-  /**
-   * Give a service host new flag files for those of `keys` that were already deleted (signalled).
-   * Changes `desc` only; returns whether anything changed (the caller saves it).
-   */
-  private async renewServiceFlags(desc: JobDescription, keys: ReadonlyArray<"start" | "terminate" | "error">): Promise<boolean> {
-    if (!desc.serviceFlags) return false;
-    const flags = { ...desc.serviceFlags };
-    let changed = false;
-    for (const key of keys) {
-      if (!(await this.store.fileExists(flags[key]))) {
-        flags[key] = await this.store.createEmptyFile(desc.id, ["service", key]);
-        changed = true;
-      }
-    }
-    desc.serviceFlags = flags;
-    return changed;
   }
 
   private async deleteSubtree(ids: Iterable<string>): Promise<void> {
@@ -265,8 +246,8 @@ export class Leader {
       this.ready.length > 0 ||
       this.backoff.size > 0 ||
       this.issuedByBatch.size > 0 ||
-      this.serviceQueue.length > 0 ||
-      [...this.clients.values()].some((c) => c.starting.size > 0)
+      this.services.queued > 0 ||
+      this.services.anyStarting()
     );
   }
 
@@ -286,8 +267,8 @@ export class Leader {
       await this.drainReady();
       this.issueExpiredBackoffs();
       if (this.canProcessReady()) continue;
-      await this.issueQueuedServices();
-      await this.checkServiceStarts();
+      await this.services.issueQueued();
+      await this.services.checkStarts();
       if (this.canProcessReady()) continue;
       if (!this.workRemains()) break;
 
@@ -301,7 +282,7 @@ export class Leader {
         update = handled < 10_000 ? await this.bs.getUpdatedBatchJob(0) : null;
       }
       if (handled > 0) {
-        this.deadlockSince = undefined;
+        this.services.progressed();
         this.publishProgress();
       }
       this.options.bus.check();
@@ -315,7 +296,7 @@ export class Leader {
     let waitMs = 1_000;
     const next = this.backoff.peekKey();
     if (next !== undefined) waitMs = Math.min(waitMs, Math.max(0, next - Date.now()));
-    if ([...this.clients.values()].some((c) => c.starting.size > 0)) waitMs = Math.min(waitMs, SERVICE_POLL_MS);
+    if (this.services.anyStarting()) waitMs = Math.min(waitMs, SERVICE_POLL_MS);
     return waitMs / 1000;
   }
 
@@ -338,7 +319,7 @@ export class Leader {
     }
     if (!busy && now - this.lastDeadlockCheck >= Math.min(this.config.deadlockCheckInterval * 1000, 1000)) {
       this.lastDeadlockCheck = now;
-      this.checkForDeadlocks();
+      await this.checkForDeadlocks();
     }
   }
 
@@ -386,7 +367,7 @@ export class Leader {
 
   /** Whether the leader holds back ready jobs until some issued ones finish (see ISSUE_WINDOW). */
   private issueWindowFull(): boolean {
-    return this.issuedByBatch.size - this.servicesIssued >= ISSUE_WINDOW;
+    return this.issuedByBatch.size - this.services.issued >= ISSUE_WINDOW;
   }
 
   /** Whether ready jobs can be processed now (there are some, and the issue window has room). */
@@ -417,14 +398,20 @@ export class Leader {
       this.live.set(id, desc);
     }
     if (!desc) return;
-    const client = this.clients.get(id);
-    if (client && !client.up && !client.failed && !client.stopping) return; // services still starting
+    if (this.services.isWaitingForStart(id)) return;
+    // A service host its client no longer needs (dropped while it waited for a retry) is not issued again.
+    if (desc.isService && !this.services.isHost(id)) {
+      this.live.delete(id);
+      return;
+    }
 
     if (this.hasFailedSuccessors.has(id)) {
-      if (client && client.running.size + client.starting.size > 0) {
-        await this.stopServices(id, true);
+      if (this.services.hasActiveServices(id)) {
+        await this.services.stop(id, true);
         return;
       }
+      // Successors still running: it is processed again when they are done (as Toil does).
+      if (this.pendingPhase.has(id)) return;
       if (desc.checkpoint && desc.checkpointBody !== undefined && desc.remainingTryCount > 1) {
         this.log.info(`Checkpoint job ${desc} has a failed successor; restarting it (${desc.remainingTryCount - 1} tries left after this)`);
         this.hasFailedSuccessors.delete(id);
@@ -441,20 +428,17 @@ export class Leader {
       } else if (status > 0 && desc.retryBackoffSeconds > 0) {
         this.log.info(`Job ${desc} will be retried in ${desc.retryBackoffSeconds} s`);
         this.backoff.push(Date.now() + desc.retryBackoffSeconds * 1000, id);
-      } else if (desc.isService && this.serviceToClient.has(id)) {
-        await this.reissueServiceHost(desc);
+      } else if (desc.isService) {
+        await this.services.reissue(desc);
       } else {
         await this.issueJob(desc);
       }
       return;
     }
 
-    if (desc.services.length > 0 && !client) {
-      await this.startServices(desc);
+    if (desc.services.length > 0 && !this.services.hasClient(id)) {
+      await this.services.start(desc);
       return;
-    }
-    if (client?.up) {
-      // Services are up (or were up): drop the "starting" state; successors may now run.
     }
 
     const next = desc.nextSuccessors();
@@ -462,8 +446,8 @@ export class Leader {
       await this.runSuccessors(desc, next);
       return;
     }
-    if (client && (client.running.size > 0 || client.starting.size > 0)) {
-      await this.stopServices(id, false);
+    if (this.services.hasActiveServices(id)) {
+      await this.services.stop(id, false);
       return;
     }
     // Nothing left: the job and its whole subtree are done.
@@ -500,7 +484,7 @@ export class Leader {
       missingChecks: 0,
     });
     this.batchOfJob.set(desc.id, batchId);
-    if (service) this.servicesIssued++;
+    if (service) this.services.countIssued(true);
     this.options.bus.publish(jobIssued({ jobId: desc.id, jobName: kindOf(desc), batchId }));
     this.options.bus.publish(queueSize({ queueSize: this.issuedByBatch.size }));
     if (this.log.isLevelEnabled("debug")) {
@@ -584,17 +568,7 @@ export class Leader {
     this.live.delete(id);
     this.refreshed.delete(id);
     this.lastFailure.delete(id);
-    const clientId = this.serviceToClient.get(id);
-    if (clientId !== undefined) {
-      this.serviceToClient.delete(id);
-      const client = this.clients.get(clientId);
-      if (client) {
-        client.running.delete(id);
-        client.starting.delete(id);
-        this.afterServiceGone(clientId, client);
-      }
-      return;
-    }
+    if (this.services.hostRemoved(id)) return;
     if (id === this.options.rootJobId) this.rootDone = true;
     const preds = this.predecessorsOf.get(id);
     this.predecessorsOf.delete(id);
@@ -608,7 +582,7 @@ export class Leader {
     if (!issued) return;
     this.issuedByBatch.delete(update.jobId);
     this.batchOfJob.delete(issued.jobId);
-    if (issued.service) this.servicesIssued--;
+    if (issued.service) this.services.countIssued(false);
     const id = issued.jobId;
     const status = update.exitStatus;
     this.options.bus.publish(jobUpdated({ jobId: id, jobName: issued.jobName, exitCode: status, exitReason: update.exitReason }));
@@ -659,9 +633,8 @@ export class Leader {
     // Successors adopted or created by the run are new work.
     this.live.set(id, desc);
     if (!old) this.seen++;
-    const clientId = this.serviceToClient.get(id);
-    if (clientId !== undefined && issued.service) {
-      await this.serviceHostExited(desc, failed);
+    if (issued.service && this.services.isHost(id)) {
+      await this.services.hostExited(desc, failed);
       return;
     }
     this.ready.push([id, failed ? 1 : 0]);
@@ -711,21 +684,14 @@ export class Leader {
       throw new FailedJobsError(this.store.locator, [...this.failedJobs.values()], "--stopOnFirstFailure");
     }
     // Its successors will never run; other predecessors waiting on them must not wait forever.
-    if (desc) for (const succ of desc.allSuccessors()) this.markFailedSuccessor(succ, id);
+    if (desc) await this.markFailedSuccessors(desc.allSuccessors(), id);
     this.pendingPhase.delete(id);
     this.live.delete(id);
 
-    const clientId = this.serviceToClient.get(id);
+    // A service host: its client fails (once its other services have stopped).
+    const clientId = await this.services.hostFailedForGood(id);
     if (clientId !== undefined) {
-      this.serviceToClient.delete(id);
-      const client = this.clients.get(clientId);
       this.hasFailedSuccessors.add(clientId);
-      if (client) {
-        client.failed = true;
-        client.starting.delete(id);
-        client.running.delete(id);
-        this.afterServiceGone(clientId, client);
-      }
       return;
     }
     const preds = this.predecessorsOf.get(id);
@@ -736,177 +702,61 @@ export class Leader {
         this.successorSettled(p);
       }
     }
-  }
-
-  private markFailedSuccessor(id: string, via: string): void {
-    if (this.failedSuccessors.has(id)) return;
-    this.failedSuccessors.add(id);
-    this.waitingMulti.delete(id);
-    const preds = this.predecessorsOf.get(id);
-    this.predecessorsOf.delete(id);
-    if (preds) {
-      for (const p of preds) {
-        if (p === via) continue;
-        this.hasFailedSuccessors.add(p);
-        this.successorSettled(p);
-      }
-    }
-  }
-
-  // ------------------------------------------------------------------ services
-
-  private async startServices(desc: JobDescription): Promise<void> {
-    const client: ClientServices = {
-      batches: [...desc.serviceHostIdsInBatches()],
-      nextBatch: 0,
-      starting: new Map(),
-      running: new Set(),
-      up: false,
-      stopping: false,
-      failed: false,
-    };
-    this.clients.set(desc.id, client);
-    this.log.debug(`Starting ${desc.services.length} service(s) of job ${desc}`);
-    await this.startNextServiceBatch(desc.id, client);
-  }
-
-  private async startNextServiceBatch(clientId: string, client: ClientServices): Promise<void> {
-    while (client.nextBatch < client.batches.length && client.starting.size === 0) {
-      const batch = client.batches[client.nextBatch++]!;
-      for (const serviceId of batch) {
-        if (!(await this.store.jobExists(serviceId))) continue;
-        const host = await this.loadForRun(serviceId);
-        this.serviceToClient.set(serviceId, clientId);
-        this.track(host);
-        client.starting.set(serviceId, host.serviceFlags?.start ?? "");
-        this.serviceQueue.push(host);
-      }
-      await this.issueQueuedServices();
-    }
-    if (client.nextBatch >= client.batches.length && client.starting.size === 0 && !client.up) {
-      client.up = true;
-      this.ready.push([clientId, 0]);
-    }
-  }
-
-  private async issueQueuedServices(): Promise<void> {
-    const limit = this.config.maxServiceJobs ?? Infinity;
-    while (this.serviceQueue.length > 0 && this.servicesIssued < limit) {
-      const host = this.serviceQueue.shift()!;
-      if (!this.serviceToClient.has(host.id)) continue;
-      await this.issueJob(host, true);
-    }
-  }
-
-  private async checkServiceStarts(): Promise<void> {
-    for (const [clientId, client] of this.clients) {
-      if (client.starting.size === 0) continue;
-      for (const [serviceId, flag] of client.starting) {
-        if (!this.batchOfJob.has(serviceId)) continue; // not issued yet
-        if (flag === "" || !(await this.store.fileExists(flag))) {
-          client.starting.delete(serviceId);
-          client.running.add(serviceId);
-        }
-      }
-      if (client.starting.size === 0 && !client.failed) await this.startNextServiceBatch(clientId, client);
-    }
-  }
-
-  /** Ask every service of a client to stop (error = its successors failed). */
-  private async stopServices(clientId: string, error: boolean): Promise<void> {
-    const client = this.clients.get(clientId);
-    if (!client) return;
-    client.stopping = true;
-    for (const serviceId of [...client.running, ...client.starting.keys()]) {
-      const host = this.live.get(serviceId);
-      const flags = host?.serviceFlags;
-      if (!flags) continue;
-      if (error) await this.store.deleteFile(flags.error);
-      await this.store.deleteFile(flags.terminate);
-    }
-    // Queued, never-issued service hosts are simply dropped.
-    for (const serviceId of client.starting.keys()) {
-      if (!this.batchOfJob.has(serviceId)) {
-        client.starting.delete(serviceId);
-        this.serviceToClient.delete(serviceId);
-      }
-    }
-    this.afterServiceGone(clientId, client);
-  }
-
-  private async serviceHostExited(host: JobDescription, failed: boolean): Promise<void> {
-    if (!failed) {
-      // Exited cleanly but is still in the store: it will be cleaned up like any job.
-      this.ready.push([host.id, 0]);
-      return;
-    }
-    // Told to stop because its client's successors failed: no point in retrying it.
-    const flags = host.serviceFlags;
-    if (flags && !(await this.store.fileExists(flags.error))) {
-      await this.totallyFail(host.id, "its service was stopped with an error");
-      return;
-    }
-    this.ready.push([host.id, 1]);
   }
 
   /**
-   * Issue a service host again after its worker died. The dead attempt may have deleted its start
-   * flag (it had started), so the host gets a new one and counts as starting again: the leader then
-   * waits for the new attempt's start like the first one's, instead of taking the old deletion for
-   * it. While its client runs, deleted terminate/error flags are renewed too; once the client has
-   * asked its services to stop they stay deleted, so the new attempt stops right after starting.
+   * The successors of a job that failed for good never run, nor do theirs: as Toil does, the whole
+   * subgraph below it is read (from the store where the leader does not hold it) and marked, and
+   * every predecessor that reached one of those jobs and waits for it learns that it failed. (A job
+   * with several predecessors, one of them below the failed job, would otherwise be waited for forever.)
    */
-  private async reissueServiceHost(host: JobDescription): Promise<void> {
-    const clientId = this.serviceToClient.get(host.id)!;
-    const client = this.clients.get(clientId);
-    const stopping = !client || client.stopping || client.failed;
-    if (await this.renewServiceFlags(host, stopping ? ["start"] : ["start", "terminate", "error"])) {
-      await this.store.updateJob(host);
-    }
-    if (client) {
-      client.running.delete(host.id);
-      client.starting.set(host.id, host.serviceFlags?.start ?? "");
-    }
-    this.log.info(`Service host ${host} is issued again (${host.remainingTryCount} tries left)${stopping ? "; it is told to stop" : ""}`);
-    await this.issueJob(host, true);
-  }
-
-  private afterServiceGone(clientId: string, client: ClientServices): void {
-    if (client.running.size + client.starting.size > 0) return;
-    if (!client.stopping && !client.failed) return;
-    this.clients.delete(clientId);
-    const desc = this.live.get(clientId);
-    if (desc) desc.filterServiceHosts(() => false);
-    this.ready.push([clientId, client.failed ? 1 : 0]);
-  }
-
-  private checkForDeadlocks(): void {
-    const waitingClients = [...this.clients.values()].filter((c) => !c.up && !c.stopping);
-    const onlyServices =
-      this.ready.length === 0 &&
-      this.backoff.size === 0 &&
-      this.issuedByBatch.size > 0 &&
-      [...this.issuedByBatch.values()].every((i) => i.service && !this.isStarting(i.jobId));
-    if (onlyServices && (this.serviceQueue.length > 0 || waitingClients.length > 0)) {
-      this.deadlockSince ??= Date.now();
-      if (Date.now() - this.deadlockSince >= this.config.deadlockWait * 1000) {
-        const status = this.bs.getSchedulingStatusMessage();
-        throw new DeadlockError(
-          `The workflow is service deadlocked: for ${this.config.deadlockWait} s only services have been running ` +
-            `(${this.servicesIssued} running, ${this.serviceQueue.length} waiting for a slot), and the jobs that need them ` +
-            `cannot start until every one of their services is up. Raise --maxServiceJobs` +
-            `${this.config.maxServiceJobs !== undefined ? ` (now ${this.config.maxServiceJobs})` : ""} or give jobs fewer services.` +
-            `${status ? ` Batch system: ${status}` : ""}`,
-        );
+  private async markFailedSuccessors(ids: Iterable<string>, via: string): Promise<void> {
+    const stack = [...ids];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      if (this.failedSuccessors.has(id)) continue;
+      this.failedSuccessors.add(id);
+      const waiting = this.waitingMulti.get(id);
+      this.waitingMulti.delete(id);
+      const preds = this.predecessorsOf.get(id);
+      this.predecessorsOf.delete(id);
+      if (preds) {
+        for (const p of preds) {
+          if (p === via) continue;
+          this.hasFailedSuccessors.add(p);
+          this.successorSettled(p);
+        }
       }
-    } else {
-      this.deadlockSince = undefined;
+      const desc = waiting ?? this.live.get(id) ?? this.options.preloaded?.get(id) ?? ((await this.store.jobExists(id)) ? await this.store.loadJob(id) : undefined);
+      if (desc) stack.push(...desc.allSuccessors());
     }
   }
 
-  private isStarting(serviceId: string): boolean {
-    const clientId = this.serviceToClient.get(serviceId);
-    return clientId !== undefined && (this.clients.get(clientId)?.starting.has(serviceId) ?? false);
+  // ------------------------------------------------------------------ stalls
+
+  /**
+   * End a run that can make no more progress (see ServiceManager.checkStall): with jobs already
+   * failed for good, as a FailedJobsError (the services are stopped by the caller's killAll);
+   * otherwise as a DeadlockError that says which limit keeps the waiting jobs from running.
+   */
+  private async checkForDeadlocks(): Promise<void> {
+    const stall = await this.services.checkStall({
+      pending: this.ready.length + this.backoff.size,
+      issued: this.issuedByBatch,
+      running: async () => (await this.bs.getRunningBatchJobIds()).keys(),
+    });
+    if (!stall) return;
+    const status = this.bs.getSchedulingStatusMessage();
+    const what = describeStall(stall, this.config.deadlockWait);
+    if (this.failedJobs.size > 0) {
+      this.log.error(`${what}; jobs have failed for good, so nothing can use these services: stopping them`);
+      throw new FailedJobsError(
+        this.store.locator,
+        [...this.failedJobs.values()],
+        `${what}, so the remaining services were stopped${status ? `; batch system: ${status}` : ""}`,
+      );
+    }
+    throw new DeadlockError(`The workflow is service deadlocked: ${what}. ${adviceFor(stall, this.config.maxServiceJobs)}${status ? ` Batch system: ${status}` : ""}`);
   }
 
   // ------------------------------------------------------------------ rescue
@@ -957,6 +807,27 @@ export class Leader {
     this.issuedByBatch.clear();
     this.batchOfJob.clear();
   }
+}
+
+/** What a stalled run looks like, in words. */
+function describeStall(stall: Stall, deadlockWait: number): string {
+  const parts = [`for ${deadlockWait} s only services have been running (${stall.services})`];
+  if (stall.queuedServices > 0) parts.push(`${stall.queuedServices} more wait for a --maxServiceJobs slot`);
+  if (stall.waitingJobs > 0) parts.push(`${stall.waitingJobs} other job(s) issued to the batch system wait for the resources they hold`);
+  return parts.join(", ");
+}
+
+/** Which limit to raise so a deadlocked run can go on. */
+function adviceFor(stall: Stall, maxServiceJobs: number | undefined): string {
+  const now = maxServiceJobs !== undefined ? ` (now ${maxServiceJobs})` : "";
+  if (stall.waitingJobs > 0) {
+    return (
+      `The jobs that use the services cannot start until the batch system has room for them: give the workflow more ` +
+      `job slots or resources (--maxJobs, --maxCores, --maxMemory), give services smaller requirements, or lower ` +
+      `--maxServiceJobs${now} so that services leave room for their clients.`
+    );
+  }
+  return `The jobs that need them cannot start until every one of their services is up. Raise --maxServiceJobs${now} or give jobs fewer services.`;
 }
 
 function indent(text: string): string {
