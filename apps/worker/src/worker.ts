@@ -396,6 +396,8 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
               return "run";
             },
             intervalMs: Math.max(10, config.servicePollingInterval * 1000),
+            // The leader deletes the terminate flag to stop the service: react to that at once.
+            watchStop: (wake) => (flags && store.watchFile ? store.watchFile(flags.terminate, wake) : () => {}),
           },
           { resolver: resolverOf(store), importModule: importUserModule },
         )));

@@ -1008,6 +1008,22 @@ export class FileJobStore implements JobStore {
     return this.readablePath(fileId) !== undefined;
   }
 
+  watchFile(fileId: string, listener: () => void): () => void {
+    // Each file has a directory of its own (deleteFile removes it): watch that directory.
+    const { dir } = this.locate(fileId);
+    let watcher: fs.FSWatcher;
+    try {
+      watcher = fs.watch(dir, { persistent: false }, () => listener());
+    } catch (err) {
+      // Already deleted: say so at once. Cannot watch (no inotify instances left): the caller polls.
+      if (isErrno(err, "ENOENT", "ENOTDIR")) queueMicrotask(listener);
+      return () => {};
+    }
+    // The watch ends by itself when the directory goes; errors only mean no more events.
+    watcher.on("error", () => watcher.close());
+    return () => watcher.close();
+  }
+
   async getFileSize(fileId: string): Promise<number> {
     const src = this.readablePath(fileId);
     if (!src) return 0;

@@ -140,6 +140,13 @@ export interface JobStore extends JobStoreView {
   clean(jobCache?: Map<string, JobDescription>): Promise<JobDescription | undefined>;
 
   // ---- files and shared files: see JobStoreView (@toil/job)
+  /**
+   * Calls `listener` whenever the file may have changed or been deleted (the caller then looks
+   * again), soon after the change, from any process on this machine; returns a function that stops
+   * watching. Best effort: changes made on another machine (a shared filesystem) may go unseen, so
+   * callers keep polling as well, less often. Optional: a store that cannot watch leaves it out.
+   */
+  watchFile?(fileId: string, listener: () => void): () => void;
 
   // ---- logs/stats mailbox
   /** Post a message (a worker's stats and log JSON) for the leader. */
