@@ -33,6 +33,7 @@ import { parseToilArgs } from "./cli/parse-args.js";
 import { FailedJobsError, JobStoreStateError, ToilContextError, WorkflowInterruptedError, WorkflowKilledError } from "./leader/errors.js";
 import { Leader, type LeaderCounts } from "./leader/leader.js";
 import { leaderStoreOf } from "./leader/store-adapter.js";
+import { runDeadWorkersDeferredFunctions } from "./leader/worker-cleanup.js";
 import { createLeaderLogger, type Logger, type HumanLogStream } from "./log.js";
 import { Progress } from "./progress.js";
 import { workerArgv } from "./worker-command.js";
@@ -424,6 +425,8 @@ export class Toil implements AsyncDisposable {
       process.off("SIGINT", onSignal);
       progress.stop();
       this.lastCounts = leader.counts();
+      // Every worker has ended (or was killed): what dead ones deferred runs now, at the latest.
+      await runDeadWorkersDeferredFunctions(config, bs, log);
       await shutdownWithin(bs, 2_000, log);
       bus.check();
       busFile?.[Symbol.dispose]();

@@ -171,9 +171,28 @@ async function deleteSubtree(store: JobStore, ids: Iterable<string>): Promise<vo
   }
 }
 
+/**
+ * The workflow's directory on this machine, inside the work directory (`--workDir`, `TOIL_WORKDIR`,
+ * else the system temp directory); the name batch systems' worker cleanup removes
+ * (`workflowDirName` of @toil/batch-core).
+ */
+function workflowDirOf(config: Config, env: Readonly<Record<string, string | undefined>>): string {
+  const workRoot = config.workDir ?? env.TOIL_WORKDIR ?? os.tmpdir();
+  return path.join(workRoot, `toilwf-${config.workflowId ?? "unknown"}`);
+}
+
 /** Where a workflow keeps its node-wide state (deferred functions, cache bookkeeping). */
 function coordinationDirOf(config: Config, workflowDir: string): string {
   return config.coordinationDir ? path.join(config.coordinationDir, path.basename(workflowDir)) : workflowDir;
+}
+
+/**
+ * Where the workers of a workflow on this machine keep their node-wide state (deferred functions,
+ * cache bookkeeping): under `--coordinationDir` if given, else in the workflow's directory in the
+ * work directory. `env` is the workers' environment (for `TOIL_WORKDIR`).
+ */
+export function workerCoordinationDir(config: Config, env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return coordinationDirOf(config, workflowDirOf(config, env));
 }
 
 /** A deferred-function manager and where its failures are logged (the run using it sets that). */
@@ -275,9 +294,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     process.env[k] = v;
   }
 
-  const workRoot = config.workDir ?? io.env.TOIL_WORKDIR ?? os.tmpdir();
-  // The name batch systems' worker cleanup removes (`workflowDirName` of @toil/batch-core).
-  const workflowDir = path.join(workRoot, `toilwf-${config.workflowId ?? "unknown"}`);
+  const workflowDir = workflowDirOf(config, io.env);
   // The job's temporary directory is made only if the job asks for local files.
   let tempDir: string | undefined;
   const tempDirOf = (): string => {

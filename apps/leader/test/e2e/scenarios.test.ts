@@ -364,6 +364,17 @@ describe("deferred functions", { timeout: 300_000 }, () => {
     expect(r.stdout.trim()).toBe("true");
     expect(existsSync(file)).toBe(false);
   });
+
+  // Toil's single-machine batch system runs a dead worker's deferred functions at shutdown when no
+  // later job on the machine did: here the only job dies and is not retried.
+  test("91 (dead worker): a killed job's deferred function runs by the time the leader exits", async () => {
+    const d = tempDir();
+    const file = path.join(d, "tmpfile");
+    const r = await run("deferThenDie", [file], ["--retryCount", "0"]).result;
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/KILLED/);
+    expect(existsSync(file)).toBe(false);
+  });
 });
 
 describe("leader options", { timeout: 300_000 }, () => {
