@@ -1,11 +1,16 @@
+/**
+ * The leader loop: ready jobs, issued batch jobs, successor phases, retries and failures.
+ * (Over 600 lines: this per-job state machine is one unit; services live in services.ts, dead
+ * workers' deferred functions in worker-cleanup.ts.)
+ */
 import type { BatchSystem, UpdatedBatchJobInfo } from "@toil/batch-core";
 import { InsufficientSystemResources, shellCommand } from "@toil/batch-core";
 import { jobCompleted, jobFailed, jobIssued, jobMissing, jobUpdated, queueSize, type MessageBus } from "@toil/bus";
 import type { Config, JobDescription } from "@toil/job";
 import type { Logger } from "pino";
-import { DeadlockError, FailedJobsError, WorkflowInterruptedError, WorkflowKilledError, type FailedJob } from "./errors.js";
+import { FailedJobsError, WorkflowInterruptedError, WorkflowKilledError, type FailedJob } from "./errors.js";
 import { MinHeap, Queue } from "./heap.js";
-import { renewServiceFlags, ServiceManager, type Stall } from "./services.js";
+import { describeStall, renewServiceFlags, ServiceManager, stallError } from "./services.js";
 import type { LeaderStore, WorkerMessage } from "./store.js";
 
 /** Everything the leader loop needs. */
@@ -735,9 +740,8 @@ export class Leader {
   // ------------------------------------------------------------------ stalls
 
   /**
-   * End a run that can make no more progress (see ServiceManager.checkStall): with jobs already
-   * failed for good, as a FailedJobsError (the services are stopped by the caller's killAll);
-   * otherwise as a DeadlockError that says which limit keeps the waiting jobs from running.
+   * End a run that can make no more progress (see ServiceManager.checkStall and stallError); the
+   * caller's killAll then stops the services.
    */
   private async checkForDeadlocks(): Promise<void> {
     const stall = await this.services.checkStall({
@@ -746,17 +750,9 @@ export class Leader {
       running: async () => (await this.bs.getRunningBatchJobIds()).keys(),
     });
     if (!stall) return;
-    const status = this.bs.getSchedulingStatusMessage();
-    const what = describeStall(stall, this.config.deadlockWait);
-    if (this.failedJobs.size > 0) {
-      this.log.error(`${what}; jobs have failed for good, so nothing can use these services: stopping them`);
-      throw new FailedJobsError(
-        this.store.locator,
-        [...this.failedJobs.values()],
-        `${what}, so the remaining services were stopped${status ? `; batch system: ${status}` : ""}`,
-      );
-    }
-    throw new DeadlockError(`The workflow is service deadlocked: ${what}. ${adviceFor(stall, this.config.maxServiceJobs)}${status ? ` Batch system: ${status}` : ""}`);
+    const error = stallError(stall, this.config, this.store.locator, [...this.failedJobs.values()], this.bs.getSchedulingStatusMessage());
+    if (error instanceof FailedJobsError) this.log.error(`${describeStall(stall, this.config.deadlockWait)}, after jobs failed for good: nothing more can run, so the services are stopped`);
+    throw error;
   }
 
   // ------------------------------------------------------------------ rescue
@@ -807,27 +803,6 @@ export class Leader {
     this.issuedByBatch.clear();
     this.batchOfJob.clear();
   }
-}
-
-/** What a stalled run looks like, in words. */
-function describeStall(stall: Stall, deadlockWait: number): string {
-  const parts = [`for ${deadlockWait} s only services have been running (${stall.services})`];
-  if (stall.queuedServices > 0) parts.push(`${stall.queuedServices} more wait for a --maxServiceJobs slot`);
-  if (stall.waitingJobs > 0) parts.push(`${stall.waitingJobs} other job(s) issued to the batch system wait for the resources they hold`);
-  return parts.join(", ");
-}
-
-/** Which limit to raise so a deadlocked run can go on. */
-function adviceFor(stall: Stall, maxServiceJobs: number | undefined): string {
-  const now = maxServiceJobs !== undefined ? ` (now ${maxServiceJobs})` : "";
-  if (stall.waitingJobs > 0) {
-    return (
-      `The jobs that use the services cannot start until the batch system has room for them: give the workflow more ` +
-      `job slots or resources (--maxJobs, --maxCores, --maxMemory), give services smaller requirements, or lower ` +
-      `--maxServiceJobs${now} so that services leave room for their clients.`
-    );
-  }
-  return `The jobs that need them cannot start until every one of their services is up. Raise --maxServiceJobs${now} or give jobs fewer services.`;
 }
 
 function indent(text: string): string {

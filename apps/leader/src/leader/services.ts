@@ -8,6 +8,7 @@
  */
 import type { Config, JobDescription } from "@toil/job";
 import type { Logger } from "pino";
+import { DeadlockError, FailedJobsError, type FailedJob } from "./errors.js";
 import { Queue } from "./heap.js";
 import type { LeaderStore } from "./store.js";
 
@@ -352,6 +353,40 @@ export class ServiceManager {
   progressed(): void {
     this.stallKey = undefined;
   }
+}
+
+/** What a stalled run looks like, in words. */
+export function describeStall(stall: Stall, deadlockWait: number): string {
+  const parts = [`for ${deadlockWait} s only services have been running (${stall.services})`];
+  if (stall.queuedServices > 0) parts.push(`${stall.queuedServices} more wait for a --maxServiceJobs slot`);
+  if (stall.waitingJobs > 0) parts.push(`${stall.waitingJobs} other job(s) issued to the batch system wait for the resources they hold`);
+  return parts.join(", ");
+}
+
+/**
+ * The error that ends a stalled run. With jobs already failed for good, a FailedJobsError listing
+ * them (nothing more can run; the services are stopped), so `--restart` retries them; otherwise, as
+ * in Toil, a DeadlockError that says which limit keeps the waiting jobs from running.
+ */
+export function stallError(
+  stall: Stall,
+  config: Pick<Config, "deadlockWait" | "maxServiceJobs">,
+  locator: string,
+  failedJobs: readonly FailedJob[],
+  batchStatus: string | null,
+): FailedJobsError | DeadlockError {
+  const what = describeStall(stall, config.deadlockWait);
+  if (failedJobs.length > 0) {
+    return new FailedJobsError(locator, failedJobs, `${what}, so the remaining services were stopped${batchStatus ? `; batch system: ${batchStatus}` : ""}`);
+  }
+  const now = config.maxServiceJobs !== undefined ? ` (now ${config.maxServiceJobs})` : "";
+  const advice =
+    stall.waitingJobs > 0
+      ? `The jobs that use the services cannot start until the batch system has room for them: give the workflow more ` +
+        `job slots or resources (--maxJobs, --maxCores, --maxMemory), give services smaller requirements, or lower ` +
+        `--maxServiceJobs${now} so that services leave room for their clients.`
+      : `The jobs that need them cannot start until every one of their services is up. Raise --maxServiceJobs${now} or give jobs fewer services.`;
+  return new DeadlockError(`The workflow is service deadlocked: ${what}. ${advice}${batchStatus ? ` Batch system: ${batchStatus}` : ""}`);
 }
 
 /**
