@@ -34,8 +34,9 @@ import { FailedJobsError, JobStoreStateError, ToilContextError, WorkflowInterrup
 import { Leader, type LeaderCounts } from "./leader/leader.js";
 import { leaderStoreOf } from "./leader/store-adapter.js";
 import { runDeadWorkersDeferredFunctions } from "./leader/worker-cleanup.js";
-import { createLeaderLogger, type Logger, type HumanLogStream } from "./log.js";
+import { createLeaderLogger, defaultLogFile, type Logger } from "./log.js";
 import { Progress } from "./progress.js";
+import { runSummary } from "./summary.js";
 import { workerArgv } from "./worker-command.js";
 import { rootJobReturnValue, saveRootJob, type RootJob } from "./jobs.js";
 import { DebugWorkerBatchSystem } from "./debug-worker.js";
@@ -94,7 +95,7 @@ export class Toil implements AsyncDisposable {
   private restartCalled = false;
   private createdStore = false;
   private logger: Logger | undefined;
-  private human: HumanLogStream | undefined;
+  private logPath: string | undefined;
   private closeLog: (() => Promise<void>) | undefined;
   /** Counts of the last run (for reporting). */
   lastCounts: LeaderCounts | undefined;
@@ -201,12 +202,21 @@ export class Toil implements AsyncDisposable {
     return this.logger;
   }
 
+  /**
+   * The text log of this run (after `open()`): `--logFile`, or `<job store>.log` next to the job
+   * store, so it outlives a store deleted by `--clean`. A restart appends to it.
+   */
+  get logFile(): string {
+    if (!this.logPath) throw new ToilContextError("The Toil object is not open.");
+    return this.logPath;
+  }
+
   /** Enter the scope: create the job store, or resume it when `restart` is set. */
   async open(): Promise<this> {
     if (this.state !== "new") throw new ToilContextError(`This Toil object is already ${this.state}; create a new one.`);
-    const { logger, human, close } = createLeaderLogger({ level: this.config.logLevel, ...(this.config.logFile ? { logFile: this.config.logFile } : {}) });
+    this.logPath = path.resolve(this.config.logFile ?? defaultLogFile(this.config.jobStore));
+    const { logger, close } = createLeaderLogger({ level: this.config.logLevel, logFile: this.logPath, logJson: this.config.logJson });
     this.logger = logger;
-    this.human = human;
     this.closeLog = close;
     const store = openJobStore(this.config.jobStore);
     if (this.config.restart) {
@@ -376,7 +386,7 @@ export class Toil implements AsyncDisposable {
       if (typeof storeDir === "string") roots.push(`!${path.resolve(storeDir)}`);
       if (roots.length > 0 && !roots[0]!.startsWith("!")) bs.setEnv(TRUSTED_MODULE_ROOTS_ENV, JSON.stringify(roots));
     }
-    const progress = new Progress({ enabled: !config.disableProgress, ...(this.human ? { human: this.human } : {}) });
+    const progress = new Progress({ enabled: !config.disableProgress });
     const leader = new Leader({
       config,
       store: leaderStoreOf(store),
@@ -412,18 +422,29 @@ export class Toil implements AsyncDisposable {
     // SIGKILL writes nothing more): `toil status` shows the latest outcome marker.
     await store.writeSharedFile(OUTCOME_MARKERS.stopped, String(started)).catch(() => undefined);
     let outcome: keyof typeof OUTCOME_MARKERS = "stopped";
+    let ending: unknown;
     try {
       await leader.run();
       outcome = "succeeded";
     } catch (err) {
       // FAILED only when jobs failed for good; a kill, a signal or a deadlock leaves it restartable.
       if (err instanceof FailedJobsError) outcome = "failed";
+      ending = err;
       await leader.killAll().catch(() => undefined);
       throw err;
     } finally {
       process.off("SIGTERM", onSignal);
       process.off("SIGINT", onSignal);
       progress.stop();
+      const ended =
+        outcome === "succeeded"
+          ? "completed"
+          : ending instanceof WorkflowInterruptedError || ending instanceof WorkflowKilledError
+            ? "stopped"
+            : "failed";
+      const summary = runSummary(ended, leader.counts(), (Date.now() - started) / 1000, this.logPath);
+      if (ended === "completed") log.info({ summary: summary.figures }, summary.text);
+      else log.warn({ summary: summary.figures }, summary.text);
       this.lastCounts = leader.counts();
       // Every worker has ended (or was killed): what dead ones deferred runs now, at the latest.
       await runDeadWorkersDeferredFunctions(config, bs, log);
@@ -434,12 +455,6 @@ export class Toil implements AsyncDisposable {
       await store.writeSharedFile(OUTCOME_MARKERS[outcome], String(Date.now())).catch(() => undefined);
       this.outcome = outcome === "succeeded" ? "success" : "error";
     }
-    const seconds = (Date.now() - started) / 1000;
-    const counts = leader.counts();
-    log.info(
-      { jobs: counts.done, seconds: Number(seconds.toFixed(2)), jobsPerSecond: Number((counts.done / Math.max(seconds, 1e-3)).toFixed(1)) },
-      `Finished the workflow: ${counts.done} jobs in ${seconds.toFixed(2)} s`,
-    );
     return rootJobReturnValue(store);
   }
 
@@ -465,8 +480,11 @@ export class Toil implements AsyncDisposable {
       else if (level === "debug") log.debug(message);
       else log.info(message);
     };
+    // Jobs' own output reaches the terminal through the leader (above the live progress bar; never
+    // into a pipe the user closed) instead of through inherited file descriptors.
+    const output = (stream: "stdout" | "stderr", chunk: Buffer) => void (stream === "stdout" ? process.stdout : process.stderr).write(chunk);
     const Ctor = cls as unknown as new (...args: unknown[]) => BatchSystem;
-    return new Ctor(bsConfig, maxCores, maxMemory, maxDisk, { logger });
+    return new Ctor(bsConfig, maxCores, maxMemory, maxDisk, { logger, output });
   }
 
   /**

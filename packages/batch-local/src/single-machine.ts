@@ -80,6 +80,13 @@ export interface SingleMachineOptions {
   killGraceSeconds?: number;
   /** Where warnings go (default: stderr). */
   logger?: (level: "warn" | "info", message: string) => void;
+  /**
+   * With `stdio: "inherit"`: receive the jobs' stdout/stderr bytes through pipes instead of letting
+   * the processes write to the leader's own stdout/stderr. The leader then prints them where its
+   * display allows (above a live progress bar), and a job never writes into a pipe the user closed
+   * (`toil run … | head`), which would kill the job's tools with SIGPIPE.
+   */
+  output?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
 }
 
 type JobState = "queued" | "running" | "done" | "killed";
@@ -232,6 +239,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   private readonly warmStartsAtOnce: number;
   private startingHosts = 0;
   private readonly stdio: "inherit" | "ignore" | "files";
+  private readonly output: ((stream: "stdout" | "stderr", chunk: Buffer) => void) | undefined;
   private readonly killGrace: number;
   private readonly log: (level: "warn" | "info", message: string) => void;
   /**
@@ -298,6 +306,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     this.warmMaxJobs = options.warmWorkerMaxJobs ?? 0;
     this.warmStartsAtOnce = Math.max(1, options.warmStartsAtOnce ?? availableParallelism());
     this.stdio = options.stdio ?? "inherit";
+    this.output = this.stdio === "inherit" ? options.output : undefined;
     const cfgGrace = config.batchOptions?.killGraceSeconds;
     this.killGrace = options.killGraceSeconds ?? (typeof cfgGrace === "number" ? cfgGrace : 2);
     this.workflowMark = workflowMarkOf(config.workflowId);
@@ -643,7 +652,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   }
 
   private stdioFor(job: LocalJob): { stdio: StdioOptions; close: () => void; out?: string; err?: string } {
-    if (this.stdio === "inherit") return { stdio: ["ignore", "inherit", "inherit"], close: () => {} };
+    if (this.stdio === "inherit") return { stdio: ["ignore", this.output ? "pipe" : "inherit", this.output ? "pipe" : "inherit"], close: () => {} };
     if (this.stdio === "ignore") return { stdio: "ignore", close: () => {} };
     const out = this.formatStdOutErrPath(job.id, "local", "out");
     const err = this.formatStdOutErrPath(job.id, "local", "err");
@@ -666,6 +675,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       return;
     }
     io.close();
+    this.forwardOutput(child);
     job.pid = child.pid;
     let settled = false;
     child.once("error", (err: NodeJS.ErrnoException) => {
@@ -681,6 +691,19 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       this.finish(job, status, reason);
     });
     if (job.pid !== undefined) this.announce(job, String(job.pid));
+  }
+
+  /** Hand a child's piped stdout/stderr to the `output` option; the pipes never keep the leader alive. */
+  private forwardOutput(child: ChildProcess): void {
+    const output = this.output;
+    if (!output) return;
+    for (const name of ["stdout", "stderr"] as const) {
+      const pipe = child[name] as (NodeJS.ReadableStream & { unref?: () => void }) | null;
+      if (!pipe) continue;
+      pipe.on("data", (chunk: Buffer) => output(name, chunk));
+      pipe.on("error", () => undefined);
+      pipe.unref?.();
+    }
   }
 
   private spawnFailed(job: LocalJob, err: NodeJS.ErrnoException): void {
@@ -842,10 +865,11 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     const child = fork(findWarmHostScript(), [], {
       env: { ...this.baseEnv, [JOB_MARKER_ENV]: `${this.token}.h${id}` },
       detached: true,
-      stdio: this.stdio === "ignore" ? ["ignore", "ignore", "ignore", "ipc"] : ["ignore", "inherit", "inherit", "ipc"],
+      stdio: this.stdio === "ignore" ? ["ignore", "ignore", "ignore", "ipc"] : this.output ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "inherit", "inherit", "ipc"],
       serialization: "json",
     });
     if (child.pid === undefined) throw new BatchSystemError("fork returned no pid");
+    this.forwardOutput(child);
     const host: WarmHost = { id, child, pid: child.pid, job: null, jobsRun: 0, dead: false, lastEnv: null, starting: true, startTimer: undefined, retiring: false };
     this.startingHosts++;
     host.startTimer = setTimeout(() => this.hostStarted(host), HOST_START_SLOT_MS);

@@ -12,6 +12,7 @@ import { FailedJobsError, WorkflowInterruptedError, WorkflowKilledError, type Fa
 import { MinHeap, Queue } from "./heap.js";
 import { describeStall, renewServiceFlags, ServiceManager, stallError } from "./services.js";
 import type { LeaderStore, WorkerMessage } from "./store.js";
+import { plural, triesLeft } from "../text.js";
 
 /** Everything the leader loop needs. */
 export interface LeaderOptions {
@@ -52,6 +53,8 @@ export interface LeaderCounts {
   failed: number;
   /** Jobs currently issued to the batch system. */
   issued: number;
+  /** Failed attempts that were (or will be) tried again. */
+  retried: number;
 }
 
 interface Issued {
@@ -120,6 +123,7 @@ export class Leader {
   private readonly services: ServiceManager;
 
   private done = 0;
+  private retried = 0;
   private seen = 0;
   private rootDone = false;
   private rootFailed = false;
@@ -169,6 +173,7 @@ export class Leader {
       total: Math.max(this.seen, this.done + this.failedJobs.size),
       failed: this.failedJobs.size,
       issued: this.issuedByBatch.size,
+      retried: this.retried,
     };
   }
 
@@ -278,6 +283,8 @@ export class Leader {
       if (!this.workRemains()) break;
 
       const wait = this.waitSeconds();
+      // Jobs issued since the last finished one count too (the progress display shows them running).
+      this.publishProgress();
       let update = await this.bs.getUpdatedBatchJob(wait);
       let handled = 0;
       while (update) {
@@ -316,7 +323,10 @@ export class Leader {
     }
     if (now - this.lastStatus >= this.config.statusWait * 1000) {
       this.lastStatus = now;
-      this.log.info({ issued: this.issuedByBatch.size, ready: this.ready.length }, `${this.issuedByBatch.size} jobs are issued and running or waiting to run`);
+      this.log.info(
+        { queue: { issued: this.issuedByBatch.size, ready: this.ready.length } },
+        `${plural(this.issuedByBatch.size, "job")} issued (running or waiting to run), ${this.ready.length} ready to issue`,
+      );
     }
     if (!busy && now - this.lastRescue >= this.config.rescueJobsFrequency * 1000) {
       this.lastRescue = now;
@@ -418,7 +428,7 @@ export class Leader {
       // Successors still running: it is processed again when they are done (as Toil does).
       if (this.pendingPhase.has(id)) return;
       if (desc.checkpoint && desc.checkpointBody !== undefined && desc.remainingTryCount > 1) {
-        this.log.info(`Checkpoint job ${desc} has a failed successor; restarting it (${desc.remainingTryCount - 1} tries left after this)`);
+        this.log.info(`Checkpoint job ${desc} has a failed successor; restarting it (${triesLeft(desc.remainingTryCount - 1)} after this)`);
         this.hasFailedSuccessors.delete(id);
         await this.issueJob(desc);
         return;
@@ -628,8 +638,9 @@ export class Leader {
       }
       this.lastFailure.set(id, { status, reason, log: tail(log, this.config.maxLogFileSize) });
       desc.setupJobAfterFailure(status, reason);
+      if (desc.remainingTryCount > 0) this.retried++;
       await this.store.updateJob(desc);
-      this.log.warn(`Job ${desc} failed (${reason}, exit status ${status}); ${desc.remainingTryCount} tries left`);
+      this.log.warn(`Job ${desc} failed (${reason}, exit status ${status}); ${triesLeft(desc.remainingTryCount)}`);
       this.options.bus.publish(jobCompleted({ jobId: id, jobName: issued.jobName, exitCode: status === 0 ? 1 : status }));
     } else {
       this.done += (old?.hasBody() ? 1 : 0) + Math.max(0, desc.chainLength - issued.chainLength);

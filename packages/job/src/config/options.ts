@@ -50,7 +50,8 @@ export const CORE_OPTION_SPECS = {
   noStdOutErr: { kind: "boolean", section: "Core", help: "Do not keep the batch system's stdout/stderr files for workers." },
   environment: { kind: "setEnv", flag: "setEnv", section: "Core", valueName: "NAME[=VALUE]", help: "Set an environment variable for every job; NAME alone copies the leader's value. Repeatable." },
   logLevel: { kind: "enum", section: "Core", choices: LOG_LEVELS, help: "Leader log level: trace, debug, info, warning, error, critical or off." },
-  logFile: { kind: "path", section: "Core", help: "Also write the leader's log (JSON lines) to this file." },
+  logFile: { kind: "path", section: "Core", help: "Where the leader's log of every run is kept, as text (default: <jobStore>.log, next to the job store)." },
+  logJson: { kind: "boolean", section: "Core", help: "Write the --logFile log as JSON lines (one object a line) instead of text." },
 
   defaultMemory: { kind: "size", section: "Resources", valueName: "BYTES", help: "Memory for jobs that do not ask for any, e.g. 2Gi or 500M." },
   defaultCores: { kind: "number", section: "Resources", help: "Cores for jobs that do not ask for any (fractions allowed)." },
