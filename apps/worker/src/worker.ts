@@ -57,6 +57,9 @@ const IN_WORKER = Symbol.for("toil.inWorker");
  * Capture this process's stdout/stderr writes while a job runs, in memory (only the last
  * `maxBytes` are kept); the text becomes a file only when it is needed (a failure, --writeLogs).
  */
+/** CPU seconds beyond cores x wall (+5%) a job may use before the leader is warned. */
+const CPU_OVERUSE_MARGIN_S = 1;
+
 class OutputCapture {
   private chunks: Buffer[] = [];
   private size = 0;
@@ -331,12 +334,15 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
   const recordStat = (ran: JobDescription, stat: JobStat): void => {
     stats.push(stat);
     const wall = (stat.end - stat.start) / 1000;
-    // Over-use: more CPU than cores x wall time (+5%), ignoring up to 0.1 s (a cold process compiling
-    // the code a job first calls can spend that much on a job that does nothing).
+    // Over-use: more CPU than cores x wall time (+5%) by at least a second. The job's CPU is counted
+    // from just before its run() (its module already imported), but a process that has just started
+    // still compiles and collects garbage on background threads while a short job runs: a job that
+    // does nothing can show a few tenths of a second, which is no reason to ask for more cores.
     const allowed = wall * stat.requested.cores * 1.05;
-    if (wall > 0 && stat.requested.cores > 0 && stat.cpu > allowed && stat.cpu - allowed > 0.1) {
+    if (wall > 0 && stat.requested.cores > 0 && stat.cpu - allowed >= CPU_OVERUSE_MARGIN_S) {
+      const cores = `${stat.requested.cores} core${stat.requested.cores === 1 ? "" : "s"}`;
       logsToLeader.push({
-        text: `Job ${ran.displayName} used ${stat.cpu.toFixed(2)} s of CPU in ${wall.toFixed(2)} s with ${stat.requested.cores} core(s) requested: it may need more cores`,
+        text: `Job ${ran.displayName} used ${stat.cpu.toFixed(2)} s of CPU in ${wall.toFixed(2)} s with ${cores} requested: it may need more cores`,
         level: "warning",
         jobId: ran.originalId,
         jobName: ran.displayName,
@@ -375,7 +381,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
         const doomed = desc.restartCheckpoint();
         await store.updateJob(desc);
         await deleteSubtree(store, doomed);
-        capture.line(`Restarting checkpoint job ${desc}; ${desc.remainingTryCount} tries left`);
+        capture.line(`Restarting checkpoint job ${desc}; ${desc.remainingTryCount} ${desc.remainingTryCount === 1 ? "try" : "tries"} left`);
       } else {
         // Re-issued only to clean up: drop finished successors, delete if done.
         const exists = new Map<string, boolean>();

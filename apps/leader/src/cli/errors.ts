@@ -10,6 +10,8 @@
  * command-line syntax mistakes found by the argument parser are `UsageError`.
  */
 
+import { escapeControl } from "../text.js";
+
 /** The name printed for mistakes in the command line itself (unknown flag, missing argument, unknown command). */
 export const USAGE_ERROR_NAME = "UsageError";
 
@@ -40,10 +42,14 @@ export function oneLine(message: string): string {
   return lines.join(" ");
 }
 
-/** `toil <command>: error [<Name>]: <message>` on one line (one trailing newline); see MULTI_LINE_ERRORS. */
+/**
+ * `toil <command>: error [<Name>]: <message>` on one line (one trailing newline); see
+ * MULTI_LINE_ERRORS. Control characters in the message (a job name or an error text from input
+ * data) are shown escaped, as `cat -v` does.
+ */
 export function formatCliError(command: string, name: string, message: string): string {
   const prefix = command ? `toil ${command}` : "toil";
-  return `${prefix}: error [${name}]: ${MULTI_LINE_ERRORS.has(name) ? message.trimEnd() : oneLine(message)}\n`;
+  return `${prefix}: error [${name}]: ${escapeControl(MULTI_LINE_ERRORS.has(name) ? message.trimEnd() : oneLine(message))}\n`;
 }
 
 /**

@@ -11,7 +11,7 @@ import { Toil } from "../toil.js";
 import { getBatchSystem, type InsufficientSystemResources } from "@toil/batch-core";
 import { registerBundledBatchSystems } from "../batch-systems.js";
 import { DeadlockError, FailedJobsError, JobStoreStateError, WorkflowFileError, WorkflowInterruptedError, WorkflowKilledError } from "../leader/errors.js";
-import type { Logger } from "../log.js";
+import { appendToLogFile, type Logger } from "../log.js";
 import type { RootJob } from "../jobs.js";
 import { insufficientResourcesAdvice } from "../resource-advice.js";
 
@@ -220,7 +220,10 @@ export async function runCommand(
       } catch {
         kept = undefined;
       }
-      io.stderr.write(formatCliError("run", errorName(err), err.message + adviceFor(err, opts, restart, kept)));
+      const report = err.message + adviceFor(err, opts, restart, kept);
+      io.stderr.write(formatCliError("run", errorName(err), report));
+      // The log file keeps the report too (the terminal may be gone, or the output piped into `head`).
+      if (toil) appendToLogFile(toil.logFile, toil.config.logJson, "error", `toil run: error [${errorName(err)}]: ${report}`);
       // Stopped by SIGTERM/SIGINT: the store is ready for --restart (a distinct code, not a failure).
       if (err instanceof WorkflowInterruptedError) return EXIT.INTERRUPTED;
       const ranWorkflow = err instanceof FailedJobsError || err instanceof DeadlockError || err instanceof WorkflowKilledError;

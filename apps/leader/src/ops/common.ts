@@ -20,6 +20,7 @@ import { oneLine } from "../cli/errors.js";
 
 export { OPS_EXIT, type OpsIO } from "./exit-codes.js";
 import { OPS_EXIT, type OpsIO } from "./exit-codes.js";
+import { escapeControl } from "../text.js";
 
 /** A mistake the user can fix (no stack trace unless `--logDebug`). */
 export class OpsUsageError extends ToilError {
@@ -48,7 +49,7 @@ export function reportOpsError(err: unknown, io: OpsIO, command: string, logDebu
   const { exitCode, message, user } = describeOpsError(err);
   // Same form as every `toil` error: `toil <command>: error [<ErrorClass>]: <message>`.
   const name = err instanceof Error ? (err.name && err.name !== "Error" ? err.name : err.constructor?.name || "Error") : "Error";
-  io.stderr.write(`toil ${command}: error [${name}]: ${oneLine(message)}\n`);
+  io.stderr.write(`toil ${command}: error [${name}]: ${escapeControl(oneLine(message))}\n`);
   if (logDebug && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
   else if (!user) io.stderr.write(`Rerun with --logDebug for the stack trace, and report it if it persists.\n`);
   return exitCode;

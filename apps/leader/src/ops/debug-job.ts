@@ -5,6 +5,7 @@
  */
 import { runWorker } from "@toil/worker";
 import type { JobDescriptionJSON } from "@toil/job";
+import { escapeControl } from "../text.js";
 import { LeaderRunningError, OPS_EXIT, OpsUsageError, leaderInfo, openExistingStore, scanJobDocuments, type OpenedStore, type OpsIO } from "./common.js";
 
 export interface DebugJobOptions {
@@ -15,7 +16,7 @@ export interface DebugJobOptions {
 }
 
 function nameOf(doc: JobDescriptionJSON): string {
-  return doc.displayName || doc.unitName || doc.jobName;
+  return escapeControl(doc.displayName || doc.unitName || doc.jobName, { singleLine: true });
 }
 
 /** Find a job by id, or by job/unit/display name (preferring one that failed). */

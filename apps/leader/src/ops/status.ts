@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import type { JobStatus } from "@toil/bus";
 import type { JobStateRecord } from "@toil/filestore";
+import { escapeControl, plural } from "../text.js";
 import {
   OPS_EXIT,
   leaderInfo,
@@ -254,8 +255,8 @@ export async function statusCommand(locator: string, opts: StatusOptions, io: Op
     );
   } else {
     out.push(
-      `Of the ${c.jobs} job(s) in the store: ${c.ready} to run, ${c.waiting} waiting for their successors, ` +
-        `${c.failed} failed for good, ${c.done} finished but not yet removed, ${c.services} service(s); ` +
+      `Of the ${plural(c.jobs, "job")} in the store: ${c.ready} to run, ${c.waiting} waiting for their successors, ` +
+        `${c.failed} failed for good, ${c.done} finished but not yet removed, ${plural(c.services, "service")}; ` +
         `${c.withLogs} with a log from a failed attempt.`,
     );
   }
@@ -263,7 +264,7 @@ export async function statusCommand(locator: string, opts: StatusOptions, io: Op
   if (status.state === "FAILED") out.push(`Some jobs failed: see them with \`toil status ${locator} --logs\`, rerun one with \`toil debug-job ${locator} <jobId>\`.`);
   if (opts.perJob) {
     for (const j of status.jobs) {
-      out.push(`  ${j.id}  ${j.name}  ${j.state}${j.remainingTryCount !== undefined ? `  tries left: ${j.remainingTryCount}` : ""}`);
+      out.push(`  ${j.id}  ${shown(j.name)}  ${j.state}${j.remainingTryCount !== undefined ? `  tries left: ${j.remainingTryCount}` : ""}`);
     }
   }
   if (opts.status) {
@@ -274,10 +275,10 @@ export async function statusCommand(locator: string, opts: StatusOptions, io: Op
           : "This workflow writes no bus log, so running jobs cannot be listed: run it with --writeMessages FILE.",
       );
     } else {
-      out.push(`${running.length} job(s) running according to the bus log ${status.busLog}:`);
+      out.push(`${plural(running.length, "job")} running according to the bus log ${status.busLog}:`);
       for (const s of running) {
         const where = s.externalBatchId ? ` as ${s.batchSystem ?? "batch"} job ${s.externalBatchId}` : s.batchId !== null ? ` (batch id ${s.batchId})` : "";
-        out.push(`  ${s.jobId}  ${s.jobName}${where}, since ${new Date(s.lastUpdate).toISOString()}`);
+        out.push(`  ${s.jobId}  ${shown(s.jobName)}${where}, since ${new Date(s.lastUpdate).toISOString()}`);
       }
     }
   }
@@ -286,11 +287,17 @@ export async function statusCommand(locator: string, opts: StatusOptions, io: Op
     if (withLogs.length === 0) out.push("No job has a log from a failed attempt.");
     for (const j of withLogs) {
       const text = await readFileTail(opened, j.logFileId!, 10_000, 1 << 20);
-      out.push(`=== log of ${j.name} (${j.id})${j.state === "failed" ? ", failed for good" : ""} ===`);
-      out.push(text === undefined ? "(the log file is gone)" : text);
-      out.push(`=== end of log of ${j.name} ===`);
+      // Printed to a terminal, the log is escaped too (its lines name the job); --writeLogs files keep the raw bytes.
+      out.push(`=== log of ${shown(j.name)} (${j.id})${j.state === "failed" ? ", failed for good" : ""} ===`);
+      out.push(text === undefined ? "(the log file is gone)" : escapeControl(text));
+      out.push(`=== end of log of ${shown(j.name)} ===`);
     }
   }
   io.stdout.write(`${out.join("\n")}\n`);
   return exit;
+}
+
+/** A job name as printed: control characters escaped, on one line. */
+function shown(name: string): string {
+  return escapeControl(name, { singleLine: true });
 }

@@ -10,6 +10,7 @@ import { gunzipSync } from "node:zlib";
 import { aggregateStats, formatBytes, formatSeconds, sortKinds, type GroupStats } from "../stats.js";
 import { assignSlots, type JobRecord } from "../records.js";
 import type { ReportData } from "./model.js";
+import { plural } from "../../text.js";
 
 let echartsCache: string | undefined;
 
@@ -168,9 +169,9 @@ export function renderReportHtml(data: ReportData, library: string = echartsSour
   };
   const failedRuns = jobs.filter((j) => j.failed).length;
   const summary =
-    `${jobs.length} job run(s) of ${kindNames.length} kind(s) on ${laneNames.length} worker slot(s), ` +
-    `${formatSeconds((t1 - t0) / 1000)} from first start to last end; ${failedRuns} failed run(s), ` +
-    `${data.failed.filter((f) => f.final).length} job(s) failed for good.`;
+    `${plural(jobs.length, "job run")} of ${plural(kindNames.length, "kind")} on ${plural(laneNames.length, "worker slot")}, ` +
+    `${formatSeconds((t1 - t0) / 1000)} from first start to last end; ${plural(failedRuns, "failed run")}, ` +
+    `${plural(data.failed.filter((f) => f.final).length, "job")} failed for good.`;
   const timelineHeight = Math.min(2400, Math.max(220, 90 + laneNames.length * 22));
 
   return `<!doctype html>
