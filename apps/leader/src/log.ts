@@ -20,13 +20,13 @@ const LEVEL_NAMES: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INF
 
 /**
  * One of pino's JSON records as a line a person reads: `[12:00:01] INFO message key=value` on the
- * terminal, with the date and milliseconds in a log file. Control characters in the message and
+ * terminal; in a log file the whole UTC time stamp, `2024-05-01T12:00:01.123Z INFO message`. Control characters in the message and
  * the values are escaped (see `escapeControl`); fields holding objects stay in the JSON only.
  */
 export function formatLogRecord(rec: Record<string, unknown>, withDate: boolean): string {
   const { level, time, msg, pid: _pid, hostname: _host, err, ...rest } = rec;
   const iso = new Date(typeof time === "number" ? time : Date.now()).toISOString();
-  const when = withDate ? iso.replace("T", " ").replace("Z", "") : `[${iso.slice(11, 19)}]`;
+  const when = withDate ? iso : `[${iso.slice(11, 19)}]`;
   const extras = Object.entries(rest)
     .filter(([, v]) => v !== undefined && (typeof v !== "object" || v === null))
     .map(([k, v]) => `${k}=${typeof v === "string" && /\s/.test(v) ? JSON.stringify(v) : escapeControl(String(v), { singleLine: true })}`)

@@ -120,7 +120,7 @@ describe("the run's log and its last line", () => {
     const logFile = path.join(dir, "js.log");
     expect(statSync(logFile).mode & 0o777).toBe(0o600);
     const lines = readFileSync(logFile, "utf8").trimEnd().split("\n");
-    for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} (INFO|WARNING|ERROR|DEBUG) /);
+    for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO|WARNING|ERROR|DEBUG) /);
     expect(lines.some((l) => / INFO Got message from job 'Hello' \S+: hello from the job$/.test(l))).toBe(true);
     expect(lines.at(-1)).toContain("Workflow completed: 1 job succeeded");
 

@@ -47,7 +47,7 @@ function asOnTerminal(logText: string): string[] {
     .replace(/\n$/, "")
     .split("\n")
     .map((line) => {
-      const m = /^\d{4}-\d\d-\d\d (\d\d:\d\d:\d\d)\.\d{3} (\S+) (.*)$/.exec(line);
+      const m = /^\d{4}-\d\d-\d\dT(\d\d:\d\d:\d\d)\.\d{3}Z (\S+) (.*)$/.exec(line);
       if (!m) return expandTabs(line);
       if (m[2] === "ERROR" && m[3]!.startsWith("toil run: error [")) return expandTabs(m[3]!);
       return expandTabs(`[${m[1]}] ${m[2]} ${m[3]}`);
