@@ -91,7 +91,7 @@ describe("the standalone bundle, copied outside the repository", () => {
 
     const stats = toil("stats", store);
     expect(stats.code, stats.stderr).toBe(0);
-    expect(stats.stdout).toMatch(/Stats of 5 job run\(s\)/);
+    expect(stats.stdout).toMatch(/Stats of 5 job runs /);
 
     const html = path.join(dir, "report.html");
     const report = toil("report", store, "-o", html);
