@@ -1,8 +1,10 @@
 /**
- * A new user's project: an empty folder outside the repository, `@toil/job` and `@toil/leader`
- * installed the way `npm install` lays them out (linked to this workspace's built packages, as
- * `npm link` would), and a workflow file written there, run with `npx toil run` as the README says.
+ * A new user's project: an empty folder outside the repository, `npm init -y`, `@toil/job` and
+ * `@toil/leader` installed the way `npm install` lays them out (linked to this workspace's built
+ * packages, as `npm link` would), and a workflow file written there, run with `npx toil run` as
+ * the README says.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -66,7 +68,8 @@ export function newProject(prefix = "toil-first-hour-"): string {
   symlinkSync(LEADER, path.join(nm, "@toil", "leader"), "dir");
   symlinkSync(JOB, path.join(nm, "@toil", "job"), "dir");
   symlinkSync(path.join("..", "@toil", "leader", "dist", "cli.js"), path.join(nm, ".bin", "toil"));
-  writeFileSync(path.join(dir, "package.json"), `${JSON.stringify({ name: "my-workflow", private: true, type: "module" }, null, 2)}\n`);
+  // The README starts with `npm init -y` (a CommonJS package.json).
+  execFileSync("npm", ["init", "-y"], { cwd: dir, stdio: "ignore", env: userEnv() });
   writeFileSync(path.join(dir, "flow.ts"), FLOW_TS);
   return dir;
 }
