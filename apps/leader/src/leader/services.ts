@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import { DeadlockError, FailedJobsError, type FailedJob } from "./errors.js";
 import { Queue } from "./heap.js";
 import type { LeaderStore } from "./store.js";
+import { plural, triesLeft } from "../text.js";
 
 /** What the service manager needs from the leader loop. */
 export interface ServiceManagerContext {
@@ -156,7 +157,7 @@ export class ServiceManager {
       failed: false,
     };
     this.clients.set(client.id, state);
-    this.ctx.log.debug(`Starting ${client.services.length} service(s) of job ${client}`);
+    this.ctx.log.debug(`Starting ${plural(client.services.length, "service")} of job ${client}`);
     await this.startNextBatch(client.id, state);
   }
 
@@ -260,7 +261,7 @@ export class ServiceManager {
       client.running.delete(host.id);
       client.starting.set(host.id, host.serviceFlags?.start ?? "");
     }
-    this.ctx.log.info(`Service host ${host} is issued again (${host.remainingTryCount} tries left)${stopping ? "; it is told to stop" : ""}`);
+    this.ctx.log.info(`Service host ${host} is issued again (${triesLeft(host.remainingTryCount)})${stopping ? "; it is told to stop" : ""}`);
     await this.ctx.issue(host);
   }
 
@@ -359,7 +360,7 @@ export class ServiceManager {
 export function describeStall(stall: Stall, deadlockWait: number): string {
   const parts = [`for ${deadlockWait} s only services have been running (${stall.services})`];
   if (stall.queuedServices > 0) parts.push(`${stall.queuedServices} more wait for a --maxServiceJobs slot`);
-  if (stall.waitingJobs > 0) parts.push(`${stall.waitingJobs} other job(s) issued to the batch system wait for the resources they hold`);
+  if (stall.waitingJobs > 0) parts.push(`${plural(stall.waitingJobs, "other job")} issued to the batch system ${stall.waitingJobs === 1 ? "waits" : "wait"} for the resources they hold`);
   return parts.join(", ");
 }
 
