@@ -35,6 +35,6 @@ export function runSummary(
   const wall = seconds < 60 ? `${seconds.toFixed(2)} s` : `${Math.floor(seconds / 60)} min ${Math.floor(seconds % 60)} s`;
   const text =
     `Workflow ${outcome}: ${plural(counts.done, "job")} succeeded, ${counts.retried} retried, ${counts.failed} failed ` +
-    `in ${wall} (${jobsPerSecond} jobs/s).${logFile ? ` Log: ${logFile}` : ""}`;
+    `in ${wall} (${jobsPerSecond.toFixed(1)} jobs/s).${logFile ? ` Log: ${logFile}` : ""}`;
   return { text, figures };
 }
