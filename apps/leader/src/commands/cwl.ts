@@ -1,0 +1,154 @@
+/**
+ * `toil-cwl-runner` (and `toil cwl`): the standard CWL runner interface on toil-ts.
+ *
+ *   toil-cwl-runner [options] PROCESS [JOB_ORDER] [--input value ...]
+ *
+ * Options come before PROCESS: `--outdir`, `--quiet`, `--no-container`, and every `toil run`
+ * option (`--jobStore`, `--batchSystem`, `--restart`, `--maxCores`, ...). The output object is
+ * printed as JSON on stdout; exit 33 means the document uses a feature this runner does not
+ * support. Without `--jobStore` the run uses a temporary job store and deletes it afterwards.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Command, CommanderError } from "commander";
+import { ToilError, type ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
+import {
+  CwlError,
+  UnsupportedCwlFeatureError,
+  cwlRootJob,
+  exportCwlOutputs,
+  importCwlFiles,
+  prepareCwlRun,
+  registerCwlJobs,
+} from "@toil/cwl";
+import { getBatchSystem } from "@toil/batch-core";
+import { addToilOptions, configFromCommand } from "../cli/toil-options.js";
+import { EXIT, type CliIO } from "../cli/io.js";
+import { errorName, formatCliError, formatUsageError } from "../cli/errors.js";
+import { registerBundledBatchSystems } from "../batch-systems.js";
+import { Toil } from "../toil.js";
+import { WorkflowInterruptedError } from "../leader/errors.js";
+
+/** Exit code of the standard CWL runner interface for "this runner does not support a feature the document uses". */
+export const EXIT_UNSUPPORTED = 33;
+
+interface CwlOptions extends Record<string, unknown> {
+  outdir?: string;
+  quiet?: boolean;
+  container?: boolean;
+}
+
+function buildCommand(prog: string, io: CliIO, pluginSpecs: readonly BatchSystemOptionSpec[], action: (process: string | undefined, rest: string[], opts: CwlOptions) => Promise<void>): Command {
+  const cmd = new Command(prog)
+    .description("Run a CWL workflow or tool (CWL v1.2) on toil-ts. Prints the output object as JSON on stdout.")
+    .usage("[options] PROCESS [JOB_ORDER] [--input value ...]")
+    .argument("[process]", "CWL document (a path or URL; `file.cwl#id` picks one process of a $graph)")
+    .argument("[inputs...]", "input object file (YAML or JSON), then tool inputs as --name value")
+    .option("--outdir <DIR>", "directory to write output files to (default: the current directory)")
+    .option("--quiet", "only print warnings and errors on stderr")
+    .option("--no-container", "run tools that require a container on this host (containers are not supported yet)")
+    .passThroughOptions()
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (text, write) => write(formatUsageError("cwl", text)),
+    })
+    .action(async (process: string | undefined, rest: string[], opts: CwlOptions) => action(process, rest, opts));
+  addToilOptions(cmd, pluginSpecs);
+  return cmd;
+}
+
+/** Run the CWL runner with `argv` (without node and script). Resolves to the exit code. */
+export async function cwlMain(argv: readonly string[], io: CliIO, pluginSpecs: readonly BatchSystemOptionSpec[], prog = "toil-cwl-runner"): Promise<number> {
+  let code: number = EXIT.OK;
+  const cmd = buildCommand(prog, io, pluginSpecs, async (processArg, rest, opts) => {
+    code = await runCwl(processArg, rest, opts, pluginSpecs, io);
+  });
+  try {
+    await cmd.parseAsync([...argv], { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return EXIT.OK;
+      return EXIT.USAGE;
+    }
+    throw err;
+  }
+  return code;
+}
+
+async function runCwl(
+  processArg: string | undefined,
+  rest: string[],
+  opts: CwlOptions,
+  pluginSpecs: readonly BatchSystemOptionSpec[],
+  io: CliIO,
+): Promise<number> {
+  const fail = (name: string, message: string, exit: number): number => {
+    io.stderr.write(formatCliError("cwl", name, message));
+    return exit;
+  };
+  if (processArg === undefined) return fail("UsageError", "No CWL document given. Usage: toil-cwl-runner [options] PROCESS [JOB_ORDER]", EXIT.USAGE);
+  const jobOrder = rest[0] !== undefined && !rest[0].startsWith("--") ? rest[0] : undefined;
+  const inputFlags = jobOrder !== undefined ? rest.slice(1) : rest;
+  const outdir = path.resolve(io.cwd, opts.outdir ?? ".");
+
+  let tempStore: string | undefined;
+  let toil: Toil | undefined;
+  try {
+    const { config, explicit } = configFromCommand(opts, pluginSpecs, io.env);
+    const explicitOptions = new Set(explicit.keys());
+    if (opts.quiet && !explicitOptions.has("logLevel")) {
+      config.logLevel = "warning";
+      explicitOptions.add("logLevel");
+    }
+    if (opts.quiet && !explicitOptions.has("disableProgress")) {
+      config.disableProgress = true;
+      explicitOptions.add("disableProgress");
+    }
+    if (!config.jobStore) {
+      if (config.restart) return fail("UsageError", "--restart needs the --jobStore of the run to resume.", EXIT.USAGE);
+      tempStore = mkdtempSync(path.join(os.tmpdir(), "toil-cwl-"));
+      config.jobStore = path.join(tempStore, "jobstore");
+      explicitOptions.add("jobStore");
+    }
+    registerBundledBatchSystems();
+    await getBatchSystem(config.batchSystem);
+    registerCwlJobs();
+
+    let outputs: Record<string, unknown>;
+    if (config.restart) {
+      toil = await Toil.open({ ...config, explicitOptions });
+      outputs = await toil.restart<Record<string, unknown>>();
+    } else {
+      // Load and check everything before a job store exists: a bad document leaves nothing behind.
+      const prepared = await prepareCwlRun({
+        process: processArg,
+        ...(jobOrder !== undefined ? { jobOrder } : {}),
+        inputFlags,
+        cwd: io.cwd,
+        noContainer: opts.container === false,
+      });
+      toil = await Toil.open({ ...config, explicitOptions });
+      const t = toil;
+      const imported = await importCwlFiles(prepared, (url) => t.importFile(url), (message) => t.log.warn(message));
+      outputs = await t.start<Record<string, unknown>>(cwlRootJob(imported));
+    }
+    const t = toil;
+    const result = await exportCwlOutputs(outputs ?? {}, outdir, (fileId, dest) => t.exportFile(fileId, dest));
+    await toil.close();
+    io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return EXIT.OK;
+  } catch (err) {
+    await toil?.close(err).catch(() => undefined);
+    if (err instanceof UnsupportedCwlFeatureError) return fail(errorName(err), err.message, EXIT_UNSUPPORTED);
+    if (err instanceof CwlError) return fail(errorName(err), err.message, EXIT.WORKFLOW_FAILED);
+    if (err instanceof WorkflowInterruptedError) return fail(errorName(err), err.message, EXIT.INTERRUPTED);
+    if (err instanceof ToilError) return fail(errorName(err), err.message, toil ? EXIT.WORKFLOW_FAILED : EXIT.USAGE);
+    return fail(errorName(err), err instanceof Error ? (err.stack ?? err.message) : String(err), EXIT.WORKFLOW_FAILED);
+  } finally {
+    if (tempStore !== undefined) rmSync(tempStore, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * The module workers import to rebuild CWL jobs (by its URL, {@link cwlJobModuleUrl}): it exports
+ * every job class of @toil/cwl and nothing else.
+ *
+ * @module @toil/cwl/jobs
+ */
+export { CwlToolJob, CwlStepJob, CwlWorkflowJob, CwlOutputsJob } from "./jobs.js";

@@ -1,0 +1,184 @@
+/**
+ * The toil-ts jobs a CWL run is made of. A tool is one job; a workflow is a job that adds one job
+ * per step, each a child of the steps it takes values from (so it runs as soon as its inputs
+ * exist), and a follow-on that gathers the workflow's outputs. Values flow between steps as
+ * promises of the step jobs' results; files flow through the job store.
+ *
+ * Workers load these classes by module reference (`cwlJobModuleUrl()`), never by a static import.
+ */
+import { Job, resolved, type FileStore, type Promised, type RequirementsInput } from "@toil/job";
+import { CwlPermanentFailureError } from "../errors.js";
+import type { CommandLineTool, ExpressionTool, OutputParameter, Process, Workflow, WorkflowStepInput } from "../model.js";
+import { findRequirement } from "../model.js";
+import { runCommandLineTool, runExpressionTool } from "../tool/run.js";
+import { evaluateResources, expressionEngineFor, type ToolResources } from "../tool/requirements.js";
+import { checkInputTypes, applyDefaults } from "../tool/inputs.js";
+import { shortName } from "../load/uri.js";
+import { sourceStep, stepInputObject, stepOrder, withInheritedRequirements, workflowOutputObject } from "../workflow/links.js";
+import { FileStoreBackend } from "./file-store-backend.js";
+
+/** Requirements of the small jobs that only move values around (workflows, output gathering). */
+const LIGHT_JOB: RequirementsInput = { cores: 0.1, memory: "128Mi", disk: "1Mi" };
+
+/** Toil requirements for a tool's resources (cores; RAM, outdir and tmpdir in MiB). */
+export function toilRequirements(r: ToolResources): RequirementsInput {
+  return { cores: r.cores, memory: `${Math.max(1, r.ram)}Mi`, disk: `${Math.max(1, r.outdirSize + r.tmpdirSize)}Mi` };
+}
+
+/** Resources a process asks for when they do not depend on its inputs; undefined when they do. */
+export function staticResources(process: Process): ToolResources | undefined {
+  const found = findRequirement(process, "ResourceRequirement");
+  if (found && Object.entries(found.req).some(([k, v]) => k !== "class" && typeof v === "string")) return undefined;
+  return evaluateResources(process, {}, expressionEngineFor(process));
+}
+
+function nameOf(process: Process): string {
+  const n = shortName(process.id);
+  return n.replace(/\.cwl$/, "") || process.class;
+}
+
+/** Run a CommandLineTool or ExpressionTool inside a job. */
+async function runTool(tool: CommandLineTool | ExpressionTool, inputs: Record<string, unknown>, job: Job, fileStore: FileStore): Promise<Record<string, unknown>> {
+  const workDir = await fileStore.getLocalTempDir();
+  const backend = new FileStoreBackend(fileStore);
+  const options = {
+    workDir,
+    backend,
+    log: (line: string) => {
+      process.stderr.write(`${line}\n`);
+    },
+  };
+  const result = tool.class === "CommandLineTool" ? await runCommandLineTool(tool, inputs, options) : await runExpressionTool(tool, inputs, options);
+  if (result.command) job.log(`${job.displayName}: ran ${result.command.join(" ")} (exit ${result.exitCode})`, "debug");
+  return result.outputs;
+}
+
+/** A CommandLineTool or ExpressionTool run on a known input object. */
+export class CwlToolJob extends Job {
+  constructor(
+    /** The tool (its inherited requirements merged in). */
+    readonly tool: CommandLineTool | ExpressionTool,
+    /** Its input object. */
+    readonly inputs: Promised<Record<string, unknown>>,
+    /** Outputs to return (all when undefined). */
+    readonly keep: string[] | undefined,
+    resources: ToolResources,
+    displayName: string,
+  ) {
+    super({ ...toilRequirements(resources), displayName });
+  }
+
+  override async run(fileStore: FileStore): Promise<Record<string, unknown>> {
+    const outputs = await runTool(this.tool, resolved(this.inputs), this, fileStore);
+    return this.keep === undefined ? outputs : Object.fromEntries(this.keep.map((k) => [k, outputs[k] ?? null]));
+  }
+}
+
+/** One link into a step: its declaration and its sources (values, or promises of upstream results). */
+export interface StepLink {
+  spec: WorkflowStepInput;
+  values: unknown[];
+}
+
+/** A workflow step: gathers its inputs from upstream results, then runs its process. */
+export class CwlStepJob extends Job {
+  constructor(
+    /** The step's local name (for messages). */
+    readonly stepId: string,
+    /** The outputs the step exposes. */
+    readonly out: string[],
+    /** The process the step runs (inherited requirements merged in). */
+    readonly process: Process,
+    /** Its input links. */
+    readonly links: Promised<StepLink[]>,
+    /** The engine for valueFrom is the workflow's (step-level requirements included). */
+    readonly linkRequirements: { requirements: Process["requirements"]; hints: Process["hints"] },
+    resources: ToolResources | undefined,
+  ) {
+    super({ ...(resources ? toilRequirements(resources) : LIGHT_JOB), displayName: stepId });
+  }
+
+  override async run(fileStore: FileStore): Promise<unknown> {
+    const where = `step '${this.stepId}'`;
+    const inputs = stepInputObject(resolved(this.links), expressionEngineFor(this.linkRequirements), where);
+    const keep = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(this.out.map((k) => [k, o[k] ?? null]));
+    const p = this.process;
+    if (p.class === "Workflow") {
+      const child = this.addChild(new CwlWorkflowJob(p, inputs, nameOf(p)));
+      return child.rv();
+    }
+    if (p.class === "Operation") throw new CwlPermanentFailureError(`${where}: an Operation cannot run.`);
+    if (staticResources(p) === undefined) {
+      // Resources depend on the inputs: evaluate them now, and run the tool as a job that asks for them.
+      const engine = expressionEngineFor(p);
+      const prepared = applyDefaults(p.inputs, inputs);
+      checkInputTypes(p.inputs, prepared, p.id);
+      const resources = evaluateResources(p, prepared, engine);
+      const child = this.addChild(new CwlToolJob(p, inputs, this.out, resources, this.stepId));
+      return child.rv();
+    }
+    return keep(await runTool(p, inputs, this, fileStore));
+  }
+}
+
+/** One workflow output: its declaration and its sources (values or promises). */
+export interface OutputLink {
+  spec: OutputParameter;
+  values: unknown[];
+}
+
+/** Gathers a workflow's outputs once every step has finished. */
+export class CwlOutputsJob extends Job {
+  constructor(
+    readonly outputs: Promised<OutputLink[]>,
+    readonly workflowName: string,
+  ) {
+    super({ ...LIGHT_JOB, displayName: `${workflowName} outputs` });
+  }
+
+  override run(): Record<string, unknown> {
+    return workflowOutputObject(resolved(this.outputs), `workflow '${this.workflowName}'`);
+  }
+}
+
+/** A workflow: adds one job per step and a follow-on that gathers the outputs. */
+export class CwlWorkflowJob extends Job {
+  constructor(
+    /** The workflow (its inherited requirements merged in). */
+    readonly workflow: Workflow,
+    /** Its input object. */
+    readonly inputs: Promised<Record<string, unknown>>,
+    displayName: string,
+  ) {
+    super({ ...LIGHT_JOB, displayName });
+  }
+
+  override run(): unknown {
+    const wf = this.workflow;
+    const inputs = applyDefaults(wf.inputs, resolved(this.inputs));
+    checkInputTypes(wf.inputs, inputs, wf.id);
+    const jobs = new Map<string, Job>();
+    const value = (source: string): unknown => {
+      const step = sourceStep(source);
+      if (step === undefined) return inputs[source] ?? null;
+      const job = jobs.get(step);
+      if (!job) throw new CwlPermanentFailureError(`${wf.id}: source ${source} names an unknown step.`);
+      return job.rv(source.slice(step.length + 1));
+    };
+    const byId = new Map(wf.steps.map((s) => [s.id, s]));
+    for (const id of stepOrder(wf.steps, wf.id)) {
+      const step = byId.get(id)!;
+      const process = withInheritedRequirements(step.run, wf, step);
+      const links: StepLink[] = step.in.map((spec) => ({ spec, values: spec.source.map(value) }));
+      const linkRequirements = withInheritedRequirements({ ...wf, requirements: [], hints: [] }, wf, step);
+      const job = new CwlStepJob(step.id, step.out, process, links, { requirements: linkRequirements.requirements, hints: linkRequirements.hints }, process.class === "Workflow" ? undefined : staticResources(process));
+      const upstream = new Set(step.in.flatMap((i) => i.source.map(sourceStep)).filter((s): s is string => s !== undefined && jobs.has(s)));
+      if (upstream.size === 0) this.addChild(job);
+      for (const u of upstream) jobs.get(u)!.addChild(job);
+      jobs.set(id, job);
+    }
+    const outputs: OutputLink[] = wf.outputs.map((spec) => ({ spec, values: (spec.outputSource ?? []).map(value) }));
+    const gather = this.addFollowOn(new CwlOutputsJob(outputs, nameOf(wf)));
+    return gather.rv();
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The end of a CWL run: every File and Directory of the output object is written to the output
+ * directory (`--outdir`), under its basename (a clash gets a `_2`, `_3`... suffix), secondary files
+ * next to their primary, and the output object is rewritten to point at them.
+ */
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { CwlOutputError } from "../errors.js";
+import { fillNames, mapFiles, sha1File, type CwlFileOrDirectory } from "../files.js";
+import { urlToPath } from "../load/uri.js";
+import { fileIdOf } from "../jobs/file-store-backend.js";
+import type { CwlFile } from "../model.js";
+
+/** Copies a job-store file (by FileID) to a local path. */
+export type FileExporter = (fileId: string, destPath: string) => Promise<void>;
+
+function freeName(dir: string, basename: string, taken: Set<string>): string {
+  let name = basename;
+  for (let i = 2; taken.has(path.join(dir, name)) || existsSync(path.join(dir, name)); i++) name = `${basename}_${i}`;
+  taken.add(path.join(dir, name));
+  return name;
+}
+
+/** Write the output object's files under `outdir`; resolves to the output object the runner prints. */
+export async function exportCwlOutputs(outputs: Record<string, unknown>, outdir: string, exportFile: FileExporter): Promise<Record<string, unknown>> {
+  await mkdir(outdir, { recursive: true });
+  const taken = new Set<string>();
+  const place = async (f: CwlFileOrDirectory, dir: string): Promise<CwlFileOrDirectory> => {
+    const basename = f.basename ?? (f.class === "File" ? "output" : "directory");
+    const name = freeName(dir, basename, taken);
+    const dest = path.join(dir, name);
+    const out = { ...f, basename: name } as CwlFileOrDirectory;
+    if (f.class === "Directory") {
+      await mkdir(dest, { recursive: true });
+      const listing: CwlFileOrDirectory[] = [];
+      for (const entry of f.listing ?? []) listing.push(await place(entry, dest));
+      out.listing = listing;
+    } else {
+      const id = f.location !== undefined ? fileIdOf(f.location) : undefined;
+      const local = f.location !== undefined ? urlToPath(f.location) : undefined;
+      if (id !== undefined) await exportFile(id, dest);
+      else if (local !== undefined) await copyFile(local, dest);
+      else if (typeof f.contents === "string") await writeFile(dest, f.contents);
+      else throw new CwlOutputError(`Output file ${JSON.stringify(basename)} has no location and no contents.`);
+      const file = out as CwlFile;
+      if (file.checksum === undefined) file.checksum = await sha1File(dest);
+      if (f.secondaryFiles) {
+        const secondary: CwlFileOrDirectory[] = [];
+        for (const s of f.secondaryFiles) secondary.push(await place(s, dir));
+        file.secondaryFiles = secondary;
+      }
+      delete (file as { contents?: string }).contents;
+    }
+    out.location = pathToFileURL(dest).href;
+    out.path = dest;
+    return fillNames(out);
+  };
+  return (await mapFiles(outputs, (f) => place(f, outdir))) as Record<string, unknown>;
+}

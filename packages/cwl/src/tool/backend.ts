@@ -1,0 +1,37 @@
+/**
+ * Where a tool's input files come from and where its output files go. A job uses the toil-ts file
+ * store (jobs/file-store-backend.ts); {@link localBackend} works on the local filesystem only.
+ */
+import { copyFile, symlink } from "node:fs/promises";
+import { pathToFileURL } from "node:url";
+import { CwlInputError } from "../errors.js";
+import { urlToPath } from "../load/uri.js";
+
+/** File access for running a tool. */
+export interface FileBackend {
+  /** Make the file at `location` available at `dest` (a path that does not exist yet). */
+  fetch(location: string, dest: string): Promise<void>;
+  /** Keep a local output file; resolves to the location the output object gives it. */
+  store(localPath: string): Promise<string>;
+  /** Whether `location` names a file this backend keeps (so an output that is an input is not stored twice). */
+  owns(location: string): boolean;
+}
+
+/** Inputs are linked from `file:` locations; outputs stay where the tool wrote them. */
+export const localBackend: FileBackend = {
+  async fetch(location, dest) {
+    const src = urlToPath(location);
+    if (src === undefined) throw new CwlInputError(`Cannot read ${location}: only file: locations are available here.`);
+    try {
+      await symlink(src, dest);
+    } catch {
+      await copyFile(src, dest);
+    }
+  },
+  async store(localPath) {
+    return pathToFileURL(localPath).href;
+  },
+  owns(location) {
+    return location.startsWith("file:");
+  },
+};

@@ -1,0 +1,142 @@
+/**
+ * Preparing a process's input object: defaults for missing or null inputs, File values completed
+ * (`location` from `path`, derived names), type checking, required secondary files present,
+ * formats checked against the parameter's format (and the document's ontologies), `loadContents`.
+ */
+import { open } from "node:fs/promises";
+import { CwlInputError } from "../errors.js";
+import type { ExpressionEngine } from "../expr/engine.js";
+import { evaluateExpressions } from "../expr/engine.js";
+import { fillNames, isFileOrDirectory, visitFiles } from "../files.js";
+import { expandCurie, toUrl } from "../load/uri.js";
+import type { CwlFile, CwlType, InputParameter, ProcessCommon } from "../model.js";
+import { typeMismatch, matchingType } from "../types/check.js";
+import { loadOntology } from "../types/format.js";
+import { filesWithSecondarySchemas, secondaryExpectations } from "./secondary.js";
+
+/** Largest file `loadContents` reads (CWL v1.2: 64 KiB). */
+export const LOAD_CONTENTS_LIMIT = 64 * 1024;
+
+const clone = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
+
+/** Complete File/Directory values: `location` from `path`, `basename`/`nameroot`/`nameext`. */
+export function completeFileValues(value: unknown): void {
+  visitFiles(value, (f) => {
+    if (f.location === undefined && typeof f.path === "string") f.location = toUrl(f.path);
+    fillNames(f);
+  });
+}
+
+/**
+ * The input object a process sees: its declared inputs only, a missing or null input replaced by
+ * its default (or null), File values completed.
+ */
+export function applyDefaults(params: readonly InputParameter[], given: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of params) {
+    let v = given[p.id];
+    if ((v === undefined || v === null) && "default" in p) v = clone(p.default);
+    out[p.id] = v === undefined ? null : v;
+  }
+  completeFileValues(out);
+  return out;
+}
+
+/** Check every input against its type; throws {@link CwlInputError} naming the first mismatch. */
+export function checkInputTypes(params: readonly InputParameter[], inputs: Record<string, unknown>, where: string): void {
+  for (const p of params) {
+    const e = typeMismatch(p.type, inputs[p.id], `${where} input '${p.id}'`);
+    if (e !== undefined) {
+      const missing = inputs[p.id] === null || inputs[p.id] === undefined;
+      throw new CwlInputError(missing ? `${where}: missing required input '${p.id}' (type ${describe(p.type)}).` : `${e}.`);
+    }
+  }
+}
+
+function describe(t: CwlType): string {
+  return typeof t === "string" ? t : JSON.stringify(t);
+}
+
+/** Required secondary files of every input must be listed with their primary file. */
+export function checkSecondaryFiles(params: readonly InputParameter[], inputs: Record<string, unknown>, engine: ExpressionEngine, where: string): void {
+  for (const p of params) {
+    for (const { file, schemas, where: at } of filesWithSecondarySchemas(p.type, inputs[p.id], p.secondaryFiles, p.id)) {
+      const present = new Set((file.secondaryFiles ?? []).map((s) => s.basename ?? ""));
+      for (const e of secondaryExpectations(file, schemas, { inputs, runtime: {} }, engine, true)) {
+        if (e.name !== undefined && e.required && !present.has(e.name.slice(e.name.lastIndexOf("/") + 1))) {
+          throw new CwlInputError(`${where}: input '${at}' (${file.basename}) is missing its required secondary file ${e.name} (pattern ${e.pattern}).`);
+        }
+      }
+    }
+  }
+}
+
+/** Each File input with a declared `format` must have that format (or a subclass/equivalent of it). */
+export async function checkFormats(
+  process: Pick<ProcessCommon, "inputs" | "namespaces" | "schemas">,
+  inputs: Record<string, unknown>,
+  engine: ExpressionEngine,
+  where: string,
+): Promise<void> {
+  const checks: { file: CwlFile; formats: string[]; at: string }[] = [];
+  const collect = (type: CwlType, value: unknown, format: unknown, at: string): void => {
+    if (value === null || value === undefined) return;
+    const member = matchingType(type, value) ?? type;
+    if (isFileOrDirectory(value)) {
+      if (value.class === "File" && format !== undefined && format !== null) {
+        const evaluated = typeof format === "string" ? evaluateExpressions(format, { inputs, self: value, runtime: {} }, engine) : format;
+        const formats = (Array.isArray(evaluated) ? evaluated : [evaluated]).filter((f): f is string => typeof f === "string");
+        checks.push({ file: value, formats: formats.map((f) => expandCurie(f, process.namespaces)), at });
+      }
+      return;
+    }
+    if (Array.isArray(value)) {
+      const items = typeof member === "object" && !Array.isArray(member) && member.type === "array" ? member.items : "Any";
+      value.forEach((v, i) => collect(items, v, format, `${at}[${i}]`));
+      return;
+    }
+    if (typeof member === "object" && !Array.isArray(member) && member.type === "record" && typeof value === "object") {
+      for (const f of member.fields) collect(f.type, (value as Record<string, unknown>)[f.name], f.format, `${at}.${f.name}`);
+    }
+  };
+  for (const p of process.inputs) collect(p.type, inputs[p.id], p.format, p.id);
+  for (const c of checks) {
+    if (c.formats.length === 0) continue;
+    const fmt = c.file.format;
+    if (typeof fmt !== "string") {
+      throw new CwlInputError(`${where}: input '${c.at}' (${c.file.basename}) has no format, but the tool expects ${c.formats.join(" or ")}.`);
+    }
+    const actual = expandCurie(fmt, process.namespaces);
+    if (c.formats.includes(actual)) continue;
+    const ontology = await loadOntology(process.schemas);
+    if (c.formats.some((f) => ontology.isSubclassOf(actual, f))) continue;
+    throw new CwlInputError(`${where}: input '${c.at}' (${c.file.basename}) has format ${actual}, but the tool expects ${c.formats.join(" or ")}.`);
+  }
+}
+
+/** Read up to 64 KiB of a local file for `contents`; a larger file is an error (CWL v1.2). */
+export async function readContents(file: string, label: string): Promise<string> {
+  const fh = await open(file, "r");
+  try {
+    const buf = Buffer.alloc(LOAD_CONTENTS_LIMIT + 1);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    if (bytesRead > LOAD_CONTENTS_LIMIT) {
+      throw new CwlInputError(`loadContents: ${label} is larger than 64 KiB; read it in the tool instead.`);
+    }
+    return buf.subarray(0, bytesRead).toString("utf8");
+  } finally {
+    await fh.close();
+  }
+}
+
+/** `loadContents` of inputs (parameter-level, or the deprecated inputBinding-level): fills `contents` of staged Files. */
+export async function loadInputContents(params: readonly InputParameter[], inputs: Record<string, unknown>): Promise<void> {
+  for (const p of params) {
+    if (!(p.loadContents ?? p.inputBinding?.loadContents)) continue;
+    const v = inputs[p.id];
+    const files = Array.isArray(v) ? v : [v];
+    for (const f of files) {
+      if (isFileOrDirectory(f) && f.class === "File" && typeof f.path === "string") f.contents = await readContents(f.path, `input '${p.id}' (${f.basename})`);
+    }
+  }
+}
