@@ -12,8 +12,10 @@ import {
   type LeaderLogLine,
 } from "@toil/filestore";
 import {
+  PermanentJobFailureError,
   cannotSucceedOnRetry,
   executeJob,
+  isPermanentJobFailure,
   nextChainable,
   runDeferredFunction,
   runServiceHost,
@@ -516,7 +518,11 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     capture.line(`Job ${current ? current.toString() : jobId} failed:\n${text}`);
     if (cannotSucceedOnRetry(err)) {
       noRetry = true;
-      capture.line("Retrying cannot fix this error in the workflow's code, so the job is not retried: fix the code, then run again with --restart.");
+      capture.line(
+        err instanceof PermanentJobFailureError
+          ? "The job failed for good (a retry cannot help), so it is not retried: fix the cause, then run again with --restart."
+          : "Retrying cannot fix this error in the workflow's code, so the job is not retried: fix the code, then run again with --restart.",
+      );
     }
     // The file store's open() already put the files the job accessed in its leader log messages.
     if (lastFileStore) logsToLeader.push(...lastFileStore.logMessages);

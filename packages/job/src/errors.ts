@@ -111,14 +111,23 @@ export class JobDescriptionFormatError extends ToilError {}
 export class JobVersionError extends ToilError {}
 
 /**
- * Whether a job that failed with `err` can never succeed by being retried: the error comes from how
- * the workflow's code builds jobs (a job class or function that workers cannot find again, a value
- * that cannot be stored, a malformed requirement or job graph), which every retry of the same code
- * repeats. Workers fail such a job at once instead of spending its retries; `--restart` after the
- * code is fixed retries it.
+ * Thrown by a job's `run()` when running it again cannot help (bad input, a tool that reported a
+ * permanent failure): the job fails for good at once, whatever `--retryCount` says (see
+ * {@link cannotSucceedOnRetry}). Any other error is retried as usual.
+ */
+export class PermanentJobFailureError extends ToilError {}
+
+/**
+ * Whether a job that failed with `err` can never succeed by being retried: the job said so (a
+ * {@link PermanentJobFailureError}), or the error comes from how the workflow's code builds jobs (a
+ * job class or function that workers cannot find again, a value that cannot be stored, a malformed
+ * requirement or job graph), which every retry of the same code repeats. Workers fail such a job at
+ * once instead of spending its retries; `--restart` after the cause is fixed retries it.
  */
 export function cannotSucceedOnRetry(err: unknown): boolean {
   return (
+    err instanceof PermanentJobFailureError ||
+    (err instanceof Error && err.name === "PermanentJobFailureError") ||
     err instanceof JobSerializationError ||
     err instanceof InvalidRequirementError ||
     err instanceof ConflictingPredecessorError ||

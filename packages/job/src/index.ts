@@ -19,6 +19,7 @@ export {
   JobDescriptionFormatError,
   JobVersionError,
   cannotSucceedOnRetry,
+  PermanentJobFailureError,
 } from "./errors.js";
 
 // requirements

@@ -6,8 +6,8 @@
  *
  * Workers load these classes by module reference (`cwlJobModuleUrl()`), never by a static import.
  */
-import { Job, resolved, type FileStore, type Promised, type RequirementsInput } from "@toil/job";
-import { CwlPermanentFailureError } from "../errors.js";
+import { Job, PermanentJobFailureError, resolved, type FileStore, type Promised, type RequirementsInput } from "@toil/job";
+import { CwlError, CwlPermanentFailureError, CwlTemporaryFailureError } from "../errors.js";
 import type { CommandLineTool, ExpressionTool, OutputParameter, Process, Workflow, WorkflowStepInput } from "../model.js";
 import { findRequirement } from "../model.js";
 import { runCommandLineTool, runExpressionTool } from "../tool/run.js";
@@ -35,6 +35,22 @@ export function staticResources(process: Process): ToolResources | undefined {
 function nameOf(process: Process): string {
   const n = shortName(process.id);
   return n.replace(/\.cwl$/, "") || process.class;
+}
+
+/**
+ * Run a job body; a CWL error other than a temporary failure (bad input, a failing expression, a
+ * permanent exit code, outputs that do not match their types) fails the job for good: running it
+ * again would give the same result. A temporary failure code, and any other error, is retried.
+ */
+async function permanentOnCwlError<T>(body: () => T | Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof CwlError && !(err instanceof CwlTemporaryFailureError)) {
+      throw new PermanentJobFailureError(`${err.name}: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
 }
 
 /** Run a CommandLineTool or ExpressionTool inside a job. */
@@ -65,12 +81,14 @@ export class CwlToolJob extends Job {
     resources: ToolResources,
     displayName: string,
   ) {
-    super({ ...toilRequirements(resources), displayName });
+    super({ ...toilRequirements(resources), displayName, unitName: displayName });
   }
 
   override async run(fileStore: FileStore): Promise<Record<string, unknown>> {
-    const outputs = await runTool(this.tool, resolved(this.inputs), this, fileStore);
-    return this.keep === undefined ? outputs : Object.fromEntries(this.keep.map((k) => [k, outputs[k] ?? null]));
+    return permanentOnCwlError(async () => {
+      const outputs = await runTool(this.tool, resolved(this.inputs), this, fileStore);
+      return this.keep === undefined ? outputs : Object.fromEntries(this.keep.map((k) => [k, outputs[k] ?? null]));
+    });
   }
 }
 
@@ -95,10 +113,14 @@ export class CwlStepJob extends Job {
     readonly linkRequirements: { requirements: Process["requirements"]; hints: Process["hints"] },
     resources: ToolResources | undefined,
   ) {
-    super({ ...(resources ? toilRequirements(resources) : LIGHT_JOB), displayName: stepId });
+    super({ ...(resources ? toilRequirements(resources) : LIGHT_JOB), displayName: stepId, unitName: stepId });
   }
 
-  override async run(fileStore: FileStore): Promise<unknown> {
+  override run(fileStore: FileStore): Promise<unknown> {
+    return permanentOnCwlError(() => this.runStep(fileStore));
+  }
+
+  private async runStep(fileStore: FileStore): Promise<unknown> {
     const where = `step '${this.stepId}'`;
     const inputs = stepInputObject(resolved(this.links), expressionEngineFor(this.linkRequirements), where);
     const keep = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(this.out.map((k) => [k, o[k] ?? null]));
@@ -136,8 +158,8 @@ export class CwlOutputsJob extends Job {
     super({ ...LIGHT_JOB, displayName: `${workflowName} outputs` });
   }
 
-  override run(): Record<string, unknown> {
-    return workflowOutputObject(resolved(this.outputs), `workflow '${this.workflowName}'`);
+  override run(): Promise<Record<string, unknown>> {
+    return permanentOnCwlError(() => workflowOutputObject(resolved(this.outputs), `workflow '${this.workflowName}'`));
   }
 }
 
@@ -150,10 +172,14 @@ export class CwlWorkflowJob extends Job {
     readonly inputs: Promised<Record<string, unknown>>,
     displayName: string,
   ) {
-    super({ ...LIGHT_JOB, displayName });
+    super({ ...LIGHT_JOB, displayName, unitName: displayName });
   }
 
-  override run(): unknown {
+  override run(): Promise<unknown> {
+    return permanentOnCwlError(() => this.addSteps());
+  }
+
+  private addSteps(): unknown {
     const wf = this.workflow;
     const inputs = applyDefaults(wf.inputs, resolved(this.inputs));
     checkInputTypes(wf.inputs, inputs, wf.id);

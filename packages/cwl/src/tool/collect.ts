@@ -200,7 +200,7 @@ export async function collectOutputs(tool: CommandLineTool, ctx: CollectContext)
 export function checkOutputTypes(params: readonly OutputParameter[], out: Record<string, unknown>): void {
   for (const p of params) {
     const v = out[p.id];
-    const e = typeMismatch(p.type, v, `output '${p.id}'`);
+    const e = typeMismatch(p.type, v, `output '${p.id}'`, { anyAcceptsNull: true });
     if (e !== undefined) throw new CwlOutputError(`${e}.`);
     // Normalize: a value of a union type keeps its matching member's shape.
     void matchingType(p.type, v);

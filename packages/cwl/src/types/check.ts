@@ -22,15 +22,21 @@ function show(v: unknown): string {
   return s === undefined ? String(v) : s.length > 100 ? `${s.slice(0, 97)}...` : s;
 }
 
+/** How strict a type check is. */
+export interface TypeCheckOptions {
+  /** `Any` accepts null too (outputs: a tool may leave an `Any` output empty). */
+  anyAcceptsNull?: boolean;
+}
+
 /**
  * Check `value` against `type`. Returns undefined when it fits, else a message naming the place
  * (`where`) and the mismatch.
  */
-export function typeMismatch(type: CwlType, value: unknown, where: string): string | undefined {
+export function typeMismatch(type: CwlType, value: unknown, where: string, options: TypeCheckOptions = {}): string | undefined {
   if (Array.isArray(type)) {
     const errors: string[] = [];
     for (const t of type) {
-      const e = typeMismatch(t, value, where);
+      const e = typeMismatch(t, value, where, options);
       if (e === undefined) return undefined;
       errors.push(e);
     }
@@ -45,7 +51,7 @@ export function typeMismatch(type: CwlType, value: unknown, where: string): stri
       case "null":
         return value === null || value === undefined ? undefined : bad();
       case "Any":
-        return value === null || value === undefined ? `${where}: a value is required (type Any does not accept null)` : undefined;
+        return (value === null || value === undefined) && !options.anyAcceptsNull ? `${where}: a value is required (type Any does not accept null)` : undefined;
       case "boolean":
         return typeof value === "boolean" ? undefined : bad();
       case "int":
@@ -68,7 +74,7 @@ export function typeMismatch(type: CwlType, value: unknown, where: string): stri
     case "array": {
       if (!Array.isArray(value)) return bad();
       for (const [i, v] of value.entries()) {
-        const e = typeMismatch(type.items, v, `${where}[${i}]`);
+        const e = typeMismatch(type.items, v, `${where}[${i}]`, options);
         if (e !== undefined) return e;
       }
       return undefined;
@@ -78,7 +84,7 @@ export function typeMismatch(type: CwlType, value: unknown, where: string): stri
     case "record": {
       if (!isObj(value) || value.class === "File" || value.class === "Directory") return bad();
       for (const f of type.fields) {
-        const e = typeMismatch(f.type, value[f.name], `${where}.${f.name}`);
+        const e = typeMismatch(f.type, value[f.name], `${where}.${f.name}`, options);
         if (e !== undefined) return e;
       }
       return undefined;
