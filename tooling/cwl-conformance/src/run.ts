@@ -63,6 +63,15 @@ function lastLine(text: string): string {
   return lines[lines.length - 1] ?? "";
 }
 
+/** The most telling line of a failed run's stderr: the error a job raised, else the runner's own error line. */
+function reasonLine(text: string): string {
+  const lines = text.split("\n").map((l) => l.replace(/^\|\s*/, "").trim()).filter(Boolean);
+  const jobError = lines.filter((l) => /^[A-Za-z]*Error: /.test(l) && !l.startsWith("FailedJobsError"));
+  if (jobError.length > 0) return jobError[jobError.length - 1]!;
+  const runnerError = lines.filter((l) => /error \[/.test(l));
+  return runnerError[runnerError.length - 1] ?? lastLine(text);
+}
+
 function relativeToCwd(p: string, cwd: string): string {
   const [file, frag] = p.split("#") as [string, string?];
   const rel = path.relative(cwd, file);
@@ -120,7 +129,7 @@ export async function runTest(test: ConformanceTest, o: DriverOptions): Promise<
   }
   if (code !== 0) {
     if (test.shouldFail) return done("passed");
-    return done("failed", `exit ${code}: ${lastLine(stderr)}`, true);
+    return done("failed", `exit ${code}: ${reasonLine(stderr)}`, true);
   }
   if (test.shouldFail) return done("failed", "returned 0 but the test should fail", true);
   let actual: unknown;

@@ -7,20 +7,9 @@
 import { CwlExpressionError } from "../errors.js";
 import { hasExpression, scanExpressions } from "./scan.js";
 import { evaluateParameterReference } from "./paramref.js";
+import type { ExpressionContext, ExpressionEngine } from "./types.js";
 
-/** What an expression can see. */
-export interface ExpressionContext {
-  inputs: unknown;
-  self: unknown;
-  runtime: Record<string, unknown>;
-}
-
-/** Evaluates the code inside one `$(...)` (kind `paren`) or `${...}` (kind `brace`). */
-export interface ExpressionEngine {
-  /** Whether `${...}` bodies are code (JavaScript) rather than literal text. */
-  readonly interpretsBraces: boolean;
-  evaluate(kind: "paren" | "brace", code: string, context: ExpressionContext): unknown;
-}
+export type { ExpressionContext, ExpressionEngine } from "./types.js";
 
 /** The engine used without `InlineJavascriptRequirement`: parameter references only. */
 export const parameterReferenceEngine: ExpressionEngine = {

@@ -7,7 +7,7 @@
  */
 import vm from "node:vm";
 import { CwlExpressionError } from "../errors.js";
-import type { ExpressionContext, ExpressionEngine } from "./engine.js";
+import type { ExpressionContext, ExpressionEngine } from "./types.js";
 
 /** Default time limit of one expression. */
 export const EXPRESSION_TIMEOUT_MS = 30_000;

@@ -3,7 +3,7 @@
  * `inputs['b az']`, `inputs.list.length`, `runtime.outdir`.
  */
 import { CwlExpressionError } from "../errors.js";
-import type { ExpressionContext } from "./engine.js";
+import type { ExpressionContext } from "./types.js";
 
 const SEGMENT = /^(?:\.(\w+)|\['((?:[^'\\]|\\.)*)'\]|\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\])/;
 

@@ -6,7 +6,7 @@ import { copyFile, symlink } from "node:fs/promises";
 import { asFileID, type FileStore } from "@toil/job";
 import { CwlInputError } from "../errors.js";
 import { urlToPath } from "../load/uri.js";
-import type { FileBackend } from "../tool/backend.js";
+import { localBackend, readStreamHead, type FileBackend } from "../tool/backend.js";
 
 /** Scheme of locations that name a job-store file: `toilfile:<FileID>`. */
 export const TOIL_FILE_SCHEME = "toilfile:";
@@ -50,5 +50,11 @@ export class FileStoreBackend implements FileBackend {
 
   owns(location: string): boolean {
     return location.startsWith(TOIL_FILE_SCHEME);
+  }
+
+  async readHead(location: string, limit: number): Promise<Buffer> {
+    const id = fileIdOf(location);
+    if (id !== undefined) return readStreamHead(await this.fileStore.readGlobalFileStream(asFileID(id)), limit);
+    return localBackend.readHead(location, limit);
   }
 }

@@ -12,7 +12,7 @@ import type { CommandLineTool, ExpressionTool, OutputParameter, Process, Workflo
 import { findRequirement } from "../model.js";
 import { runCommandLineTool, runExpressionTool } from "../tool/run.js";
 import { evaluateResources, expressionEngineFor, type ToolResources } from "../tool/requirements.js";
-import { checkInputTypes, applyDefaults } from "../tool/inputs.js";
+import { applyDefaults, checkInputTypes, loadContentsInto, loadInputContents } from "../tool/inputs.js";
 import { shortName } from "../load/uri.js";
 import { sourceStep, stepInputObject, stepOrder, withInheritedRequirements, workflowOutputObject } from "../workflow/links.js";
 import { FileStoreBackend } from "./file-store-backend.js";
@@ -122,7 +122,8 @@ export class CwlStepJob extends Job {
 
   private async runStep(fileStore: FileStore): Promise<unknown> {
     const where = `step '${this.stepId}'`;
-    const inputs = stepInputObject(resolved(this.links), expressionEngineFor(this.linkRequirements), where);
+    const backend = new FileStoreBackend(fileStore);
+    const inputs = await stepInputObject(resolved(this.links), expressionEngineFor(this.linkRequirements), where, (v, label) => loadContentsInto(v, backend, label));
     const keep = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(this.out.map((k) => [k, o[k] ?? null]));
     const p = this.process;
     if (p.class === "Workflow") {
@@ -175,14 +176,15 @@ export class CwlWorkflowJob extends Job {
     super({ ...LIGHT_JOB, displayName, unitName: displayName });
   }
 
-  override run(): Promise<unknown> {
-    return permanentOnCwlError(() => this.addSteps());
+  override run(fileStore: FileStore): Promise<unknown> {
+    return permanentOnCwlError(() => this.addSteps(fileStore));
   }
 
-  private addSteps(): unknown {
+  private async addSteps(fileStore: FileStore): Promise<unknown> {
     const wf = this.workflow;
     const inputs = applyDefaults(wf.inputs, resolved(this.inputs));
     checkInputTypes(wf.inputs, inputs, wf.id);
+    await loadInputContents(wf.inputs, inputs, new FileStoreBackend(fileStore));
     const jobs = new Map<string, Job>();
     const value = (source: string): unknown => {
       const step = sourceStep(source);

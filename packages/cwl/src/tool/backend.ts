@@ -2,6 +2,7 @@
  * Where a tool's input files come from and where its output files go. A job uses the toil-ts file
  * store (jobs/file-store-backend.ts); {@link localBackend} works on the local filesystem only.
  */
+import { createReadStream } from "node:fs";
 import { copyFile, symlink } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import { CwlInputError } from "../errors.js";
@@ -15,6 +16,22 @@ export interface FileBackend {
   store(localPath: string): Promise<string>;
   /** Whether `location` names a file this backend keeps (so an output that is an input is not stored twice). */
   owns(location: string): boolean;
+  /** The first `limit` bytes of the file at `location` (for `loadContents`). */
+  readHead(location: string, limit: number): Promise<Buffer>;
+}
+
+/** The first `limit` bytes of a stream. */
+export async function readStreamHead(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    chunks.push(b);
+    size += b.length;
+    if (size >= limit) break;
+  }
+  (stream as { destroy?: () => void }).destroy?.();
+  return Buffer.concat(chunks).subarray(0, limit);
 }
 
 /** Inputs are linked from `file:` locations; outputs stay where the tool wrote them. */
@@ -33,5 +50,10 @@ export const localBackend: FileBackend = {
   },
   owns(location) {
     return location.startsWith("file:");
+  },
+  async readHead(location, limit) {
+    const src = urlToPath(location);
+    if (src === undefined) throw new CwlInputError(`Cannot read ${location}: only file: locations are available here.`);
+    return readStreamHead(createReadStream(src), limit);
   },
 };

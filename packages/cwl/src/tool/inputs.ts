@@ -3,7 +3,9 @@
  * (`location` from `path`, derived names), type checking, required secondary files present,
  * formats checked against the parameter's format (and the document's ontologies), `loadContents`.
  */
+import { existsSync } from "node:fs";
 import { open } from "node:fs/promises";
+import type { FileBackend } from "./backend.js";
 import { CwlInputError } from "../errors.js";
 import type { ExpressionEngine } from "../expr/engine.js";
 import { evaluateExpressions } from "../expr/engine.js";
@@ -129,14 +131,27 @@ export async function readContents(file: string, label: string): Promise<string>
   }
 }
 
-/** `loadContents` of inputs (parameter-level, or the deprecated inputBinding-level): fills `contents` of staged Files. */
-export async function loadInputContents(params: readonly InputParameter[], inputs: Record<string, unknown>): Promise<void> {
+/** The contents of a File for `loadContents`: read through the backend (at most 64 KiB; larger is an error). */
+export async function contentsOf(file: CwlFile, backend: FileBackend, label: string): Promise<string> {
+  if (typeof file.path === "string" && existsSync(file.path)) return readContents(file.path, label);
+  if (typeof file.contents === "string") return file.contents;
+  if (file.location === undefined) throw new CwlInputError(`loadContents: ${label} has no location.`);
+  const head = await backend.readHead(file.location, LOAD_CONTENTS_LIMIT + 1);
+  if (head.length > LOAD_CONTENTS_LIMIT) throw new CwlInputError(`loadContents: ${label} is larger than 64 KiB; read it in the tool instead.`);
+  return head.toString("utf8");
+}
+
+/** Fill `contents` of the Files in `value` (a File or a list of them). */
+export async function loadContentsInto(value: unknown, backend: FileBackend, label: string): Promise<void> {
+  for (const f of Array.isArray(value) ? value : [value]) {
+    if (isFileOrDirectory(f) && f.class === "File") f.contents = await contentsOf(f, backend, `${label} (${f.basename})`);
+  }
+}
+
+/** `loadContents` of inputs (parameter-level, or the deprecated inputBinding-level): fills `contents` of their Files. */
+export async function loadInputContents(params: readonly InputParameter[], inputs: Record<string, unknown>, backend: FileBackend): Promise<void> {
   for (const p of params) {
     if (!(p.loadContents ?? p.inputBinding?.loadContents)) continue;
-    const v = inputs[p.id];
-    const files = Array.isArray(v) ? v : [v];
-    for (const f of files) {
-      if (isFileOrDirectory(f) && f.class === "File" && typeof f.path === "string") f.contents = await readContents(f.path, `input '${p.id}' (${f.basename})`);
-    }
+    await loadContentsInto(inputs[p.id], backend, `input '${p.id}'`);
   }
 }

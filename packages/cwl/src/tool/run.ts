@@ -100,7 +100,7 @@ export async function runCommandLineTool(tool: CommandLineTool, given: Record<st
   await mkdir(outdir, { recursive: true });
   await mkdir(tmpdir, { recursive: true });
   const inputs = await new Stager(path.join(options.workDir, "stage"), options.backend).stage(prepared);
-  await loadInputContents(tool.inputs, inputs);
+  await loadInputContents(tool.inputs, inputs, options.backend);
   const resources = options.resources ?? evaluateResources(tool, inputs, engine);
   const runtime: Record<string, unknown> = {
     outdir,
@@ -234,6 +234,7 @@ function signalNumber(signal: NodeJS.Signals): number {
 export async function runExpressionTool(tool: ExpressionTool, given: Record<string, unknown>, options: ToolRunOptions): Promise<ToolRunResult> {
   const engine = expressionEngineFor(tool);
   const inputs = await prepareInputs(tool, given, engine);
+  await loadInputContents(tool.inputs, inputs, options.backend);
   const resources = options.resources ?? evaluateResources(tool, inputs, engine);
   const runtime = { outdir: path.join(options.workDir, "out"), tmpdir: path.join(options.workDir, "tmp"), cores: Math.ceil(resources.cores), ram: resources.ram, outdirSize: resources.outdirSize, tmpdirSize: resources.tmpdirSize };
   const value = evaluateExpressions(tool.expression, { inputs, self: null, runtime }, engine);

@@ -46,13 +46,19 @@ export interface ResolvedStepInput {
  * The input object of a step: merged sources, pickValue, the step's defaults for null values, then
  * `valueFrom` (which sees the other inputs as they were before any valueFrom).
  */
-export function stepInputObject(inputs: readonly ResolvedStepInput[], engine: ExpressionEngine, where: string): Record<string, unknown> {
+export async function stepInputObject(
+  inputs: readonly ResolvedStepInput[],
+  engine: ExpressionEngine,
+  where: string,
+  loadContents: (value: unknown, label: string) => Promise<void> = async () => undefined,
+): Promise<Record<string, unknown>> {
   const obj: Record<string, unknown> = {};
   for (const { spec, values } of inputs) {
     let v = spec.source.length > 0 ? mergeSources(values, spec.linkMerge) : null;
     v = applyPickValue(v, spec.pickValue, `${where} input '${spec.id}'`);
     if ((v === null || v === undefined) && "default" in spec) v = JSON.parse(JSON.stringify(spec.default ?? null));
     obj[spec.id] = v ?? null;
+    if (spec.loadContents) await loadContents(obj[spec.id], `${where} input '${spec.id}'`);
   }
   const before = { ...obj };
   for (const { spec } of inputs) {

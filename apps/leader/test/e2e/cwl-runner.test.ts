@@ -1,0 +1,150 @@
+/**
+ * `toil-cwl-runner` and `toil cwl` from the outside, as users run them: a CWL workflow from a
+ * document and an input object, outputs in --outdir and JSON on stdout, the temporary job store
+ * removed, tool inputs as flags, exit 33 for unsupported features, retries of temporary failures
+ * only, `toil status` on a CWL run, and the standalone bundle.
+ */
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, test } from "vitest";
+import { LEADER_DIR, requireBuild, runToil, tempDir, type RunResult } from "./helpers.js";
+
+const CWL_RUNNER = path.join(LEADER_DIR, "dist", "cwl-runner.js");
+
+/** Run `toil-cwl-runner <args>` (or another entry point) as a real process. */
+function runCwl(args: readonly string[], options: { cwd: string; env?: Record<string, string>; entry?: string } ): Promise<RunResult> {
+  requireBuild();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [options.entry ?? CWL_RUNNER, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, NO_COLOR: "1", ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => (stdout += c));
+    child.stderr.on("data", (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 180_000);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, pid: child.pid! });
+    });
+  });
+}
+
+/** A two-step workflow: sort the lines of a file, then count them. */
+function writeWorkflow(dir: string): void {
+  writeFileSync(
+    path.join(dir, "sort.cwl"),
+    "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: sort\ninputs:\n  reads: {type: File, inputBinding: {}}\noutputs:\n  sorted: stdout\nstdout: sorted.txt\n",
+  );
+  writeFileSync(
+    path.join(dir, "count.cwl"),
+    "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: [wc, -l]\nstdin: $(inputs.f.path)\ninputs:\n  f: File\noutputs:\n  n: {type: int, outputBinding: {glob: n.txt, loadContents: true, outputEval: '$(parseInt(self[0].contents))'}}\nstdout: n.txt\nrequirements: {InlineJavascriptRequirement: {}}\n",
+  );
+  writeFileSync(
+    path.join(dir, "wf.cwl"),
+    [
+      "cwlVersion: v1.2",
+      "class: Workflow",
+      "inputs:",
+      "  reads: File",
+      "outputs:",
+      "  sorted: {type: File, outputSource: sort/sorted}",
+      "  lines: {type: int, outputSource: count/n}",
+      "steps:",
+      "  sort: {run: sort.cwl, in: {reads: reads}, out: [sorted]}",
+      "  count: {run: count.cwl, in: {f: sort/sorted}, out: [n]}",
+    ].join("\n"),
+  );
+  writeFileSync(path.join(dir, "reads.txt"), "c\na\nb\n");
+  writeFileSync(path.join(dir, "job.yml"), "reads: {class: File, location: reads.txt}\n");
+}
+
+describe("toil-cwl-runner", { timeout: 240_000 }, () => {
+  test("runs a workflow: outputs in --outdir, the output object on stdout, the temporary job store removed", async () => {
+    const dir = tempDir("toil-cwl-e2e-");
+    writeWorkflow(dir);
+    const tmp = tempDir("toil-cwl-tmp-");
+    const r = await runCwl(["--outdir", "out", "--quiet", "wf.cwl", "job.yml"], { cwd: dir, env: { TMPDIR: tmp } });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { sorted: { location: string; path: string; checksum: string; size: number }; lines: number };
+    expect(out.lines).toBe(3);
+    expect(out.sorted.path).toBe(path.join(dir, "out", "sorted.txt"));
+    expect(out.sorted.location).toBe(`file://${path.join(dir, "out", "sorted.txt")}`);
+    expect(readFileSync(out.sorted.path, "utf8")).toBe("a\nb\nc\n");
+    expect(out.sorted.size).toBe(6);
+    expect(out.sorted.checksum).toMatch(/^sha1\$[0-9a-f]{40}$/);
+    // Nothing of the run's temporary job store is left.
+    expect(readdirSync(tmp).filter((n) => n.startsWith("toil-cwl-"))).toEqual([]);
+  });
+
+  test("`toil cwl` is the same command; tool inputs may be given as flags after the process", async () => {
+    const dir = tempDir("toil-cwl-e2e-");
+    writeWorkflow(dir);
+    const r = await runToil(["cwl", "--outdir", path.join(dir, "o"), "--quiet", path.join(dir, "wf.cwl"), "--reads", path.join(dir, "reads.txt")], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).lines).toBe(3);
+    const bad = await runToil(["cwl", "--quiet", path.join(dir, "wf.cwl"), "--nope", "x"], { cwd: dir });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/Unknown input --nope \(the process's inputs are: --reads\)/);
+  });
+
+  test("a feature the runner does not support exits 33 with a one-line reason, before any job store exists", async () => {
+    const dir = tempDir("toil-cwl-e2e-");
+    writeFileSync(
+      path.join(dir, "scatter.cwl"),
+      "cwlVersion: v1.2\nclass: Workflow\nrequirements: {ScatterFeatureRequirement: {}}\ninputs: {xs: 'string[]'}\noutputs: []\nsteps:\n  s:\n    run: {class: CommandLineTool, baseCommand: echo, inputs: {x: string}, outputs: []}\n    scatter: x\n    in: {x: xs}\n    out: []\n",
+    );
+    const js = path.join(dir, "js");
+    const r = await runCwl(["--jobStore", js, "--quiet", "scatter.cwl", "--xs", "a"], { cwd: dir });
+    expect(r.code).toBe(33);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/not supported/);
+    expect(existsSync(js)).toBe(false);
+  });
+
+  test("a temporary failure code is retried; a permanent failure is not, whatever --retryCount says", async () => {
+    const dir = tempDir("toil-cwl-e2e-");
+    const script = (code: string) =>
+      `cwlVersion: v1.2\nclass: CommandLineTool\nrequirements: {ShellCommandRequirement: {}}\ninputs: {log: string}\noutputs: []\ntemporaryFailCodes: [42]\narguments: [{valueFrom: '${code}', shellQuote: false}]\n`;
+    // Exits 42 (temporary) on its first try, 0 on the next.
+    writeFileSync(path.join(dir, "flaky.cwl"), script('echo try >> $(inputs.log); test $(wc -l < $(inputs.log)) -ge 2 || exit 42'));
+    writeFileSync(path.join(dir, "broken.cwl"), script("echo try >> $(inputs.log); exit 3"));
+    const flakyLog = path.join(dir, "flaky.log");
+    const ok = await runCwl(["--quiet", "--retryCount", "3", "--retryBackoffSeconds", "0", "flaky.cwl", "--log", flakyLog], { cwd: dir });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(readFileSync(flakyLog, "utf8")).toBe("try\ntry\n");
+    const brokenLog = path.join(dir, "broken.log");
+    const failed = await runCwl(["--quiet", "--retryCount", "3", "--retryBackoffSeconds", "0", "broken.cwl", "--log", brokenLog], { cwd: dir });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/CwlPermanentFailureError/);
+    expect(readFileSync(brokenLog, "utf8")).toBe("try\n");
+  });
+
+  test("a CWL run is a toil-ts workflow: `toil status` and `toil stats` read its job store", async () => {
+    const dir = tempDir("toil-cwl-e2e-");
+    writeWorkflow(dir);
+    const js = path.join(dir, "js");
+    const r = await runCwl(["--jobStore", js, "--clean", "never", "--stats", "--quiet", "--outdir", "out", "wf.cwl", "job.yml"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const status = await runToil(["status", js], { cwd: dir });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/completed|succeeded|done/i);
+    const stats = await runToil(["stats", js], { cwd: dir });
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(stats.stdout).toMatch(/CwlStepJob/);
+  });
+});
+
+test("the standalone bundle's toil-cwl-runner.js runs a CWL workflow with only Node", { timeout: 240_000 }, async () => {
+  const d = tempDir("toil-cwl-standalone-");
+  const app = path.join(d, "app");
+  cpSync(path.join(LEADER_DIR, "dist", "standalone"), app, { recursive: true });
+  writeWorkflow(d);
+  const r = await runCwl(["--outdir", "out", "--quiet", "wf.cwl", "job.yml"], { cwd: d, entry: path.join(app, "toil-cwl-runner.js"), env: { PATH: process.env.PATH ?? "", HOME: d } });
+  expect(r.code, r.stderr).toBe(0);
+  expect(JSON.parse(r.stdout).lines).toBe(3);
+});
