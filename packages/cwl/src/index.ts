@@ -79,6 +79,6 @@ export { LOAD_CONTENTS_LIMIT } from "./tool/inputs.js";
 // runs on toil-ts
 export { prepareCwlRun, importCwlFiles, cwlRootJob, type CwlRunRequest, type PreparedCwlRun, type FileImporter, type ImportWarning } from "./runner/prepare.js";
 export { exportCwlOutputs, type FileExporter } from "./runner/export.js";
-export { parseInputFlags, readJobOrder } from "./runner/job-order.js";
+export { parseInputFlags, readJobOrder, type JobOrder } from "./runner/job-order.js";
 export { cwlJobModuleUrl, registerCwlJobs } from "./jobs/location.js";
 export { TOIL_FILE_SCHEME, toilFileLocation, fileIdOf } from "./jobs/file-store-backend.js";

@@ -141,7 +141,10 @@ export async function runTest(test: ConformanceTest, o: DriverOptions): Promise<
   try {
     compare(test.output ?? {}, actual);
   } catch (err) {
-    return done("failed", (err as Error).message, true);
+    const full = (err as Error).message;
+    const at = full.lastIndexOf("caused by: ");
+    const cause = at >= 0 ? full.slice(at + "caused by: ".length).split("\n")[0]! : "outputs differ";
+    return done("failed", `${cause}\n${full}`, true);
   }
   return done("passed");
 }

@@ -12,7 +12,8 @@ import { parameterReferenceEngine } from "../expr/engine.js";
 import { fetchText, parseYaml } from "../load/fetch.js";
 import { expandCurie, hasScheme, resolveUri, toUrl, urlToPath } from "../load/uri.js";
 import { fillNames, isFileOrDirectory, visitFiles, type CwlFileOrDirectory } from "../files.js";
-import type { CwlType, InputParameter, Process } from "../model.js";
+import type { CwlType, InputParameter, Process, Requirement } from "../model.js";
+import { resolveDocument } from "../load/resolve.js";
 import { expressionEngineFor } from "../tool/requirements.js";
 import { filesWithSecondarySchemas, secondaryExpectations } from "../tool/secondary.js";
 
@@ -31,16 +32,44 @@ export function resolveFileLocations(value: unknown, baseUrl: string): void {
   });
 }
 
+/** A job order: the input values, and requirements given with them (`cwl:requirements`). */
+export interface JobOrder {
+  inputs: Obj;
+  requirements: Requirement[];
+}
+
 /** Read a job order file (YAML or JSON); an empty file is an empty object. */
-export async function readJobOrder(pathOrUrl: string, cwd = process.cwd()): Promise<Obj> {
+export async function readJobOrder(pathOrUrl: string, cwd = process.cwd()): Promise<JobOrder> {
   const url = toUrl(pathOrUrl, cwd);
   const raw = parseYaml(await fetchText(url), url);
-  if (raw === null || raw === undefined) return {};
+  if (raw === null || raw === undefined) return { inputs: {}, requirements: [] };
   if (!isObj(raw)) throw new CwlInputError(`${pathOrUrl} must hold a map of input names to values, not ${Array.isArray(raw) ? "a list" : typeof raw}.`);
-  const order = { ...raw };
-  delete order["cwl:tool"];
-  resolveFileLocations(order, url);
-  return order;
+  const inputs = { ...raw };
+  delete inputs["cwl:tool"];
+  let requirements: Requirement[] = [];
+  if (inputs["cwl:requirements"] !== undefined) {
+    // Requirements given with the inputs get the same preprocessing as a document's (idmaps).
+    const resolved = await resolveDocument({ requirements: inputs["cwl:requirements"] }, url);
+    const list = (resolved.root as { requirements?: unknown }).requirements;
+    requirements = (Array.isArray(list) ? list : []).filter(isObj).map((r) => ({ ...r, class: String(r.class) }));
+    delete inputs["cwl:requirements"];
+  }
+  resolveFileLocations(inputs, url);
+  return { inputs, requirements };
+}
+
+/** Record the size of each input File with a local location (expressions may read it before staging). */
+export function fillLocalSizes(value: unknown): void {
+  visitFiles(value, (f) => {
+    if (f.class !== "File" || f.size !== undefined || f.location === undefined) return;
+    const p = urlToPath(f.location);
+    if (p === undefined) return;
+    try {
+      f.size = statSync(p).size;
+    } catch {
+      // A missing file is reported where it is used.
+    }
+  });
 }
 
 /** A Directory with a `file:` location and no listing gets its listing (deep) from disk. */

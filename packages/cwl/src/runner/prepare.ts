@@ -3,7 +3,7 @@
  * check the input object, import every input file (and every default file of the process tree)
  * into the job store, and make the root job.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import type { Job } from "@toil/job";
 import { mapFiles, type CwlFileOrDirectory } from "../files.js";
 import { CwlLoader, processUrl } from "../load/index.js";
@@ -14,7 +14,7 @@ import { checkSupported, evaluateResources, expressionEngineFor } from "../tool/
 import { CwlToolJob, CwlWorkflowJob } from "../jobs/jobs.js";
 import { registerCwlJobs } from "../jobs/location.js";
 import { toilFileLocation } from "../jobs/file-store-backend.js";
-import { discoverSecondaryFiles, expandDirectoryListings, expandFormats, parseInputFlags, readJobOrder } from "./job-order.js";
+import { discoverSecondaryFiles, expandDirectoryListings, expandFormats, fillLocalSizes, parseInputFlags, readJobOrder } from "./job-order.js";
 import { shortName } from "../load/uri.js";
 
 /** What a CWL run is started from. */
@@ -43,13 +43,18 @@ export interface PreparedCwlRun {
  */
 export async function prepareCwlRun(request: CwlRunRequest): Promise<PreparedCwlRun> {
   const cwd = request.cwd ?? process.cwd();
-  const proc = await new CwlLoader().load(processUrl(request.process, cwd), cwd);
+  const loaded = await new CwlLoader().load(processUrl(request.process, cwd), cwd);
+  const jobOrder = request.jobOrder !== undefined ? await readJobOrder(request.jobOrder, cwd) : { inputs: {}, requirements: [] };
+  // Requirements given with the inputs override the process's own.
+  const given = jobOrder.requirements;
+  const proc: Process = given.length === 0 ? loaded : { ...loaded, requirements: [...loaded.requirements.filter((r) => !given.some((g) => g.class === r.class)), ...given] };
   checkSupported(proc, { noContainer: request.noContainer ?? false });
-  const order = request.jobOrder !== undefined ? await readJobOrder(request.jobOrder, cwd) : {};
+  const order = jobOrder.inputs;
   Object.assign(order, parseInputFlags(request.inputFlags ?? [], proc, cwd));
   expandFormats(order, proc.namespaces);
   const inputs = applyDefaults(proc.inputs, order);
   expandDirectoryListings(inputs);
+  fillLocalSizes(inputs);
   discoverSecondaryFiles(proc.inputs, inputs, proc);
   const engine = expressionEngineFor(proc);
   checkInputTypes(proc.inputs, inputs, proc.id);
@@ -89,6 +94,7 @@ class Importer {
           this.warn(`Default file ${local} does not exist; it is used only if the input is not given.`);
           return out;
         }
+        if (local !== undefined && out.size === undefined) out.size = statSync(local).size;
         out.location = await this.importOnce(f.location);
         delete out.path;
       }

@@ -4,7 +4,7 @@
  * loadContents, outputEval), secondary files, formats; every value checked against its type.
  */
 import { existsSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { lstat, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { glob, isDynamicPattern } from "tinyglobby";
 import { CwlOutputError } from "../errors.js";
@@ -19,6 +19,8 @@ import { secondaryExpectations } from "./secondary.js";
 /** What output collection needs. */
 export interface CollectContext {
   outdir: string;
+  /** Directories an output may be a symbolic link into (besides the output directory): the staged inputs. */
+  linkRoots?: readonly string[];
   inputs: Record<string, unknown>;
   runtime: Record<string, unknown>;
   engine: ExpressionEngine;
@@ -51,6 +53,17 @@ export async function globOutputs(pattern: string, outdir: string): Promise<stri
     followSymbolicLinks: true,
   });
   return found.map((f) => f.replace(/\/$/, "")).sort();
+}
+
+/** A glob match that is a symbolic link must point inside the output directory (or at a staged input). */
+async function checkLink(p: string, ctx: CollectContext): Promise<void> {
+  if (!(await lstat(p)).isSymbolicLink()) return;
+  const target = await realpath(p).catch(() => undefined);
+  const roots = [ctx.outdir, ...(ctx.linkRoots ?? [])];
+  const inside = target !== undefined && (await Promise.all(roots.map((r) => realpath(r).catch(() => r)))).some((r) => target === r || target.startsWith(`${r}${path.sep}`));
+  if (!inside) {
+    throw new CwlOutputError(`Output ${path.relative(ctx.outdir, p)} is a symbolic link to ${target ?? "a missing file"}, outside the tool's output directory.`);
+  }
 }
 
 async function objectFor(p: string): Promise<CwlFileOrDirectory> {
@@ -109,7 +122,10 @@ async function collectBinding(type: CwlType, binding: CommandOutputBinding | und
     for (const g of globs) {
       if (g === null || g === undefined) continue;
       if (typeof g !== "string") throw new CwlOutputError(`Output '${name}': glob evaluated to ${JSON.stringify(g)}, not a string.`);
-      for (const p of await globOutputs(g, ctx.outdir)) files.push(await objectFor(p));
+      for (const p of await globOutputs(g, ctx.outdir)) {
+        await checkLink(p, ctx);
+        files.push(await objectFor(p));
+      }
     }
     if (binding.loadContents) {
       for (const f of files) if (f.class === "File" && f.path) f.contents = await readContents(f.path, `output '${name}' (${f.basename})`);
@@ -117,7 +133,8 @@ async function collectBinding(type: CwlType, binding: CommandOutputBinding | und
   }
   if (binding.outputEval !== undefined) {
     const self = binding.glob !== undefined ? files : [];
-    return evaluateExpressions(binding.outputEval, { inputs: ctx.inputs, self, runtime: ctx.runtime }, ctx.engine);
+    // Files an expression names (by path or location) are described from disk, like cwl.output.json's.
+    return resolveReported(evaluateExpressions(binding.outputEval, { inputs: ctx.inputs, self, runtime: ctx.runtime }, ctx.engine), ctx.outdir);
   }
   if (binding.glob === undefined) return null;
   const single = member === "File" || member === "Directory";

@@ -116,7 +116,11 @@ class Binder {
       if (value.length === 0) return [];
       if (binding.itemSeparator !== undefined) return this.withPrefix(binding, value.map(wordOf).join(binding.itemSeparator));
       if (itemsBound) return prefixOnly;
-      const items = value.flat(Infinity).map((v) => ({ word: wordOf(v), shellQuote: quote }));
+      // Elements are processed by their own rules: nested lists flatten, records add only their
+      // fields' bindings (handled as nested bindings), nulls nothing.
+      const scalars = (v: unknown): unknown[] =>
+        Array.isArray(v) ? v.flatMap(scalars) : v === null || v === undefined || (typeof v === "object" && !isFileOrDirectory(v)) ? [] : [v];
+      const items = scalars(value).map((v) => ({ word: wordOf(v), shellQuote: quote }));
       if (binding.prefix !== undefined && binding.separate === false && items.length > 0) {
         items[0] = { word: binding.prefix + items[0]!.word, shellQuote: quote };
         return items;

@@ -11,7 +11,7 @@ import type { ExpressionEngine } from "../expr/engine.js";
 import { evaluateExpressions } from "../expr/engine.js";
 import { fillNames, isFileOrDirectory, visitFiles } from "../files.js";
 import { expandCurie, toUrl } from "../load/uri.js";
-import type { CwlFile, CwlType, InputParameter, ProcessCommon } from "../model.js";
+import { findRequirement, type CwlFile, type CwlType, type InputParameter, type ProcessCommon } from "../model.js";
 import { typeMismatch, matchingType } from "../types/check.js";
 import { loadOntology } from "../types/format.js";
 import { filesWithSecondarySchemas, secondaryExpectations } from "./secondary.js";
@@ -154,4 +154,37 @@ export async function loadInputContents(params: readonly InputParameter[], input
     if (!(p.loadContents ?? p.inputBinding?.loadContents)) continue;
     await loadContentsInto(inputs[p.id], backend, `input '${p.id}'`);
   }
+}
+
+/**
+ * The input object as expressions see it: a Directory's `listing` kept as deep as `loadListing`
+ * says (the parameter's, else LoadListingRequirement's, else `no_listing`; `deep_listing` for
+ * CWL v1.0 documents, as the reference runner upgrades them). The staged values keep their full
+ * listings.
+ */
+export function listingView(
+  process: Pick<ProcessCommon, "inputs" | "requirements" | "hints" | "cwlVersion">,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
+  const req = findRequirement(process, "LoadListingRequirement")?.req.loadListing;
+  const fallback = (typeof req === "string" ? req : undefined) ?? (process.cwlVersion === "v1.0" ? "deep_listing" : "no_listing");
+  const trim = (v: unknown, depth: "no_listing" | "shallow_listing" | "deep_listing"): unknown => {
+    if (Array.isArray(v)) return v.map((x) => trim(x, depth));
+    if (v === null || typeof v !== "object") return v;
+    const o = v as Record<string, unknown>;
+    if (o.class === "Directory") {
+      if (depth === "deep_listing") return o;
+      const { listing, ...rest } = o;
+      if (depth === "no_listing" || !Array.isArray(listing)) return rest;
+      return { ...rest, listing: listing.map((e) => (isFileOrDirectory(e) && e.class === "Directory" ? trim(e, "no_listing") : e)) };
+    }
+    if (o.class === "File") return o;
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, trim(x, depth)]));
+  };
+  const out: Record<string, unknown> = { ...inputs };
+  for (const p of process.inputs) {
+    const depth = (p.loadListing ?? fallback) as "no_listing" | "shallow_listing" | "deep_listing";
+    out[p.id] = trim(inputs[p.id], depth);
+  }
+  return out;
 }

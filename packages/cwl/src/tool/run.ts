@@ -10,12 +10,12 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { CwlOutputError, CwlPermanentFailureError, CwlTemporaryFailureError } from "../errors.js";
 import { evaluateExpressions, type ExpressionEngine } from "../expr/engine.js";
-import { isFileOrDirectory, mapFiles, type CwlFileOrDirectory } from "../files.js";
-import { findRequirement, type CommandLineTool, type ExpressionTool, type Requirement } from "../model.js";
+import { fillNames, isFileOrDirectory, localDirectoryObject, mapFiles, visitFiles, type CwlFileOrDirectory } from "../files.js";
+import { findRequirement, type CommandLineTool, type CwlDirectory, type ExpressionTool, type Requirement } from "../model.js";
 import type { FileBackend } from "./backend.js";
 import { buildCommandLine, shellCommand, type CommandWord } from "./command-line.js";
 import { checkOutputTypes, collectOutputs, describeLocalFiles } from "./collect.js";
-import { applyDefaults, checkFormats, checkInputTypes, checkSecondaryFiles, loadInputContents } from "./inputs.js";
+import { applyDefaults, checkFormats, checkInputTypes, checkSecondaryFiles, listingView, loadInputContents } from "./inputs.js";
 import { evaluateEnvironment, evaluateResources, evaluateTimeLimit, expressionEngineFor, type ToolResources } from "./requirements.js";
 import { Stager } from "./stage.js";
 
@@ -55,10 +55,21 @@ export async function prepareInputs(
 }
 
 /** Outputs handed to the backend: Files stored (unless the backend has them already), local paths dropped. */
-export async function storeOutputs(outputs: Record<string, unknown>, backend: FileBackend): Promise<Record<string, unknown>> {
+export async function storeOutputs(outputs: Record<string, unknown>, backend: FileBackend, inputs?: unknown): Promise<Record<string, unknown>> {
   await describeLocalFiles(outputs);
+  // Directories of the inputs with their full listings, for outputs that pass one on without it.
+  const originals = new Map<string, CwlFileOrDirectory>();
+  visitFiles(inputs, (f) => {
+    if (f.class === "Directory" && f.location !== undefined && f.listing !== undefined && !originals.has(f.location)) originals.set(f.location, f);
+  });
   const store = async (f: CwlFileOrDirectory): Promise<CwlFileOrDirectory> => {
-    const out: CwlFileOrDirectory = { ...f };
+    const out: CwlFileOrDirectory = fillNames({ ...f });
+    if (out.class === "Directory" && out.listing === undefined) {
+      // A Directory passed on without its listing (loadListing: no_listing) gets it back.
+      const original = out.location !== undefined ? originals.get(out.location) : undefined;
+      if (original) out.listing = (original as CwlDirectory).listing;
+      else if (typeof out.path === "string" && existsSync(out.path)) out.listing = (await localDirectoryObject(out.path)).listing;
+    }
     if (f.class === "File") {
       const local = typeof f.path === "string" && existsSync(f.path) ? f.path : undefined;
       if (f.location !== undefined && backend.owns(f.location) && !f.location.startsWith("file:")) {
@@ -69,7 +80,8 @@ export async function storeOutputs(outputs: Record<string, unknown>, backend: Fi
       }
       if (f.secondaryFiles) out.secondaryFiles = (await Promise.all(f.secondaryFiles.map(store))) as CwlFileOrDirectory[];
     } else {
-      if (f.listing) out.listing = (await Promise.all(f.listing.map(store))) as CwlFileOrDirectory[];
+      const listing = (out as CwlDirectory).listing;
+      if (listing) out.listing = (await Promise.all(listing.map(store))) as CwlFileOrDirectory[];
       if (out.location === undefined || out.location.startsWith("file:") || out.location.startsWith("_:")) out.location = `_:${out.basename ?? "dir"}`;
     }
     delete out.path;
@@ -99,8 +111,9 @@ export async function runCommandLineTool(tool: CommandLineTool, given: Record<st
   const tmpdir = path.join(options.workDir, "tmp");
   await mkdir(outdir, { recursive: true });
   await mkdir(tmpdir, { recursive: true });
-  const inputs = await new Stager(path.join(options.workDir, "stage"), options.backend).stage(prepared);
-  await loadInputContents(tool.inputs, inputs, options.backend);
+  const staged = await new Stager(path.join(options.workDir, "stage"), options.backend).stage(prepared);
+  await loadInputContents(tool.inputs, staged, options.backend);
+  const inputs = listingView(tool, staged);
   const resources = options.resources ?? evaluateResources(tool, inputs, engine);
   const runtime: Record<string, unknown> = {
     outdir,
@@ -145,8 +158,8 @@ export async function runCommandLineTool(tool: CommandLineTool, given: Record<st
   if (status === "temporaryFail") throw new CwlTemporaryFailureError(`${tool.id}: the tool exited with ${code}, one of its temporaryFailCodes.`, code);
   if (status === "permanentFail") throw new CwlPermanentFailureError(`${tool.id}: the tool exited with ${code} (not one of its success codes).`, code);
   runtime.exitCode = code;
-  const collected = await collectOutputs(tool, { outdir, inputs, runtime, engine });
-  return { outputs: await storeOutputs(collected, options.backend), command: argv, exitCode: code };
+  const collected = await collectOutputs(tool, { outdir, inputs, runtime, engine, linkRoots: [path.join(options.workDir, "stage")] });
+  return { outputs: await storeOutputs(collected, options.backend, staged), command: argv, exitCode: code };
 }
 
 interface ExecOptions {
@@ -233,8 +246,9 @@ function signalNumber(signal: NodeJS.Signals): number {
 /** Run an ExpressionTool: evaluate its expression on the (unstaged) inputs. */
 export async function runExpressionTool(tool: ExpressionTool, given: Record<string, unknown>, options: ToolRunOptions): Promise<ToolRunResult> {
   const engine = expressionEngineFor(tool);
-  const inputs = await prepareInputs(tool, given, engine);
-  await loadInputContents(tool.inputs, inputs, options.backend);
+  const prepared = await prepareInputs(tool, given, engine);
+  await loadInputContents(tool.inputs, prepared, options.backend);
+  const inputs = listingView(tool, prepared);
   const resources = options.resources ?? evaluateResources(tool, inputs, engine);
   const runtime = { outdir: path.join(options.workDir, "out"), tmpdir: path.join(options.workDir, "tmp"), cores: Math.ceil(resources.cores), ram: resources.ram, outdirSize: resources.outdirSize, tmpdirSize: resources.tmpdirSize };
   const value = evaluateExpressions(tool.expression, { inputs, self: null, runtime }, engine);
@@ -259,5 +273,5 @@ export async function runExpressionTool(tool: ExpressionTool, given: Record<stri
     return f;
   });
   void isFileOrDirectory;
-  return { outputs: await storeOutputs(written as Record<string, unknown>, options.backend) };
+  return { outputs: await storeOutputs(written as Record<string, unknown>, options.backend, prepared) };
 }
