@@ -12,6 +12,7 @@ import { resolveDocument, type ResolvedDocument } from "./resolve.js";
 import { schemaTable } from "./schema.js";
 import { hasScheme, splitFragment, stripFragment, toUrl } from "./uri.js";
 import { validateProcess } from "./validate.js";
+import { checkVersionSyntax } from "./versions.js";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -32,6 +33,7 @@ export class CwlLoader {
     if (!p) {
       p = (async () => {
         const raw = parseYaml(await fetchText(key), key);
+        if (isObj(raw) && typeof raw.cwlVersion === "string") checkVersionSyntax(raw, raw.cwlVersion, key);
         const doc = await resolveDocument(raw, key);
         for (const [id, obj] of doc.index) if (!this.ids.has(id)) this.ids.set(id, obj);
         return doc;
