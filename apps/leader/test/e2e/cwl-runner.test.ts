@@ -111,7 +111,7 @@ describe("toil-cwl-runner", { timeout: 240_000 }, () => {
     const script = (code: string) =>
       `cwlVersion: v1.2\nclass: CommandLineTool\nrequirements: {ShellCommandRequirement: {}}\ninputs: {log: string}\noutputs: []\ntemporaryFailCodes: [42]\narguments: [{valueFrom: '${code}', shellQuote: false}]\n`;
     // Exits 42 (temporary) on its first try, 0 on the next.
-    writeFileSync(path.join(dir, "flaky.cwl"), script('echo try >> $(inputs.log); test $(wc -l < $(inputs.log)) -ge 2 || exit 42'));
+    writeFileSync(path.join(dir, "flaky.cwl"), script("echo try >> $(inputs.log); test \\$(wc -l < $(inputs.log)) -ge 2 || exit 42"));
     writeFileSync(path.join(dir, "broken.cwl"), script("echo try >> $(inputs.log); exit 3"));
     const flakyLog = path.join(dir, "flaky.log");
     const ok = await runCwl(["--quiet", "--retryCount", "3", "--retryBackoffSeconds", "0", "flaky.cwl", "--log", flakyLog], { cwd: dir });
