@@ -44,6 +44,7 @@ export type {
   Process,
   CwlFile,
   CwlDirectory,
+  FoundRequirement,
 } from "./model.js";
 export { findRequirement } from "./model.js";
 
@@ -73,6 +74,7 @@ export {
   DEFAULT_RESOURCES,
   type ToolResources,
   type SupportOptions,
+  type RequirementHolder,
 } from "./tool/requirements.js";
 export { LOAD_CONTENTS_LIMIT } from "./tool/inputs.js";
 

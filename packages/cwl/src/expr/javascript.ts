@@ -37,6 +37,7 @@ export class JavaScriptEngine implements ExpressionEngine {
     return this.context;
   }
 
+  /** Evaluate `$(code)` (an expression) or `${code}` (a function body) in this engine's context. */
   evaluate(kind: "paren" | "brace", code: string, context: ExpressionContext): unknown {
     const c = this.ctx();
     // Values enter the context as JSON parsed inside it (native arrays and objects of that realm).

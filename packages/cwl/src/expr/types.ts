@@ -2,8 +2,11 @@
 
 /** What an expression can see. */
 export interface ExpressionContext {
+  /** The process's input object (`inputs`). */
   inputs: unknown;
+  /** The value in focus (`self`): an input's value, glob matches, or null. */
   self: unknown;
+  /** `runtime`: outdir, tmpdir, cores, ram, outdirSize, tmpdirSize (and exitCode in outputEval). */
   runtime: Record<string, unknown>;
 }
 
@@ -11,5 +14,6 @@ export interface ExpressionContext {
 export interface ExpressionEngine {
   /** Whether `${...}` bodies are code (JavaScript) rather than literal text. */
   readonly interpretsBraces: boolean;
+  /** Evaluate `code` (the inside of `$(...)` or `${...}`) in `context`. */
   evaluate(kind: "paren" | "brace", code: string, context: ExpressionContext): unknown;
 }

@@ -11,7 +11,7 @@ import { CwlError, CwlPermanentFailureError, CwlTemporaryFailureError } from "..
 import type { CommandLineTool, ExpressionTool, OutputParameter, Process, Workflow, WorkflowStepInput } from "../model.js";
 import { findRequirement } from "../model.js";
 import { runCommandLineTool, runExpressionTool } from "../tool/run.js";
-import { evaluateResources, expressionEngineFor, type ToolResources } from "../tool/requirements.js";
+import { evaluateResources, expressionEngineFor, type RequirementHolder, type ToolResources } from "../tool/requirements.js";
 import { applyDefaults, checkInputTypes, loadContentsInto, loadInputContents } from "../tool/inputs.js";
 import { shortName } from "../load/uri.js";
 import { sourceStep, stepInputObject, stepOrder, withInheritedRequirements, workflowOutputObject } from "../workflow/links.js";
@@ -109,8 +109,8 @@ export class CwlStepJob extends Job {
     readonly process: Process,
     /** Its input links. */
     readonly links: Promised<StepLink[]>,
-    /** The engine for valueFrom is the workflow's (step-level requirements included). */
-    readonly linkRequirements: { requirements: Process["requirements"]; hints: Process["hints"] },
+    /** The requirements valueFrom is evaluated with: the workflow's, with the step's own. */
+    readonly linkRequirements: RequirementHolder,
     resources: ToolResources | undefined,
   ) {
     super({ ...(resources ? toilRequirements(resources) : LIGHT_JOB), displayName: stepId, unitName: stepId });
@@ -153,7 +153,9 @@ export interface OutputLink {
 /** Gathers a workflow's outputs once every step has finished. */
 export class CwlOutputsJob extends Job {
   constructor(
+    /** The workflow's outputs and their sources. */
     readonly outputs: Promised<OutputLink[]>,
+    /** The workflow's name (for messages). */
     readonly workflowName: string,
   ) {
     super({ ...LIGHT_JOB, displayName: `${workflowName} outputs` });

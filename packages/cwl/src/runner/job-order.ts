@@ -34,7 +34,9 @@ export function resolveFileLocations(value: unknown, baseUrl: string): void {
 
 /** A job order: the input values, and requirements given with them (`cwl:requirements`). */
 export interface JobOrder {
+  /** The input values, File locations resolved. */
   inputs: Obj;
+  /** Requirements given in the input object (`cwl:requirements`). */
   requirements: Requirement[];
 }
 

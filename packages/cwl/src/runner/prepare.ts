@@ -33,7 +33,9 @@ export interface CwlRunRequest {
 
 /** A loaded, checked process with its input object. */
 export interface PreparedCwlRun {
+  /** The process (with requirements given in the input object merged in). */
   process: Process;
+  /** Its input object, defaults applied and checked. */
   inputs: Record<string, unknown>;
 }
 

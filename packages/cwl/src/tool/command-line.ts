@@ -12,7 +12,9 @@ import { matchingType } from "../types/check.js";
 
 /** One word of the command line, and whether a shell may see it unquoted (`shellQuote: false`). */
 export interface CommandWord {
+  /** The word. */
   word: string;
+  /** Whether it must be quoted for a shell. */
   shellQuote: boolean;
 }
 
@@ -71,8 +73,11 @@ function wordOf(v: unknown): string {
 
 /** Inputs to command-line generation. */
 export interface CommandLineContext {
+  /** The staged input object. */
   inputs: Record<string, unknown>;
+  /** The `runtime` object expressions see. */
   runtime: Record<string, unknown>;
+  /** The expression engine of the tool. */
   engine: ExpressionEngine;
 }
 

@@ -24,9 +24,13 @@ export function expressionEngineFor(p: RequirementHolder): ExpressionEngine {
 
 /** Resources a tool asks for, as CWL's `runtime` reports them (cores, and MiB for the rest). */
 export interface ToolResources {
+  /** Cores (may be fractional; `runtime.cores` rounds up). */
   cores: number;
+  /** RAM in MiB. */
   ram: number;
+  /** Output directory space in MiB. */
   outdirSize: number;
+  /** Temporary directory space in MiB. */
   tmpdirSize: number;
 }
 

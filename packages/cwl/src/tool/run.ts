@@ -35,9 +35,11 @@ export interface ToolRunOptions {
 
 /** What a finished tool run reports. */
 export interface ToolRunResult {
+  /** The output object (Files stored by the backend). */
   outputs: Record<string, unknown>;
   /** The command line that ran (words). */
   command?: string[];
+  /** The tool's exit code (CommandLineTools). */
   exitCode?: number;
 }
 
