@@ -9,6 +9,13 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { CwlDirectory, CwlFile } from "./model.js";
 
+/**
+ * Marks a Directory whose `listing` the runner read from disk (rather than one the user wrote out,
+ * a Directory literal): `loadListing` decides how much of such a listing expressions see. Never
+ * shown to expressions or in a run's output object.
+ */
+export const LISTED_BY_RUNNER = "_toilListed";
+
 /** A File or a Directory. */
 export type CwlFileOrDirectory = CwlFile | CwlDirectory;
 
@@ -113,5 +120,5 @@ export async function localDirectoryObject(p: string, withChecksum = true): Prom
     if (st.isDirectory()) listing.push(await localDirectoryObject(child, withChecksum));
     else listing.push(await localFileObject(child, withChecksum));
   }
-  return { class: "Directory", location: pathToFileURL(p).href, path: p, basename: path.basename(p), listing };
+  return { class: "Directory", location: pathToFileURL(p).href, path: p, basename: path.basename(p), listing, [LISTED_BY_RUNNER]: true };
 }

@@ -8,7 +8,7 @@ import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { CwlOutputError } from "../errors.js";
-import { fillNames, mapFiles, sha1File, type CwlFileOrDirectory } from "../files.js";
+import { LISTED_BY_RUNNER, fillNames, mapFiles, sha1File, type CwlFileOrDirectory } from "../files.js";
 import { urlToPath } from "../load/uri.js";
 import { fileIdOf } from "../jobs/file-store-backend.js";
 import type { CwlFile } from "../model.js";
@@ -32,6 +32,7 @@ export async function exportCwlOutputs(outputs: Record<string, unknown>, outdir:
     const name = freeName(dir, basename, taken);
     const dest = path.join(dir, name);
     const out = { ...f, basename: name } as CwlFileOrDirectory;
+    delete out[LISTED_BY_RUNNER];
     if (f.class === "Directory") {
       await mkdir(dest, { recursive: true });
       const listing: CwlFileOrDirectory[] = [];

@@ -11,7 +11,7 @@ import { CwlInputError } from "../errors.js";
 import { parameterReferenceEngine } from "../expr/engine.js";
 import { fetchText, parseYaml } from "../load/fetch.js";
 import { expandCurie, hasScheme, resolveUri, toUrl, urlToPath } from "../load/uri.js";
-import { fillNames, isFileOrDirectory, visitFiles, type CwlFileOrDirectory } from "../files.js";
+import { LISTED_BY_RUNNER, fillNames, isFileOrDirectory, visitFiles, type CwlFileOrDirectory } from "../files.js";
 import type { CwlType, InputParameter, Process, Requirement } from "../model.js";
 import { resolveDocument } from "../load/resolve.js";
 import { expressionEngineFor } from "../tool/requirements.js";
@@ -81,6 +81,7 @@ export function expandDirectoryListings(value: unknown): void {
     const dir = d.location !== undefined ? urlToPath(d.location) : undefined;
     if (dir === undefined) return;
     if (!existsSync(dir)) throw new CwlInputError(`Directory ${d.location} does not exist.`);
+    d[LISTED_BY_RUNNER] = true;
     d.listing = readdirSync(dir)
       .sort()
       .map((name) => {

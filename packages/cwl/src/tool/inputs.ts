@@ -9,7 +9,7 @@ import type { FileBackend } from "./backend.js";
 import { CwlInputError } from "../errors.js";
 import type { ExpressionEngine } from "../expr/engine.js";
 import { evaluateExpressions } from "../expr/engine.js";
-import { fillNames, isFileOrDirectory, visitFiles } from "../files.js";
+import { LISTED_BY_RUNNER, fillNames, isFileOrDirectory, visitFiles } from "../files.js";
 import { expandCurie, toUrl } from "../load/uri.js";
 import { findRequirement, type CwlFile, type CwlType, type InputParameter, type ProcessCommon } from "../model.js";
 import { typeMismatch, matchingType } from "../types/check.js";
@@ -173,10 +173,14 @@ export function listingView(
     if (v === null || typeof v !== "object") return v;
     const o = v as Record<string, unknown>;
     if (o.class === "Directory") {
-      if (depth === "deep_listing") return o;
-      const { listing, ...rest } = o;
-      if (depth === "no_listing" || !Array.isArray(listing)) return rest;
-      return { ...rest, listing: listing.map((e) => (isFileOrDirectory(e) && e.class === "Directory" ? trim(e, "no_listing") : e)) };
+      const { listing, [LISTED_BY_RUNNER]: byRunner, ...rest } = o;
+      if (!Array.isArray(listing)) return rest;
+      // A listing the user wrote out (a Directory literal) is kept whole; one the runner read from
+      // disk is kept as deep as loadListing says.
+      const effective = byRunner === true ? depth : "deep_listing";
+      if (effective === "no_listing") return rest;
+      const below = effective === "shallow_listing" ? "no_listing" : "deep_listing";
+      return { ...rest, listing: listing.map((e) => (isFileOrDirectory(e) && e.class === "Directory" ? trim(e, byRunner === true ? below : depth) : e)) };
     }
     if (o.class === "File") return o;
     return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, trim(x, depth)]));

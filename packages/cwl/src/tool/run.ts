@@ -10,7 +10,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { CwlOutputError, CwlPermanentFailureError, CwlTemporaryFailureError } from "../errors.js";
 import { evaluateExpressions, type ExpressionEngine } from "../expr/engine.js";
-import { fillNames, isFileOrDirectory, localDirectoryObject, mapFiles, visitFiles, type CwlFileOrDirectory } from "../files.js";
+import { LISTED_BY_RUNNER, fillNames, isFileOrDirectory, localDirectoryObject, mapFiles, visitFiles, type CwlFileOrDirectory } from "../files.js";
 import { findRequirement, type CommandLineTool, type CwlDirectory, type ExpressionTool, type Requirement } from "../model.js";
 import type { FileBackend } from "./backend.js";
 import { buildCommandLine, shellCommand, type CommandWord } from "./command-line.js";
@@ -71,6 +71,7 @@ export async function storeOutputs(outputs: Record<string, unknown>, backend: Fi
       const original = out.location !== undefined ? originals.get(out.location) : undefined;
       if (original) out.listing = (original as CwlDirectory).listing;
       else if (typeof out.path === "string" && existsSync(out.path)) out.listing = (await localDirectoryObject(out.path)).listing;
+      out[LISTED_BY_RUNNER] = true;
     }
     if (f.class === "File") {
       const local = typeof f.path === "string" && existsSync(f.path) ? f.path : undefined;

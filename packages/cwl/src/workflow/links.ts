@@ -4,6 +4,7 @@
  */
 import { CwlInputError, CwlOutputError } from "../errors.js";
 import { evaluateExpressions, type ExpressionEngine } from "../expr/engine.js";
+import { LISTED_BY_RUNNER } from "../files.js";
 import type { OutputParameter, Process, Requirement, WorkflowStepInput } from "../model.js";
 
 /** A link's values combined: one source gives its value; several (or an explicit linkMerge) give a list. */
@@ -60,7 +61,8 @@ export async function stepInputObject(
     obj[spec.id] = v ?? null;
     if (spec.loadContents) await loadContents(obj[spec.id], `${where} input '${spec.id}'`);
   }
-  const before = { ...obj };
+  // What valueFrom sees: the inputs before any valueFrom, without the runner's bookkeeping keys.
+  const before = JSON.parse(JSON.stringify(obj, (k, v: unknown) => (k === LISTED_BY_RUNNER ? undefined : v))) as Record<string, unknown>;
   for (const { spec } of inputs) {
     if (spec.valueFrom === undefined) continue;
     obj[spec.id] = evaluateExpressions(spec.valueFrom, { inputs: before, self: before[spec.id] ?? null, runtime: {} }, engine);
