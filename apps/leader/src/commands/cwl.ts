@@ -146,7 +146,11 @@ async function runCwl(
     if (err instanceof UnsupportedCwlFeatureError) return fail(errorName(err), err.message, EXIT_UNSUPPORTED);
     if (err instanceof CwlError) return fail(errorName(err), err.message, EXIT.WORKFLOW_FAILED);
     if (err instanceof WorkflowInterruptedError) return fail(errorName(err), err.message, EXIT.INTERRUPTED);
-    if (err instanceof ToilError) return fail(errorName(err), err.message, toil ? EXIT.WORKFLOW_FAILED : EXIT.USAGE);
+    if (err instanceof ToilError) {
+      // A temporary job store is deleted below, so --restart cannot resume this run.
+      const note = tempStore !== undefined && toil ? "\nThis run's job store was temporary and is deleted: give --jobStore to keep one, so that --restart can resume a failed run." : "";
+      return fail(errorName(err), err.message + note, toil ? EXIT.WORKFLOW_FAILED : EXIT.USAGE);
+    }
     return fail(errorName(err), err instanceof Error ? (err.stack ?? err.message) : String(err), EXIT.WORKFLOW_FAILED);
   } finally {
     if (tempStore !== undefined) rmSync(tempStore, { recursive: true, force: true });

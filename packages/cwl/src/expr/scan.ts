@@ -24,7 +24,7 @@ export function scanExpressions(s: string): Segment[] {
     if (c === "$" && (s[i + 1] === "(" || s[i + 1] === "{")) {
       const open = s[i + 1]!;
       const close = open === "(" ? ")" : "}";
-      const end = matchingClose(s, i + 1, open, close);
+      const end = matchingClose(s, i + 1, close);
       if (end < 0) throw new CwlExpressionError(`Unterminated expression in ${JSON.stringify(s)}: '${open}' at ${i + 1} is never closed.`);
       if (text) out.push({ kind: "text", text });
       text = "";
@@ -39,8 +39,8 @@ export function scanExpressions(s: string): Segment[] {
   return out;
 }
 
-/** Index of the bracket closing the one at `start`, skipping quoted strings; -1 if none. */
-function matchingClose(s: string, start: number, open: string, close: string): number {
+/** Index of `close`, the bracket closing the one at `start` (brackets nest; quoted strings are skipped); -1 if none. */
+function matchingClose(s: string, start: number, close: string): number {
   const pairs: Record<string, string> = { "(": ")", "[": "]", "{": "}" };
   const stack: string[] = [];
   let quote: string | undefined;
@@ -58,7 +58,6 @@ function matchingClose(s: string, start: number, open: string, close: string): n
       if (stack.length === 0) return c === close ? i : -1;
     }
   }
-  void open;
   return -1;
 }
 

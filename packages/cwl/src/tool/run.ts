@@ -10,7 +10,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { CwlOutputError, CwlPermanentFailureError, CwlTemporaryFailureError } from "../errors.js";
 import { evaluateExpressions, type ExpressionEngine } from "../expr/engine.js";
-import { LISTED_BY_RUNNER, fillNames, isFileOrDirectory, localDirectoryObject, mapFiles, visitFiles, type CwlFileOrDirectory } from "../files.js";
+import { LISTED_BY_RUNNER, fillNames, localDirectoryObject, mapFiles, visitFiles, type CwlFileOrDirectory } from "../files.js";
 import { findRequirement, type CommandLineTool, type CwlDirectory, type ExpressionTool, type Requirement } from "../model.js";
 import type { FileBackend } from "./backend.js";
 import { buildCommandLine, shellCommand, type CommandWord } from "./command-line.js";
@@ -275,6 +275,5 @@ export async function runExpressionTool(tool: ExpressionTool, given: Record<stri
     if (f.class === "Directory" && f.listing) return { ...f, listing: (await Promise.all(f.listing.map(write))) as CwlFileOrDirectory[] };
     return f;
   });
-  void isFileOrDirectory;
   return { outputs: await storeOutputs(written as Record<string, unknown>, options.backend, prepared) };
 }
