@@ -56,7 +56,24 @@ function buildCommand(prog: string, io: CliIO, pluginSpecs: readonly BatchSystem
       writeErr: (s) => io.stderr.write(s),
       outputError: (text, write) => write(formatUsageError("cwl", text)),
     })
-    .action(async (process: string | undefined, rest: string[], opts: CwlOptions) => action(process, rest, opts));
+    .action(async (process: string | undefined, rest: string[], opts: CwlOptions) => action(process, rest, opts))
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ ${prog} --outdir out workflow.cwl inputs.yml
+  $ ${prog} --outdir out tool.cwl --reads a.fq --threads 4
+  $ ${prog} --jobStore ./js --batchSystem slurm workflow.cwl inputs.yml
+  $ ${prog} --jobStore ./js --restart workflow.cwl inputs.yml    # after a crash
+  $ ${prog} packed.cwl#main inputs.yml
+
+Exit codes:
+  0   done: the output object is on stdout, its files in --outdir
+  1   the document or the inputs are invalid, or a job failed
+  2   bad command line
+  3   interrupted (SIGTERM/SIGINT): finish with --restart (needs --jobStore)
+  33  the document uses a feature this runner does not support (stderr says which)`,
+    );
   addToilOptions(cmd, pluginSpecs);
   return cmd;
 }

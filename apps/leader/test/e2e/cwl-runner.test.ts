@@ -87,6 +87,9 @@ describe("toil-cwl-runner", { timeout: 240_000 }, () => {
     const r = await runToil(["cwl", "--outdir", path.join(dir, "o"), "--quiet", path.join(dir, "wf.cwl"), "--reads", path.join(dir, "reads.txt")], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).lines).toBe(3);
+    const help = await runToil(["cwl", "--help"], { cwd: dir });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: toil cwl \[options\] PROCESS \[JOB_ORDER\][\s\S]*Examples:[\s\S]*Exit codes:[\s\S]*33 /);
     const bad = await runToil(["cwl", "--quiet", path.join(dir, "wf.cwl"), "--nope", "x"], { cwd: dir });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/Unknown input --nope \(the process's inputs are: --reads\)/);
