@@ -34,14 +34,16 @@ describe("CWL v1.2 conformance: required tests", () => {
     }
   }, 1_800_000);
 
-  it.runIf(!haveSuite)("has the conformance suite next to the repository", () => {
-    // Outside CI a missing suite only skips these tests; in CI it is a failure.
-    if (process.env.CI) expect.fail(`The CWL conformance suite is missing at ${suiteFile}.`);
-  });
-
-  it.runIf(haveSuite)("selects the 84 required tests", () => {
-    expect(tests.length).toBe(84);
-  });
+  if (haveSuite) {
+    it("selects the 84 required tests", () => {
+      expect(tests.length).toBe(84);
+    });
+  } else {
+    // Outside CI a missing suite is one skipped test; in CI it is a failure.
+    it.skipIf(!process.env.CI)(`has the conformance suite at ${suiteFile}`, () => {
+      expect.fail(`The CWL conformance suite is missing at ${suiteFile}; CI needs it next to the repository.`);
+    });
+  }
 
   for (const t of tests) {
     const skip = engine.engine === undefined && requiresDocker(t.tool);
