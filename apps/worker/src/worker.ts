@@ -15,7 +15,6 @@ import {
   PermanentJobFailureError,
   cannotSucceedOnRetry,
   executeJob,
-  isPermanentJobFailure,
   nextChainable,
   runDeferredFunction,
   runServiceHost,

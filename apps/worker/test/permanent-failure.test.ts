@@ -1,6 +1,7 @@
 /**
- * A job that throws PermanentJobFailureError is left no tries by the worker, so the leader fails it
- * for good at once; any other error leaves its tries as they were (the leader retries it).
+ * A job that throws PermanentJobFailureError is left only the try the leader charges for this
+ * failure, so the leader fails it for good at once; any other error leaves its tries as they were
+ * (the leader retries it).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -43,7 +44,7 @@ async function triesLeftAfterFailure(fn: "failForGood" | "failOnce"): Promise<nu
   return after.remainingTryCount;
 }
 
-test("a permanent failure leaves the job no tries; any other failure leaves them to the leader", { timeout: 120_000 }, async () => {
-  expect(await triesLeftAfterFailure("failForGood")).toBe(0);
+test("a permanent failure leaves the job only the try this failure costs; any other failure leaves them to the leader", { timeout: 120_000 }, async () => {
+  expect(await triesLeftAfterFailure("failForGood")).toBe(1);
   expect(await triesLeftAfterFailure("failOnce")).toBe(6);
 });
