@@ -9,7 +9,12 @@ import { JavaScriptEngine } from "../expr/javascript.js";
 import { findRequirement, type Process, type Requirement } from "../model.js";
 
 /** What a process's requirements and hints are looked up in. */
-export type RequirementHolder = { requirements: Requirement[]; hints: Requirement[] };
+export interface RequirementHolder {
+  /** Requirements (honoured, or the run stops with exit 33). */
+  requirements: Requirement[];
+  /** Hints (honoured when known). */
+  hints: Requirement[];
+}
 
 /**
  * The expression engine for a process: JavaScript when `InlineJavascriptRequirement` is in effect
