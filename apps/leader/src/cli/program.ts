@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { ToilError } from "@toil/job";
+import { isToilError } from "@toil/job";
 import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { registerOpsCommands } from "../ops/cli.js";
 import { addToilOptions } from "./toil-options.js";
@@ -84,7 +84,7 @@ export async function main(argv: readonly string[], io: CliIO, pluginSpecs: read
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return EXIT.OK;
       return EXIT.USAGE;
     }
-    if (err instanceof ToilError) {
+    if (isToilError(err)) {
       io.stderr.write(formatCliError(argv[0] && !argv[0].startsWith("-") ? argv[0] : "", errorName(err), err.message));
       return EXIT.USAGE;
     }
