@@ -7,7 +7,7 @@ import { ToilError } from "@toil/job";
 
 /** Base class of every error raised by `@toil/batch-core` and batch plugins built on it (a `ToilError`). */
 export class BatchSystemError extends ToilError {
-  override readonly code: string = "BATCH_ERROR";
+  static override readonly code: string = "BATCH_ERROR";
 }
 
 /** Options of {@link InsufficientSystemResources}. */
@@ -60,7 +60,7 @@ function humanBytes(n: number): string {
  * `issueBatchJob` before anything runs; the message names the resource, the request and the limit.
  */
 export class InsufficientSystemResources extends BatchSystemError {
-  override readonly code: string = "BATCH_INSUFFICIENT_RESOURCES";
+  static override readonly code: string = "BATCH_INSUFFICIENT_RESOURCES";
   /** Name of the resource: "cores", "memory", "disk", "accelerators", ... */
   readonly resource: string;
   /** What was asked for (a number, or a description such as "1 gpu"). */
@@ -105,7 +105,7 @@ export class InsufficientSystemResources extends BatchSystemError {
 
 /** Acquiring an amount of a resource from a {@link ResourcePool} or {@link ResourceSet} took longer than its timeout. */
 export class AcquisitionTimeoutException extends BatchSystemError {
-  override readonly code: string = "BATCH_ACQUISITION_TIMEOUT";
+  static override readonly code: string = "BATCH_ACQUISITION_TIMEOUT";
   constructor(
     /** Name of the resource, e.g. "cores". */
     readonly resource: string,
@@ -123,7 +123,7 @@ export class AcquisitionTimeoutException extends BatchSystemError {
 
 /** A plugin module or package does not provide a batch system that fits the contract. */
 export class InvalidBatchSystemPluginError extends BatchSystemError {
-  override readonly code: string = "BATCH_INVALID_PLUGIN";
+  static override readonly code: string = "BATCH_INVALID_PLUGIN";
   constructor(
     /** The batch system name the plugin was loaded for. */
     readonly pluginName: string,
@@ -143,7 +143,7 @@ export class InvalidBatchSystemPluginError extends BatchSystemError {
 
 /** A plugin module or package threw while it was imported (before its class could be checked). */
 export class BatchSystemPluginLoadError extends BatchSystemError {
-  override readonly code: string = "BATCH_PLUGIN_LOAD";
+  static override readonly code: string = "BATCH_PLUGIN_LOAD";
   constructor(
     /** The batch system name the plugin was loaded for. */
     readonly pluginName: string,
@@ -164,7 +164,7 @@ export class BatchSystemPluginLoadError extends BatchSystemError {
 
 /** No batch system is known by this name, and no plugin package or module provides it. */
 export class UnknownBatchSystemError extends BatchSystemError {
-  override readonly code: string = "BATCH_UNKNOWN_SYSTEM";
+  static override readonly code: string = "BATCH_UNKNOWN_SYSTEM";
   constructor(
     /** The name that was asked for. */
     readonly batchSystemName: string,
@@ -184,10 +184,10 @@ export class UnknownBatchSystemError extends BatchSystemError {
 
 /** A plugin's declared option received a value it cannot use. */
 export class BatchSystemOptionError extends BatchSystemError {
-  override readonly code: string = "BATCH_OPTION";
+  static override readonly code: string = "BATCH_OPTION";
 }
 
 /** A batch system method was used after `shutdown()`. */
 export class BatchSystemShutdownError extends BatchSystemError {
-  override readonly code: string = "BATCH_SHUT_DOWN";
+  static override readonly code: string = "BATCH_SHUT_DOWN";
 }

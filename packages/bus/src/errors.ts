@@ -1,10 +1,11 @@
 /**
  * The errors of toil-ts. Every error a toil-ts package raises extends {@link ToilError}, defined
  * here in the lowest package so that every package (and every batch plugin) shares one base class.
- * Each class sets a stable `code`: `<PACKAGE>_<WHAT>` in capitals, namespaced by the package that
- * raises it (`BUS_LOG_PARSE`, `FILESTORE_NO_SUCH_JOB`, `LEADER_FAILED_JOBS`). Programs decide on
- * an error by its `code`, never by its class name: a class name is lost when code is minified, and
- * `instanceof` fails when two copies of a package are loaded (a batch plugin that brings its own).
+ * Each class sets a stable `code` (a static property, copied to every error it makes):
+ * `<PACKAGE>_<WHAT>` in capitals, namespaced by the package that raises it (`BUS_LOG_PARSE`,
+ * `FILESTORE_NO_SUCH_JOB`, `LEADER_FAILED_JOBS`). Programs decide on an error by its `code`, never
+ * by its class name or `instanceof`: a class name is lost when code is minified, and `instanceof`
+ * fails when two copies of a package are loaded (a batch plugin that brings its own).
  */
 
 /** Options every toil-ts error takes. */
@@ -28,22 +29,32 @@ export class ToilError extends Error {
   }
 
   /**
-   * Stable machine-readable code, `<PACKAGE>_<WHAT>` (e.g. `BUS_LOG_PARSE`); each class sets its
-   * own. `TOIL_ERROR` is this base class's, for errors no class describes better.
+   * The code of this class's errors, `<PACKAGE>_<WHAT>` (e.g. `BUS_LOG_PARSE`): each class sets its
+   * own (one that sets none inherits its parent's). `TOIL_ERROR` is this base class's, for errors
+   * no class describes better.
    */
-  readonly code: string = "TOIL_ERROR";
+  static readonly code: string = "TOIL_ERROR";
+
+  /** Stable machine-readable code of this error: its class's static `code`. */
+  readonly code: string;
 
   /**
-   * Whether running the same work again may succeed: `false` when it cannot (a mistake in the
-   * workflow's code that every retry repeats; a worker then fails the job at once instead of
-   * spending its retries), `true` when it may, unset when the error does not say.
+   * Whether running the same work again may succeed, for every error of this class: `false` when
+   * it cannot (a mistake in the workflow's code that every retry repeats; a worker then fails the
+   * job at once instead of spending its retries), `true` when it may, unset when the class does not
+   * say. The `retryable` option of one error overrides it.
    */
+  static readonly retryable?: boolean;
+
+  /** Whether running the same work again may succeed (see the static {@link ToilError.retryable}); unset when unknown. */
   declare readonly retryable?: boolean;
 
   constructor(message: string, options?: ToilErrorOptions) {
     super(message, options);
     this.name = new.target.name;
-    if (options?.retryable !== undefined) this.retryable = options.retryable;
+    this.code = (new.target as typeof ToilError).code;
+    const retryable = options?.retryable ?? (new.target as typeof ToilError).retryable;
+    if (retryable !== undefined) this.retryable = retryable;
   }
 }
 
@@ -60,12 +71,12 @@ export function isToilError(value: unknown): value is ToilError {
 
 /** Base class of every @toil/bus error. */
 export class BusError extends ToilError {
-  override readonly code: string = "BUS_ERROR";
+  static override readonly code: string = "BUS_ERROR";
 }
 
 /** A message with a `type` the bus does not know was published or read in strict mode. */
 export class UnknownBusMessageTypeError extends BusError {
-  override readonly code: string = "BUS_UNKNOWN_MESSAGE_TYPE";
+  static override readonly code: string = "BUS_UNKNOWN_MESSAGE_TYPE";
   /** The unknown `type` value. */
   readonly messageType: string;
   /** 1-based line number in a bus log, when the message came from one. */
@@ -86,7 +97,7 @@ export class UnknownBusMessageTypeError extends BusError {
 
 /** A bus log file is not a bus log, or has a format version this reader does not support. */
 export class BusLogFormatError extends BusError {
-  override readonly code: string = "BUS_LOG_FORMAT";
+  static override readonly code: string = "BUS_LOG_FORMAT";
   /** Path of the file that was read. */
   readonly path: string;
 
@@ -98,7 +109,7 @@ export class BusLogFormatError extends BusError {
 
 /** A bus log file does not exist (the workflow may not have written one yet, or it was deleted). */
 export class BusLogNotFoundError extends BusError {
-  override readonly code: string = "BUS_LOG_NOT_FOUND";
+  static override readonly code: string = "BUS_LOG_NOT_FOUND";
   /** Path of the missing file. */
   readonly path: string;
 
@@ -113,7 +124,7 @@ export class BusLogNotFoundError extends BusError {
 
 /** A complete (newline-terminated) line of a bus log is not a valid message (strict mode only). */
 export class BusLogParseError extends BusError {
-  override readonly code: string = "BUS_LOG_PARSE";
+  static override readonly code: string = "BUS_LOG_PARSE";
   /** Path of the bus log. */
   readonly path: string;
   /** 1-based line number. */
@@ -130,7 +141,7 @@ export class BusLogParseError extends BusError {
 
 /** One or more subscribers threw while `check()` delivered a batch. Every message was still delivered to every other subscriber. */
 export class BusHandlerError extends BusError {
-  override readonly code: string = "BUS_HANDLER_FAILED";
+  static override readonly code: string = "BUS_HANDLER_FAILED";
   /** The errors thrown by handlers, in delivery order. */
   readonly errors: readonly unknown[];
 
@@ -148,7 +159,7 @@ export class BusHandlerError extends BusError {
 
 /** An argument to a bus API was invalid. */
 export class BusUsageError extends BusError {
-  override readonly code: string = "BUS_USAGE";
+  static override readonly code: string = "BUS_USAGE";
   constructor(message: string) {
     super(message);
   }

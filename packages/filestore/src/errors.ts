@@ -7,7 +7,7 @@ import { ToilError } from "@toil/job";
 
 /** Base class of every error raised by the job store and the file stores. */
 export class JobStoreError extends ToilError {
-  override readonly code: string = "FILESTORE_ERROR";
+  static override readonly code: string = "FILESTORE_ERROR";
 }
 
 /**
@@ -16,7 +16,7 @@ export class JobStoreError extends ToilError {
  * before it is intact; free space and run the workflow again with `--restart`.
  */
 export class JobStoreFullError extends JobStoreError {
-  override readonly code: string = "FILESTORE_FULL";
+  static override readonly code: string = "FILESTORE_FULL";
   /** The errno code: "ENOSPC" or "EDQUOT". */
   readonly errnoCode: string;
   constructor(
@@ -37,7 +37,7 @@ export class JobStoreFullError extends JobStoreError {
 
 /** `initialize()` was called on a location that already holds a job store. */
 export class JobStoreExistsError extends JobStoreError {
-  override readonly code: string = "FILESTORE_EXISTS";
+  static override readonly code: string = "FILESTORE_EXISTS";
   constructor(
     /** Where the existing job store is. */
     readonly locator: string,
@@ -54,7 +54,7 @@ export class JobStoreExistsError extends JobStoreError {
  * EPERM, EROFS), a part of the path is a file (ENOTDIR, EEXIST), and the like. Nothing was created.
  */
 export class JobStoreCreateError extends JobStoreError {
-  override readonly code: string = "FILESTORE_CREATE";
+  static override readonly code: string = "FILESTORE_CREATE";
   /** The errno code, e.g. "EACCES". */
   readonly errnoCode: string;
   constructor(
@@ -81,7 +81,7 @@ export class JobStoreCreateError extends JobStoreError {
 
 /** `resume()` (or any access) found no job store at the location. */
 export class NoSuchJobStoreError extends JobStoreError {
-  override readonly code: string = "FILESTORE_NO_SUCH_STORE";
+  static override readonly code: string = "FILESTORE_NO_SUCH_STORE";
   constructor(
     /** Where a job store was looked for. */
     readonly locator: string,
@@ -96,7 +96,7 @@ export class NoSuchJobStoreError extends JobStoreError {
 
 /** The store on disk was written by a newer (or unknown) layout version. */
 export class JobStoreVersionError extends JobStoreError {
-  override readonly code: string = "FILESTORE_VERSION";
+  static override readonly code: string = "FILESTORE_VERSION";
   constructor(
     /** Where the job store is. */
     readonly locator: string,
@@ -114,7 +114,7 @@ export class JobStoreVersionError extends JobStoreError {
 
 /** No job with this id exists in the store. */
 export class NoSuchJobError extends JobStoreError {
-  override readonly code: string = "FILESTORE_NO_SUCH_JOB";
+  static override readonly code: string = "FILESTORE_NO_SUCH_JOB";
   constructor(
     /** The id that was asked for. */
     readonly jobId: string,
@@ -130,7 +130,7 @@ export class NoSuchJobError extends JobStoreError {
  * absent keeps doing so, with a message that names the file.
  */
 export class DamagedJobError extends NoSuchJobError {
-  override readonly code: string = "FILESTORE_DAMAGED_JOB";
+  static override readonly code: string = "FILESTORE_DAMAGED_JOB";
   constructor(
     jobId: string,
     /** The damaged document. */
@@ -148,7 +148,7 @@ export class DamagedJobError extends NoSuchJobError {
 
 /** A file of the job store's own bookkeeping (e.g. `meta/root-job`) exists but cannot be read. */
 export class DamagedJobStoreFileError extends JobStoreError {
-  override readonly code: string = "FILESTORE_DAMAGED_FILE";
+  static override readonly code: string = "FILESTORE_DAMAGED_FILE";
   constructor(
     /** The damaged file. */
     readonly path: string,
@@ -168,7 +168,7 @@ export class DamagedJobStoreFileError extends JobStoreError {
  * a file id at all, `cause` is the {@link InvalidIdError} that says what is wrong with it.
  */
 export class NoSuchFileError extends JobStoreError {
-  override readonly code: string = "FILESTORE_NO_SUCH_FILE";
+  static override readonly code: string = "FILESTORE_NO_SUCH_FILE";
   constructor(
     /** The file id (or shared-file name) that was asked for. */
     readonly fileId: string,
@@ -185,7 +185,7 @@ export class NoSuchFileError extends JobStoreError {
 
 /** An id, name, hint or path from outside failed validation (it could escape the store, or is malformed). */
 export class InvalidIdError extends JobStoreError {
-  override readonly code: string = "FILESTORE_INVALID_ID";
+  static override readonly code: string = "FILESTORE_INVALID_ID";
   constructor(
     /** What the value was meant to be, e.g. `job id` or `shared file name`. */
     readonly kind: string,
@@ -200,7 +200,7 @@ export class InvalidIdError extends JobStoreError {
 
 /** The job-store locator has a scheme no registered job-store kind handles. */
 export class UnknownJobStoreKindError extends JobStoreError {
-  override readonly code: string = "FILESTORE_UNKNOWN_KIND";
+  static override readonly code: string = "FILESTORE_UNKNOWN_KIND";
   constructor(
     /** The locator as given. */
     readonly locator: string,
@@ -218,7 +218,7 @@ export class UnknownJobStoreKindError extends JobStoreError {
 
 /** An import/export URL is malformed, has an unsupported scheme, or the transfer failed. */
 export class InvalidImportExportUrlError extends JobStoreError {
-  override readonly code: string = "FILESTORE_INVALID_URL";
+  static override readonly code: string = "FILESTORE_INVALID_URL";
   constructor(
     /** The URL as given. */
     readonly url: string,
@@ -230,7 +230,7 @@ export class InvalidImportExportUrlError extends JobStoreError {
 
 /** Another leader holds the workflow's leader lock. */
 export class LeaderLockedError extends JobStoreError {
-  override readonly code: string = "FILESTORE_LEADER_LOCKED";
+  static override readonly code: string = "FILESTORE_LEADER_LOCKED";
   constructor(
     /** The job store. */
     readonly locator: string,
@@ -251,7 +251,7 @@ export class LeaderLockedError extends JobStoreError {
 
 /** A file-store operation broke the cache's rules (e.g. a job deleted a shared cached copy itself). */
 export class IllegalDeletionCacheError extends JobStoreError {
-  override readonly code: string = "FILESTORE_ILLEGAL_CACHE_DELETION";
+  static override readonly code: string = "FILESTORE_ILLEGAL_CACHE_DELETION";
   constructor(
     /** The cached copy that was changed. */
     readonly path: string,
@@ -265,10 +265,10 @@ export class IllegalDeletionCacheError extends JobStoreError {
 
 /** The cache cannot make room for a job's disk requirement or a file, even after evicting everything unused. */
 export class CacheUnbalancedError extends JobStoreError {
-  override readonly code: string = "FILESTORE_CACHE_UNBALANCED";
+  static override readonly code: string = "FILESTORE_CACHE_UNBALANCED";
 }
 
 /** Something tried to use a file store outside the job it belongs to, or after it was closed. */
 export class FileStoreStateError extends JobStoreError {
-  override readonly code: string = "FILESTORE_STATE";
+  static override readonly code: string = "FILESTORE_STATE";
 }

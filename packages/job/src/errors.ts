@@ -9,8 +9,8 @@ export { isToilError, ToilError, type ToilErrorOptions } from "@toil/bus";
 
 /** A requirement (cores, memory, disk, accelerators, preemptible) could not be parsed. */
 export class InvalidRequirementError extends ToilError {
-  override readonly code: string = "JOB_INVALID_REQUIREMENT";
-  override readonly retryable = false;
+  static override readonly code: string = "JOB_INVALID_REQUIREMENT";
+  static override readonly retryable: boolean = false;
   constructor(
     /** The requirement that was malformed, e.g. `"memory"`. */
     readonly field: string,
@@ -29,8 +29,8 @@ export class InvalidRequirementError extends ToilError {
 
 /** The job graph would deadlock or is malformed (cycle, several roots, a non-leaf new checkpoint). */
 export class JobGraphDeadlockError extends ToilError {
-  override readonly code: string = "JOB_GRAPH_DEADLOCK";
-  override readonly retryable = false;
+  static override readonly code: string = "JOB_GRAPH_DEADLOCK";
+  static override readonly retryable: boolean = false;
   constructor(
     message: string,
     /** Display names of the jobs involved. */
@@ -42,8 +42,8 @@ export class JobGraphDeadlockError extends ToilError {
 
 /** The same edge was added twice, e.g. a job added as both child and follow-on of one parent. */
 export class ConflictingPredecessorError extends ToilError {
-  override readonly code: string = "JOB_CONFLICTING_PREDECESSOR";
-  override readonly retryable = false;
+  static override readonly code: string = "JOB_CONFLICTING_PREDECESSOR";
+  static override readonly retryable: boolean = false;
   constructor(
     /** Display name of the parent. */
     readonly predecessor: string,
@@ -59,13 +59,13 @@ export class ConflictingPredecessorError extends ToilError {
 
 /** A job was used in a way the API does not allow (e.g. adding successors to a service host, `rv()` of a running job handed to a non-successor). */
 export class JobUsageError extends ToilError {
-  override readonly code: string = "JOB_USAGE";
+  static override readonly code: string = "JOB_USAGE";
 }
 
 /** A promise is consumed by a job that may run before the promising job has run. */
 export class JobPromiseConstraintError extends ToilError {
-  override readonly code: string = "JOB_PROMISE_CONSTRAINT";
-  override readonly retryable = false;
+  static override readonly code: string = "JOB_PROMISE_CONSTRAINT";
+  static override readonly retryable: boolean = false;
   constructor(
     /** Display name of the job that makes the promise. */
     readonly promisingJob: string,
@@ -82,7 +82,7 @@ export class JobPromiseConstraintError extends ToilError {
 
 /** A promise was read before the job that makes it had run. */
 export class UnresolvedPromiseError extends ToilError {
-  override readonly code: string = "JOB_UNRESOLVED_PROMISE";
+  static override readonly code: string = "JOB_UNRESOLVED_PROMISE";
   constructor(
     /** Id of the job whose result was read too early. */
     readonly promisingJobId: string,
@@ -99,8 +99,8 @@ export class UnresolvedPromiseError extends ToilError {
  * class or function cannot be found again by a worker.
  */
 export class JobSerializationError extends ToilError {
-  override readonly code: string = "JOB_SERIALIZATION";
-  override readonly retryable = false;
+  static override readonly code: string = "JOB_SERIALIZATION";
+  static override readonly retryable: boolean = false;
   constructor(
     message: string,
     /** Where in the value the problem is, e.g. `args[1].options.callback`. */
@@ -112,17 +112,17 @@ export class JobSerializationError extends ToilError {
 
 /** A job body could not be rebuilt in the worker (module missing, export missing, bad data). */
 export class JobRebuildError extends ToilError {
-  override readonly code: string = "JOB_REBUILD";
+  static override readonly code: string = "JOB_REBUILD";
 }
 
 /** A serialized JobDescription (or job body) has an unknown format version or a malformed shape. */
 export class JobDescriptionFormatError extends ToilError {
-  override readonly code: string = "JOB_DESCRIPTION_FORMAT";
+  static override readonly code: string = "JOB_DESCRIPTION_FORMAT";
 }
 
 /** {@link JobDescription.assertIsNotNewerThan} failed: a description went backwards in time. */
 export class JobVersionError extends ToilError {
-  override readonly code: string = "JOB_VERSION";
+  static override readonly code: string = "JOB_VERSION";
 }
 
 /**

@@ -20,7 +20,7 @@ export interface FailedJob {
 
 /** The workflow finished, but some jobs failed for good (after their retries). */
 export class FailedJobsError extends ToilError {
-  override readonly code: string = "LEADER_FAILED_JOBS";
+  static override readonly code: string = "LEADER_FAILED_JOBS";
   /** Process exit code the CLI uses. */
   readonly exitCode = 1;
   constructor(
@@ -57,12 +57,12 @@ export class FailedJobsError extends ToilError {
 
 /** Only services are running and nothing else can make progress. */
 export class DeadlockError extends ToilError {
-  override readonly code: string = "LEADER_SERVICE_DEADLOCK";
+  static override readonly code: string = "LEADER_SERVICE_DEADLOCK";
 }
 
 /** The workflow was stopped with `toil kill`. */
 export class WorkflowKilledError extends ToilError {
-  override readonly code: string = "LEADER_KILLED";
+  static override readonly code: string = "LEADER_KILLED";
 }
 
 /**
@@ -71,7 +71,7 @@ export class WorkflowKilledError extends ToilError {
  * `--restart` resumes the workflow; jobs that finished are not run again.
  */
 export class WorkflowInterruptedError extends ToilError {
-  override readonly code: string = "LEADER_INTERRUPTED";
+  static override readonly code: string = "LEADER_INTERRUPTED";
   /** Process exit code the CLI uses (distinct from 1, a failed workflow). */
   static readonly exitCode = 3;
   /** Process exit code the CLI uses for this error (3). */
@@ -87,15 +87,15 @@ export class WorkflowInterruptedError extends ToilError {
 
 /** Misuse of the `Toil` object (e.g. `start` outside its scope, or `start` on a restart). */
 export class ToilContextError extends ToilError {
-  override readonly code: string = "LEADER_CONTEXT";
+  static override readonly code: string = "LEADER_CONTEXT";
 }
 
 /** The job store already holds a workflow (start without --restart) or holds none (restart). */
 export class JobStoreStateError extends ToilError {
-  override readonly code: string = "LEADER_JOB_STORE_STATE";
+  static override readonly code: string = "LEADER_JOB_STORE_STATE";
 }
 
 /** A workflow file could not be loaded or does not have the expected shape. */
 export class WorkflowFileError extends ToilError {
-  override readonly code: string = "LEADER_WORKFLOW_FILE";
+  static override readonly code: string = "LEADER_WORKFLOW_FILE";
 }

@@ -24,12 +24,12 @@ import { escapeControl } from "../text.js";
 
 /** A mistake the user can fix (no stack trace unless `--logDebug`); exit 2. */
 export class OpsUsageError extends ToilError {
-  override readonly code: string = "LEADER_OPS_USAGE";
+  static override readonly code: string = "LEADER_OPS_USAGE";
 }
 
 /** The command was refused because a leader is running the workflow; exit 3. */
 export class LeaderRunningError extends ToilError {
-  override readonly code: string = "LEADER_RUNNING";
+  static override readonly code: string = "LEADER_RUNNING";
 }
 
 /**
