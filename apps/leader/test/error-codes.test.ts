@@ -11,11 +11,12 @@ import * as batchCore from "@toil/batch-core";
 import * as batchLocal from "@toil/batch-local";
 import * as batchSlurm from "@toil/batch-slurm";
 import * as bus from "@toil/bus";
+import * as cwl from "@toil/cwl";
 import * as filestore from "@toil/filestore";
 import * as job from "@toil/job";
 import * as leader from "../src/index.js";
 import { EXIT } from "../src/cli/io.js";
-import { OPS_EXIT_BY_CODE, RUN_EXIT_BY_CODE, opsExitCode, runExitCode } from "../src/cli/exit-codes.js";
+import { CWL_EXIT_BY_CODE, CWL_EXIT_UNSUPPORTED, OPS_EXIT_BY_CODE, RUN_EXIT_BY_CODE, cwlExitCode, opsExitCode, runExitCode } from "../src/cli/exit-codes.js";
 import { describeOpsError, LeaderRunningError, OpsUsageError } from "../src/ops/common.js";
 import { OPS_EXIT } from "../src/ops/exit-codes.js";
 import { REPO_ROOT, tempDir } from "./e2e/helpers.js";
@@ -30,6 +31,7 @@ const PACKAGES: ReadonlyArray<{ name: string; namespace: string; readme: string;
   { name: "@toil/batch-core", namespace: "BATCH", readme: "packages/batch-core/README.md", exports: batchCore },
   { name: "@toil/batch-local", namespace: "BATCH", readme: "packages/batch-local/README.md", exports: batchLocal },
   { name: "@toil/batch-slurm", namespace: "SLURM", readme: "packages/batch-slurm/README.md", exports: batchSlurm },
+  { name: "@toil/cwl", namespace: "CWL", readme: "packages/cwl/README.md", exports: cwl },
   {
     name: "@toil/leader",
     namespace: "LEADER",
@@ -130,9 +132,22 @@ describe("exit codes by error code", () => {
     expect(describeOpsError(new TypeError("a bug")).user).toBe(false);
   });
 
+  test("toil cwl: 33 for an unsupported feature, 1 for any other CWL error, 3 when interrupted", () => {
+    expect(cwlExitCode(new cwl.UnsupportedCwlFeatureError("scatter", "scatter is not supported yet."), false)).toBe(CWL_EXIT_UNSUPPORTED);
+    expect(cwlExitCode(new cwl.CwlDocumentError("not CWL"), false)).toBe(EXIT.WORKFLOW_FAILED);
+    expect(cwlExitCode(new cwl.CwlTemporaryFailureError("exit 75", 75), true)).toBe(EXIT.WORKFLOW_FAILED);
+    expect(cwlExitCode(new leader.WorkflowInterruptedError("stopped by SIGINT", "SIGINT"), true)).toBe(EXIT.INTERRUPTED);
+    expect(cwlExitCode(new job.ConfigError("bad --maxCores"), false)).toBe(EXIT.USAGE);
+    expect(cwlExitCode(new leader.FailedJobsError("/js", []), true)).toBe(EXIT.WORKFLOW_FAILED);
+    expect(cwlExitCode(new TypeError("a bug"), false)).toBe(EXIT.WORKFLOW_FAILED);
+    expect(new cwl.CwlInputError("missing input").retryable).toBe(false);
+    expect(new cwl.CwlTemporaryFailureError("exit 75", 75).retryable).toBe(true);
+  });
+
   test("the fixed exit codes are those of classes that exist", () => {
     const codes = new Set(errorClasses().map(({ cls }) => cls.code));
-    for (const code of [...Object.keys(RUN_EXIT_BY_CODE), ...Object.keys(OPS_EXIT_BY_CODE)]) expect(codes, code).toContain(code);
+    const fixed = [...Object.keys(RUN_EXIT_BY_CODE), ...Object.keys(OPS_EXIT_BY_CODE), ...Object.keys(CWL_EXIT_BY_CODE)];
+    for (const code of fixed) expect(codes, code).toContain(code);
   });
 
   test("an error from another copy of the packages maps to the same exit code as one from this copy", async () => {
@@ -159,6 +174,7 @@ describe("exit codes by error code", () => {
     expect(runExitCode(new Interrupted("stopped by SIGINT"), true)).toBe(EXIT.INTERRUPTED);
     expect(runExitCode(new FailedJobs("2 jobs failed"), false)).toBe(EXIT.WORKFLOW_FAILED);
     expect(opsExitCode(new Running("a leader runs it"))).toBe(OPS_EXIT.BUSY);
+    expect(cwlExitCode(new (ofCode("CWL_UNSUPPORTED"))("scatter is not supported yet."), true)).toBe(CWL_EXIT_UNSUPPORTED);
 
     // The other copy's cannotSucceedOnRetry counterpart: retryable is read the same way.
     expect(job.cannotSucceedOnRetry(new other.ToilError("bad job", { retryable: false }))).toBe(true);

@@ -15,6 +15,7 @@ import {
   PermanentJobFailureError,
   cannotSucceedOnRetry,
   executeJob,
+  isToilError,
   nextChainable,
   runDeferredFunction,
   runServiceHost,
@@ -518,7 +519,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     if (cannotSucceedOnRetry(err)) {
       noRetry = true;
       capture.line(
-        err instanceof PermanentJobFailureError
+        isToilError(err) && err.code === PermanentJobFailureError.code
           ? "The job failed for good (a retry cannot help), so it is not retried: fix the cause, then run again with --restart."
           : "Retrying cannot fix this error in the workflow's code, so the job is not retried: fix the code, then run again with --restart.",
       );

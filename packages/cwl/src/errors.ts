@@ -1,33 +1,25 @@
 /**
- * Error classes of @toil/cwl. Every one extends {@link CwlError} (itself a `ToilError`), carries a
- * stable `code`, and says what was wrong and how to fix it.
+ * Error classes of @toil/cwl. Every one extends {@link CwlError} (itself a `ToilError`), sets a
+ * stable `code` starting with `CWL_`, and says what was wrong and how to fix it. All but a
+ * temporary failure are `retryable: false`: running the same document on the same inputs again
+ * gives the same result.
  */
 import { ToilError } from "@toil/job";
 
 /** Base class of every error raised by @toil/cwl. */
 export class CwlError extends ToilError {
-  constructor(
-    /** A stable machine-readable code, e.g. `"CWL_INVALID_DOCUMENT"`. */
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
+  static override readonly code: string = "CWL_ERROR";
+  static override readonly retryable: boolean = false;
 }
 
 /** A CWL document could not be read, parsed, or does not follow the CWL v1.2 schema. */
 export class CwlDocumentError extends CwlError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super("CWL_INVALID_DOCUMENT", message, options);
-  }
+  static override readonly code: string = "CWL_INVALID_DOCUMENT";
 }
 
 /** The input object (job order) does not match the process's inputs. */
 export class CwlInputError extends CwlError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super("CWL_INVALID_INPUT", message, options);
-  }
+  static override readonly code: string = "CWL_INVALID_INPUT";
 }
 
 /**
@@ -35,27 +27,24 @@ export class CwlInputError extends CwlError {
  * reports it with exit code 33.
  */
 export class UnsupportedCwlFeatureError extends CwlError {
+  static override readonly code: string = "CWL_UNSUPPORTED";
   constructor(
     /** The feature, e.g. `"DockerRequirement"` or `"scatter"`. */
     readonly feature: string,
     message: string,
   ) {
-    super("CWL_UNSUPPORTED", message);
+    super(message);
   }
 }
 
 /** A parameter reference or expression could not be evaluated. */
 export class CwlExpressionError extends CwlError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super("CWL_EXPRESSION", message, options);
-  }
+  static override readonly code: string = "CWL_EXPRESSION";
 }
 
 /** A tool ran but its outputs could not be collected or do not match the declared outputs. */
 export class CwlOutputError extends CwlError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super("CWL_INVALID_OUTPUT", message, options);
-  }
+  static override readonly code: string = "CWL_INVALID_OUTPUT";
 }
 
 /**
@@ -63,22 +52,25 @@ export class CwlOutputError extends CwlError {
  * temporary failure). The job is not retried.
  */
 export class CwlPermanentFailureError extends CwlError {
+  static override readonly code: string = "CWL_PERMANENT_FAILURE";
   constructor(
     message: string,
     /** The tool's exit code, when it ran. */
     readonly exitCode?: number,
   ) {
-    super("CWL_PERMANENT_FAILURE", message);
+    super(message);
   }
 }
 
 /** A tool exited with one of its `temporaryFailCodes`: the job is retried (up to `--retryCount`). */
 export class CwlTemporaryFailureError extends CwlError {
+  static override readonly code: string = "CWL_TEMPORARY_FAILURE";
+  static override readonly retryable: boolean = true;
   constructor(
     message: string,
     /** The tool's exit code. */
     readonly exitCode: number,
   ) {
-    super("CWL_TEMPORARY_FAILURE", message);
+    super(message);
   }
 }

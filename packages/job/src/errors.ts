@@ -131,8 +131,8 @@ export class JobVersionError extends ToilError {
  * {@link cannotSucceedOnRetry}). Any other error is retried as usual.
  */
 export class PermanentJobFailureError extends ToilError {
-  override readonly code: string = "JOB_PERMANENT_FAILURE";
-  override readonly retryable = false;
+  static override readonly code: string = "JOB_PERMANENT_FAILURE";
+  static override readonly retryable: boolean = false;
 }
 
 /**

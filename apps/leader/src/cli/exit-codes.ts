@@ -27,6 +27,17 @@ export const OPS_EXIT_BY_CODE: Readonly<Record<string, number>> = {
   LEADER_RUNNING: OPS_EXIT.BUSY,
 };
 
+/** Exit code of the standard CWL runner interface when a document uses a feature this runner does not support. */
+export const CWL_EXIT_UNSUPPORTED = 33;
+
+/** Codes of the errors `toil cwl` (and `toil-cwl-runner`) exits with a fixed code for. */
+export const CWL_EXIT_BY_CODE: Readonly<Record<string, number>> = {
+  /** The document uses a feature this runner does not support. */
+  CWL_UNSUPPORTED: CWL_EXIT_UNSUPPORTED,
+  /** Stopped by SIGTERM or SIGINT: `--restart` with the same `--jobStore` finishes the run. */
+  LEADER_INTERRUPTED: EXIT.INTERRUPTED,
+};
+
 /** The error's toil-ts code, or undefined when it is not a toil-ts error (a bug, or a system error). */
 export function toilErrorCode(err: unknown): string | undefined {
   return isToilError(err) ? err.code : undefined;
@@ -52,4 +63,18 @@ export function opsExitCode(err: unknown): number {
   const code = toilErrorCode(err);
   if (code === undefined) return OPS_EXIT.INTERNAL;
   return OPS_EXIT_BY_CODE[code] ?? OPS_EXIT.USAGE;
+}
+
+/**
+ * Exit code of `toil cwl` for `err`: the code's own ({@link CWL_EXIT_BY_CODE}); 1 for any other CWL
+ * error (code `CWL_...`: the document, the inputs or a tool failed); for any other toil-ts error, 2
+ * before the job store was opened (the command line is wrong) and 1 after; 1 for an error that is
+ * not toil-ts's own.
+ */
+export function cwlExitCode(err: unknown, storeOpened: boolean): number {
+  const code = toilErrorCode(err);
+  if (code === undefined) return EXIT.WORKFLOW_FAILED;
+  const fixed = CWL_EXIT_BY_CODE[code];
+  if (fixed !== undefined) return fixed;
+  return code.startsWith("CWL_") || storeOpened ? EXIT.WORKFLOW_FAILED : EXIT.USAGE;
 }

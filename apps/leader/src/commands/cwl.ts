@@ -12,10 +12,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Command, CommanderError } from "commander";
-import { ToilError, type ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
+import { isToilError, type ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import {
-  CwlError,
-  UnsupportedCwlFeatureError,
   cwlRootJob,
   exportCwlOutputs,
   importCwlFiles,
@@ -26,12 +24,9 @@ import { getBatchSystem } from "@toil/batch-core";
 import { addToilOptions, configFromCommand } from "../cli/toil-options.js";
 import { EXIT, type CliIO } from "../cli/io.js";
 import { errorName, formatCliError, formatUsageError } from "../cli/errors.js";
+import { cwlExitCode } from "../cli/exit-codes.js";
 import { registerBundledBatchSystems } from "../batch-systems.js";
 import { Toil } from "../toil.js";
-import { WorkflowInterruptedError } from "../leader/errors.js";
-
-/** Exit code of the standard CWL runner interface for "this runner does not support a feature the document uses". */
-export const EXIT_UNSUPPORTED = 33;
 
 interface CwlOptions extends Record<string, unknown> {
   outdir?: string;
@@ -160,15 +155,14 @@ async function runCwl(
     return EXIT.OK;
   } catch (err) {
     await toil?.close(err).catch(() => undefined);
-    if (err instanceof UnsupportedCwlFeatureError) return fail(errorName(err), err.message, EXIT_UNSUPPORTED);
-    if (err instanceof CwlError) return fail(errorName(err), err.message, EXIT.WORKFLOW_FAILED);
-    if (err instanceof WorkflowInterruptedError) return fail(errorName(err), err.message, EXIT.INTERRUPTED);
-    if (err instanceof ToilError) {
-      // A temporary job store is deleted below, so --restart cannot resume this run.
-      const note = tempStore !== undefined && toil ? "\nThis run's job store was temporary and is deleted: give --jobStore to keep one, so that --restart can resume a failed run." : "";
-      return fail(errorName(err), err.message + note, toil ? EXIT.WORKFLOW_FAILED : EXIT.USAGE);
-    }
-    return fail(errorName(err), err instanceof Error ? (err.stack ?? err.message) : String(err), EXIT.WORKFLOW_FAILED);
+    // The exit code follows from the error's code (33 unsupported, 3 interrupted, ...), not its class.
+    const exit = cwlExitCode(err, toil !== undefined);
+    if (!isToilError(err)) return fail(errorName(err), err instanceof Error ? (err.stack ?? err.message) : String(err), exit);
+    // A temporary job store is deleted below, so --restart cannot resume a run that failed (not said
+    // for a CWL error, found before anything ran, nor for an interrupted run).
+    const failedRun = tempStore !== undefined && toil !== undefined && !err.code.startsWith("CWL_") && err.code !== "LEADER_INTERRUPTED";
+    const note = failedRun ? "\nThis run's job store was temporary and is deleted: give --jobStore to keep one, so that --restart can resume a failed run." : "";
+    return fail(errorName(err), err.message + note, exit);
   } finally {
     if (tempStore !== undefined) rmSync(tempStore, { recursive: true, force: true });
   }
