@@ -42,7 +42,7 @@ function buildCommand(prog: string, io: CliIO, pluginSpecs: readonly BatchSystem
     .argument("[inputs...]", "input object file (YAML or JSON), then tool inputs as --name value")
     .option("--outdir <DIR>", "directory to write output files to (default: the current directory)")
     .option("--quiet", "only print warnings and errors on stderr")
-    .option("--no-container", "run tools that require a container on this host (containers are not supported yet)")
+    .option("--no-container", "run every tool on this host, ignoring DockerRequirement (by default a tool with one runs in Docker, Podman, Singularity or Apptainer, whichever answers)")
     .passThroughOptions()
     .exitOverride()
     .showSuggestionAfterError(true)

@@ -48,6 +48,12 @@ export class FileStoreBackend implements FileBackend {
     return toilFileLocation(await this.fileStore.writeGlobalFile(localPath));
   }
 
+  async update(location: string, localPath: string): Promise<string> {
+    const id = fileIdOf(location);
+    if (id === undefined) throw new CwlInputError(`Cannot update ${location} in place: it is not a job-store file.`);
+    return toilFileLocation(await this.fileStore.jobStore.updateFile(id, localPath));
+  }
+
   owns(location: string): boolean {
     return location.startsWith(TOIL_FILE_SCHEME);
   }

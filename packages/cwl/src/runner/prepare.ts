@@ -8,7 +8,7 @@ import type { Job } from "@toil/job";
 import { mapFiles, type CwlFileOrDirectory } from "../files.js";
 import { CwlLoader, processUrl } from "../load/index.js";
 import { urlToPath } from "../load/uri.js";
-import type { CommandLineTool, ExpressionTool, Process, Workflow } from "../model.js";
+import type { CommandLineTool, ExpressionTool, Process, Requirement, Workflow } from "../model.js";
 import { applyDefaults, checkFormats, checkInputTypes, checkSecondaryFiles } from "../tool/inputs.js";
 import { checkSupported, evaluateResources, expressionEngineFor } from "../tool/requirements.js";
 import { CwlToolJob, CwlWorkflowJob } from "../jobs/jobs.js";
@@ -49,8 +49,10 @@ export async function prepareCwlRun(request: CwlRunRequest): Promise<PreparedCwl
   const jobOrder = request.jobOrder !== undefined ? await readJobOrder(request.jobOrder, cwd) : { inputs: {}, requirements: [] };
   // Requirements given with the inputs override the process's own.
   const given = jobOrder.requirements;
-  const proc: Process = given.length === 0 ? loaded : { ...loaded, requirements: [...loaded.requirements.filter((r) => !given.some((g) => g.class === r.class)), ...given] };
-  checkSupported(proc, { noContainer: request.noContainer ?? false });
+  const merged: Process = given.length === 0 ? loaded : { ...loaded, requirements: [...loaded.requirements.filter((r) => !given.some((g) => g.class === r.class)), ...given] };
+  checkSupported(merged, { noContainer: request.noContainer ?? false });
+  // --no-container: every tool runs on this host, whatever its DockerRequirement says.
+  const proc = request.noContainer ? withoutContainers(merged) : merged;
   const order = jobOrder.inputs;
   Object.assign(order, parseInputFlags(request.inputFlags ?? [], proc, cwd));
   expandFormats(order, proc.namespaces);
@@ -112,19 +114,30 @@ class Importer {
     return (await mapFiles(v, (f) => this.file(f, optional))) as T;
   }
 
-  /** Import the default files of a process tree (inputs' and steps' defaults). */
+  /** Files and Directories written in an InitialWorkDirRequirement listing (not expressions). */
+  private async requirements(list: Requirement[]): Promise<Requirement[]> {
+    const out: Requirement[] = [];
+    for (const r of list) {
+      if (r.class === "InitialWorkDirRequirement" && Array.isArray(r.listing)) out.push({ ...r, listing: await this.value(r.listing) });
+      else out.push(r);
+    }
+    return out;
+  }
+
+  /** Import the default files of a process tree (inputs' and steps' defaults, InitialWorkDirRequirement literals). */
   async process<P extends Process>(p: P): Promise<P> {
     const inputs = [];
     for (const i of p.inputs) inputs.push("default" in i ? { ...i, default: await this.value(i.default, true) } : i);
-    if (p.class !== "Workflow") return { ...p, inputs };
+    const reqs = { requirements: await this.requirements(p.requirements), hints: await this.requirements(p.hints) };
+    if (p.class !== "Workflow") return { ...p, ...reqs, inputs };
     const wf = p as Workflow;
     const steps = [];
     for (const s of wf.steps) {
       const ins = [];
       for (const i of s.in) ins.push("default" in i ? { ...i, default: await this.value(i.default, true) } : i);
-      steps.push({ ...s, in: ins, run: await this.process(s.run) });
+      steps.push({ ...s, in: ins, run: await this.process(s.run), requirements: await this.requirements(s.requirements), hints: await this.requirements(s.hints) });
     }
-    return { ...wf, inputs, steps } as P;
+    return { ...wf, ...reqs, inputs, steps } as P;
   }
 }
 
@@ -139,12 +152,19 @@ export async function importCwlFiles(run: PreparedCwlRun, importFile: FileImport
   return { process: await importer.process(expanded.process), inputs: await importer.value(expanded.inputs) };
 }
 
-/** Every default value of a process tree (for listing Directories before import). */
+/** InitialWorkDirRequirement listings of a list of requirements. */
+function listings(list: readonly Requirement[]): unknown[] {
+  return list.filter((r) => r.class === "InitialWorkDirRequirement" && Array.isArray(r.listing)).map((r) => r.listing);
+}
+
+/** Every default value (and InitialWorkDirRequirement listing) of a process tree, for listing Directories before import. */
 function collectDefaults(p: Process): unknown[] {
   const out: unknown[] = p.inputs.filter((i) => "default" in i).map((i) => i.default);
+  out.push(...listings(p.requirements), ...listings(p.hints));
   if (p.class === "Workflow") {
     for (const s of p.steps) {
       for (const i of s.in) if ("default" in i) out.push(i.default);
+      out.push(...listings(s.requirements), ...listings(s.hints));
       out.push(...collectDefaults(s.run));
     }
   }
@@ -160,4 +180,12 @@ export function cwlRootJob(run: PreparedCwlRun): Job {
   const tool = p as CommandLineTool | ExpressionTool;
   const resources = evaluateResources(tool, run.inputs, expressionEngineFor(tool));
   return new CwlToolJob(tool, run.inputs, undefined, resources, name);
+}
+
+/** The process tree without DockerRequirement (requirements and hints): `--no-container`. */
+export function withoutContainers<P extends Process>(p: P): P {
+  const strip = (list: Requirement[]): Requirement[] => list.filter((r) => r.class !== "DockerRequirement");
+  const out = { ...p, requirements: strip(p.requirements), hints: strip(p.hints) };
+  if (out.class !== "Workflow") return out;
+  return { ...out, steps: (out as Workflow).steps.map((s) => ({ ...s, requirements: strip(s.requirements), hints: strip(s.hints), run: withoutContainers(s.run) })) } as P;
 }

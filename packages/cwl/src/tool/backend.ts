@@ -18,6 +18,11 @@ export interface FileBackend {
   owns(location: string): boolean;
   /** The first `limit` bytes of the file at `location` (for `loadContents`). */
   readHead(location: string, limit: number): Promise<Buffer>;
+  /**
+   * Replace the content of the kept file at `location` with the local file (InplaceUpdateRequirement);
+   * resolves to its location afterwards. Backends that cannot update files in place leave it out.
+   */
+  update?(location: string, localPath: string): Promise<string>;
 }
 
 /** The first `limit` bytes of a stream. */

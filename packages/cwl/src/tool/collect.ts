@@ -24,10 +24,13 @@ export interface CollectContext {
   inputs: Record<string, unknown>;
   runtime: Record<string, unknown>;
   engine: ExpressionEngine;
+  /** The host path of a path the tool saw (in a container, its paths differ from the host's). */
+  toHost?: (runtimePath: string) => string;
 }
 
 /** Files and directories a glob pattern matches in the output directory, sorted by path. */
-export async function globOutputs(pattern: string, outdir: string): Promise<string[]> {
+export async function globOutputs(pattern: string, outdir: string, toHost: (runtimePath: string) => string = (p) => p): Promise<string[]> {
+  if (path.isAbsolute(pattern)) pattern = toHost(pattern);
   let rel = pattern;
   if (path.isAbsolute(pattern)) {
     const r = path.relative(outdir, pattern);
@@ -122,7 +125,7 @@ async function collectBinding(type: CwlType, binding: CommandOutputBinding | und
     for (const g of globs) {
       if (g === null || g === undefined) continue;
       if (typeof g !== "string") throw new CwlOutputError(`Output '${name}': glob evaluated to ${JSON.stringify(g)}, not a string.`);
-      for (const p of await globOutputs(g, ctx.outdir)) {
+      for (const p of await globOutputs(g, ctx.outdir, ctx.toHost)) {
         await checkLink(p, ctx);
         files.push(await objectFor(p));
       }
@@ -134,7 +137,7 @@ async function collectBinding(type: CwlType, binding: CommandOutputBinding | und
   if (binding.outputEval !== undefined) {
     const self = binding.glob !== undefined ? files : [];
     // Files an expression names (by path or location) are described from disk, like cwl.output.json's.
-    return resolveReported(evaluateExpressions(binding.outputEval, { inputs: ctx.inputs, self, runtime: ctx.runtime }, ctx.engine), ctx.outdir);
+    return resolveReported(evaluateExpressions(binding.outputEval, { inputs: ctx.inputs, self, runtime: ctx.runtime }, ctx.engine), ctx.outdir, ctx.toHost);
   }
   if (binding.glob === undefined) return null;
   const single = member === "File" || member === "Directory";
@@ -163,14 +166,15 @@ async function collectParameter(p: Pick<OutputParameter, "id" | "type" | "output
 }
 
 /** Resolve File/Directory values of `cwl.output.json` (paths relative to the output directory) and describe them. */
-async function resolveReported(value: unknown, outdir: string): Promise<unknown> {
-  if (Array.isArray(value)) return Promise.all(value.map((v) => resolveReported(v, outdir)));
+async function resolveReported(value: unknown, outdir: string, toHost: (runtimePath: string) => string = (p) => p): Promise<unknown> {
+  if (Array.isArray(value)) return Promise.all(value.map((v) => resolveReported(v, outdir, toHost)));
   if (value === null || typeof value !== "object") return value;
   if (isFileOrDirectory(value)) {
     const f = { ...value } as CwlFileOrDirectory;
     const ref = f.path ?? f.location;
     if (typeof ref === "string") {
-      const local = ref.startsWith("file:") ? urlToPath(ref)! : /^[A-Za-z][A-Za-z0-9+.-]*:/.test(ref) ? undefined : path.resolve(outdir, ref);
+      const named = ref.startsWith("file:") ? urlToPath(ref)! : /^[A-Za-z][A-Za-z0-9+.-]*:/.test(ref) ? undefined : ref;
+      const local = named === undefined ? undefined : path.isAbsolute(named) ? toHost(named) : path.resolve(outdir, named);
       if (local !== undefined) {
         if (!existsSync(local)) throw new CwlOutputError(`cwl.output.json names ${ref}, which does not exist.`);
         const described = await objectFor(local);
@@ -183,12 +187,12 @@ async function resolveReported(value: unknown, outdir: string): Promise<unknown>
       }
     }
     if (f.class === "File" && typeof f.contents === "string") return fillNames(f);
-    if (f.class === "File" && f.secondaryFiles) f.secondaryFiles = (await resolveReported(f.secondaryFiles, outdir)) as CwlFileOrDirectory[];
-    if (f.class === "Directory" && f.listing) f.listing = (await resolveReported(f.listing, outdir)) as CwlFileOrDirectory[];
+    if (f.class === "File" && f.secondaryFiles) f.secondaryFiles = (await resolveReported(f.secondaryFiles, outdir, toHost)) as CwlFileOrDirectory[];
+    if (f.class === "Directory" && f.listing) f.listing = (await resolveReported(f.listing, outdir, toHost)) as CwlFileOrDirectory[];
     return f;
   }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = await resolveReported(v, outdir);
+  for (const [k, v] of Object.entries(value)) out[k] = await resolveReported(v, outdir, toHost);
   return out;
 }
 
@@ -204,7 +208,7 @@ export async function collectOutputs(tool: CommandLineTool, ctx: CollectContext)
       throw new CwlOutputError(`The tool wrote cwl.output.json, but it is not valid JSON: ${(err as Error).message}`, { cause: err });
     }
     if (json === null || typeof json !== "object" || Array.isArray(json)) throw new CwlOutputError("cwl.output.json must hold a JSON object.");
-    const resolved = (await resolveReported(json, ctx.outdir)) as Record<string, unknown>;
+    const resolved = (await resolveReported(json, ctx.outdir, ctx.toHost)) as Record<string, unknown>;
     for (const p of tool.outputs) out[p.id] = resolved[p.id] ?? null;
   } else {
     for (const p of tool.outputs) out[p.id] = await collectParameter(p, ctx);

@@ -6,6 +6,7 @@
 import { CwlInputError, UnsupportedCwlFeatureError } from "../errors.js";
 import { evaluateExpressions, parameterReferenceEngine, type ExpressionEngine } from "../expr/engine.js";
 import { JavaScriptEngine } from "../expr/javascript.js";
+import { detectContainerEngine, type EngineDetection } from "./container.js";
 import { findRequirement, type Process, type Requirement } from "../model.js";
 
 /** What a process's requirements and hints are looked up in. */
@@ -111,12 +112,19 @@ export const SUPPORTED_REQUIREMENTS: ReadonlySet<string> = new Set([
   "MultipleInputFeatureRequirement",
   "SubworkflowFeatureRequirement",
   "DockerRequirement",
+  "InitialWorkDirRequirement",
+  "InplaceUpdateRequirement",
 ]);
 
 /** Options that change what is supported. */
 export interface SupportOptions {
   /** `--no-container`: run tools that require a container on the host. */
   noContainer?: boolean;
+  /**
+   * Whether a container engine answers here, and if not why (asked only when a process requires
+   * DockerRequirement; default: `detectContainerEngine()`).
+   */
+  containerEngine?: () => EngineDetection;
 }
 
 /**
@@ -129,12 +137,16 @@ export function checkSupported(process: Process, options: SupportOptions = {}, w
       throw new UnsupportedCwlFeatureError(r.class, `${where}: requirement ${r.class} is not supported yet.`);
     }
     if (r.class === "DockerRequirement" && !options.noContainer) {
-      throw new UnsupportedCwlFeatureError(
-        "DockerRequirement",
-        `${where}: DockerRequirement: running tools in containers is not supported yet; rerun with --no-container to run the tool on this host.`,
-      );
+      const detection = (options.containerEngine ?? detectContainerEngine)();
+      if (detection.engine === undefined) {
+        throw new UnsupportedCwlFeatureError(
+          "DockerRequirement",
+          `${where}: DockerRequirement: ${detection.reason}. Install Docker, Podman, Singularity or Apptainer, or rerun with --no-container to run the tool on this host.`,
+        );
+      }
     }
   }
+  checkInplaceDirectories(process, where);
   if (process.class === "Operation") throw new UnsupportedCwlFeatureError("Operation", `${where}: an Operation is abstract and cannot run.`);
   if (process.class !== "Workflow") return;
   for (const step of process.steps) {
@@ -146,4 +158,33 @@ export function checkSupported(process: Process, options: SupportOptions = {}, w
     if (step.when !== undefined) throw new UnsupportedCwlFeatureError("when", `${at}: conditional steps (when) are not supported yet.`);
     checkSupported(step.run, options, at);
   }
+}
+
+/**
+ * InplaceUpdateRequirement on a writable Directory: its changes would have to show in every value
+ * that holds that Directory, and toil-ts keeps a Directory as a listing of files, not as a place
+ * that can change. Writable Files are updated in place; a Directory is refused (exit 33).
+ */
+function checkInplaceDirectories(process: Process, where: string): void {
+  if (process.class !== "CommandLineTool") return;
+  const inplace = findRequirement(process, "InplaceUpdateRequirement");
+  const iwd = findRequirement(process, "InitialWorkDirRequirement");
+  if (!inplace || inplace.req.inplaceUpdate !== true || !iwd || !Array.isArray(iwd.req.listing)) return;
+  const directoryInputs = new Set(process.inputs.filter((i) => typeContains(i.type, "Directory")).map((i) => i.id));
+  for (const entry of iwd.req.listing as unknown[]) {
+    if (entry === null || typeof entry !== "object" || (entry as Record<string, unknown>).writable !== true) continue;
+    const m = /^\$\(inputs\.([A-Za-z_][\w-]*)\)$/.exec(String((entry as Record<string, unknown>).entry ?? "").trim());
+    if (m && directoryInputs.has(m[1]!)) {
+      throw new UnsupportedCwlFeatureError(
+        "InplaceUpdateRequirement",
+        `${where}: InplaceUpdateRequirement on the writable Directory input '${m[1]}' is not supported (writable Files are updated in place; a Directory is copied).`,
+      );
+    }
+  }
+}
+
+function typeContains(t: unknown, name: string): boolean {
+  if (t === name) return true;
+  if (Array.isArray(t)) return t.some((x) => typeContains(x, name));
+  return false;
 }

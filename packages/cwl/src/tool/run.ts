@@ -4,11 +4,11 @@
  * code classified (successCodes, temporaryFailCodes, permanentFailCodes), outputs collected and
  * handed to the file backend.
  */
-import { spawn } from "node:child_process";
-import { createWriteStream, openSync, closeSync, existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { createWriteStream, existsSync } from "node:fs";
+import { mkdir, symlink } from "node:fs/promises";
 import path from "node:path";
-import { CwlOutputError, CwlPermanentFailureError, CwlTemporaryFailureError } from "../errors.js";
+import { CwlOutputError, CwlPermanentFailureError, CwlTemporaryFailureError, UnsupportedCwlFeatureError } from "../errors.js";
 import { evaluateExpressions, type ExpressionEngine } from "../expr/engine.js";
 import { LISTED_BY_RUNNER, fillNames, localDirectoryObject, mapFiles, visitFiles, type CwlFileOrDirectory } from "../files.js";
 import { findRequirement, type CommandLineTool, type CwlDirectory, type ExpressionTool, type Requirement } from "../model.js";
@@ -18,6 +18,11 @@ import { checkOutputTypes, collectOutputs, describeLocalFiles } from "./collect.
 import { applyDefaults, checkFormats, checkInputTypes, checkSecondaryFiles, listingView, loadInputContents } from "./inputs.js";
 import { evaluateEnvironment, evaluateResources, evaluateTimeLimit, expressionEngineFor, type ToolResources } from "./requirements.js";
 import { Stager } from "./stage.js";
+import { CONTAINER_INPUTS, CONTAINER_OUTDIR, CONTAINER_TMPDIR, containerCommand, containerKillCommand, detectContainerEngine, dockerRequirement, networkAccess, type ContainerEngine } from "./container.js";
+import { execute } from "./execute.js";
+import { ensureImage } from "./image.js";
+import { applyMoves, layOutInitialWorkDir, planInitialWorkDir } from "./initial-workdir.js";
+import { PathMapper } from "./path-map.js";
 
 /** How to run a tool. */
 export interface ToolRunOptions {
@@ -31,6 +36,12 @@ export interface ToolRunOptions {
   resources?: ToolResources;
   /** The environment the tool's PATH comes from (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The container engine for tools with a DockerRequirement: an engine, `null` to run every tool on
+   * this host (`--no-container`), or undefined to use the one that answers here (see
+   * `detectContainerEngine`).
+   */
+  containerEngine?: ContainerEngine | null;
 }
 
 /** What a finished tool run reports. */
@@ -105,6 +116,43 @@ function requirementsOf(tool: CommandLineTool): { requirements: Requirement[]; h
   return { requirements: tool.requirements, hints: tool.hints };
 }
 
+/** Where a tool runs: on this host, or in a container of an engine. */
+interface Placement {
+  engine?: ContainerEngine;
+  req?: Requirement;
+  /** The output directory as the tool sees it. */
+  outdir: string;
+  /** The temporary directory as the tool sees it. */
+  tmpdir: string;
+  mapper: PathMapper;
+}
+
+/** Decide where the tool runs: a DockerRequirement (or hint) with an engine that answers puts it in a container. */
+function placement(tool: CommandLineTool, options: ToolRunOptions, dirs: { outdir: string; tmpdir: string; stagedir: string }, log: (line: string) => void): Placement {
+  const onHost: Placement = { outdir: dirs.outdir, tmpdir: dirs.tmpdir, mapper: new PathMapper() };
+  const docker = dockerRequirement(tool);
+  if (!docker || options.containerEngine === null) return onHost;
+  const detection = options.containerEngine !== undefined ? { engine: options.containerEngine, reason: "" } : detectContainerEngine(options.env ?? process.env);
+  if (detection.engine === undefined) {
+    if (!docker.hint) {
+      throw new UnsupportedCwlFeatureError(
+        "DockerRequirement",
+        `${tool.id}: DockerRequirement: ${detection.reason}. Install Docker, Podman, Singularity or Apptainer, or run with --no-container to run the tool on this host.`,
+      );
+    }
+    log(`warning: ${tool.id}: the DockerRequirement hint is ignored (${detection.reason}); the tool runs on this host.`);
+    return onHost;
+  }
+  const dockerOutdir = docker.req.dockerOutputDirectory;
+  const outdir = typeof dockerOutdir === "string" && dockerOutdir.startsWith("/") ? dockerOutdir : CONTAINER_OUTDIR;
+  const mapper = new PathMapper([
+    [dirs.outdir, outdir],
+    [dirs.tmpdir, CONTAINER_TMPDIR],
+    [dirs.stagedir, CONTAINER_INPUTS],
+  ]);
+  return { engine: detection.engine, req: docker.req, outdir, tmpdir: CONTAINER_TMPDIR, mapper };
+}
+
 /** Run a CommandLineTool on an input object. */
 export async function runCommandLineTool(tool: CommandLineTool, given: Record<string, unknown>, options: ToolRunOptions): Promise<ToolRunResult> {
   const log = options.log ?? (() => undefined);
@@ -112,24 +160,37 @@ export async function runCommandLineTool(tool: CommandLineTool, given: Record<st
   const prepared = await prepareInputs(tool, given, engine);
   const outdir = path.join(options.workDir, "out");
   const tmpdir = path.join(options.workDir, "tmp");
+  const stagedir = path.join(options.workDir, "stage");
   await mkdir(outdir, { recursive: true });
   await mkdir(tmpdir, { recursive: true });
-  const staged = await new Stager(path.join(options.workDir, "stage"), options.backend).stage(prepared);
+  const where = placement(tool, options, { outdir, tmpdir, stagedir }, log);
+  const { mapper } = where;
+  const staged = await new Stager(stagedir, options.backend).stage(prepared);
   await loadInputContents(tool.inputs, staged, options.backend);
-  const inputs = listingView(tool, staged);
-  const resources = options.resources ?? evaluateResources(tool, inputs, engine);
+  const hostInputs = listingView(tool, staged);
+  const resources = options.resources ?? evaluateResources(tool, hostInputs, engine);
   const runtime: Record<string, unknown> = {
-    outdir,
-    tmpdir,
+    outdir: where.outdir,
+    tmpdir: where.tmpdir,
     cores: Math.ceil(resources.cores),
     ram: resources.ram,
     outdirSize: resources.outdirSize,
     tmpdirSize: resources.tmpdirSize,
   };
+
+  // The initial working directory: evaluated on the paths the tool sees, laid out on the host.
+  let inputs = mapper.mapValue(hostInputs, "toRuntime");
+  const plan = planInitialWorkDir(tool, { inputs, runtime, engine, inContainer: where.engine !== undefined && !dockerRequirement(tool)!.hint, runtimeOutdir: where.outdir, where: tool.id });
+  const workDir = await layOutInitialWorkDir(
+    plan.map((e) => (e.value ? { ...e, value: mapper.mapValue(e.value, "toHost") } : e)),
+    { outdir, stageDir: path.join(options.workDir, "iwd"), backend: options.backend, ...(where.engine ? { containerOutdir: where.outdir } : {}), where: tool.id },
+  );
+  inputs = mapper.mapValue(applyMoves(hostInputs, workDir.moves), "toRuntime");
+
   const words = buildCommandLine(tool, { inputs, runtime, engine });
   const shell = findRequirement(requirementsOf(tool), "ShellCommandRequirement") !== undefined;
-  const argv = shell ? ["/bin/sh", "-c", shellCommand(words)] : words.map((w: CommandWord) => w.word);
-  if (argv.length === 0) throw new CwlPermanentFailureError(`${tool.id}: the command line is empty (no baseCommand and no arguments).`);
+  const toolArgv = shell ? ["/bin/sh", "-c", shellCommand(words)] : words.map((w: CommandWord) => w.word);
+  if (toolArgv.length === 0 && where.engine === undefined) throw new CwlPermanentFailureError(`${tool.id}: the command line is empty (no baseCommand and no arguments).`);
 
   const redirect = (field: "stdin" | "stdout" | "stderr"): string | undefined => {
     const raw = tool[field];
@@ -147,103 +208,89 @@ export async function runCommandLineTool(tool: CommandLineTool, given: Record<st
       throw new CwlPermanentFailureError(`${tool.id}: ${field} must be a file name inside the output directory, not ${JSON.stringify(name)}.`);
     }
   }
-  const env: Record<string, string> = {
-    HOME: outdir,
-    TMPDIR: tmpdir,
-    PATH: (options.env ?? process.env).PATH ?? "/usr/bin:/bin",
+  const toolEnv: Record<string, string> = {
+    HOME: where.outdir,
+    TMPDIR: where.tmpdir,
     ...evaluateEnvironment(tool, inputs, runtime, engine),
   };
   const timeLimit = evaluateTimeLimit(tool, inputs, engine);
 
+  let argv = toolArgv;
+  let env: Record<string, string> = { PATH: (options.env ?? process.env).PATH ?? "/usr/bin:/bin", ...toolEnv };
+  let onTimeout: (() => void) | undefined;
+  if (where.engine !== undefined) {
+    const image = await ensureImage(where.engine, where.req!, log);
+    const name = `toil-cwl-${randomBytes(8).toString("hex")}`;
+    const cmd = containerCommand({
+      engine: where.engine,
+      image,
+      argv: toolArgv,
+      outdir,
+      containerOutdir: where.outdir,
+      tmpdir,
+      mounts: [{ source: stagedir, target: CONTAINER_INPUTS, readonly: true }, ...workDir.mounts],
+      env: toolEnv,
+      networkAccess: networkAccess(tool, (v) => evaluateExpressions(v, { inputs, self: null, runtime }, engine)),
+      uid: process.getuid?.() ?? 0,
+      gid: process.getgid?.() ?? 0,
+      name,
+    });
+    argv = cmd.argv;
+    env = { ...(options.env ?? process.env), ...cmd.env } as Record<string, string>;
+    const kill = containerKillCommand(where.engine, name);
+    if (kill) onTimeout = () => void execute(kill, { cwd: outdir, env, timeLimit: 60, log: () => undefined, what: "stopping the container" }).catch(() => undefined);
+    await mkdir(stagedir, { recursive: true });
+  }
+
   log(`Running ${argv.map((a) => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(" ")}${stdinPath ? ` < ${stdinPath}` : ""}${stdoutName ? ` > ${stdoutName}` : ""}${stderrName ? ` 2> ${stderrName}` : ""}`);
-  const code = await execute(argv, { cwd: outdir, env, stdinPath, stdoutPath: stdoutName && path.join(outdir, stdoutName), stderrPath: stderrName && path.join(outdir, stderrName), timeLimit, log, what: tool.id });
+  const code = await execute(argv, {
+    cwd: outdir,
+    env,
+    ...(stdinPath !== undefined ? { stdinPath: mapper.toHost(stdinPath) } : {}),
+    ...(stdoutName !== undefined ? { stdoutPath: path.join(outdir, stdoutName) } : {}),
+    ...(stderrName !== undefined ? { stderrPath: path.join(outdir, stderrName) } : {}),
+    timeLimit,
+    log,
+    what: tool.id,
+    ...(onTimeout ? { onTimeout } : {}),
+  });
+  // Entries a container saw as mounts are linked now, so output globs find them as on the host.
+  for (const l of workDir.linkAfter) if (!existsSync(l.dest)) await symlink(l.source, l.dest).catch(() => undefined);
   const status = classify(tool, code);
   if (status === "temporaryFail") throw new CwlTemporaryFailureError(`${tool.id}: the tool exited with ${code}, one of its temporaryFailCodes.`, code);
   if (status === "permanentFail") throw new CwlPermanentFailureError(`${tool.id}: the tool exited with ${code} (not one of its success codes).`, code);
   runtime.exitCode = code;
-  const collected = await collectOutputs(tool, { outdir, inputs, runtime, engine, linkRoots: [path.join(options.workDir, "stage")] });
-  return { outputs: await storeOutputs(collected, options.backend, staged), command: argv, exitCode: code };
-}
-
-interface ExecOptions {
-  cwd: string;
-  env: Record<string, string>;
-  stdinPath?: string;
-  stdoutPath?: string;
-  stderrPath?: string;
-  timeLimit: number;
-  log: (line: string) => void;
-  what: string;
-}
-
-/** Run argv; resolves to its exit code (a signal counts as 128 + its number). */
-function execute(argv: string[], o: ExecOptions): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const fds: number[] = [];
-    const openFd = (p: string, flags: string): number => {
-      const fd = openSync(p, flags);
-      fds.push(fd);
-      return fd;
-    };
-    let stdin: number | "ignore";
-    try {
-      stdin = o.stdinPath !== undefined ? openFd(o.stdinPath, "r") : "ignore";
-    } catch (err) {
-      reject(new CwlPermanentFailureError(`${o.what}: cannot open stdin ${o.stdinPath}: ${(err as Error).message}`));
-      return;
-    }
-    const stdout = o.stdoutPath !== undefined ? openFd(o.stdoutPath, "w") : "pipe";
-    const stderr = o.stderrPath !== undefined ? openFd(o.stderrPath, "w") : "pipe";
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: o.cwd, env: o.env, stdio: [stdin, stdout, stderr] });
-    for (const fd of fds) closeSync(fd);
-    const relay = (stream: NodeJS.ReadableStream | null): void => {
-      if (!stream) return;
-      let pending = "";
-      stream.setEncoding("utf8");
-      stream.on("data", (chunk: string) => {
-        pending += chunk;
-        const lines = pending.split("\n");
-        pending = lines.pop() ?? "";
-        for (const l of lines) o.log(l);
-      });
-      stream.on("end", () => {
-        if (pending) o.log(pending);
-      });
-    };
-    relay(child.stdout);
-    relay(child.stderr);
-    let timer: NodeJS.Timeout | undefined;
-    let timedOut = false;
-    if (o.timeLimit > 0) {
-      timer = setTimeout(() => {
-        timedOut = true;
-        child.kill("SIGKILL");
-      }, o.timeLimit * 1000);
-    }
-    child.on("error", (err) => {
-      if (timer) clearTimeout(timer);
-      const code = (err as NodeJS.ErrnoException).code;
-      reject(
-        new CwlPermanentFailureError(
-          code === "ENOENT" ? `${o.what}: command not found: ${argv[0]} (is it installed and on PATH?)` : `${o.what}: cannot run ${argv[0]}: ${err.message}`,
-        ),
-      );
-    });
-    child.on("close", (exitCode, signal) => {
-      if (timer) clearTimeout(timer);
-      if (timedOut) {
-        reject(new CwlPermanentFailureError(`${o.what}: the tool ran longer than its time limit of ${o.timeLimit} s and was stopped.`));
-        return;
-      }
-      if (exitCode !== null) resolve(exitCode);
-      else resolve(128 + (signal ? signalNumber(signal) : 0));
-    });
+  const collected = await collectOutputs(tool, {
+    outdir,
+    toHost: (p) => mapper.toHost(p),
+    inputs,
+    runtime,
+    engine,
+    linkRoots: [stagedir, path.join(options.workDir, "iwd")],
   });
+  const updated = await updateInPlace(tool, collected, workDir.writableCopies, options.backend);
+  return { outputs: await storeOutputs(updated, options.backend, staged), command: toolArgv, exitCode: code };
 }
 
-function signalNumber(signal: NodeJS.Signals): number {
-  const table: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
-  return table[signal] ?? 0;
+/**
+ * InplaceUpdateRequirement: a writable File the tool changed in place is written back over the
+ * job-store file it was staged from, and an output that is that file keeps its location, so later
+ * steps that read the original see the change.
+ */
+async function updateInPlace(tool: CommandLineTool, outputs: Record<string, unknown>, copies: Map<string, CwlFileOrDirectory>, backend: FileBackend): Promise<Record<string, unknown>> {
+  const req = findRequirement(tool, "InplaceUpdateRequirement");
+  if (!req || req.req.inplaceUpdate !== true || copies.size === 0 || backend.update === undefined) return outputs;
+  const update = backend.update.bind(backend);
+  const done = new Map<string, string>();
+  for (const [copy, original] of copies) {
+    if (original.class !== "File" || original.location === undefined || !backend.owns(original.location)) continue;
+    done.set(copy, await update(original.location, copy));
+  }
+  return (await mapFiles(outputs, async function visit(f: CwlFileOrDirectory): Promise<CwlFileOrDirectory> {
+    if (f.class === "File" && typeof f.path === "string" && done.has(f.path)) return { ...f, location: done.get(f.path)! };
+    if (f.class === "Directory" && f.listing) return { ...f, listing: (await Promise.all(f.listing.map(visit))) as CwlFileOrDirectory[] };
+    return f;
+  })) as Record<string, unknown>;
 }
 
 /** Run an ExpressionTool: evaluate its expression on the (unstaged) inputs. */
