@@ -41,11 +41,13 @@ export function interpolationText(value: unknown): string {
 /**
  * Evaluate a string that may contain expressions. A string that is one expression (after trimming
  * surrounding whitespace) evaluates to its value, of any type; otherwise the pieces are joined as
- * text. Strings without expressions are returned as they are.
+ * text. Strings without expressions are returned as they are. With `stripWhitespace: false`
+ * (InitialWorkDirRequirement entries) surrounding whitespace is kept, so `$(x)` followed by a
+ * newline is text.
  */
-export function evaluateExpressions(value: string, context: ExpressionContext, engine: ExpressionEngine): unknown {
+export function evaluateExpressions(value: string, context: ExpressionContext, engine: ExpressionEngine, options: { stripWhitespace?: boolean } = {}): unknown {
   if (!hasExpression(value)) return value;
-  const trimmed = value.trim();
+  const trimmed = options.stripWhitespace === false ? value : value.trim();
   const segments = scanExpressions(trimmed).map((s) =>
     s.kind === "brace" && !engine.interpretsBraces ? ({ kind: "text", text: s.raw } as const) : s,
   );

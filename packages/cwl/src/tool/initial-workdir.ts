@@ -145,7 +145,7 @@ export function planInitialWorkDir(tool: CommandLineTool, ctx: WorkDirContext): 
     }
     const writable = d.writable === true;
     const rawEntry = d.entry;
-    const value = typeof rawEntry === "string" ? evaluate(rawEntry) : rawEntry;
+    const value = typeof rawEntry === "string" ? evaluateExpressions(rawEntry, { inputs: ctx.inputs, self: null, runtime: ctx.runtime }, ctx.engine, { stripWhitespace: false }) : rawEntry;
     addValues(value, writable, entryname);
   }
   return plan;

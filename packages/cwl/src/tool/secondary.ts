@@ -45,10 +45,13 @@ export function secondaryExpectations(
     let required = defaultRequired;
     if (typeof s.required === "boolean") required = s.required;
     else if (typeof s.required === "string") required = Boolean(evaluateExpressions(s.required, { ...context, self: primary }, engine));
-    const value = s.pattern.includes("$(") || s.pattern.includes("${") ? evaluateExpressions(s.pattern, { ...context, self: primary }, engine) : s.pattern;
+    const isExpression = s.pattern.includes("$(") || s.pattern.includes("${");
+    const value = isExpression ? evaluateExpressions(s.pattern, { ...context, self: primary }, engine) : s.pattern;
     for (const v of Array.isArray(value) ? value : [value]) {
       if (v === null || v === undefined) continue;
-      if (typeof v === "string") out.push({ name: secondaryName(base, v), required, pattern: s.pattern });
+      // A name an expression returns is the secondary file's own name (next to the primary); a
+      // plain pattern is a suffix (with `^` removing extensions).
+      if (typeof v === "string") out.push({ name: isExpression ? v : secondaryName(base, v), required, pattern: s.pattern });
       else if (isFileOrDirectory(v)) out.push({ object: v, required, pattern: s.pattern });
       else throw new CwlInputError(`secondaryFiles pattern ${JSON.stringify(s.pattern)} evaluated to ${JSON.stringify(v)}, not a name or a File.`);
     }
