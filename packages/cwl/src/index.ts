@@ -77,6 +77,23 @@ export {
   type RequirementHolder,
 } from "./tool/requirements.js";
 export { LOAD_CONTENTS_LIMIT } from "./tool/inputs.js";
+export {
+  type ContainerEngine,
+  type ContainerRun,
+  type ContainerCommand,
+  type EngineDetection,
+  type ImageCommand,
+  CONTAINER_ENGINES,
+  CONTAINER_ENGINE_ENV,
+  CONTAINER_OUTDIR,
+  CONTAINER_TMPDIR,
+  CONTAINER_INPUTS,
+  containerCommand,
+  detectContainerEngine,
+  imageCommands,
+  imagePresentCommand,
+} from "./tool/container.js";
+export type { BindMount } from "./tool/initial-workdir.js";
 
 // runs on toil-ts
 export { prepareCwlRun, importCwlFiles, cwlRootJob, type CwlRunRequest, type PreparedCwlRun, type FileImporter, type ImportWarning } from "./runner/prepare.js";

@@ -7,11 +7,11 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { detectContainerEngine } from "./containers.js";
+import { detectContainerEngine, requiresDocker } from "./containers.js";
 import { defaultRunner, defaultSuite } from "./paths.js";
 import { progressLine, summaryLine, tagTable } from "./report.js";
 import { runTests, type TestResult } from "./run.js";
-import { loadSuite, selectTests } from "./suite.js";
+import { loadSuite, sampleByTag, selectTests } from "./suite.js";
 
 const HELP = `Usage: pnpm cwl:conformance [options]
 
@@ -24,6 +24,8 @@ Options:
   --tags A,B           only tests with one of these tags (e.g. required)
   --exclude-tags A,B   leave out tests with these tags
   --id ID              only this test (by id or number); repeat for more
+  --sample N           a fixed sample: the first N tests of each tag (not required ones,
+                       none that needs a container engine); CI runs --sample 3
   -j, --parallel N     tests at once (default 2)
   --timeout SECONDS    time limit of each test (default 600)
   --runner CMD         the runner executable (default: node apps/leader/dist/cwl-runner.js)
@@ -41,6 +43,7 @@ const { values } = parseArgs({
     tags: { type: "string" },
     "exclude-tags": { type: "string" },
     id: { type: "string", multiple: true },
+    sample: { type: "string" },
     parallel: { type: "string", short: "j" },
     timeout: { type: "string" },
     runner: { type: "string" },
@@ -61,11 +64,14 @@ if (values.help) {
 
 const list = (s: string | undefined): string[] | undefined => (s === undefined ? undefined : s.split(",").map((x) => x.trim()).filter(Boolean));
 const suiteFile = path.resolve(values.suite ?? process.env.CWL_CONFORMANCE_SUITE ?? defaultSuite());
-const tests = selectTests(loadSuite(suiteFile), {
+const selected = selectTests(loadSuite(suiteFile), {
   ...(values.tags !== undefined ? { tags: list(values.tags)! } : {}),
   ...(values["exclude-tags"] !== undefined ? { excludeTags: list(values["exclude-tags"])! } : {}),
   ...(values.id !== undefined ? { ids: values.id } : {}),
 });
+const sampleSize = values.sample !== undefined ? Number(values.sample) : undefined;
+if (sampleSize !== undefined && !(Number.isInteger(sampleSize) && sampleSize > 0)) throw new Error(`--sample must be a positive integer, got ${values.sample}`);
+const tests = sampleSize !== undefined ? sampleByTag(selected, sampleSize, (t) => requiresDocker(t.tool)) : selected;
 
 if (values.list) {
   for (const t of tests) console.log(`${t.number}\t${t.id}\t[${t.tags.join(", ")}]`);

@@ -104,3 +104,24 @@ export function selectTests(tests: readonly ConformanceTest[], s: Selection): Co
     return true;
   });
 }
+
+/**
+ * A fixed sample of the suite: for each tag (in alphabetical order), the first `perTag` tests in
+ * suite order that carry it, leaving out `required` tests (CI runs them all anyway), tests that
+ * need a container engine (`needsEngine`), and tests already picked for an earlier tag. The same
+ * suite always gives the same sample, whatever the machine.
+ */
+export function sampleByTag(tests: readonly ConformanceTest[], perTag: number, needsEngine: (t: ConformanceTest) => boolean): ConformanceTest[] {
+  const picked = new Set<ConformanceTest>();
+  const tags = [...new Set(tests.flatMap((t) => t.tags))].filter((t) => t !== "required").sort();
+  for (const tag of tags) {
+    let n = 0;
+    for (const t of tests) {
+      if (n >= perTag) break;
+      if (!t.tags.includes(tag) || t.tags.includes("required") || needsEngine(t)) continue;
+      if (!picked.has(t)) picked.add(t);
+      n++;
+    }
+  }
+  return tests.filter((t) => picked.has(t));
+}

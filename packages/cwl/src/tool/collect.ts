@@ -4,7 +4,7 @@
  * loadContents, outputEval), secondary files, formats; every value checked against its type.
  */
 import { existsSync } from "node:fs";
-import { lstat, readFile, realpath, stat } from "node:fs/promises";
+import { lstat, readFile, readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { glob, isDynamicPattern } from "tinyglobby";
 import { CwlOutputError } from "../errors.js";
@@ -58,15 +58,29 @@ export async function globOutputs(pattern: string, outdir: string, toHost: (runt
   return found.map((f) => f.replace(/\/$/, "")).sort();
 }
 
-/** A glob match that is a symbolic link must point inside the output directory (or at a staged input). */
+/**
+ * A glob match that is a symbolic link must point inside the output directory, or at an input the
+ * runner staged. Links are followed one at a time: a link the tool made inside the output directory
+ * is followed further; one into the runner's staging directories is an input (whatever that points
+ * at, as the runner placed it); anything else is outside.
+ */
 async function checkLink(p: string, ctx: CollectContext): Promise<void> {
   if (!(await lstat(p)).isSymbolicLink()) return;
-  const target = await realpath(p).catch(() => undefined);
-  const roots = [ctx.outdir, ...(ctx.linkRoots ?? [])];
-  const inside = target !== undefined && (await Promise.all(roots.map((r) => realpath(r).catch(() => r)))).some((r) => target === r || target.startsWith(`${r}${path.sep}`));
-  if (!inside) {
-    throw new CwlOutputError(`Output ${path.relative(ctx.outdir, p)} is a symbolic link to ${target ?? "a missing file"}, outside the tool's output directory.`);
+  const real = async (r: string): Promise<string> => realpath(r).catch(() => r);
+  const outdir = await real(ctx.outdir);
+  const staged = await Promise.all((ctx.linkRoots ?? []).map(real));
+  const within = (x: string, root: string): boolean => x === root || x.startsWith(`${root}${path.sep}`);
+  let current = p;
+  for (let hops = 0; hops < 40; hops++) {
+    const target = path.resolve(await real(path.dirname(current)), await readlink(current));
+    if (staged.some((r) => within(target, r))) return;
+    if (!within(target, outdir)) break;
+    const st = await lstat(target).catch(() => undefined);
+    if (st === undefined || !st.isSymbolicLink()) return;
+    current = target;
   }
+  const shown = await realpath(p).catch(() => undefined);
+  throw new CwlOutputError(`Output ${path.relative(ctx.outdir, p)} is a symbolic link to ${shown ?? "a missing file"}, outside the tool's output directory.`);
 }
 
 async function objectFor(p: string): Promise<CwlFileOrDirectory> {

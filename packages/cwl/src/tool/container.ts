@@ -139,8 +139,9 @@ export interface ContainerRun {
   env: Readonly<Record<string, string>>;
   /** NetworkAccess: whether the tool may use the network (default false: none). */
   networkAccess: boolean;
-  /** The user and group to run as (Docker; Podman runs rootless as the caller). */
+  /** The user id to run as (Docker; Podman runs rootless as the caller). */
   uid: number;
+  /** The group id to run as (Docker). */
   gid: number;
   /** A name for the container, so it can be stopped when the tool runs out of time. */
   name: string;
