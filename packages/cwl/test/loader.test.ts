@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { CwlDocumentError, CwlLoader, UnsupportedCwlFeatureError, type CommandLineTool, type Workflow } from "../src/index.js";
+import { CwlDocumentError, CwlLoader, UnsupportedCwlFeatureError, findRequirement, type CommandLineTool, type Workflow } from "../src/index.js";
 import { SUITE_DIR, suiteAvailable, tempDir, writeFiles } from "./helpers.js";
 
 function suiteDocuments(): string[] {
@@ -126,5 +126,27 @@ describe("the schema-salad preprocessing", () => {
     expect(((await new CwlLoader().load(path.join(dir, "g.cwl"))) as CommandLineTool).baseCommand).toEqual(["m"]);
     expect(((await new CwlLoader().load(`${path.join(dir, "g.cwl")}#a`)) as CommandLineTool).baseCommand).toEqual(["a"]);
     await expect(new CwlLoader().load(path.join(dir, "h.cwl"))).rejects.toThrow(/none is #main/);
+  });
+});
+
+describe("older CWL versions", () => {
+  it("upgrade a v1.0 tool as the reference runner does: its extensions take their standard names, and it may use the network", async () => {
+    const dir = writeFiles(tempDir(), {
+      "old.cwl": `cwlVersion: v1.0
+class: CommandLineTool
+$namespaces: {cwltool: "http://commonwl.org/cwltool#"}
+requirements:
+  cwltool:TimeLimit: {timelimit: 20}
+hints:
+  cwltool:LoadListingRequirement: {loadListing: shallow_listing}
+inputs: []
+outputs: []
+baseCommand: "true"
+`,
+    });
+    const p = await new CwlLoader().load(path.join(dir, "old.cwl"));
+    expect(findRequirement(p, "ToolTimeLimit")?.req.timelimit).toBe(20);
+    expect(findRequirement(p, "LoadListingRequirement")?.req.loadListing).toBe("shallow_listing");
+    expect(findRequirement(p, "NetworkAccess")).toMatchObject({ hint: true, req: { networkAccess: true } });
   });
 });

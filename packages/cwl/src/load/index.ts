@@ -12,7 +12,7 @@ import { resolveDocument, type ResolvedDocument } from "./resolve.js";
 import { schemaTable } from "./schema.js";
 import { hasScheme, splitFragment, stripFragment, toUrl } from "./uri.js";
 import { validateProcess } from "./validate.js";
-import { checkVersionSyntax } from "./versions.js";
+import { checkVersionSyntax, upgradeLegacyDocument } from "./versions.js";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -93,6 +93,7 @@ export class CwlLoader {
     if (!SUPPORTED_CWL_VERSIONS.includes(cwlVersion)) {
       throw new CwlDocumentError(`${doc.url} is CWL ${cwlVersion}; this runner reads ${SUPPORTED_CWL_VERSIONS.join(", ")}.`);
     }
+    upgradeLegacyDocument(raw, cwlVersion);
     checkRequirementClasses(raw, url);
     const toValidate = { ...raw };
     if (topVersion !== undefined && toValidate.cwlVersion === undefined) toValidate.cwlVersion = topVersion;

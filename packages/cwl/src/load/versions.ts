@@ -67,3 +67,41 @@ export function checkVersionSyntax(raw: unknown, version: string, source: string
   if (isObj(raw) && Array.isArray(raw.$graph)) raw.$graph.forEach(process);
   else process(raw);
 }
+
+/** Extensions of the reference runner that CWL v1.1 made standard requirements (same fields). */
+const LEGACY_CLASSES: Readonly<Record<string, string>> = {
+  "http://commonwl.org/cwltool#WorkReuse": "WorkReuse",
+  "http://commonwl.org/cwltool#TimeLimit": "ToolTimeLimit",
+  "http://commonwl.org/cwltool#NetworkAccess": "NetworkAccess",
+  "http://commonwl.org/cwltool#InplaceUpdateRequirement": "InplaceUpdateRequirement",
+  "http://commonwl.org/cwltool#LoadListingRequirement": "LoadListingRequirement",
+};
+
+/**
+ * Upgrade a resolved v1.0 or v1.1 document in place to what it means in v1.2, as the reference
+ * runner does: the reference runner's extensions that became standard requirements take their
+ * standard names, and a v1.0 CommandLineTool gets `NetworkAccess: true` as a hint (v1.0 had no way
+ * to ask for the network, and tools had it). v1.0's deep directory listings are applied where
+ * listings are read (see `listingView`).
+ */
+export function upgradeLegacyDocument(raw: unknown, version: string): void {
+  if (version !== "v1.0" && version !== "v1.1") return;
+  const rename = (list: unknown): void => {
+    if (!Array.isArray(list)) return;
+    for (const r of list) if (isObj(r) && typeof r.class === "string" && LEGACY_CLASSES[r.class] !== undefined) r.class = LEGACY_CLASSES[r.class];
+  };
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!isObj(node)) return;
+    if (typeof node.cwlVersion === "string" && node.cwlVersion !== version) return;
+    rename(node.requirements);
+    rename(node.hints);
+    if (version === "v1.0" && node.class === "CommandLineTool") {
+      const hints = Array.isArray(node.hints) ? node.hints : [];
+      const declared = [...hints, ...(Array.isArray(node.requirements) ? node.requirements : [])].some((r) => isObj(r) && r.class === "NetworkAccess");
+      if (!declared) node.hints = [...hints, { class: "NetworkAccess", networkAccess: true }];
+    }
+    for (const [k, v] of Object.entries(node)) if (k !== "default" && k !== "hints" && k !== "requirements") walk(v);
+  };
+  walk(raw);
+}

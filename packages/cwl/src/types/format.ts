@@ -1,9 +1,12 @@
 /**
  * File format checking: a File's `format` must be the parameter's format, or a subclass or an
  * equivalent class of it in the ontologies the document lists in `$schemas` (RDF/XML such as
- * EDAM.owl, or Turtle). Only the two relations format checking needs are read:
- * `rdfs:subClassOf` and `owl:equivalentClass` between IRIs.
+ * EDAM.owl, read with rdfxml-streaming-parser; Turtle and N-Triples, read with n3). Of the triples,
+ * the two relations format checking needs are kept: `rdfs:subClassOf` and `owl:equivalentClass`
+ * between IRIs.
  */
+import { Parser as N3Parser, type Quad } from "n3";
+import { RdfXmlParser } from "rdfxml-streaming-parser";
 import { fetchText } from "../load/fetch.js";
 
 const SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf";
@@ -39,47 +42,24 @@ export class Ontology {
     return false;
   }
 
-  /** Read an RDF/XML document: `<owl:Class rdf:about=...>` blocks and their subClassOf/equivalentClass resources. */
-  readRdfXml(text: string): void {
-    const entities = new Map<string, string>();
-    for (const m of text.matchAll(/<!ENTITY\s+(\S+)\s+"([^"]*)"\s*>/g)) entities.set(m[1]!, m[2]!);
-    const expand = (s: string): string => s.replace(/&([\w.-]+);/g, (all, name: string) => entities.get(name) ?? all);
-    const base = /xml:base="([^"]*)"/.exec(text)?.[1];
-    const iri = (s: string): string => {
-      const e = expand(s);
-      if (/^[a-z][a-z0-9+.-]*:/i.test(e) || base === undefined) return e;
-      try {
-        return new URL(e, base).href;
-      } catch {
-        return e;
-      }
-    };
-    for (const block of text.matchAll(/<owl:Class\s+rdf:about="([^"]+)"\s*>([\s\S]*?)<\/owl:Class>/g)) {
-      const subject = iri(block[1]!);
-      for (const rel of block[2]!.matchAll(/<(rdfs:subClassOf|owl:equivalentClass)\s+rdf:resource="([^"]+)"\s*\/>/g)) {
-        this.addTriple(subject, rel[1] === "rdfs:subClassOf" ? SUBCLASS : EQUIVALENT, iri(rel[2]!));
-      }
-    }
+  /** Read the triples of an RDF/XML document (EDAM.owl, for one) found at `baseIRI`. */
+  readRdfXml(text: string, baseIRI: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const parser = new RdfXmlParser({ baseIRI });
+      parser.on("data", (q: Quad) => this.addQuad(q));
+      parser.on("error", reject);
+      parser.on("end", () => resolve());
+      parser.end(text);
+    });
   }
 
-  /** Read simple Turtle: `@prefix` lines and `subject predicate object .` statements with IRIs or prefixed names. */
-  readTurtle(text: string): void {
-    const prefixes = new Map<string, string>([["rdfs", "http://www.w3.org/2000/01/rdf-schema#"], ["owl", "http://www.w3.org/2002/07/owl#"]]);
-    for (const m of text.matchAll(/@prefix\s+([\w-]*):\s*<([^>]*)>\s*\./g)) prefixes.set(m[1]!, m[2]!);
-    const term = (t: string): string | undefined => {
-      if (t.startsWith("<") && t.endsWith(">")) return t.slice(1, -1);
-      const colon = t.indexOf(":");
-      if (colon < 0) return t === "a" ? "http://www.w3.org/1999/02/22-rdf-syntax-ns#type" : undefined;
-      const ns = prefixes.get(t.slice(0, colon));
-      return ns === undefined ? undefined : ns + t.slice(colon + 1);
-    };
-    const body = text.replace(/@prefix[^\n]*\n/g, "").replace(/#[^\n>]*$/gm, "");
-    for (const stmt of body.split(/\s\.\s*(?:\n|$)/)) {
-      const words = stmt.trim().split(/\s+/);
-      if (words.length !== 3) continue;
-      const [s, p, o] = words.map((w) => term(w.replace(/\s*\.$/, "")));
-      if (s && p && o) this.addTriple(s, p, o);
-    }
+  /** Read the triples of a Turtle (or N-Triples) document found at `baseIRI`. */
+  readTurtle(text: string, baseIRI: string): void {
+    for (const q of new N3Parser({ baseIRI }).parse(text)) this.addQuad(q);
+  }
+
+  private addQuad(q: Quad): void {
+    if (q.subject.termType === "NamedNode" && q.object.termType === "NamedNode") this.addTriple(q.subject.value, q.predicate.value, q.object.value);
   }
 }
 
@@ -99,8 +79,12 @@ export function loadOntology(urls: readonly string[]): Promise<Ontology> {
         } catch {
           continue;
         }
-        if (/^\s*(<\?xml|<rdf:RDF)/.test(text)) o.readRdfXml(text);
-        else o.readTurtle(text);
+        try {
+          if (/^\s*(<\?xml|<!DOCTYPE|<rdf:RDF)/.test(text)) await o.readRdfXml(text, url);
+          else o.readTurtle(text, url);
+        } catch {
+          // An ontology that cannot be parsed adds nothing (as one that cannot be read).
+        }
       }
       return o;
     })();
