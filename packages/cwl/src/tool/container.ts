@@ -9,8 +9,10 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { UnsupportedCwlFeatureError } from "../errors.js";
 import { findRequirement, type FoundRequirement, type Requirement } from "../model.js";
+
+/** Requirements and hints of a process (as `RequirementHolder` of requirements.ts). */
+type Holder = { requirements: Requirement[]; hints: Requirement[] };
 import type { BindMount } from "./initial-workdir.js";
-import type { RequirementHolder } from "./requirements.js";
 
 /** A container engine toil-ts can drive. */
 export type ContainerEngine = "docker" | "podman" | "singularity" | "apptainer";
@@ -67,7 +69,7 @@ export function detectContainerEngine(env: NodeJS.ProcessEnv = process.env): Eng
 }
 
 /** The DockerRequirement in effect for a tool (requirement or hint), if any. */
-export function dockerRequirement(p: RequirementHolder): FoundRequirement | undefined {
+export function dockerRequirement(p: Holder): FoundRequirement | undefined {
   return findRequirement(p, "DockerRequirement");
 }
 
@@ -194,7 +196,7 @@ export function containerKillCommand(engine: ContainerEngine, name: string): str
 }
 
 /** NetworkAccess: whether the tool may reach the network (CWL default: no, when it can be enforced). */
-export function networkAccess(p: RequirementHolder, evaluate: (v: string) => unknown): boolean {
+export function networkAccess(p: Holder, evaluate: (v: string) => unknown): boolean {
   const found = findRequirement(p, "NetworkAccess");
   if (!found) return false;
   const raw = found.req.networkAccess;

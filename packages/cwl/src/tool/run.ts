@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync } from "node:fs";
-import { mkdir, symlink } from "node:fs/promises";
+import { lstat, mkdir, readdir, rm, symlink } from "node:fs/promises";
 import path from "node:path";
 import { CwlOutputError, CwlPermanentFailureError, CwlTemporaryFailureError, UnsupportedCwlFeatureError } from "../errors.js";
 import { evaluateExpressions, type ExpressionEngine } from "../expr/engine.js";
@@ -255,7 +255,12 @@ export async function runCommandLineTool(tool: CommandLineTool, given: Record<st
     ...(onTimeout ? { onTimeout } : {}),
   });
   // Entries a container saw as mounts are linked now, so output globs find them as on the host.
-  for (const l of workDir.linkAfter) if (!existsSync(l.dest)) await symlink(l.source, l.dest).catch(() => undefined);
+  // The engine may have left an empty file or directory where it mounted an entry: replace it.
+  for (const l of workDir.linkAfter) {
+    const st = await lstat(l.dest).catch(() => undefined);
+    if (st !== undefined && ((st.isFile() && st.size === 0) || (st.isDirectory() && (await readdir(l.dest)).length === 0))) await rm(l.dest, { recursive: true, force: true });
+    if (!existsSync(l.dest)) await symlink(l.source, l.dest).catch(() => undefined);
+  }
   const status = classify(tool, code);
   if (status === "temporaryFail") throw new CwlTemporaryFailureError(`${tool.id}: the tool exited with ${code}, one of its temporaryFailCodes.`, code);
   if (status === "permanentFail") throw new CwlPermanentFailureError(`${tool.id}: the tool exited with ${code} (not one of its success codes).`, code);
