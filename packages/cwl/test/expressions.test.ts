@@ -18,6 +18,13 @@ describe("scanning", () => {
       { kind: "text", text: " $(no)" },
     ]);
   });
+
+  it("keeps a backslash that escapes nothing (before a $ that starts no expression, or any other character)", () => {
+    expect(scanExpressions("'\\$' '\\\\$' '\\x' $(a)")).toEqual([
+      { kind: "text", text: "'\\$' '\\$' '\\x' " },
+      { kind: "paren", code: "a", raw: "$(a)" },
+    ]);
+  });
 });
 
 describe("parameter references (no JavaScript)", () => {

@@ -1,7 +1,8 @@
 /**
  * Splitting a CWL string into literal text and expressions: `$(...)` (a parameter reference or a
  * JavaScript expression) and `${...}` (a JavaScript function body). Parentheses and braces nest;
- * quotes inside an expression hide brackets; `\$(` is a literal `$(`, `\\` a literal backslash.
+ * quotes inside an expression hide brackets; `\$(` is a literal `$(`, `\\` a literal backslash, and
+ * any other backslash (`\$` before anything but a bracket) is kept.
  */
 import { CwlExpressionError } from "../errors.js";
 
@@ -15,8 +16,8 @@ export function scanExpressions(s: string): Segment[] {
   let i = 0;
   while (i < s.length) {
     const c = s[i]!;
-    if (c === "\\" && (s[i + 1] === "$" || s[i + 1] === "\\")) {
-      // `\$(` and `\${` are literal; `\\` is one backslash.
+    if (c === "\\" && ((s[i + 1] === "$" && (s[i + 2] === "(" || s[i + 2] === "{")) || s[i + 1] === "\\")) {
+      // `\$(` and `\${` are literal; `\\` is one backslash; any other backslash stays as it is.
       text += s[i + 1];
       i += 2;
       continue;
