@@ -17,6 +17,7 @@ import {
   cwlRootJob,
   exportCwlOutputs,
   importCwlFiles,
+  jobStoreDirectoryStates,
   prepareCwlRun,
   registerCwlJobs,
 } from "@toil/cwl";
@@ -149,7 +150,7 @@ async function runCwl(
       outputs = await t.start<Record<string, unknown>>(cwlRootJob(imported));
     }
     const t = toil;
-    const result = await exportCwlOutputs(outputs ?? {}, outdir, (fileId, dest) => t.exportFile(fileId, dest));
+    const result = await exportCwlOutputs(outputs ?? {}, outdir, (fileId, dest) => t.exportFile(fileId, dest), jobStoreDirectoryStates(t.jobStore));
     await toil.close();
     io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return EXIT.OK;

@@ -3,10 +3,12 @@
  * the leader imported, or files earlier steps wrote), outputs are written to it.
  */
 import { copyFile, symlink } from "node:fs/promises";
-import { asFileID, type FileStore } from "@toil/job";
+import { asFileID, type FileStore, type JobStoreView } from "@toil/job";
 import { CwlInputError } from "../errors.js";
 import { urlToPath } from "../load/uri.js";
+import type { CwlFileOrDirectory } from "../files.js";
 import { localBackend, readStreamHead, type FileBackend } from "../tool/backend.js";
+import type { DirectoryStates } from "../tool/directory-state.js";
 
 /** Scheme of locations that name a job-store file: `toilfile:<FileID>`. */
 export const TOIL_FILE_SCHEME = "toilfile:";
@@ -19,6 +21,28 @@ export function toilFileLocation(fileId: string): string {
 /** The FileID a `toilfile:` location names, or undefined. */
 export function fileIdOf(location: string): string | undefined {
   return location.startsWith(TOIL_FILE_SCHEME) ? location.slice(TOIL_FILE_SCHEME.length) : undefined;
+}
+
+/** The job-store shared file that keeps the listing of a Directory changed in place. */
+function directoryStateFile(id: string): string {
+  return `cwl-directory-${id}.json`;
+}
+
+/**
+ * Listings of Directories changed in place (InplaceUpdateRequirement), kept as shared files of a
+ * job store: jobs record them, and the leader reads them when it exports a run's outputs.
+ */
+export function jobStoreDirectoryStates(store: Pick<JobStoreView, "sharedFileExists" | "readSharedFile" | "writeSharedFile">): DirectoryStates {
+  return {
+    async readDirectoryState(id) {
+      const name = directoryStateFile(id);
+      if (!(await store.sharedFileExists(name))) return undefined;
+      return JSON.parse((await store.readSharedFile(name)).toString("utf8")) as CwlFileOrDirectory[];
+    },
+    async writeDirectoryState(id, listing) {
+      await store.writeSharedFile(directoryStateFile(id), JSON.stringify(listing));
+    },
+  };
 }
 
 /** A {@link FileBackend} over a job's file store. */
@@ -52,6 +76,14 @@ export class FileStoreBackend implements FileBackend {
     const id = fileIdOf(location);
     if (id === undefined) throw new CwlInputError(`Cannot update ${location} in place: it is not a job-store file.`);
     return toilFileLocation(await this.fileStore.jobStore.updateFile(id, localPath));
+  }
+
+  readDirectoryState(id: string): Promise<CwlFileOrDirectory[] | undefined> {
+    return jobStoreDirectoryStates(this.fileStore.jobStore).readDirectoryState(id);
+  }
+
+  writeDirectoryState(id: string, listing: readonly CwlFileOrDirectory[]): Promise<void> {
+    return jobStoreDirectoryStates(this.fileStore.jobStore).writeDirectoryState(id, listing);
   }
 
   owns(location: string): boolean {

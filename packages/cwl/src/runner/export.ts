@@ -12,6 +12,7 @@ import { LISTED_BY_RUNNER, fillNames, mapFiles, sha1File, type CwlFileOrDirector
 import { urlToPath } from "../load/uri.js";
 import { fileIdOf } from "../jobs/file-store-backend.js";
 import type { CwlFile } from "../model.js";
+import { refreshDirectories, type DirectoryStates } from "../tool/directory-state.js";
 
 /** Copies a job-store file (by FileID) to a local path. */
 export type FileExporter = (fileId: string, destPath: string) => Promise<void>;
@@ -23,11 +24,30 @@ function freeName(dir: string, basename: string, taken: Set<string>): string {
   return name;
 }
 
-/** Write the output object's files under `outdir`; resolves to the output object the runner prints. */
-export async function exportCwlOutputs(outputs: Record<string, unknown>, outdir: string, exportFile: FileExporter): Promise<Record<string, unknown>> {
+/**
+ * Write the output object's files under `outdir`; resolves to the output object the runner prints.
+ * `states` gives the listings of Directories changed in place (InplaceUpdateRequirement).
+ */
+export async function exportCwlOutputs(
+  outputs: Record<string, unknown>,
+  outdir: string,
+  exportFile: FileExporter,
+  states: Partial<DirectoryStates> = {},
+): Promise<Record<string, unknown>> {
   await mkdir(outdir, { recursive: true });
+  outputs = await refreshDirectories(outputs, states);
   const taken = new Set<string>();
+  // The same stored file named twice in one directory (two outputs that are one file) is written once.
+  const written = new Map<string, CwlFileOrDirectory>();
   const place = async (f: CwlFileOrDirectory, dir: string): Promise<CwlFileOrDirectory> => {
+    const once = f.class === "File" && f.location !== undefined && !f.location.startsWith("_:") ? `${dir}\n${f.basename ?? ""}\n${f.location}` : undefined;
+    const earlier = once !== undefined ? written.get(once) : undefined;
+    if (earlier !== undefined) return structuredClone(earlier);
+    const placed = await placeNew(f, dir);
+    if (once !== undefined) written.set(once, placed);
+    return placed;
+  };
+  const placeNew = async (f: CwlFileOrDirectory, dir: string): Promise<CwlFileOrDirectory> => {
     const basename = f.basename ?? (f.class === "File" ? "output" : "directory");
     const name = freeName(dir, basename, taken);
     const dest = path.join(dir, name);

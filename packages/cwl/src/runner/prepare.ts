@@ -14,6 +14,7 @@ import { checkSupported, evaluateResources, expressionEngineFor } from "../tool/
 import { CwlToolJob, CwlWorkflowJob } from "../jobs/jobs.js";
 import { registerCwlJobs } from "../jobs/location.js";
 import { toilFileLocation } from "../jobs/file-store-backend.js";
+import { directoryIdentity, newDirectoryLocation } from "../tool/directory-state.js";
 import { discoverSecondaryFiles, expandDirectoryListings, expandFormats, fillLocalSizes, parseInputFlags, readJobOrder } from "./job-order.js";
 import { shortName } from "../load/uri.js";
 
@@ -105,6 +106,8 @@ class Importer {
       if (f.secondaryFiles) out.secondaryFiles = await Promise.all(f.secondaryFiles.map((s) => this.file(s, optional)));
     } else {
       if (f.listing) out.listing = await Promise.all(f.listing.map((s) => this.file(s, optional)));
+      // An identity, so an in-place update of this Directory shows in every step that reads it.
+      if (f.listing !== undefined && directoryIdentity(f.location) === undefined) out.location = newDirectoryLocation(f.basename ?? "dir");
       delete out.path;
     }
     return out;

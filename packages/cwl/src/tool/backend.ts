@@ -6,6 +6,7 @@ import { createReadStream } from "node:fs";
 import { copyFile, symlink } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import { CwlInputError } from "../errors.js";
+import type { CwlFileOrDirectory } from "../files.js";
 import { urlToPath } from "../load/uri.js";
 
 /** File access for running a tool. */
@@ -23,6 +24,10 @@ export interface FileBackend {
    * resolves to its location afterwards. Backends that cannot update files in place leave it out.
    */
   update?(location: string, localPath: string): Promise<string>;
+  /** The listing recorded for a Directory that changed in place (see directory-state.ts), if any. */
+  readDirectoryState?(id: string): Promise<CwlFileOrDirectory[] | undefined>;
+  /** Record the new listing of a Directory that changed in place. */
+  writeDirectoryState?(id: string, listing: readonly CwlFileOrDirectory[]): Promise<void>;
 }
 
 /** The first `limit` bytes of a stream. */

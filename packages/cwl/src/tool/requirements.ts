@@ -146,7 +146,6 @@ export function checkSupported(process: Process, options: SupportOptions = {}, w
       }
     }
   }
-  checkInplaceDirectories(process, where);
   if (process.class === "Operation") throw new UnsupportedCwlFeatureError("Operation", `${where}: an Operation is abstract and cannot run.`);
   if (process.class !== "Workflow") return;
   for (const step of process.steps) {
@@ -158,33 +157,4 @@ export function checkSupported(process: Process, options: SupportOptions = {}, w
     if (step.when !== undefined) throw new UnsupportedCwlFeatureError("when", `${at}: conditional steps (when) are not supported yet.`);
     checkSupported(step.run, options, at);
   }
-}
-
-/**
- * InplaceUpdateRequirement on a writable Directory: its changes would have to show in every value
- * that holds that Directory, and toil-ts keeps a Directory as a listing of files, not as a place
- * that can change. Writable Files are updated in place; a Directory is refused (exit 33).
- */
-function checkInplaceDirectories(process: Process, where: string): void {
-  if (process.class !== "CommandLineTool") return;
-  const inplace = findRequirement(process, "InplaceUpdateRequirement");
-  const iwd = findRequirement(process, "InitialWorkDirRequirement");
-  if (!inplace || inplace.req.inplaceUpdate !== true || !iwd || !Array.isArray(iwd.req.listing)) return;
-  const directoryInputs = new Set(process.inputs.filter((i) => typeContains(i.type, "Directory")).map((i) => i.id));
-  for (const entry of iwd.req.listing as unknown[]) {
-    if (entry === null || typeof entry !== "object" || (entry as Record<string, unknown>).writable !== true) continue;
-    const m = /^\$\(inputs\.([A-Za-z_][\w-]*)\)$/.exec(String((entry as Record<string, unknown>).entry ?? "").trim());
-    if (m && directoryInputs.has(m[1]!)) {
-      throw new UnsupportedCwlFeatureError(
-        "InplaceUpdateRequirement",
-        `${where}: InplaceUpdateRequirement on the writable Directory input '${m[1]}' is not supported (writable Files are updated in place; a Directory is copied).`,
-      );
-    }
-  }
-}
-
-function typeContains(t: unknown, name: string): boolean {
-  if (t === name) return true;
-  if (Array.isArray(t)) return t.some((x) => typeContains(x, name));
-  return false;
 }

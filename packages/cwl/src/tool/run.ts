@@ -23,6 +23,7 @@ import { execute } from "./execute.js";
 import { ensureImage } from "./image.js";
 import { applyMoves, layOutInitialWorkDir, planInitialWorkDir } from "./initial-workdir.js";
 import { PathMapper } from "./path-map.js";
+import { directoryIdentity, newDirectoryLocation, refreshDirectories } from "./directory-state.js";
 
 /** How to run a tool. */
 export interface ToolRunOptions {
@@ -54,13 +55,15 @@ export interface ToolRunResult {
   exitCode?: number;
 }
 
-/** Prepare inputs: defaults, types, secondary files, formats. */
+/** Prepare inputs: Directories changed in place brought up to date, defaults, types, secondary files, formats. */
 export async function prepareInputs(
   tool: CommandLineTool | ExpressionTool,
   given: Record<string, unknown>,
   engine: ExpressionEngine,
+  backend?: FileBackend,
 ): Promise<Record<string, unknown>> {
-  const inputs = applyDefaults(tool.inputs, given);
+  const current = backend ? await refreshDirectories(given, backend) : given;
+  const inputs = applyDefaults(tool.inputs, current);
   checkInputTypes(tool.inputs, inputs, tool.id);
   checkSecondaryFiles(tool.inputs, inputs, engine, tool.id);
   await checkFormats(tool, inputs, engine, tool.id);
@@ -96,7 +99,8 @@ export async function storeOutputs(outputs: Record<string, unknown>, backend: Fi
     } else {
       const listing = (out as CwlDirectory).listing;
       if (listing) out.listing = (await Promise.all(listing.map(store))) as CwlFileOrDirectory[];
-      if (out.location === undefined || out.location.startsWith("file:") || out.location.startsWith("_:")) out.location = `_:${out.basename ?? "dir"}`;
+      // A stored Directory gets an identity, so a later in-place update of it can be seen (directory-state.ts).
+      if (directoryIdentity(out.location) === undefined) out.location = newDirectoryLocation(out.basename ?? "dir");
     }
     delete out.path;
     delete out.dirname;
@@ -157,7 +161,7 @@ function placement(tool: CommandLineTool, options: ToolRunOptions, dirs: { outdi
 export async function runCommandLineTool(tool: CommandLineTool, given: Record<string, unknown>, options: ToolRunOptions): Promise<ToolRunResult> {
   const log = options.log ?? (() => undefined);
   const engine = expressionEngineFor(tool);
-  const prepared = await prepareInputs(tool, given, engine);
+  const prepared = await prepareInputs(tool, given, engine, options.backend);
   const outdir = path.join(options.workDir, "out");
   const tmpdir = path.join(options.workDir, "tmp");
   const stagedir = path.join(options.workDir, "stage");
@@ -273,35 +277,69 @@ export async function runCommandLineTool(tool: CommandLineTool, given: Record<st
     engine,
     linkRoots: [stagedir, path.join(options.workDir, "iwd")],
   });
-  const updated = await updateInPlace(tool, collected, workDir.writableCopies, options.backend);
-  return { outputs: await storeOutputs(updated, options.backend, staged), command: toolArgv, exitCode: code };
+  const inplace = await updateFilesInPlace(tool, collected, workDir.writableCopies, options.backend);
+  const stored = await storeOutputs(inplace.outputs, options.backend, staged);
+  await recordDirectoriesInPlace(inplace.directories, stored, options.backend);
+  return { outputs: stored, command: toolArgv, exitCode: code };
 }
 
 /**
- * InplaceUpdateRequirement: a writable File the tool changed in place is written back over the
- * job-store file it was staged from, and an output that is that file keeps its location, so later
- * steps that read the original see the change.
+ * InplaceUpdateRequirement, before outputs are stored: a writable File the tool changed in place
+ * is written back over the job-store file it was staged from, and an output that is that file
+ * keeps its location, so later steps that read the original see the change. An output that is a
+ * writable Directory copy takes the original Directory's identity; the Directories to record
+ * (identity → local copy) are returned for {@link recordDirectoriesInPlace}.
  */
-async function updateInPlace(tool: CommandLineTool, outputs: Record<string, unknown>, copies: Map<string, CwlFileOrDirectory>, backend: FileBackend): Promise<Record<string, unknown>> {
+async function updateFilesInPlace(
+  tool: CommandLineTool,
+  outputs: Record<string, unknown>,
+  copies: Map<string, CwlFileOrDirectory>,
+  backend: FileBackend,
+): Promise<{ outputs: Record<string, unknown>; directories: Map<string, string> }> {
+  const directories = new Map<string, string>();
   const req = findRequirement(tool, "InplaceUpdateRequirement");
-  if (!req || req.req.inplaceUpdate !== true || copies.size === 0 || backend.update === undefined) return outputs;
-  const update = backend.update.bind(backend);
-  const done = new Map<string, string>();
+  if (!req || req.req.inplaceUpdate !== true || copies.size === 0) return { outputs, directories };
+  const newLocation = new Map<string, string>();
   for (const [copy, original] of copies) {
-    if (original.class !== "File" || original.location === undefined || !backend.owns(original.location)) continue;
-    done.set(copy, await update(original.location, copy));
+    if (original.class === "Directory") {
+      const id = directoryIdentity(original.location);
+      if (id !== undefined && backend.writeDirectoryState !== undefined) {
+        directories.set(id, copy);
+        newLocation.set(copy, original.location!);
+      }
+    } else if (original.location !== undefined && backend.owns(original.location) && backend.update !== undefined) {
+      newLocation.set(copy, await backend.update(original.location, copy));
+    }
   }
-  return (await mapFiles(outputs, async function visit(f: CwlFileOrDirectory): Promise<CwlFileOrDirectory> {
-    if (f.class === "File" && typeof f.path === "string" && done.has(f.path)) return { ...f, location: done.get(f.path)! };
-    if (f.class === "Directory" && f.listing) return { ...f, listing: (await Promise.all(f.listing.map(visit))) as CwlFileOrDirectory[] };
-    return f;
+  const updated = (await mapFiles(outputs, async function visit(f: CwlFileOrDirectory): Promise<CwlFileOrDirectory> {
+    const moved = typeof f.path === "string" ? newLocation.get(f.path) : undefined;
+    const out = moved !== undefined ? { ...f, location: moved } : f;
+    if (out.class === "Directory" && out.listing) return { ...out, listing: (await Promise.all(out.listing.map(visit))) as CwlFileOrDirectory[] };
+    return out;
   })) as Record<string, unknown>;
+  return { outputs: updated, directories };
+}
+
+/** Record the new listing of each Directory changed in place: the stored output that is it, else its copy stored now. */
+async function recordDirectoriesInPlace(directories: Map<string, string>, stored: Record<string, unknown>, backend: FileBackend): Promise<void> {
+  if (directories.size === 0 || backend.writeDirectoryState === undefined) return;
+  for (const [id, copy] of directories) {
+    let listing: CwlFileOrDirectory[] | undefined;
+    visitFiles(stored, (f) => {
+      if (listing === undefined && f.class === "Directory" && directoryIdentity(f.location) === id) listing = (f as CwlDirectory).listing;
+    });
+    if (listing === undefined) {
+      const own = await storeOutputs({ dir: await localDirectoryObject(copy) }, backend);
+      listing = (own.dir as CwlDirectory).listing ?? [];
+    }
+    await backend.writeDirectoryState(id, listing);
+  }
 }
 
 /** Run an ExpressionTool: evaluate its expression on the (unstaged) inputs. */
 export async function runExpressionTool(tool: ExpressionTool, given: Record<string, unknown>, options: ToolRunOptions): Promise<ToolRunResult> {
   const engine = expressionEngineFor(tool);
-  const prepared = await prepareInputs(tool, given, engine);
+  const prepared = await prepareInputs(tool, given, engine, options.backend);
   await loadInputContents(tool.inputs, prepared, options.backend);
   const inputs = listingView(tool, prepared);
   const resources = options.resources ?? evaluateResources(tool, inputs, engine);
