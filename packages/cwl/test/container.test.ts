@@ -107,7 +107,7 @@ describe("the container command line", () => {
       "cat",
       "/var/lib/cwl/stg0/in.txt",
     ]);
-    expect(s.env).toEqual({ SINGULARITYENV_GREETING: "hello world", SINGULARITYENV_HOME: "/var/spool/cwl", SINGULARITYENV_TMPDIR: "/tmp" });
+    expect(s.env).toEqual({ SINGULARITYENV_GREETING: "hello world", SINGULARITYENV_TMPDIR: "/tmp" });
     const a = containerCommand({ ...base, engine: "apptainer", image: "/images/tool.sif", networkAccess: true });
     expect(a.argv[0]).toBe("apptainer");
     expect(a.argv).toContain("/images/tool.sif");

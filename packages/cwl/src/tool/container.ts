@@ -186,7 +186,8 @@ function singularityCommand(run: ContainerRun): ContainerCommand {
   // With --cleanenv the tool sees only what SINGULARITYENV_*/APPTAINERENV_* give it.
   const prefix = run.engine === "apptainer" ? "APPTAINERENV_" : "SINGULARITYENV_";
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(run.env)) env[`${prefix}${k}`] = v;
+  // HOME comes from --home (Singularity refuses to have it set through the environment).
+  for (const [k, v] of Object.entries(run.env)) if (k !== "HOME") env[`${prefix}${k}`] = v;
   return { argv, env };
 }
 
