@@ -5,6 +5,7 @@
 import { CwlExpressionError, CwlInputError, CwlOutputError } from "../errors.js";
 import { evaluateExpressions, type ExpressionEngine } from "../expr/engine.js";
 import { LISTED_BY_RUNNER } from "../files.js";
+import { typeMismatch } from "../types/check.js";
 import type { OutputParameter, Process, Requirement, WorkflowStepInput } from "../model.js";
 
 /** A link's values combined: one source gives its value; several (or an explicit linkMerge) give a list. */
@@ -111,6 +112,8 @@ export function workflowOutputObject(outputs: readonly ResolvedOutput[], where: 
   for (const { spec, values } of outputs) {
     let v = (spec.outputSource ?? []).length > 0 ? mergeSources(values, spec.linkMerge) : null;
     v = applyPickValue(v, spec.pickValue, `${where} output '${spec.id}'`);
+    const mismatch = typeMismatch(spec.type, v ?? null, `${where} output '${spec.id}'`, { anyAcceptsNull: true });
+    if (mismatch !== undefined) throw new CwlOutputError(`${mismatch}.`);
     obj[spec.id] = v ?? null;
   }
   return obj;
