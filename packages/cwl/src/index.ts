@@ -83,4 +83,4 @@ export { prepareCwlRun, importCwlFiles, cwlRootJob, type CwlRunRequest, type Pre
 export { exportCwlOutputs, type FileExporter } from "./runner/export.js";
 export { parseInputFlags, readJobOrder, type JobOrder } from "./runner/job-order.js";
 export { cwlJobModuleUrl, registerCwlJobs } from "./jobs/location.js";
-export { TOIL_FILE_SCHEME, toilFileLocation, fileIdOf } from "./jobs/file-store-backend.js";
+export { TOIL_FILE_SCHEME, toilFileLocation, fileIdOf, INLINE_FILE_LIMIT, inlineFileLocation, inlineFileBytes } from "./jobs/file-store-backend.js";

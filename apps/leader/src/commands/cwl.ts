@@ -8,6 +8,7 @@
  * printed as JSON on stdout; exit 33 means the document uses a feature this runner does not
  * support. Without `--jobStore` the run uses a temporary job store and deletes it afterwards.
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -125,6 +126,9 @@ async function runCwl(
       tempStore = mkdtempSync(path.join(os.tmpdir(), "toil-cwl-"));
       config.jobStore = path.join(tempStore, "jobstore");
       explicitOptions.add("jobStore");
+      // The whole temporary directory goes once the run is over (below), whatever --clean says.
+      config.clean = "never";
+      explicitOptions.add("clean");
     }
     registerBundledBatchSystems();
     await getBatchSystem(config.batchSystem);
@@ -164,6 +168,22 @@ async function runCwl(
     const note = failedRun ? "\nThis run's job store was temporary and is deleted: give --jobStore to keep one, so that --restart can resume a failed run." : "";
     return fail(errorName(err), err.message + note, exit);
   } finally {
-    if (tempStore !== undefined) rmSync(tempStore, { recursive: true, force: true });
+    if (tempStore !== undefined) removeInBackground(tempStore);
+  }
+}
+
+/**
+ * Delete a run's temporary directory without making the run wait for it: deleting a job store is
+ * thousands of unlinks and rmdirs (seconds after a large scatter), and nothing needs it once the
+ * outputs are exported. A detached `rm -rf` outlives this process; where it cannot start, the
+ * directory is deleted here.
+ */
+function removeInBackground(dir: string): void {
+  try {
+    const rm = spawn("rm", ["-rf", "--", dir], { detached: true, stdio: "ignore" });
+    rm.on("error", () => rmSync(dir, { recursive: true, force: true }));
+    rm.unref();
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
