@@ -15,6 +15,7 @@ import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { isToilError, type ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import {
+  EVAL_TIMEOUT_ENV,
   cwlRootJob,
   exportCwlOutputs,
   importCwlFiles,
@@ -31,6 +32,7 @@ import { Toil } from "../toil.js";
 
 interface CwlOptions extends Record<string, unknown> {
   outdir?: string;
+  evalTimeout?: string;
   quiet?: boolean;
   container?: boolean;
 }
@@ -44,6 +46,7 @@ function buildCommand(prog: string, io: CliIO, pluginSpecs: readonly BatchSystem
     .option("--outdir <DIR>", "directory to write output files to (default: the current directory)")
     .option("--quiet", "only print warnings and errors on stderr")
     .option("--no-container", "run tools that require a container on this host (containers are not supported yet)")
+    .option("--eval-timeout <SECONDS>", "time limit of one JavaScript expression (default 30)")
     .passThroughOptions()
     .exitOverride()
     .showSuggestionAfterError(true)
@@ -107,6 +110,12 @@ async function runCwl(
   const jobOrder = rest[0] !== undefined && !rest[0].startsWith("--") ? rest[0] : undefined;
   const inputFlags = jobOrder !== undefined ? rest.slice(1) : rest;
   const outdir = path.resolve(io.cwd, opts.outdir ?? ".");
+  if (opts.evalTimeout !== undefined) {
+    const seconds = Number(opts.evalTimeout);
+    if (!(seconds > 0)) return fail("UsageError", `--eval-timeout must be a number of seconds above 0, not ${JSON.stringify(opts.evalTimeout)}.`, EXIT.USAGE);
+    // Workers inherit the leader's environment: every expression of the run gets this limit.
+    process.env[EVAL_TIMEOUT_ENV] = String(seconds);
+  }
 
   let tempStore: string | undefined;
   let toil: Toil | undefined;

@@ -10,6 +10,7 @@ import { Job, PermanentJobFailureError, resolved, type FileStore, type Promised,
 import { CwlError, CwlPermanentFailureError, CwlTemporaryFailureError } from "../errors.js";
 import type { CommandLineTool, ExpressionTool, OutputParameter, Process, Workflow, WorkflowStepInput } from "../model.js";
 import { findRequirement } from "../model.js";
+import { loadJavaScriptEngineFor } from "../expr/javascript.js";
 import { runCommandLineTool, runExpressionTool } from "../tool/run.js";
 import { evaluateResources, expressionEngineFor, type RequirementHolder, type ToolResources } from "../tool/requirements.js";
 import { applyDefaults, checkInputTypes, loadContentsInto, loadInputContents } from "../tool/inputs.js";
@@ -33,9 +34,31 @@ export function staticResources(process: Process): ToolResources | undefined {
   return evaluateResources(process, {}, expressionEngineFor(process));
 }
 
+/**
+ * A process's name for people: its file's name (`sort.cwl` → `sort`), its id in a `$graph`; a
+ * process written inside a step has its label, or its command (`echo`), or its class.
+ */
 function nameOf(process: Process): string {
-  const n = shortName(process.id);
-  return n.replace(/\.cwl$/, "") || process.class;
+  const hash = process.id.indexOf("#");
+  const fragment = hash < 0 ? "" : process.id.slice(hash + 1);
+  if (hash < 0 || (fragment !== "" && !fragment.includes("/") && !fragment.startsWith("_:"))) {
+    const n = shortName(process.id).replace(/\.cwl$/, "");
+    if (n) return n;
+  }
+  if (process.label) return process.label;
+  if (process.class === "CommandLineTool" && process.baseCommand.length > 0) return process.baseCommand[0]!.split("/").pop()!;
+  return process.class;
+}
+
+/**
+ * Name a CWL job the way `toil status`, `toil stats` and `toil report` show it: its kind (what
+ * `toil stats` groups by) is the tool or workflow it runs, not the runner's job class; its display
+ * name is the step (`align`, `align[3]` for a scatter job, `outer/align` inside a subworkflow)
+ * with the tool after it when their names differ.
+ */
+function nameJob(job: Job, kind: string, step: string): void {
+  job.description.jobName = kind;
+  job.description.displayName = step === kind ? step : `${step} (${kind})`;
 }
 
 /**
@@ -43,8 +66,9 @@ function nameOf(process: Process): string {
  * permanent exit code, outputs that do not match their types) fails the job for good: running it
  * again would give the same result. A temporary failure code, and any other error, is retried.
  */
-async function permanentOnCwlError<T>(body: () => T | Promise<T>): Promise<T> {
+async function permanentOnCwlError<T>(body: () => T | Promise<T>, process?: Process | RequirementHolder): Promise<T> {
   try {
+    if (process !== undefined) await loadJavaScriptEngineFor(process);
     return await body();
   } catch (err) {
     if (err instanceof CwlError && !(err instanceof CwlTemporaryFailureError)) {
@@ -82,14 +106,15 @@ export class CwlToolJob extends Job {
     resources: ToolResources,
     displayName: string,
   ) {
-    super({ ...toilRequirements(resources), displayName, unitName: nameOf(tool) });
+    super({ ...toilRequirements(resources), displayName });
+    nameJob(this, nameOf(tool), displayName);
   }
 
   override async run(fileStore: FileStore): Promise<Record<string, unknown>> {
     return permanentOnCwlError(async () => {
       const outputs = await runTool(this.tool, resolved(this.inputs), this, fileStore);
       return this.keep === undefined ? outputs : Object.fromEntries(this.keep.map((k) => [k, outputs[k] ?? null]));
-    });
+    }, this.tool);
   }
 }
 
@@ -146,11 +171,17 @@ export class CwlStepJob extends Job {
     /** Resources when the step runs its tool itself (no scatter, static ResourceRequirement). */
     resources: ToolResources | undefined,
   ) {
-    super({ ...(resources ? toilRequirements(resources) : LIGHT_JOB), displayName: step.name, unitName: nameOf(process) });
+    super({ ...(resources ? toilRequirements(resources) : LIGHT_JOB), displayName: step.name });
+    // A step that only adds jobs (a scatter, a subworkflow) is not a run of its tool.
+    const kind = step.scatter !== undefined ? `${nameOf(process)} scatter` : process.class === "Workflow" ? `${nameOf(process)} subworkflow` : nameOf(process);
+    nameJob(this, kind, step.name);
   }
 
   override run(fileStore: FileStore): Promise<unknown> {
-    return permanentOnCwlError(() => this.runStep(fileStore));
+    return permanentOnCwlError(async () => {
+      await loadJavaScriptEngineFor(this.linkRequirements);
+      return this.runStep(fileStore);
+    }, this.process);
   }
 
   private async runStep(fileStore: FileStore): Promise<unknown> {
@@ -194,7 +225,7 @@ export class CwlStepJob extends Job {
       results.push(this.addChild(processJob(p, inputs, out, `${name}[${i}]`, at)).rv() as Promised<Record<string, unknown>>);
     });
     if (skipped > 0) this.log(`${where}: ${skipped} of ${plan.jobs.length} scatter jobs skipped ('when' is false)`, "debug");
-    return this.addFollowOn(new CwlScatterGatherJob(results, plan.shape, out, name)).rv();
+    return this.addFollowOn(new CwlScatterGatherJob(results, plan.shape, out, name, nameOf(p))).rv();
   }
 }
 
@@ -208,8 +239,10 @@ export class CwlScatterGatherJob extends Job {
     /** The outputs the step exposes. */
     readonly out: string[],
     stepName: string,
+    processName: string,
   ) {
-    super({ ...LIGHT_JOB, displayName: `${stepName} gather`, unitName: "scatter" });
+    super({ ...LIGHT_JOB, displayName: `${stepName} gather` });
+    nameJob(this, `${processName} gather`, `${stepName} gather`);
   }
 
   override run(): Record<string, unknown> {
@@ -233,6 +266,7 @@ export class CwlOutputsJob extends Job {
     readonly workflowName: string,
   ) {
     super({ ...LIGHT_JOB, displayName: `${workflowName} outputs` });
+    nameJob(this, "workflow outputs", `${workflowName} outputs`);
   }
 
   override run(): Promise<Record<string, unknown>> {
@@ -250,7 +284,8 @@ export class CwlWorkflowJob extends Job {
     /** Its name in the run (the workflow's name, or the name of the step that runs it). */
     readonly prefix: string,
   ) {
-    super({ ...LIGHT_JOB, displayName: prefix, unitName: nameOf(workflow) });
+    super({ ...LIGHT_JOB, displayName: prefix });
+    nameJob(this, nameOf(workflow), prefix);
   }
 
   override run(fileStore: FileStore): Promise<unknown> {

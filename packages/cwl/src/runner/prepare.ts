@@ -11,6 +11,7 @@ import { urlToPath } from "../load/uri.js";
 import type { CommandLineTool, ExpressionTool, Process, Workflow } from "../model.js";
 import { applyDefaults, checkFormats, checkInputTypes, checkSecondaryFiles } from "../tool/inputs.js";
 import { checkSupported, evaluateResources, expressionEngineFor } from "../tool/requirements.js";
+import { loadJavaScriptEngineFor } from "../expr/javascript.js";
 import { CwlToolJob, CwlWorkflowJob } from "../jobs/jobs.js";
 import { registerCwlJobs } from "../jobs/location.js";
 import { toilFileLocation } from "../jobs/file-store-backend.js";
@@ -51,6 +52,7 @@ export async function prepareCwlRun(request: CwlRunRequest): Promise<PreparedCwl
   const given = jobOrder.requirements;
   const proc: Process = given.length === 0 ? loaded : { ...loaded, requirements: [...loaded.requirements.filter((r) => !given.some((g) => g.class === r.class)), ...given] };
   checkSupported(proc, { noContainer: request.noContainer ?? false });
+  await loadJavaScriptEngineFor(proc);
   const order = jobOrder.inputs;
   Object.assign(order, parseInputFlags(request.inputFlags ?? [], proc, cwd));
   expandFormats(order, proc.namespaces);

@@ -10,6 +10,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { CwlOutputError, CwlPermanentFailureError, CwlTemporaryFailureError } from "../errors.js";
 import { evaluateExpressions, type ExpressionEngine } from "../expr/engine.js";
+import { loadJavaScriptEngineFor } from "../expr/javascript.js";
 import { LISTED_BY_RUNNER, fillNames, localDirectoryObject, mapFiles, visitFiles, type CwlFileOrDirectory } from "../files.js";
 import { findRequirement, type CommandLineTool, type CwlDirectory, type ExpressionTool, type Requirement } from "../model.js";
 import type { FileBackend } from "./backend.js";
@@ -107,6 +108,7 @@ function requirementsOf(tool: CommandLineTool): { requirements: Requirement[]; h
 
 /** Run a CommandLineTool on an input object. */
 export async function runCommandLineTool(tool: CommandLineTool, given: Record<string, unknown>, options: ToolRunOptions): Promise<ToolRunResult> {
+  await loadJavaScriptEngineFor(tool);
   const log = options.log ?? (() => undefined);
   const engine = expressionEngineFor(tool);
   const prepared = await prepareInputs(tool, given, engine);
@@ -248,6 +250,7 @@ function signalNumber(signal: NodeJS.Signals): number {
 
 /** Run an ExpressionTool: evaluate its expression on the (unstaged) inputs. */
 export async function runExpressionTool(tool: ExpressionTool, given: Record<string, unknown>, options: ToolRunOptions): Promise<ToolRunResult> {
+  await loadJavaScriptEngineFor(tool);
   const engine = expressionEngineFor(tool);
   const prepared = await prepareInputs(tool, given, engine);
   await loadInputContents(tool.inputs, prepared, options.backend);
