@@ -147,6 +147,70 @@ describe("toil-cwl-runner", { timeout: 240_000 }, () => {
   });
 });
 
+describe("toil-cwl-runner: scatter, conditions and expressions", { timeout: 300_000 }, () => {
+  /** Scatter a tool over `xs` (one job each), skip the items `when` rejects, gather the rest. */
+  function writeScatter(dir: string, valueFrom: string, when: string): void {
+    writeFileSync(
+      path.join(dir, "shout.cwl"),
+      "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: echo\ninputs:\n  word: {type: string, inputBinding: {}}\noutputs:\n  said: {type: string, outputBinding: {glob: said.txt, loadContents: true, outputEval: '$(self[0].contents.trim())'}}\nstdout: said.txt\nrequirements: {InlineJavascriptRequirement: {}}\n",
+    );
+    writeFileSync(
+      path.join(dir, "wf.cwl"),
+      [
+        "cwlVersion: v1.2",
+        "class: Workflow",
+        "requirements: {ScatterFeatureRequirement: {}, StepInputExpressionRequirement: {}, InlineJavascriptRequirement: {}}",
+        "inputs: {xs: 'string[]'}",
+        "outputs:",
+        "  said: {type: 'string[]', outputSource: shout/said, pickValue: all_non_null}",
+        "steps:",
+        "  shout:",
+        "    run: shout.cwl",
+        "    scatter: word",
+        `    in: {word: {source: xs, valueFrom: ${JSON.stringify(valueFrom)}}}`,
+        `    when: ${JSON.stringify(when)}`,
+        "    out: [said]",
+      ].join("\n"),
+    );
+    writeFileSync(path.join(dir, "job.yml"), "xs: [a, bb, c, dd]\n");
+  }
+
+  test("a scatter is one job per item and a gather; 'when' skips items; status and stats name the steps and the tool", async () => {
+    const dir = tempDir("toil-cwl-e2e-");
+    writeScatter(dir, "$(self.toUpperCase())", "$(inputs.word.length == 2)");
+    const js = path.join(dir, "js");
+    const r = await runCwl(["--jobStore", js, "--clean", "never", "--stats", "--quiet", "--outdir", "out", "wf.cwl", "job.yml"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ said: ["BB", "DD"] });
+    const stats = await runToil(["stats", js], { cwd: dir });
+    expect(stats.code, stats.stderr).toBe(0);
+    // Two scatter jobs ran the tool (the others were skipped before any job existed), one added them, one gathered.
+    expect(stats.stdout).toMatch(/^shout: 2 runs/m);
+    expect(stats.stdout).toMatch(/^shout scatter: 1 run/m);
+    expect(stats.stdout).toMatch(/^shout gather: 1 run/m);
+    expect(stats.stdout).not.toMatch(/Cwl\w+Job/);
+  });
+
+  test("an expression that throws fails its step, naming the step, the expression and the error", async () => {
+    const dir = tempDir("toil-cwl-e2e-");
+    writeScatter(dir, "${ if (self == 'c') throw new Error('no c here'); return self; }", "$(true)");
+    const r = await runCwl(["--quiet", "--outdir", "out", "wf.cwl", "job.yml"], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/step 'shout' \(scatter job 3 of 4\) input 'word' valueFrom: Expression \$\{ if \(self == 'c'\) throw new Error\('no c here'\); return self; \} failed: no c here/);
+  });
+
+  test("an expression that loops is stopped at --eval-timeout and fails its step", async () => {
+    const dir = tempDir("toil-cwl-e2e-");
+    writeScatter(dir, "$(self)", "${ while (inputs.word != 'never') {} return true; }");
+    const started = Date.now();
+    const r = await runCwl(["--quiet", "--eval-timeout", "1", "--outdir", "out", "wf.cwl", "job.yml"], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/step 'shout' \(scatter job 1 of 4\) when: Expression \$\{ while \(inputs\.word != 'never'\) \{\} return true; \} failed: it ran longer than the time limit of 1 s and was stopped/);
+    // Stopped at the limit, not at the 30 s default.
+    expect(Date.now() - started).toBeLessThan(25_000);
+  });
+});
+
 test("the standalone bundle's toil-cwl-runner.js runs a CWL workflow with only Node", { timeout: 240_000 }, async () => {
   const d = tempDir("toil-cwl-standalone-");
   const app = path.join(d, "app");

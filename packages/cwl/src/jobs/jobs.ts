@@ -281,11 +281,11 @@ export class CwlWorkflowJob extends Job {
     readonly workflow: Workflow,
     /** Its input object. */
     readonly inputs: Promised<Record<string, unknown>>,
-    /** Its name in the run (the workflow's name, or the name of the step that runs it). */
+    /** The name of the step that runs it (`outer/inner` when nested), empty for the run's own workflow. */
     readonly prefix: string,
   ) {
-    super({ ...LIGHT_JOB, displayName: prefix });
-    nameJob(this, nameOf(workflow), prefix);
+    super({ ...LIGHT_JOB, displayName: prefix || nameOf(workflow) });
+    nameJob(this, nameOf(workflow), prefix || nameOf(workflow));
   }
 
   override run(fileStore: FileStore): Promise<unknown> {
@@ -323,7 +323,7 @@ export class CwlWorkflowJob extends Job {
       jobs.set(id, job);
     }
     const outputs: OutputLink[] = wf.outputs.map((spec) => ({ spec, values: (spec.outputSource ?? []).map(value) }));
-    const gather = this.addFollowOn(new CwlOutputsJob(outputs, this.prefix));
+    const gather = this.addFollowOn(new CwlOutputsJob(outputs, this.prefix || nameOf(wf)));
     return gather.rv();
   }
 }

@@ -158,7 +158,7 @@ export function cwlRootJob(run: PreparedCwlRun): Job {
   registerCwlJobs();
   const p = run.process;
   const name = shortName(p.id).replace(/\.cwl$/, "") || p.class;
-  if (p.class === "Workflow") return new CwlWorkflowJob(p, run.inputs, name);
+  if (p.class === "Workflow") return new CwlWorkflowJob(p, run.inputs, "");
   const tool = p as CommandLineTool | ExpressionTool;
   const resources = evaluateResources(tool, run.inputs, expressionEngineFor(tool));
   return new CwlToolJob(tool, run.inputs, undefined, resources, name);
