@@ -56,9 +56,9 @@ function nameOf(process: Process): string {
  * name is the step (`align`, `align[3]` for a scatter job, `outer/align` inside a subworkflow)
  * with the tool after it when their names differ.
  */
-function nameJob(job: Job, kind: string, step: string): void {
+function nameJob(job: Job, kind: string, step: string, what = kind): void {
   job.description.jobName = kind;
-  job.description.displayName = step === kind ? step : `${step} (${kind})`;
+  job.description.displayName = step === what ? step : `${step} (${what})`;
 }
 
 /**
@@ -173,8 +173,10 @@ export class CwlStepJob extends Job {
   ) {
     super({ ...(resources ? toilRequirements(resources) : LIGHT_JOB), displayName: step.name });
     // A step that only adds jobs (a scatter, a subworkflow) is not a run of its tool.
-    const kind = step.scatter !== undefined ? `${nameOf(process)} scatter` : process.class === "Workflow" ? `${nameOf(process)} subworkflow` : nameOf(process);
-    nameJob(this, kind, step.name);
+    const tool = nameOf(process);
+    if (step.scatter !== undefined) nameJob(this, `${tool} scatter`, step.name, `scatter of ${tool}`);
+    else if (process.class === "Workflow") nameJob(this, `${tool} subworkflow`, step.name, `subworkflow ${tool}`);
+    else nameJob(this, tool, step.name);
   }
 
   override run(fileStore: FileStore): Promise<unknown> {
