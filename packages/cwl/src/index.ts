@@ -60,7 +60,7 @@ export {
   evaluateExpressions,
   interpolationText,
 } from "./expr/engine.js";
-export { JavaScriptEngine, EXPRESSION_TIMEOUT_MS } from "./expr/javascript.js";
+export { JavaScriptEngine, EXPRESSION_TIMEOUT_MS, EXPRESSION_MEMORY_LIMIT, EVAL_TIMEOUT_ENV, expressionTimeoutMs, loadJavaScriptEngine, loadJavaScriptEngineFor, usesJavaScript, javaScriptEngineLoaded } from "./expr/javascript.js";
 
 // running tools
 export { type FileBackend, localBackend } from "./tool/backend.js";
@@ -100,5 +100,5 @@ export { prepareCwlRun, importCwlFiles, cwlRootJob, type CwlRunRequest, type Pre
 export { exportCwlOutputs, type FileExporter } from "./runner/export.js";
 export { parseInputFlags, readJobOrder, type JobOrder } from "./runner/job-order.js";
 export { cwlJobModuleUrl, registerCwlJobs } from "./jobs/location.js";
-export { TOIL_FILE_SCHEME, toilFileLocation, fileIdOf, jobStoreDirectoryStates } from "./jobs/file-store-backend.js";
+export { TOIL_FILE_SCHEME, toilFileLocation, fileIdOf, jobStoreDirectoryStates, INLINE_FILE_LIMIT, inlineFileLocation, inlineFileBytes } from "./jobs/file-store-backend.js";
 export { type DirectoryStates, newDirectoryLocation, directoryIdentity, refreshDirectories } from "./tool/directory-state.js";

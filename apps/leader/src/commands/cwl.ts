@@ -8,12 +8,14 @@
  * printed as JSON on stdout; exit 33 means the document uses a feature this runner does not
  * support. Without `--jobStore` the run uses a temporary job store and deletes it afterwards.
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { isToilError, type ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import {
+  EVAL_TIMEOUT_ENV,
   cwlRootJob,
   exportCwlOutputs,
   importCwlFiles,
@@ -31,6 +33,7 @@ import { Toil } from "../toil.js";
 
 interface CwlOptions extends Record<string, unknown> {
   outdir?: string;
+  evalTimeout?: string;
   quiet?: boolean;
   container?: boolean;
 }
@@ -44,6 +47,7 @@ function buildCommand(prog: string, io: CliIO, pluginSpecs: readonly BatchSystem
     .option("--outdir <DIR>", "directory to write output files to (default: the current directory)")
     .option("--quiet", "only print warnings and errors on stderr")
     .option("--no-container", "run every tool on this host, ignoring DockerRequirement (by default a tool with one runs in Docker, Podman, Singularity or Apptainer, whichever answers)")
+    .option("--eval-timeout <SECONDS>", "time limit of one JavaScript expression (default 30)")
     .passThroughOptions()
     .exitOverride()
     .showSuggestionAfterError(true)
@@ -107,6 +111,12 @@ async function runCwl(
   const jobOrder = rest[0] !== undefined && !rest[0].startsWith("--") ? rest[0] : undefined;
   const inputFlags = jobOrder !== undefined ? rest.slice(1) : rest;
   const outdir = path.resolve(io.cwd, opts.outdir ?? ".");
+  if (opts.evalTimeout !== undefined) {
+    const seconds = Number(opts.evalTimeout);
+    if (!(seconds > 0)) return fail("UsageError", `--eval-timeout must be a number of seconds above 0, not ${JSON.stringify(opts.evalTimeout)}.`, EXIT.USAGE);
+    // Workers inherit the leader's environment: every expression of the run gets this limit.
+    process.env[EVAL_TIMEOUT_ENV] = String(seconds);
+  }
 
   let tempStore: string | undefined;
   let toil: Toil | undefined;
@@ -126,6 +136,9 @@ async function runCwl(
       tempStore = mkdtempSync(path.join(os.tmpdir(), "toil-cwl-"));
       config.jobStore = path.join(tempStore, "jobstore");
       explicitOptions.add("jobStore");
+      // The whole temporary directory goes once the run is over (below), whatever --clean says.
+      config.clean = "never";
+      explicitOptions.add("clean");
     }
     registerBundledBatchSystems();
     await getBatchSystem(config.batchSystem);
@@ -165,6 +178,22 @@ async function runCwl(
     const note = failedRun ? "\nThis run's job store was temporary and is deleted: give --jobStore to keep one, so that --restart can resume a failed run." : "";
     return fail(errorName(err), err.message + note, exit);
   } finally {
-    if (tempStore !== undefined) rmSync(tempStore, { recursive: true, force: true });
+    if (tempStore !== undefined) removeInBackground(tempStore);
+  }
+}
+
+/**
+ * Delete a run's temporary directory without making the run wait for it: deleting a job store is
+ * thousands of unlinks and rmdirs (seconds after a large scatter), and nothing needs it once the
+ * outputs are exported. A detached `rm -rf` outlives this process; where it cannot start, the
+ * directory is deleted here.
+ */
+function removeInBackground(dir: string): void {
+  try {
+    const rm = spawn("rm", ["-rf", "--", dir], { detached: true, stdio: "ignore" });
+    rm.on("error", () => rmSync(dir, { recursive: true, force: true }));
+    rm.unref();
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

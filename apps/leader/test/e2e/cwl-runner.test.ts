@@ -77,7 +77,9 @@ describe("toil-cwl-runner", { timeout: 240_000 }, () => {
     expect(readFileSync(out.sorted.path, "utf8")).toBe("a\nb\nc\n");
     expect(out.sorted.size).toBe(6);
     expect(out.sorted.checksum).toMatch(/^sha1\$[0-9a-f]{40}$/);
-    // Nothing of the run's temporary job store is left.
+    // Nothing of the run's temporary job store is left (it is deleted in the background, right after the run).
+    const deadline = Date.now() + 60_000;
+    while (readdirSync(tmp).some((n) => n.startsWith("toil-cwl-")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(readdirSync(tmp).filter((n) => n.startsWith("toil-cwl-"))).toEqual([]);
   });
 
@@ -98,11 +100,11 @@ describe("toil-cwl-runner", { timeout: 240_000 }, () => {
   test("a feature the runner does not support exits 33 with a one-line reason, before any job store exists", async () => {
     const dir = tempDir("toil-cwl-e2e-");
     writeFileSync(
-      path.join(dir, "scatter.cwl"),
-      "cwlVersion: v1.2\nclass: Workflow\nrequirements: {ScatterFeatureRequirement: {}}\ninputs: {xs: 'string[]'}\noutputs: []\nsteps:\n  s:\n    run: {class: CommandLineTool, baseCommand: echo, inputs: {x: string}, outputs: []}\n    scatter: x\n    in: {x: xs}\n    out: []\n",
+      path.join(dir, "unknown.cwl"),
+      "cwlVersion: v1.2\nclass: CommandLineTool\n$namespaces: {ex: 'http://example.com/cwl#'}\nrequirements: [{class: 'ex:Teleporter'}]\nbaseCommand: echo\ninputs: {x: string}\noutputs: []\n",
     );
     const js = path.join(dir, "js");
-    const r = await runCwl(["--jobStore", js, "--quiet", "scatter.cwl", "--xs", "a"], { cwd: dir });
+    const r = await runCwl(["--jobStore", js, "--quiet", "unknown.cwl", "--x", "a"], { cwd: dir });
     expect(r.code).toBe(33);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/not supported/);
@@ -138,7 +140,74 @@ describe("toil-cwl-runner", { timeout: 240_000 }, () => {
     expect(status.stdout).toMatch(/completed|succeeded|done/i);
     const stats = await runToil(["stats", js], { cwd: dir });
     expect(stats.code, stats.stderr).toBe(0);
-    expect(stats.stdout).toMatch(/CwlStepJob/);
+    // Grouped by what ran (the tools), not by the runner's job classes.
+    expect(stats.stdout).toMatch(/^sort: 1 run/m);
+    expect(stats.stdout).toMatch(/^count: 1 run/m);
+    expect(stats.stdout).not.toMatch(/CwlStepJob|CwlWorkflowJob/);
+  });
+});
+
+describe("toil-cwl-runner: scatter, conditions and expressions", { timeout: 300_000 }, () => {
+  /** Scatter a tool over `xs` (one job each), skip the items `when` rejects, gather the rest. */
+  function writeScatter(dir: string, valueFrom: string, when: string): void {
+    writeFileSync(
+      path.join(dir, "shout.cwl"),
+      "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: echo\ninputs:\n  word: {type: string, inputBinding: {}}\noutputs:\n  said: {type: string, outputBinding: {glob: said.txt, loadContents: true, outputEval: '$(self[0].contents.trim())'}}\nstdout: said.txt\nrequirements: {InlineJavascriptRequirement: {}}\n",
+    );
+    writeFileSync(
+      path.join(dir, "wf.cwl"),
+      [
+        "cwlVersion: v1.2",
+        "class: Workflow",
+        "requirements: {ScatterFeatureRequirement: {}, StepInputExpressionRequirement: {}, InlineJavascriptRequirement: {}}",
+        "inputs: {xs: 'string[]'}",
+        "outputs:",
+        "  said: {type: 'string[]', outputSource: shout/said, pickValue: all_non_null}",
+        "steps:",
+        "  shout:",
+        "    run: shout.cwl",
+        "    scatter: word",
+        `    in: {word: {source: xs, valueFrom: ${JSON.stringify(valueFrom)}}}`,
+        `    when: ${JSON.stringify(when)}`,
+        "    out: [said]",
+      ].join("\n"),
+    );
+    writeFileSync(path.join(dir, "job.yml"), "xs: [a, bb, c, dd]\n");
+  }
+
+  test("a scatter is one job per item and a gather; 'when' skips items; status and stats name the steps and the tool", async () => {
+    const dir = tempDir("toil-cwl-e2e-");
+    writeScatter(dir, "$(self.toUpperCase())", "$(inputs.word.length == 2)");
+    const js = path.join(dir, "js");
+    const r = await runCwl(["--jobStore", js, "--clean", "never", "--stats", "--quiet", "--outdir", "out", "wf.cwl", "job.yml"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ said: ["BB", "DD"] });
+    const stats = await runToil(["stats", js], { cwd: dir });
+    expect(stats.code, stats.stderr).toBe(0);
+    // Two scatter jobs ran the tool (the others were skipped before any job existed), one added them, one gathered.
+    expect(stats.stdout).toMatch(/^shout: 2 runs/m);
+    expect(stats.stdout).toMatch(/^shout scatter: 1 run/m);
+    expect(stats.stdout).toMatch(/^shout gather: 1 run/m);
+    expect(stats.stdout).not.toMatch(/Cwl\w+Job/);
+  });
+
+  test("an expression that throws fails its step, naming the step, the expression and the error", async () => {
+    const dir = tempDir("toil-cwl-e2e-");
+    writeScatter(dir, "${ if (self == 'c') throw new Error('no c here'); return self; }", "$(true)");
+    const r = await runCwl(["--quiet", "--outdir", "out", "wf.cwl", "job.yml"], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/step 'shout' \(scatter job 3 of 4\) input 'word' valueFrom: Expression \$\{ if \(self == 'c'\) throw new Error\('no c here'\); return self; \} failed: no c here/);
+  });
+
+  test("an expression that loops is stopped at --eval-timeout and fails its step", async () => {
+    const dir = tempDir("toil-cwl-e2e-");
+    writeScatter(dir, "$(self)", "${ while (inputs.word != 'never') {} return true; }");
+    const started = Date.now();
+    const r = await runCwl(["--quiet", "--eval-timeout", "1", "--outdir", "out", "wf.cwl", "job.yml"], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/step 'shout' \(scatter job 1 of 4\) when: Expression \$\{ while \(inputs\.word != 'never'\) \{\} return true; \} failed: it ran longer than the time limit of 1 s and was stopped/);
+    // Stopped at the limit, not at the 30 s default.
+    expect(Date.now() - started).toBeLessThan(25_000);
   });
 });
 

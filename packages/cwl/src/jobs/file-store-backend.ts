@@ -1,8 +1,11 @@
 /**
  * The file backend of a CWL job: inputs are read from the toil-ts job store (`toilfile:` locations
- * the leader imported, or files earlier steps wrote), outputs are written to it.
+ * the leader imported, or files earlier steps wrote), outputs are written to it. A small output
+ * file (at most {@link INLINE_FILE_LIMIT} bytes, not executable) travels inside the step's result
+ * as a `data:` location instead: a scatter of many trivial steps then costs no job-store file (a
+ * directory, a copy, a sync and a deletion) per step.
  */
-import { copyFile, symlink } from "node:fs/promises";
+import { copyFile, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { asFileID, type FileStore, type JobStoreView } from "@toil/job";
 import { CwlInputError } from "../errors.js";
 import { urlToPath } from "../load/uri.js";
@@ -12,6 +15,26 @@ import type { DirectoryStates } from "../tool/directory-state.js";
 
 /** Scheme of locations that name a job-store file: `toilfile:<FileID>`. */
 export const TOIL_FILE_SCHEME = "toilfile:";
+
+/** Largest output file (bytes) kept inside a step's result as a `data:` location rather than in the job store. */
+export const INLINE_FILE_LIMIT = 4096;
+
+const DATA_PREFIX = "data:application/octet-stream;base64,";
+
+/** A `data:` location holding `bytes`. */
+export function inlineFileLocation(bytes: Buffer): string {
+  return `${DATA_PREFIX}${bytes.toString("base64")}`;
+}
+
+/** The bytes of a `data:` location (RFC 2397: base64 or percent-encoded), or undefined for another scheme. */
+export function inlineFileBytes(location: string): Buffer | undefined {
+  if (!location.startsWith("data:")) return undefined;
+  const comma = location.indexOf(",");
+  if (comma < 0) throw new CwlInputError(`Malformed data: location (no comma): ${location.slice(0, 60)}`);
+  const meta = location.slice(5, comma);
+  const data = location.slice(comma + 1);
+  return meta.endsWith(";base64") ? Buffer.from(data, "base64") : Buffer.from(decodeURIComponent(data), "utf8");
+}
 
 /** The location of a job-store file. */
 export function toilFileLocation(fileId: string): string {
@@ -50,6 +73,11 @@ export class FileStoreBackend implements FileBackend {
   constructor(private readonly fileStore: FileStore) {}
 
   async fetch(location: string, dest: string): Promise<void> {
+    const inline = inlineFileBytes(location);
+    if (inline !== undefined) {
+      await writeFile(dest, inline);
+      return;
+    }
     const id = fileIdOf(location);
     if (id !== undefined) {
       await this.fileStore.readGlobalFile(asFileID(id), dest);
@@ -69,6 +97,8 @@ export class FileStoreBackend implements FileBackend {
   }
 
   async store(localPath: string): Promise<string> {
+    const st = await stat(localPath);
+    if (st.isFile() && st.size <= INLINE_FILE_LIMIT && (st.mode & 0o111) === 0) return inlineFileLocation(await readFile(localPath));
     return toilFileLocation(await this.fileStore.writeGlobalFile(localPath));
   }
 
@@ -87,10 +117,12 @@ export class FileStoreBackend implements FileBackend {
   }
 
   owns(location: string): boolean {
-    return location.startsWith(TOIL_FILE_SCHEME);
+    return location.startsWith(TOIL_FILE_SCHEME) || location.startsWith("data:");
   }
 
   async readHead(location: string, limit: number): Promise<Buffer> {
+    const inline = inlineFileBytes(location);
+    if (inline !== undefined) return inline.subarray(0, limit);
     const id = fileIdOf(location);
     if (id !== undefined) return readStreamHead(await this.fileStore.readGlobalFileStream(asFileID(id)), limit);
     return localBackend.readHead(location, limit);

@@ -4,4 +4,4 @@
  *
  * @module @toil/cwl/jobs
  */
-export { CwlToolJob, CwlStepJob, CwlWorkflowJob, CwlOutputsJob } from "./jobs.js";
+export { CwlToolJob, CwlStepJob, CwlScatterGatherJob, CwlWorkflowJob, CwlOutputsJob } from "./jobs.js";

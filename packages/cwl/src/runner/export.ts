@@ -10,17 +10,27 @@ import { pathToFileURL } from "node:url";
 import { CwlOutputError } from "../errors.js";
 import { LISTED_BY_RUNNER, fillNames, mapFiles, sha1File, type CwlFileOrDirectory } from "../files.js";
 import { urlToPath } from "../load/uri.js";
-import { fileIdOf } from "../jobs/file-store-backend.js";
+import { fileIdOf, inlineFileBytes } from "../jobs/file-store-backend.js";
 import type { CwlFile } from "../model.js";
 import { refreshDirectories, type DirectoryStates } from "../tool/directory-state.js";
 
 /** Copies a job-store file (by FileID) to a local path. */
 export type FileExporter = (fileId: string, destPath: string) => Promise<void>;
 
-function freeName(dir: string, basename: string, taken: Set<string>): string {
-  let name = basename;
-  for (let i = 2; taken.has(path.join(dir, name)) || existsSync(path.join(dir, name)); i++) name = `${basename}_${i}`;
-  taken.add(path.join(dir, name));
+/** Names given so far: each path taken, and per wanted name the next suffix to try. */
+interface Names {
+  taken: Set<string>;
+  next: Map<string, number>;
+}
+
+/** A name in `dir` not taken yet: `basename`, else `basename_2`, `basename_3`... (linear in the outputs, not quadratic). */
+function freeName(dir: string, basename: string, names: Names): string {
+  const key = path.join(dir, basename);
+  let i = names.next.get(key) ?? 1;
+  let name = i === 1 ? basename : `${basename}_${i}`;
+  while (names.taken.has(path.join(dir, name)) || existsSync(path.join(dir, name))) name = `${basename}_${++i}`;
+  names.next.set(key, i + 1);
+  names.taken.add(path.join(dir, name));
   return name;
 }
 
@@ -36,7 +46,7 @@ export async function exportCwlOutputs(
 ): Promise<Record<string, unknown>> {
   await mkdir(outdir, { recursive: true });
   outputs = await refreshDirectories(outputs, states);
-  const taken = new Set<string>();
+  const taken: Names = { taken: new Set(), next: new Map() };
   // The same stored file named twice in one directory (two outputs that are one file) is written once.
   const written = new Map<string, CwlFileOrDirectory>();
   const place = async (f: CwlFileOrDirectory, dir: string): Promise<CwlFileOrDirectory> => {
@@ -61,7 +71,9 @@ export async function exportCwlOutputs(
     } else {
       const id = f.location !== undefined ? fileIdOf(f.location) : undefined;
       const local = f.location !== undefined ? urlToPath(f.location) : undefined;
+      const inline = f.location !== undefined ? inlineFileBytes(f.location) : undefined;
       if (id !== undefined) await exportFile(id, dest);
+      else if (inline !== undefined) await writeFile(dest, inline);
       else if (local !== undefined) await copyFile(local, dest);
       else if (typeof f.contents === "string") await writeFile(dest, f.contents);
       else throw new CwlOutputError(`Output file ${JSON.stringify(basename)} has no location and no contents.`);

@@ -11,6 +11,7 @@ import { urlToPath } from "../load/uri.js";
 import type { CommandLineTool, ExpressionTool, Process, Requirement, Workflow } from "../model.js";
 import { applyDefaults, checkFormats, checkInputTypes, checkSecondaryFiles } from "../tool/inputs.js";
 import { checkSupported, evaluateResources, expressionEngineFor } from "../tool/requirements.js";
+import { loadJavaScriptEngineFor } from "../expr/javascript.js";
 import { CwlToolJob, CwlWorkflowJob } from "../jobs/jobs.js";
 import { registerCwlJobs } from "../jobs/location.js";
 import { toilFileLocation } from "../jobs/file-store-backend.js";
@@ -54,6 +55,7 @@ export async function prepareCwlRun(request: CwlRunRequest): Promise<PreparedCwl
   checkSupported(merged, { noContainer: request.noContainer ?? false });
   // --no-container: every tool runs on this host, whatever its DockerRequirement says.
   const proc = request.noContainer ? withoutContainers(merged) : merged;
+  await loadJavaScriptEngineFor(proc);
   const order = jobOrder.inputs;
   Object.assign(order, parseInputFlags(request.inputFlags ?? [], proc, cwd));
   expandFormats(order, proc.namespaces);
@@ -179,7 +181,7 @@ export function cwlRootJob(run: PreparedCwlRun): Job {
   registerCwlJobs();
   const p = run.process;
   const name = shortName(p.id).replace(/\.cwl$/, "") || p.class;
-  if (p.class === "Workflow") return new CwlWorkflowJob(p, run.inputs, name);
+  if (p.class === "Workflow") return new CwlWorkflowJob(p, run.inputs, "");
   const tool = p as CommandLineTool | ExpressionTool;
   const resources = evaluateResources(tool, run.inputs, expressionEngineFor(tool));
   return new CwlToolJob(tool, run.inputs, undefined, resources, name);

@@ -111,6 +111,7 @@ export const SUPPORTED_REQUIREMENTS: ReadonlySet<string> = new Set([
   "StepInputExpressionRequirement",
   "MultipleInputFeatureRequirement",
   "SubworkflowFeatureRequirement",
+  "ScatterFeatureRequirement",
   "DockerRequirement",
   "InitialWorkDirRequirement",
   "InplaceUpdateRequirement",
@@ -153,8 +154,6 @@ export function checkSupported(process: Process, options: SupportOptions = {}, w
     for (const r of step.requirements) {
       if (!SUPPORTED_REQUIREMENTS.has(r.class)) throw new UnsupportedCwlFeatureError(r.class, `${at}: requirement ${r.class} is not supported yet.`);
     }
-    if (step.scatter !== undefined && step.scatter.length > 0) throw new UnsupportedCwlFeatureError("scatter", `${at}: scatter is not supported yet.`);
-    if (step.when !== undefined) throw new UnsupportedCwlFeatureError("when", `${at}: conditional steps (when) are not supported yet.`);
     checkSupported(step.run, options, at);
   }
 }

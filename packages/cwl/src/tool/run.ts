@@ -10,6 +10,7 @@ import { lstat, mkdir, readdir, rm, symlink } from "node:fs/promises";
 import path from "node:path";
 import { CwlOutputError, CwlPermanentFailureError, CwlTemporaryFailureError, UnsupportedCwlFeatureError } from "../errors.js";
 import { evaluateExpressions, type ExpressionEngine } from "../expr/engine.js";
+import { loadJavaScriptEngineFor } from "../expr/javascript.js";
 import { LISTED_BY_RUNNER, fillNames, localDirectoryObject, mapFiles, visitFiles, type CwlFileOrDirectory } from "../files.js";
 import { findRequirement, type CommandLineTool, type CwlDirectory, type ExpressionTool, type Requirement } from "../model.js";
 import type { FileBackend } from "./backend.js";
@@ -159,6 +160,7 @@ function placement(tool: CommandLineTool, options: ToolRunOptions, dirs: { outdi
 
 /** Run a CommandLineTool on an input object. */
 export async function runCommandLineTool(tool: CommandLineTool, given: Record<string, unknown>, options: ToolRunOptions): Promise<ToolRunResult> {
+  await loadJavaScriptEngineFor(tool);
   const log = options.log ?? (() => undefined);
   const engine = expressionEngineFor(tool);
   const prepared = await prepareInputs(tool, given, engine, options.backend);
@@ -338,6 +340,7 @@ async function recordDirectoriesInPlace(directories: Map<string, string>, stored
 
 /** Run an ExpressionTool: evaluate its expression on the (unstaged) inputs. */
 export async function runExpressionTool(tool: ExpressionTool, given: Record<string, unknown>, options: ToolRunOptions): Promise<ToolRunResult> {
+  await loadJavaScriptEngineFor(tool);
   const engine = expressionEngineFor(tool);
   const prepared = await prepareInputs(tool, given, engine, options.backend);
   await loadInputContents(tool.inputs, prepared, options.backend);

@@ -2,9 +2,10 @@
  * How values flow through a workflow: sources merged (`linkMerge`), `pickValue`, step defaults,
  * `valueFrom`, workflow outputs; and which requirements a step's process inherits.
  */
-import { CwlInputError, CwlOutputError } from "../errors.js";
+import { CwlExpressionError, CwlInputError, CwlOutputError } from "../errors.js";
 import { evaluateExpressions, type ExpressionEngine } from "../expr/engine.js";
 import { LISTED_BY_RUNNER } from "../files.js";
+import { typeMismatch } from "../types/check.js";
 import type { OutputParameter, Process, Requirement, WorkflowStepInput } from "../model.js";
 
 /** A link's values combined: one source gives its value; several (or an explicit linkMerge) give a list. */
@@ -44,12 +45,12 @@ export interface ResolvedStepInput {
 }
 
 /**
- * The input object of a step: merged sources, pickValue, the step's defaults for null values, then
- * `valueFrom` (which sees the other inputs as they were before any valueFrom).
+ * The input object of a step before `valueFrom`: merged sources, pickValue, the step's defaults
+ * for null values, `loadContents`. Inputs the step declares but its process does not are kept
+ * (`valueFrom` and `when` may read them).
  */
-export async function stepInputObject(
+export async function stepSourceObject(
   inputs: readonly ResolvedStepInput[],
-  engine: ExpressionEngine,
   where: string,
   loadContents: (value: unknown, label: string) => Promise<void> = async () => undefined,
 ): Promise<Record<string, unknown>> {
@@ -61,13 +62,42 @@ export async function stepInputObject(
     obj[spec.id] = v ?? null;
     if (spec.loadContents) await loadContents(obj[spec.id], `${where} input '${spec.id}'`);
   }
+  return obj;
+}
+
+/**
+ * `valueFrom` of a step's inputs applied to its input object (one scatter job's, when the step
+ * scatters). Each expression sees the inputs as they were before any valueFrom (`inputs`) and its
+ * own input's value (`self`), never another valueFrom's result.
+ */
+export function applyValueFrom(obj: Record<string, unknown>, specs: readonly WorkflowStepInput[], engine: ExpressionEngine, where: string): Record<string, unknown> {
+  if (!specs.some((s) => s.valueFrom !== undefined)) return obj;
   // What valueFrom sees: the inputs before any valueFrom, without the runner's bookkeeping keys.
   const before = JSON.parse(JSON.stringify(obj, (k, v: unknown) => (k === LISTED_BY_RUNNER ? undefined : v))) as Record<string, unknown>;
-  for (const { spec } of inputs) {
+  const out = { ...obj };
+  for (const spec of specs) {
     if (spec.valueFrom === undefined) continue;
-    obj[spec.id] = evaluateExpressions(spec.valueFrom, { inputs: before, self: before[spec.id] ?? null, runtime: {} }, engine);
+    out[spec.id] = withWhere(`${where} input '${spec.id}' valueFrom`, () => evaluateExpressions(spec.valueFrom!, { inputs: before, self: before[spec.id] ?? null, runtime: {} }, engine));
   }
-  return obj;
+  return out;
+}
+
+/** Evaluate a step's `when` on its input object: true or false, anything else is an error. */
+export function evaluateWhen(when: string, inputs: Record<string, unknown>, engine: ExpressionEngine, where: string): boolean {
+  const view = JSON.parse(JSON.stringify(inputs, (k, v: unknown) => (k === LISTED_BY_RUNNER ? undefined : v))) as Record<string, unknown>;
+  const v = withWhere(`${where} when`, () => evaluateExpressions(when, { inputs: view, self: null, runtime: {} }, engine));
+  if (typeof v !== "boolean") throw new CwlExpressionError(`${where}: 'when' must evaluate to true or false, got ${JSON.stringify(v)} (from ${when}).`);
+  return v;
+}
+
+/** Run `body`; an expression error it raises says where the expression is. */
+function withWhere<T>(where: string, body: () => T): T {
+  try {
+    return body();
+  } catch (err) {
+    if (err instanceof CwlExpressionError) throw new CwlExpressionError(`${where}: ${err.message}`, { cause: err.cause ?? err });
+    throw err;
+  }
 }
 
 /** A workflow output whose sources have been resolved to values. */
@@ -82,6 +112,8 @@ export function workflowOutputObject(outputs: readonly ResolvedOutput[], where: 
   for (const { spec, values } of outputs) {
     let v = (spec.outputSource ?? []).length > 0 ? mergeSources(values, spec.linkMerge) : null;
     v = applyPickValue(v, spec.pickValue, `${where} output '${spec.id}'`);
+    const mismatch = typeMismatch(spec.type, v ?? null, `${where} output '${spec.id}'`, { anyAcceptsNull: true });
+    if (mismatch !== undefined) throw new CwlOutputError(`${mismatch}.`);
     obj[spec.id] = v ?? null;
   }
   return obj;
