@@ -70,7 +70,15 @@ export function jobStoreDirectoryStates(store: Pick<JobStoreView, "sharedFileExi
 
 /** A {@link FileBackend} over a job's file store. */
 export class FileStoreBackend implements FileBackend {
-  constructor(private readonly fileStore: FileStore) {}
+  /**
+   * `inlineSmallFiles: false` keeps every output in the job store: a workflow in which some tool
+   * updates files in place (InplaceUpdateRequirement) needs each file to be one job-store file that
+   * every step holding it reads, and a `data:` location cannot change under its holders.
+   */
+  constructor(
+    private readonly fileStore: FileStore,
+    private readonly options: { inlineSmallFiles?: boolean } = {},
+  ) {}
 
   async fetch(location: string, dest: string): Promise<void> {
     const inline = inlineFileBytes(location);
@@ -98,7 +106,7 @@ export class FileStoreBackend implements FileBackend {
 
   async store(localPath: string): Promise<string> {
     const st = await stat(localPath);
-    if (st.isFile() && st.size <= INLINE_FILE_LIMIT && (st.mode & 0o111) === 0) return inlineFileLocation(await readFile(localPath));
+    if (this.options.inlineSmallFiles !== false && st.isFile() && st.size <= INLINE_FILE_LIMIT && (st.mode & 0o111) === 0) return inlineFileLocation(await readFile(localPath));
     return toilFileLocation(await this.fileStore.writeGlobalFile(localPath));
   }
 

@@ -79,9 +79,15 @@ async function permanentOnCwlError<T>(body: () => T | Promise<T>, process?: Proc
 }
 
 /** Run a CommandLineTool or ExpressionTool inside a job. */
-async function runTool(tool: CommandLineTool | ExpressionTool, inputs: Record<string, unknown>, job: Job, fileStore: FileStore): Promise<Record<string, unknown>> {
+async function runTool(
+  tool: CommandLineTool | ExpressionTool,
+  inputs: Record<string, unknown>,
+  job: Job,
+  fileStore: FileStore,
+  inlineSmallFiles: boolean,
+): Promise<Record<string, unknown>> {
   const workDir = await fileStore.getLocalTempDir();
-  const backend = new FileStoreBackend(fileStore);
+  const backend = new FileStoreBackend(fileStore, { inlineSmallFiles });
   const options = {
     workDir,
     backend,
@@ -105,6 +111,8 @@ export class CwlToolJob extends Job {
     readonly keep: string[] | undefined,
     resources: ToolResources,
     displayName: string,
+    /** Whether small output files may travel inside the result (false in a workflow that updates files in place). */
+    readonly inlineSmallFiles = true,
   ) {
     super({ ...toilRequirements(resources), displayName });
     nameJob(this, nameOf(tool), displayName);
@@ -112,7 +120,7 @@ export class CwlToolJob extends Job {
 
   override async run(fileStore: FileStore): Promise<Record<string, unknown>> {
     return permanentOnCwlError(async () => {
-      const outputs = await runTool(this.tool, resolved(this.inputs), this, fileStore);
+      const outputs = await runTool(this.tool, resolved(this.inputs), this, fileStore, this.inlineSmallFiles);
       return this.keep === undefined ? outputs : Object.fromEntries(this.keep.map((k) => [k, outputs[k] ?? null]));
     }, this.tool);
   }
@@ -139,11 +147,17 @@ export interface StepSpec {
 }
 
 /** The job that runs a step's process on one input object: a tool job, or a subworkflow. */
-function processJob(p: Process, inputs: Record<string, unknown>, out: string[], name: string, where: string): Job {
-  if (p.class === "Workflow") return new CwlWorkflowJob(p, inputs, name);
+function processJob(p: Process, inputs: Record<string, unknown>, out: string[], name: string, where: string, inlineSmallFiles: boolean): Job {
+  if (p.class === "Workflow") return new CwlWorkflowJob(p, inputs, name, inlineSmallFiles);
   if (p.class === "Operation") throw new CwlPermanentFailureError(`${where}: an Operation cannot run.`);
   const resources = staticResources(p) ?? resourcesFor(p, inputs);
-  return new CwlToolJob(p, inputs, out, resources, name);
+  return new CwlToolJob(p, inputs, out, resources, name, inlineSmallFiles);
+}
+
+/** Whether a process, or any process a workflow runs (nested included), asks for InplaceUpdateRequirement. */
+function updatesFilesInPlace(p: Process): boolean {
+  if (findRequirement(p, "InplaceUpdateRequirement") !== undefined) return true;
+  return p.class === "Workflow" && p.steps.some((s) => findRequirement(s, "InplaceUpdateRequirement") !== undefined || updatesFilesInPlace(s.run));
 }
 
 /** Resources of a tool whose ResourceRequirement depends on its inputs. */
@@ -170,6 +184,8 @@ export class CwlStepJob extends Job {
     readonly linkRequirements: RequirementHolder,
     /** Resources when the step runs its tool itself (no scatter, static ResourceRequirement). */
     resources: ToolResources | undefined,
+    /** Whether small output files may travel inside results (false in a workflow that updates files in place). */
+    readonly inlineSmallFiles = true,
   ) {
     super({ ...(resources ? toilRequirements(resources) : LIGHT_JOB), displayName: step.name });
     // A step that only adds jobs (a scatter, a subworkflow) is not a run of its tool.
@@ -205,12 +221,12 @@ export class CwlStepJob extends Job {
       }
       if (p.class === "CommandLineTool" || p.class === "ExpressionTool") {
         if (staticResources(p) !== undefined) {
-          const outputs = await runTool(p, inputs, this, fileStore);
+          const outputs = await runTool(p, inputs, this, fileStore, this.inlineSmallFiles);
           return Object.fromEntries(out.map((k) => [k, outputs[k] ?? null]));
         }
       }
       // A subworkflow, or a tool whose resources depend on its inputs: a child job that asks for them.
-      return this.addChild(processJob(p, inputs, out, name, where)).rv();
+      return this.addChild(processJob(p, inputs, out, name, where, this.inlineSmallFiles)).rv();
     }
 
     const plan = planScatter(base, scatter, scatterMethod, where);
@@ -224,7 +240,7 @@ export class CwlStepJob extends Job {
         results.push(null);
         return;
       }
-      results.push(this.addChild(processJob(p, inputs, out, `${name}[${i}]`, at)).rv() as Promised<Record<string, unknown>>);
+      results.push(this.addChild(processJob(p, inputs, out, `${name}[${i}]`, at, this.inlineSmallFiles)).rv() as Promised<Record<string, unknown>>);
     });
     if (skipped > 0) this.log(`${where}: ${skipped} of ${plan.jobs.length} scatter jobs skipped ('when' is false)`, "debug");
     return this.addFollowOn(new CwlScatterGatherJob(results, plan.shape, out, name, nameOf(p))).rv();
@@ -285,6 +301,8 @@ export class CwlWorkflowJob extends Job {
     readonly inputs: Promised<Record<string, unknown>>,
     /** The name of the step that runs it (`outer/inner` when nested), empty for the run's own workflow. */
     readonly prefix: string,
+    /** Whether small output files may travel inside results: not when some step updates files in place. */
+    readonly inlineSmallFiles = !updatesFilesInPlace(workflow),
   ) {
     super({ ...LIGHT_JOB, displayName: prefix || nameOf(workflow) });
     nameJob(this, nameOf(workflow), prefix || nameOf(workflow));
@@ -318,7 +336,7 @@ export class CwlWorkflowJob extends Job {
       if (step.scatterMethod !== undefined) spec.scatterMethod = step.scatterMethod;
       if (step.when !== undefined) spec.when = step.when;
       const runsItself = spec.scatter === undefined && process.class !== "Workflow" && process.class !== "Operation";
-      const job = new CwlStepJob(spec, process, links, { requirements: linkRequirements.requirements, hints: linkRequirements.hints }, runsItself ? staticResources(process) : undefined);
+      const job = new CwlStepJob(spec, process, links, { requirements: linkRequirements.requirements, hints: linkRequirements.hints }, runsItself ? staticResources(process) : undefined, this.inlineSmallFiles);
       const upstream = new Set(step.in.flatMap((i) => i.source.map(sourceStep)).filter((s): s is string => s !== undefined && jobs.has(s)));
       if (upstream.size === 0) this.addChild(job);
       for (const u of upstream) jobs.get(u)!.addChild(job);
