@@ -32,6 +32,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { recordFigure } from "../../src/figures.js";
 import { REPO_ROOT, tempDir } from "../../src/toil.js";
+import { PUBLISHABLE_DIRS } from "./publishable.js";
 
 interface Publishable {
   /** Directory in the workspace. */
@@ -146,6 +147,10 @@ beforeAll(() => {
 
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
+});
+
+test("the packing suite and the npm init suite pack the same directories", () => {
+  expect(PUBLISHABLE.map((p) => p.dir)).toEqual([...PUBLISHABLE_DIRS]);
 });
 
 describe.each(PUBLISHABLE.map((p) => [p.dir, p] as const))("pnpm pack %s", (dir, spec) => {
