@@ -3,7 +3,7 @@
  *
  * @example
  * import { getBatchSystem } from "@toil/batch-core";
- * const BatchSystem = await getBatchSystem("single_machine");
+ * const BatchSystem = await getBatchSystem("@toil/batch-local");
  * const bs = new BatchSystem({ workflowId: "wf1" }, 2, 4 * 2 ** 30, 10 * 2 ** 30);
  * const id = await bs.issueBatchJob("echo hi", { jobName: "hello", requirements });
  * const done = await bs.getUpdatedBatchJob(10); // { jobId: id, exitStatus: 0, ... }
@@ -54,11 +54,8 @@ export {
 export {
   addBatchSystemFactory,
   addBatchSystemSearchPath,
-  BUILTIN_BATCH_SYSTEM_PACKAGES,
   type BatchSystemFactory,
   type BatchSystemName,
-  type BuiltinBatchSystemName,
-  DEFAULT_BATCH_SYSTEM,
   type GetBatchSystemOptions,
   getBatchSystem,
   getBatchSystemNames,

@@ -16,6 +16,7 @@ import {
   type Environment,
   EXIT_STATUS_UNAVAILABLE_VALUE,
   getBatchSystem,
+  hasBatchSystem,
   InsufficientSystemResources,
   shellCommand,
   type UpdatedBatchJobInfo,
@@ -232,7 +233,12 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     this.run = options.runner ?? spawnCommand;
     this.localFactory =
       options.localBatchSystem ??
-      (() => getBatchSystem("single_machine", options.localSearchFrom ? { searchFrom: options.localSearchFrom } : {}));
+      // The leader registers single_machine; a program using this package alone finds it by package name.
+      (() =>
+        getBatchSystem(
+          hasBatchSystem("single_machine") ? "single_machine" : "@toil/batch-local",
+          options.localSearchFrom ? { searchFrom: options.localSearchFrom } : {},
+        ));
     if (!config.noStdOutErr) {
       // Slurm reads -o/-e as patterns where a backslash turns patterns off and is dropped: such a
       // directory cannot be named to Slurm literally.
