@@ -23,9 +23,11 @@ export type {
   WorkerContextDescriptor,
 } from "./batch-system.js";
 export { BATCH_SYSTEM_METHODS, isScalableBatchSystem } from "./batch-system.js";
-export { BatchCommandError, batchJobArgv, checkArgv, checkEnvironment, shellCommand, shellQuote } from "./command.js";
+export { batchJobArgv, checkArgv, checkEnvironment, shellCommand } from "./command.js";
+export { plainCommandWords, shellQuote, singleQuote, splitShellWords } from "./shell-words.js";
 export {
   AcquisitionTimeoutException,
+  BatchCommandError,
   BatchSystemError,
   BatchSystemOptionError,
   BatchSystemPluginLoadError,

@@ -17,6 +17,8 @@ import {
   EXIT_STATUS_UNAVAILABLE_VALUE,
   getBatchSystem,
   hasBatchSystem,
+  plainCommandWords,
+  singleQuote,
   InsufficientSystemResources,
   shellCommand,
   type UpdatedBatchJobInfo,
@@ -27,7 +29,6 @@ import { resolveSlurmSettings, SLURM_OPTIONS, type SlurmConfigExtras, type Slurm
 import { PartitionSet, parseSinfo, SINFO_ARGS } from "./partitions.js";
 import { type CommandResult, type CommandRunner, spawnCommand } from "./runner.js";
 import { escapeSlurmPattern, type ParsedSlurmArgs, parseSlurmArgs, resourceArgs, slurmJobName } from "./sbatch.js";
-import { plainCommandWords, singleQuote } from "./shell-words.js";
 import {
   jobOutcome,
   parseSacct,
