@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
 import { shellCommand } from "@toil/batch-core";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -8,7 +7,7 @@ let cached: string | undefined;
 
 /**
  * Absolute path of the `toil-worker` script the leader issues. A bundled leader ships it next to
- * itself (`worker.js`); in a workspace it is @toil/worker's built `dist/cli.js`.
+ * itself (`worker.js`); otherwise it is what `@toil/worker/bin` resolves to (its built `dist/cli.js`).
  * `TOIL_WORKER_SCRIPT` overrides both.
  */
 export function workerScriptPath(): string {
@@ -20,12 +19,11 @@ export function workerScriptPath(): string {
     if (existsSync(candidate)) return (cached = candidate);
   }
   try {
-    const require = createRequire(import.meta.url);
-    const pkg = require.resolve("@toil/worker/package.json");
-    const script = path.join(path.dirname(pkg), "dist", "cli.js");
+    // `@toil/worker/bin` is the built script under every condition (never the TypeScript source).
+    const script = fileURLToPath(import.meta.resolve("@toil/worker/bin"));
     if (existsSync(script)) return (cached = script);
   } catch {
-    // fall through
+    // not installed next to this leader: fall through
   }
   throw new Error(
     "Cannot find the toil-worker script: build it (`pnpm --filter @toil/worker build`) or set TOIL_WORKER_SCRIPT to its path.",

@@ -1,11 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { BatchJobDescription, Requirements, UpdatedBatchJobInfo } from "@toil/batch-core";
+import { kitJobScript } from "@toil/batch-core/testing";
 import { SingleMachineBatchSystem, type SingleMachineOptions } from "../src/index.js";
 
-export const KIT_JOB = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "batch-core", "fixtures", "kit-job.mjs");
+export const KIT_JOB = kitJobScript();
 
 const cleanups: (() => Promise<void> | void)[] = [];
 

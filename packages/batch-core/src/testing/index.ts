@@ -71,6 +71,15 @@ function findFixture(): string {
   }
 }
 
+/**
+ * Path of the kit's job script (`fixtures/kit-job.mjs`): `node <path> <mode> ...` sleeps, exits
+ * with a code, records concurrency, starts orphans, kills itself or dumps its argv, for tests of a
+ * batch system beyond the kit's own.
+ */
+export function kitJobScript(): string {
+  return findFixture();
+}
+
 const GiB = 2 ** 30;
 
 /** Name of the conformance test that checks hostile argv, environment values and job names arrive literally. */
