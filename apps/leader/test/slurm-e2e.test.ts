@@ -189,7 +189,7 @@ describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", 
     let killed = false;
     const first = await runToil(["run", FLOWS, ...args], {
       timeoutMs: 200_000,
-      onSpawn: (pid) => {
+      onSpawn: ({ pid }) => {
         // Kill the leader once some children have run (their counters exist), long before all did.
         const started = Date.now();
         const t = setInterval(() => {
@@ -197,7 +197,7 @@ describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", 
           if (Object.keys(runs).filter((k) => k.startsWith("child-")).length >= 2 || Date.now() - started > 150_000) {
             clearInterval(t);
             killed = true;
-            process.kill(pid, "SIGKILL");
+            process.kill(pid!, "SIGKILL");
           }
         }, 100);
       },

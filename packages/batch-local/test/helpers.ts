@@ -62,10 +62,4 @@ export function observedConcurrency(dir: string): number[] {
     .map((f) => Number(readFileSync(join(dir, f), "utf8")));
 }
 
-export async function until(what: string, probe: () => boolean | Promise<boolean>, seconds = 30): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { until } from "@toil/test-support";

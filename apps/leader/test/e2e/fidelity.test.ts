@@ -9,6 +9,7 @@ import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { getPIDStatus, getStatus } from "../../src/index.js";
 import { FIXTURES, LEADER_DIR, SMALL, TOIL_CLI, runToil, tempDir } from "./helpers.js";
+import { until } from "@toil/test-support";
 
 const FLOW = path.join(FIXTURES, "fidelity.ts");
 
@@ -28,14 +29,6 @@ function tree(dir: string): string[] {
   };
   walk(dir);
   return out.sort();
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe("a job too big for the machine, and --scale", { timeout: 300_000 }, () => {

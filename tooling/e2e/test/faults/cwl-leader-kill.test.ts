@@ -81,6 +81,6 @@ describe("CWL: leader SIGKILL in the middle of a workflow, then --restart", () =
     expect(runs.filter((l) => l === "start three")).toHaveLength(1);
     expect(runs.filter((l) => l === "end two").length).toBeGreaterThanOrEqual(1);
     // No worker of the workflow is left behind.
-    await until(() => processesWithEnv(marker).filter(alive).length === 0, 100);
+    await until("the killed run's processes to end", () => processesWithEnv(marker).filter(alive).length === 0, { timeoutMs: 120_000, intervalMs: 100 });
   });
 });

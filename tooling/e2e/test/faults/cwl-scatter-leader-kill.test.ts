@@ -68,7 +68,7 @@ describe("CWL: leader SIGKILL in the middle of a scatter of 1,000, then --restar
     expect(first.signal, `${first.stderr}\n${lines(journal).slice(-5).join("\n")}`).toBe("SIGKILL");
     // The workers the leader leaves finish the jobs they hold (or give up); wait until none is left.
     const marker = workflowMarker(js);
-    await until(() => processesWithEnv(marker).filter(alive).length === 0, 100);
+    await until("the killed run's processes to end", () => processesWithEnv(marker).filter(alive).length === 0, { timeoutMs: 120_000, intervalMs: 100 });
     const before = lines(journal);
     const status = await runToil(["status", js, "--perJob", "--json"]);
     expect(status.code, status.stderr).toBe(0);
@@ -95,6 +95,6 @@ describe("CWL: leader SIGKILL in the middle of a scatter of 1,000, then --restar
     const ends = count([...before, ...after], "end ");
     expect(ends.size).toBe(ITEMS);
     expect([...ends].filter(([i, n]) => n > 1 && finished.has(i))).toEqual([]);
-    await until(() => processesWithEnv(marker).filter(alive).length === 0, 100);
+    await until("the killed run's processes to end", () => processesWithEnv(marker).filter(alive).length === 0, { timeoutMs: 120_000, intervalMs: 100 });
   });
 });

@@ -11,6 +11,8 @@ import { expect } from "vitest";
 import { leafBytes, type TotalValue } from "../../fixtures/process/flows.js";
 import { REPO_ROOT, TOIL_CLI, requireBuild, type RunResult } from "../../src/index.js";
 
+export { until } from "@toil/test-support";
+
 export const FLOWS = path.join(REPO_ROOT, "tooling", "e2e", "fixtures", "process", "flows.ts");
 
 /**
@@ -95,11 +97,6 @@ export function runsOf(state: string, key: string): number {
   } catch {
     return 0;
   }
-}
-
-/** Resolve once `check()` holds, polling every `everyMs` (the test's own timeout bounds it). */
-export async function until(check: () => boolean, everyMs = 20): Promise<void> {
-  while (!check()) await new Promise((r) => setTimeout(r, everyMs));
 }
 
 /**

@@ -108,7 +108,7 @@ describe("leader SIGKILL at random moments, then --restart", () => {
     const args = ["--", "sleepers", state, "3", "600000"];
     // (Output to files: the orphans keep the killed leader's stdout and stderr open.)
     const first = runToilDetached(["run", FLOWS, "--jobStore", js, ...opts, ...args], d, (child) => {
-      void until(() => ["s0", "s1", "s2"].every((k) => existsSync(path.join(state, "pids", k)))).then(() => child.kill("SIGKILL"));
+      void until("the first jobs to start", () => ["s0", "s1", "s2"].every((k) => existsSync(path.join(state, "pids", k))), { timeoutMs: 300_000, intervalMs: 20 }).then(() => child.kill("SIGKILL"));
     });
     expect((await first).signal).toBe("SIGKILL");
     const pidOf = (name: string) => Number(readFileSync(path.join(state, "pids", name), "utf8"));

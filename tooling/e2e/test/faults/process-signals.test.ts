@@ -18,7 +18,7 @@ describe.each(["SIGTERM", "SIGINT"] as const)("%s to the leader", (signal) => {
     const keys = ["s0", "s1", "s2"];
     const r = await runToil(["run", FLOWS, "--jobStore", js, ...SMALL, "--clean", "never", ...args], {
       onSpawn: (child) => {
-        void until(() => keys.every((k) => existsSync(path.join(state, "pids", k)))).then(() => child.kill(signal));
+        void until("the jobs to start", () => keys.every((k) => existsSync(path.join(state, "pids", k))), { timeoutMs: 300_000, intervalMs: 20 }).then(() => child.kill(signal));
       },
     });
     expect(r.signal).toBeNull();

@@ -41,7 +41,7 @@ describe("two leaders on one job store", () => {
       first = runToil(["run", FLOWS, "--jobStore", js, ...SMALL, "--clean", "never", ...args], {
         onSpawn: (child) => {
           leaderPid = child.pid!;
-          void until(() => existsSync(path.join(state, "pids", "s0"))).then(resolve);
+          void until("the first job to start", () => existsSync(path.join(state, "pids", "s0")), { timeoutMs: 300_000, intervalMs: 20 }).then(resolve);
         },
       });
     });
