@@ -236,12 +236,13 @@ describeSlurm("slurm (real cluster)", () => {
 
     it("shutdown cancels every job it issued", async () => {
       const { bs, counts } = make();
+      const runner: string[] = [];
+      bs.setMessageBus({ publish: (m) => void (m.type === "ExternalBatchId" && runner.push(m.externalBatchId)) });
       for (let i = 0; i < 5; i++) await bs.issueBatchJob("sleep 300", { jobName: `z${i}`, requirements: req() });
       await until("jobs submitted", () => counts.sbatch === 1);
       await until("a job running", async () => (await bs.getRunningBatchJobIds()).size > 0);
       const before = readdirSync(join(dirname(bs.getBatchLogsDir())), { recursive: true }).length;
       expect(before).toBeGreaterThan(0);
-      const runner = (bs as unknown as { submittedJobs(): { key: string }[] }).submittedJobs().map((j) => j.key);
       await bs.shutdown();
       live.splice(live.indexOf(bs), 1);
       const states = squeueStates(runner);
