@@ -3,7 +3,6 @@
  * array per job, or one place in a job pack. Submission, polling, kill and shutdown of those.
  */
 import { mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import {
   BatchJobExitReason,
   type Environment,
@@ -12,13 +11,14 @@ import {
 } from "@toil/batch-core";
 import { missingGraceSeconds, type SlurmContext } from "./context.js";
 import { JobPacks } from "./job-packs.js";
+import { runtimeScript } from "./runtime-scripts.js";
 import { warn } from "./slurm-commands.js";
 import { jobOutcome, type SlurmJobRecord } from "./state.js";
 import { arrayScript, arraySbatchArgs, arraySlurmLog, packArray, singleSbatchArgs } from "./submission.js";
 import type { Pack, TrackedJob } from "./tracked-job.js";
 
 /** The script that runs a job pack inside one array task. */
-const PACK_RUNNER = fileURLToPath(new URL("../runtime/pack-runner.mjs", import.meta.url));
+const PACK_RUNNER = runtimeScript("pack-runner.mjs");
 
 /** Longest time newly issued jobs are gathered into one submission while more keep arriving. */
 const MAX_GATHER_MS = 1000;
@@ -37,7 +37,11 @@ export class PlainJobs {
   private nextPollAt = 0;
   private lastCounts = { pending: 0, running: 0 };
 
-  constructor(private readonly ctx: SlurmContext) {
+  constructor(
+    private readonly ctx: SlurmContext,
+    /** Worker hosts in Slurm: they count against `--maxJobs` too. */
+    private readonly hostsInSlurm: () => number = () => 0,
+  ) {
     this.packs = new JobPacks({
       isLive: (job) => this.jobs.has(job.id),
       finish: (job, status, reason, wall) => this.finish(job, status, reason, wall),
@@ -96,7 +100,7 @@ export class PlainJobs {
       }
       nextAt = Math.min(nextAt, this.nextPollAt);
     }
-    if (this.waiting.length > 0 && this.submittedCount() < this.ctx.settings.maxJobs) {
+    if (this.waiting.length > 0 && this.submittedCount() + this.hostsInSlurm() < this.ctx.settings.maxJobs) {
       nextAt = Math.min(nextAt, this.submitDue());
     }
     return nextAt;
@@ -113,7 +117,8 @@ export class PlainJobs {
     return Math.min(this.lastIssuedAt + window, this.firstWaitingAt + Math.max(window, MAX_GATHER_MS));
   }
 
-  private submittedCount(): number {
+  /** Jobs submitted to Slurm and not yet reported. */
+  submittedCount(): number {
     return this.jobs.size - this.waiting.length;
   }
 
@@ -121,7 +126,7 @@ export class PlainJobs {
 
   private async submitWaiting(): Promise<void> {
     const settings = this.ctx.settings;
-    const free = settings.maxJobs - this.submittedCount();
+    const free = settings.maxJobs - this.submittedCount() - this.hostsInSlurm();
     if (free <= 0 || this.waiting.length === 0) return;
     const take = this.waiting.slice(0, free);
     this.waiting = this.waiting.slice(take.length);

@@ -18,13 +18,17 @@ import type { SlurmContext } from "./context.js";
 import { SlurmOptionError } from "./errors.js";
 import { LocalJobRouter } from "./local-jobs.js";
 import { resolveSlurmSettings, SLURM_OPTIONS, type SlurmConfigExtras, type SlurmSettings } from "./options.js";
-import type { PartitionSet } from "./partitions.js";
+import { PartitionSet } from "./partitions.js";
 import { PlainJobs } from "./plain-jobs.js";
 import { type CommandRunner, spawnCommand } from "./runner.js";
+import { runtimeScript } from "./runtime-scripts.js";
 import { type ParsedSlurmArgs, parseSlurmArgs, resourceArgs } from "./sbatch.js";
+import { plainCommandWords } from "./shell-words.js";
 import { SlurmCommands, warn } from "./slurm-commands.js";
 import type { TrackedJob } from "./tracked-job.js";
 import { UpdateQueue } from "./update-queue.js";
+import { hostShapeOf, plainReason } from "./worker-hosts/shapes.js";
+import { WorkerHosts } from "./worker-hosts/worker-hosts.js";
 
 /** Extra constructor options of {@link SlurmBatchSystem} (beyond the batch-system contract). */
 export interface SlurmBatchSystemOptions {
@@ -65,6 +69,7 @@ export class SlurmBatchSystem extends BatchSystemSupport {
   private readonly updates = new UpdateQueue();
   private readonly local: LocalJobRouter;
   private readonly plain: PlainJobs;
+  private readonly hosts: WorkerHosts;
   private readonly statusParts = new Map<string, string>();
 
   private nextId = 1;
@@ -115,7 +120,19 @@ export class SlurmBatchSystem extends BatchSystemSupport {
         else this.statusParts.set(part, message);
       },
     };
-    this.plain = new PlainJobs(ctx);
+    this.plain = new PlainJobs(ctx, () => this.hosts.alive);
+    this.hosts = new WorkerHosts(
+      ctx,
+      {
+        runPlain: (job) => this.plain.add(this.plainJob(job.id, job.command, job.desc, job.env, this.slurm.partitions ?? new PartitionSet([]))),
+        wake: () => this.wakeLoop?.(),
+        plainInSlurm: () => this.plain.submittedCount(),
+        jobStore: typeof (config as { jobStore?: unknown }).jobStore === "string" ? (config as { jobStore: string }).jobStore : undefined,
+        workflowId: this.workflowId,
+        batchLogsDir: this.getBatchLogsDir(),
+      },
+      runtimeScript("worker-host.mjs"),
+    );
     if (!config.noStdOutErr) {
       // Slurm reads -o/-e as patterns where a backslash turns patterns off and is dropped: such a
       // directory cannot be named to Slurm literally.
@@ -148,16 +165,39 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     if (jobDesc.local && (this.config as SlurmConfigExtras).runLocalJobsOnWorkers !== true) return this.local.issue(command, jobDesc, env);
 
     const partitions = await this.slurm.partitionSet();
+    const id = this.nextId++;
+    const onHost = plainReason(jobDesc, this.settings, this.userArgs) === null && !this.hosts.disabled;
+    if (onHost) {
+      const argv = jobDesc.argv === undefined ? plainCommandWords(command) : [...jobDesc.argv];
+      this.hosts.add({
+        id,
+        desc: jobDesc,
+        argv,
+        command: jobDesc.argv === undefined ? command : shellCommand(jobDesc.argv),
+        env,
+        shape: hostShapeOf(jobDesc, this.settings, this.userArgs, (time, gpu) => partitions.choose(time, gpu)),
+        need: jobDesc.walltime && jobDesc.walltime > 0 ? jobDesc.walltime : 0,
+        freeReissues: 0,
+      });
+    } else {
+      this.plain.add(this.plainJob(id, command, jobDesc, env, partitions));
+    }
+    this.ensureLoop();
+    this.wakeLoop?.();
+    return id;
+  }
+
+  /** A job to run as a Slurm job of its own. */
+  private plainJob(id: number, command: string, jobDesc: BatchJobDescription, env: Environment, partitions: PartitionSet): TrackedJob {
     const args = resourceArgs(
       { requirements: jobDesc.requirements, walltime: jobDesc.walltime, environment: env },
       this.settings,
       this.userArgs,
       (time, gpu) => partitions.choose(time, gpu),
     );
-    const id = this.nextId++;
     const envKey = Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const argv = jobDesc.argv === undefined ? undefined : [...jobDesc.argv];
-    const job: TrackedJob = {
+    return {
       id,
       // Never trust the display form when there is an argv: the script line is rebuilt from it.
       command: argv ? shellCommand(argv) : command,
@@ -169,10 +209,6 @@ export class SlurmBatchSystem extends BatchSystemSupport {
       running: false,
       elapsed: 0,
     };
-    this.plain.add(job);
-    this.ensureLoop();
-    this.wakeLoop?.();
-    return id;
   }
 
   protected override checkAcceleratorRequest(requirement: AcceleratorRequirement, jobName: string, detail?: string): void {
@@ -202,12 +238,13 @@ export class SlurmBatchSystem extends BatchSystemSupport {
   }
 
   async getIssuedBatchJobIds(): Promise<number[]> {
-    return [...this.plain.issuedIds(), ...this.local.issuedIds()];
+    return [...this.plain.issuedIds(), ...this.hosts.issuedIds(), ...this.local.issuedIds()];
   }
 
   async getRunningBatchJobIds(): Promise<Map<number, number>> {
     const out = new Map<number, number>();
     this.plain.running(out);
+    this.hosts.running(out);
     for (const [id, secs] of await this.local.running()) out.set(id, secs);
     return out;
   }
@@ -234,9 +271,9 @@ export class SlurmBatchSystem extends BatchSystemSupport {
 
   private async loop(): Promise<void> {
     while (!this.stopped && !this.updates.failure) {
-      const nextAt = await this.plain.step();
+      const nextAt = Math.min(await this.hosts.step(), await this.plain.step());
       if (this.stopped || this.updates.failure) break;
-      if (this.plain.size === 0) {
+      if (this.plain.size === 0 && !this.hosts.active) {
         // Idle: sleep until the next issue wakes us.
         await new Promise<void>((r) => (this.wakeLoop = r));
       } else {
@@ -272,6 +309,7 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     await this.local.kill(jobIds);
     await this.exclusive(async () => {
       await this.plain.kill(jobIds);
+      await this.hosts.kill(jobIds);
       if (this.plain.hasWaiting) this.wakeLoop?.();
     });
     // Nothing killed is ever reported, even if it ended just before.
@@ -284,10 +322,12 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     this.wakeLoop?.();
     await this.loopPromise;
     await this.exclusive(async () => {
-      try {
-        await this.plain.shutdown();
-      } catch (err) {
-        warn(`could not cancel every Slurm job at shutdown: ${(err as Error).message}`);
+      for (const part of [this.plain, this.hosts]) {
+        try {
+          await part.shutdown();
+        } catch (err) {
+          warn(`could not cancel every Slurm job at shutdown: ${(err as Error).message}`);
+        }
       }
     });
     await this.local.shutdown();

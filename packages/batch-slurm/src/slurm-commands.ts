@@ -218,7 +218,8 @@ export class SlurmCommands {
         return !jobOutcome(r.state, r.exitStatus, r.key).ended;
       });
       if (live.length === 0) return;
-      await sleep(delay);
+      // A timer that keeps the process alive: a program may have nothing else left but this wait.
+      await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 2000);
     }
     warn(`Slurm jobs ${unique.join(", ")} were cancelled but still show as running after --statePollingTimeout.`);

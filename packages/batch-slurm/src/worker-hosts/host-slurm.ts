@@ -1,0 +1,104 @@
+/**
+ * The Slurm side of worker hosts: submitting a job array of hosts, reading their states, deciding
+ * which pending hosts nobody needs, and reading what Slurm wrote about a host.
+ */
+import { readFileSync } from "node:fs";
+import type { SlurmContext } from "../context.js";
+import type { SbatchResult, SlurmCommands } from "../slurm-commands.js";
+import { singleQuote } from "../shell-words.js";
+import { jobOutcome, type SlurmJobRecord } from "../state.js";
+import { arraySbatchArgs, arraySlurmLog, type LogNaming } from "../submission.js";
+import type { HostShape } from "./shapes.js";
+import type { Host, ShapeState } from "./types.js";
+
+/** Submits `n` hosts of a shape as one job array; each task runs the host script on `dir`. */
+export function submitHostArray(
+  ctx: SlurmContext,
+  dir: string,
+  shape: HostShape,
+  n: number,
+  hostScript: string,
+  batchNumber: number,
+): Promise<SbatchResult> {
+  const args = arraySbatchArgs({
+    namePrefix: "toil_host",
+    nameId: batchNumber,
+    nameKind: "workers",
+    tasks: n,
+    resourceArgs: shape.args,
+    slurmLog: arraySlurmLog(ctx.logNaming(), "host"),
+  });
+  const script =
+    "#!/bin/sh\n# Toil worker hosts: each array task runs the jobs the leader hands it.\n" +
+    `exec ${singleQuote(process.execPath)} ${singleQuote(hostScript)} ${singleQuote(dir)}\n`;
+  return ctx.slurm.sbatch(args, {}, script);
+}
+
+/**
+ * The Slurm record of each host (one squeue call; sacct for those squeue no longer lists), or
+ * `undefined` for a host neither knows.
+ */
+export async function pollHostStates(slurm: SlurmCommands, hosts: readonly Host[]): Promise<Map<Host, SlurmJobRecord | undefined>> {
+  const byKey = new Map<string, SlurmJobRecord>();
+  const arrays = new Map<string, SlurmJobRecord>();
+  const keys = new Set(hosts.map((h) => h.key));
+  for (const rec of await slurm.squeue([...new Set(hosts.map((h) => h.submitId))])) {
+    if (keys.has(rec.key)) byKey.set(rec.key, rec);
+    else arrays.set(rec.key, rec);
+  }
+  const out = new Map<Host, SlurmJobRecord | undefined>();
+  const missing: Host[] = [];
+  for (const host of hosts) {
+    let rec = byKey.get(host.key);
+    // Unstarted tasks of an array that were cancelled together show as one record of the array itself.
+    const whole = arrays.get(host.submitId);
+    if (!rec && whole && jobOutcome(whole.state, whole.exitStatus, whole.key).ended) rec = { ...whole, key: host.key };
+    if (rec) out.set(host, rec);
+    else missing.push(host);
+  }
+  if (missing.length > 0) {
+    const found = new Map<string, SlurmJobRecord>();
+    for (const rec of await slurm.sacct(missing.map((h) => h.rawId ?? h.key))) found.set(rec.key, rec).set(rec.rawId, rec);
+    for (const host of missing) {
+      const rec = found.get(host.key) ?? (host.rawId ? found.get(host.rawId) : undefined);
+      out.set(host, rec ? { ...rec, key: host.key } : undefined);
+    }
+  }
+  return out;
+}
+
+/** Hosts of a shape that will take a job soon: being submitted, or submitted and not yet ready. */
+export function coming(state: ShapeState): number {
+  let n = state.submitting;
+  for (const h of state.hosts) if (h.phase === "submitted" && !h.cancelled) n++;
+  return n;
+}
+
+/** Hosts of a shape that take jobs now. */
+export function readyCount(state: ShapeState): number {
+  let n = 0;
+  for (const h of state.hosts) if (h.phase === "ready" && !h.draining) n++;
+  return n;
+}
+
+/**
+ * Hosts still pending in Slurm that no waiting job needs (the newest first go): the jobs
+ * waiting, less the hosts that have started and will take them.
+ */
+export function surplusPending(state: ShapeState): Host[] {
+  const pending = [...state.hosts].filter((h) => h.phase === "submitted" && h.slurmPending && !h.cancelled);
+  const starting = [...state.hosts].filter((h) => h.phase === "submitted" && !h.slurmPending && !h.cancelled).length;
+  const surplus = pending.length - Math.max(0, state.queue.length - starting);
+  return surplus > 0 ? pending.slice(pending.length - surplus) : [];
+}
+
+/** What Slurm wrote for a host (its `toil_<wf>.host_<array>_<task>.slurm.log`), as lines; none if discarded or absent. */
+export function slurmLogLines(logs: LogNaming, key: string): string[] {
+  if (logs.discard) return [];
+  const [arrayId, task] = key.split("_");
+  try {
+    return readFileSync(`${logs.dir}/toil_${logs.workflowId}.host_${arrayId}_${task}.slurm.log`, "utf8").trim().split("\n");
+  } catch {
+    return [];
+  }
+}
