@@ -27,6 +27,6 @@ function writeStatus(id, code) {
 for (const job of manifest.jobs) {
   if (existsSync(join(manifest.dir, `${job.id}.cancel`))) continue;
   writeFileSync(join(manifest.dir, `${job.id}.started`), String(Date.now()));
-  writeStatus(job.id, await runJob(job, { baseEnv, cwd, taskId }));
+  writeStatus(job.id, (await runJob(job, { baseEnv, cwd, taskId })).code);
 }
 process.exit(0);

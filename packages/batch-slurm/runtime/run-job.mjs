@@ -84,7 +84,7 @@ function runChild(job, env, cwd, out, err) {
   return new Promise((done) => {
     const o = openSync(out, "a", 0o600);
     const e = openSync(err, "a", 0o600);
-    const [file, ...args] = Array.isArray(job.argv) ? job.argv : ["/bin/sh", "-c", `exec ${job.command}`];
+    const [file, ...args] = Array.isArray(job.argv) ? job.argv : ["/bin/sh", "-c", job.command];
     let child;
     try {
       child = spawn(file, args, { stdio: ["ignore", o, e], env, cwd, detached: true });
@@ -114,8 +114,53 @@ function runChild(job, env, cwd, out, err) {
   });
 }
 
+/** The memory cgroup's count of out-of-memory kills (cgroup v1 or v2), if it can be read. */
+function oomKills() {
+  let lines;
+  try {
+    lines = readFileSync("/proc/self/cgroup", "utf8").split("\n");
+  } catch {
+    return undefined;
+  }
+  const v1 = lines.find((l) => /^\d+:([^:]*,)?memory(,[^:]*)?:/.test(l));
+  const file = v1
+    ? `/sys/fs/cgroup/memory${v1.slice(v1.lastIndexOf(":") + 1)}/memory.oom_control`
+    : lines.find((l) => l.startsWith("0::"))
+      ? `/sys/fs/cgroup${lines.find((l) => l.startsWith("0::")).slice(3)}/memory.events`
+      : undefined;
+  if (!file) return undefined;
+  try {
+    const m = /^oom_kill (\d+)$/m.exec(readFileSync(file, "utf8"));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Runs one job and resolves to its exit status. `baseEnv` is the environment every job starts
+ * Runs one job as a child process; a child killed by the cgroup's out-of-memory handler (SIGKILL
+ * while the cgroup's count of such kills grew) is flagged `oom`.
+ */
+async function runChildJob(job, env, cwd, out, err) {
+  const before = oomKills();
+  const code = await runChild(job, env, cwd, out, err);
+  if (code !== 137 || before === undefined) return { code, oom: false };
+  const after = oomKills();
+  if (after === undefined || after <= before) return { code, oom: false };
+  try {
+    const fd = openSync(err, "a", 0o600);
+    writeSync(fd, `toil: job ${job.id} was killed by the cgroup out-of-memory handler (oom-kill event in its Slurm job's memory cgroup): it used more memory than it asked for.\n`);
+    closeSync(fd);
+  } catch {
+    // the log is not writable: the status says enough
+  }
+  return { code, oom: true };
+}
+
+/**
+ * Runs one job and resolves to `{ code, oom }`: its exit status, and whether the cgroup's
+ * out-of-memory handler killed it (only told apart for a job run as a child process: one that
+ * runs in this process takes the process with it). `baseEnv` is the environment every job starts
  * from (the Slurm job's own); the job's `env` (if any) is laid over it, and `process.env` and the
  * working directory are reset to it for a job that runs in this process. `taskId` replaces `%T`
  * in the job's log paths.
@@ -125,7 +170,7 @@ export async function runJob(job, { baseEnv, cwd, taskId }) {
   const out = job.out.replace("%T", taskId);
   const err = job.err.replace("%T", taskId);
   const warm = await warmEntry(job.argv, cwd);
-  if (!warm) return runChild(job, env, cwd, out, err);
+  if (!warm) return runChildJob(job, env, cwd, out, err);
   // A job may change the environment or the directory: each starts from the Slurm job's own.
   for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
   for (const [k, v] of Object.entries(env)) if (process.env[k] !== v) process.env[k] = v;
@@ -146,6 +191,6 @@ export async function runJob(job, { baseEnv, cwd, taskId }) {
     restoreOut();
     restoreErr();
   }
-  if (code === undefined) return 0;
-  return typeof code === "number" && Number.isInteger(code) ? code & 0xff : 1;
+  if (code === undefined) return { code: 0, oom: false };
+  return { code: typeof code === "number" && Number.isInteger(code) ? code & 0xff : 1, oom: false };
 }

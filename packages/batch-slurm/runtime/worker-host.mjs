@@ -14,7 +14,8 @@
 //      {"t":"stop"}                                  exit once idle
 // Out: {"t":"ready","pid":..,"node":..,"uptime":s}  loaded and waiting
 //      {"t":"start","seq":n}                         began job n (written before it runs)
-//      {"t":"done","seq":n,"code":c,"wall":s}        job n ended with status c
+//      {"t":"done","seq":n,"code":c,"wall":s,"oom"?:true}  job n ended with status c (oom: the
+//                                                    cgroup's out-of-memory handler killed it)
 //      {"t":"draining"}                              Slurm's time limit is near: no new jobs
 //      {"t":"exit","why":"idle"|"stop"|"leader"|"time"|"signal"}
 // Once "exit" is written the host starts nothing more: a job handed to it after that (no "start"
@@ -154,8 +155,8 @@ for (;;) {
     busy = true;
     say({ t: "start", seq: message.seq });
     const began = Date.now();
-    const code = await runJob(message, { baseEnv, cwd, taskId: key });
-    say({ t: "done", seq: message.seq, code, wall: (Date.now() - began) / 1000 });
+    const { code, oom } = await runJob(message, { baseEnv, cwd, taskId: key });
+    say({ t: "done", seq: message.seq, code, wall: (Date.now() - began) / 1000, ...(oom ? { oom: true } : {}) });
     busy = false;
     idleSince = Date.now();
     pollMs = 5;

@@ -43,6 +43,8 @@ export interface SlurmBatchSystemOptions {
   localBatchSystem?: () => Promise<BatchSystemClass>;
   /** Directories the registry searches for the `single_machine` package (default: the registry's). */
   localSearchFrom?: readonly string[];
+  /** The script each worker host runs (default: this package's `runtime/worker-host.mjs`). */
+  workerHostScript?: string;
 }
 
 /**
@@ -127,11 +129,12 @@ export class SlurmBatchSystem extends BatchSystemSupport {
         runPlain: (job) => this.plain.add(this.plainJob(job.id, job.command, job.desc, job.env, this.slurm.partitions ?? new PartitionSet([]))),
         wake: () => this.wakeLoop?.(),
         plainInSlurm: () => this.plain.submittedCount(),
+        plainPending: () => this.plain.lastPollCounts().pending,
         jobStore: typeof (config as { jobStore?: unknown }).jobStore === "string" ? (config as { jobStore: string }).jobStore : undefined,
         workflowId: this.workflowId,
         batchLogsDir: this.getBatchLogsDir(),
       },
-      runtimeScript("worker-host.mjs"),
+      options.workerHostScript ?? runtimeScript("worker-host.mjs"),
     );
     if (!config.noStdOutErr) {
       // Slurm reads -o/-e as patterns where a backslash turns patterns off and is dropped: such a

@@ -34,7 +34,7 @@ export interface HostSettings {
 export type HostMessage =
   | { t: "ready"; pid: number; node: string; uptime: number }
   | { t: "start"; seq: number }
-  | { t: "done"; seq: number; code: number; wall: number }
+  | { t: "done"; seq: number; code: number; wall: number; oom?: boolean }
   | { t: "draining" }
   | { t: "exit"; why: string };
 

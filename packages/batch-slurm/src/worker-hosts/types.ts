@@ -38,6 +38,10 @@ export interface Host {
   ever: { ready: boolean };
   slurmRunningSince?: number;
   slurmPending: boolean;
+  /** When it was submitted (ms). */
+  submittedAt: number;
+  /** Since when it has had no job (ms). */
+  idleSince: number;
   /** Estimated Slurm start (leader's clock, ms). */
   startedAt?: number;
   node?: string;

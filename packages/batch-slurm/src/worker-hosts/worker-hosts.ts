@@ -33,6 +33,8 @@ export interface WorkerHostOwner {
   wake(): void;
   /** Slurm jobs of the batch system other than worker hosts, submitted and not ended. */
   plainInSlurm(): number;
+  /** Of those, the ones Slurm keeps pending (at the last poll). */
+  plainPending(): number;
   /** Where the hosts' directory may go (the job store's locator, if any). */
   jobStore: string | undefined;
   /** The workflow id. */
@@ -59,6 +61,8 @@ export class WorkerHosts {
   private needSince: number | undefined;
   private lastAddAt = 0;
   private batchNumber = 0;
+  /** Why sbatch last refused hosts (until hosts are submitted again). */
+  private refusal: string | undefined;
   /** Why worker hosts were turned off (jobs then go out as Slurm jobs of their own). */
   disabled: string | undefined;
 
@@ -227,6 +231,7 @@ export class WorkerHosts {
         this.everReady = true;
         this.startFailures = 0;
         host.node = m.node;
+        host.idleSince = now;
         // The host's own uptime, plus a little for Slurm's start and the time the line took to be seen.
         host.startedAt = now - (Number(m.uptime) || 0) * 1000 - 2000;
         this.ctx.bus()?.publish({
@@ -245,8 +250,11 @@ export class WorkerHosts {
         const job = host.job;
         if (!job || job.seq !== m.seq) return;
         host.job = undefined;
+        host.idleSince = now;
         const code = Number(m.code);
-        this.report(job, code, code === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED, Number(m.wall) > 0 ? Number(m.wall) : null, host.key);
+        const wall = Number(m.wall) > 0 ? Number(m.wall) : null;
+        if (m.oom === true) this.report(job, 253, BatchJobExitReason.MEMLIMIT, wall, host.key);
+        else this.report(job, code, code === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED, wall, host.key);
         return;
       }
       case "draining":
@@ -386,10 +394,11 @@ export class WorkerHosts {
     }
     if ("refused" in res) {
       warn(`sbatch refused worker hosts (${state.shape.label}): ${res.refused}`);
-      this.ctx.setStatus("hosts", `sbatch refused worker hosts: ${res.refused}`);
+      this.refusal = `sbatch refused worker hosts: ${res.refused}`;
       for (const job of state.queue.splice(0)) this.report(job, 255, BatchJobExitReason.ERROR, null, null);
       return;
     }
+    this.refusal = undefined;
     for (let i = 0; i < n; i++) {
       const host: Host = {
         key: `${res.id}_${i}`,
@@ -398,6 +407,8 @@ export class WorkerHosts {
         phase: "submitted",
         ever: { ready: false },
         slurmPending: true,
+        submittedAt: Date.now(),
+        idleSince: Date.now(),
         seq: 0,
         draining: false,
         cancelled: false,
@@ -431,6 +442,27 @@ export class WorkerHosts {
       host.phase = "gone";
     }
     if (surplus.length > 0) this.ctx.slurm.cancelNow(surplus.map((h) => h.key));
+    this.releaseIdle();
+  }
+
+  /**
+   * While Slurm keeps jobs of this workflow waiting for resources (hosts a waiting job needs, or
+   * Slurm jobs of their own), idle hosts that no waiting job can use give their allocation back.
+   */
+  private releaseIdle(): void {
+    const now = Date.now();
+    let starved = this.owner.plainPending() > 0;
+    for (const state of this.shapes.values()) {
+      if (state.queue.length === 0) continue;
+      for (const h of state.hosts) if (h.phase === "submitted" && h.slurmPending && !h.cancelled && now - h.submittedAt > 2000) starved = true;
+    }
+    if (!starved) return;
+    for (const host of this.hosts.values()) {
+      if (host.phase !== "ready" || host.job || now - host.idleSince < 1000) continue;
+      if (this.shapes.get(host.shape.key)?.queue.some((job) => this.fits(host, job))) continue;
+      host.phase = "gone";
+      this.files?.send(host.key, { t: "stop" });
+    }
   }
 
   private applyRecord(host: Host, rec: SlurmJobRecord): void {
@@ -499,6 +531,7 @@ export class WorkerHosts {
     const tail = slurmLogLines(this.ctx.logNaming(), host.key).slice(-5).join(" | ");
     this.lastStartFailure = `worker host ${host.key} did not start: ${why}${tail ? ` (its Slurm log ends: ${tail})` : ""}`;
     this.startFailures++;
+    if (this.disabled) return;
     warn(this.lastStartFailure);
     if (!this.everReady && this.startFailures >= MAX_START_FAILURES) this.disable(this.lastStartFailure);
   }
@@ -530,10 +563,11 @@ export class WorkerHosts {
       else if (h.phase === "ready") idle++;
       else if (h.phase === "submitted") starting++;
     }
-    this.ctx.setStatus(
-      "hosts",
-      waiting > 0 ? `Slurm worker hosts: ${busy} busy, ${idle} idle, ${starting} starting; ${waiting} job(s) waiting for a host` : null,
-    );
+    const parts = [
+      ...(this.refusal ? [this.refusal] : []),
+      ...(waiting > 0 ? [`Slurm worker hosts: ${busy} busy, ${idle} idle, ${starting} starting; ${waiting} job(s) waiting for a host`] : []),
+    ];
+    this.ctx.setStatus("hosts", parts.length > 0 ? parts.join("; ") : null);
   }
 
   // ---------------------------------------------------------------- kill and shutdown
