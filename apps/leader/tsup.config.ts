@@ -2,11 +2,20 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { defineConfig, type Options } from "tsup";
 
-/** The warm-host script of @toil/batch-local must sit in `runtime/` next to the bundled code. */
-function copyWarmHost(): void {
-  const pkgDir = path.join("node_modules", "@toil", "batch-local");
+/**
+ * The scripts the batch systems start in other processes must sit in `runtime/` next to the
+ * bundled code: @toil/batch-local's warm host, @toil/batch-slurm's worker host and pack runner
+ * (and the module they share).
+ */
+function copyRuntimeScripts(): void {
   mkdirSync("dist/standalone/runtime", { recursive: true });
-  copyFileSync(path.join(pkgDir, "runtime", "warm-host.mjs"), "dist/standalone/runtime/warm-host.mjs");
+  const scripts: [string, string[]][] = [
+    ["batch-local", ["warm-host.mjs"]],
+    ["batch-slurm", ["worker-host.mjs", "pack-runner.mjs", "run-job.mjs"]],
+  ];
+  for (const [pkg, names] of scripts) {
+    for (const name of names) copyFileSync(path.join("node_modules", "@toil", pkg, "runtime", name), `dist/standalone/runtime/${name}`);
+  }
 }
 
 /**
@@ -54,6 +63,6 @@ export default defineConfig([
     external: ["playwright-core"],
     esbuildPlugins: [tsxInBundle],
     banner: { js: "import { createRequire as __toilCreateRequire } from 'node:module'; const require = __toilCreateRequire(import.meta.url);" },
-    onSuccess: async () => copyWarmHost(),
+    onSuccess: async () => copyRuntimeScripts(),
   },
 ]);

@@ -86,17 +86,50 @@ describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", 
     expect(ourQueuedJobs(tag)).toEqual([]);
   });
 
-  it("a fan-out of 200 jobs summed by a follow-on gives the right sum (job arrays on)", { timeout: 620_000 }, async () => {
+  it("a fan-out of 200 jobs runs on a few warm worker hosts (the default), with per-job figures in toil stats", { timeout: 300_000 }, async () => {
     const dir = tempDir("toil-slurm-e2e-");
     const tag = `toil-e2e-${randomUUID()}`;
-    const r = await runToil(["run", "flow.ts", "--jobStore", path.join(dir, "js"), ...SMALL, ...slurmOptions(dir, tag), "--", "200"], {
+    const js = path.join(dir, "js");
+    const bus = path.join(dir, "bus.jsonl");
+    const r = await runToil(["run", "flow.ts", "--jobStore", js, ...SMALL, ...slurmOptions(dir, tag), "--stats", "--writeMessages", bus, "--", "200"], {
+      cwd: path.join(EXAMPLES, "fan-out-fan-in"),
+      timeoutMs: 240_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(Number(r.stdout.trim())).toBe(Array.from({ length: 200 }, (_, i) => i * i).reduce((x, y) => x + y, 0));
+    // Every job ran on a host (its Slurm id is the host's array task) and there were far fewer hosts than jobs.
+    const messages = readFileSync(bus, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { type?: string; externalBatchId?: string; hostId?: string });
+    const started = messages.filter((m) => m.type === "WorkerHostStarted").map((m) => m.hostId);
+    const ranOn = new Set(messages.filter((m) => m.type === "ExternalBatchId").map((m) => m.externalBatchId));
+    expect(started.length).toBeGreaterThan(0);
+    expect(started.length).toBeLessThan(20);
+    expect([...ranOn].every((k) => started.includes(k))).toBe(true);
+    expect(new Set(messages.filter((m) => m.type === "WorkerHostStopped").map((m) => m.hostId))).toEqual(new Set(started));
+    // toil stats has each job's own figures (the worker records them in the host as in its own process).
+    const stats = await runToil(["stats", js, "--raw"], { timeoutMs: 60_000 });
+    expect(stats.code, stats.stderr).toBe(0);
+    const report = JSON.parse(stats.stdout) as { jobs: number; kinds: { name: string; count: number; cpu: { total: number }; memory: { max: number }; wall: { max: number } }[] };
+    const squares = report.kinds.find((k) => /square/.test(k.name));
+    expect(squares?.count).toBe(200);
+    expect(squares!.cpu.total).toBeGreaterThan(0);
+    expect(squares!.memory.max).toBeGreaterThan(0);
+    expect(squares!.wall.max).toBeGreaterThan(0);
+    expect(ourQueuedJobs(tag)).toEqual([]);
+  });
+
+  it("a fan-out of 40 jobs summed by a follow-on gives the right sum as plain Slurm jobs (--no-slurmWorkers, job arrays on)", { timeout: 620_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const tag = `toil-e2e-${randomUUID()}`;
+    const r = await runToil(["run", "flow.ts", "--jobStore", path.join(dir, "js"), ...SMALL, ...slurmOptions(dir, tag), "--no-slurmWorkers", "--", "40"], {
       cwd: path.join(EXAMPLES, "fan-out-fan-in"),
       timeoutMs: 600_000,
     });
     expect(r.code, r.stderr).toBe(0);
-    expect(Number(r.stdout.trim())).toBe(Array.from({ length: 200 }, (_, i) => i * i).reduce((x, y) => x + y, 0));
-    // Arrays were used: at least one array task's log (`..._<task>.out.log`) exists.
-    expect(readdirSync(path.join(dir, "logs")).some((f) => /_\d+\.(out|err)\.log$/.test(f))).toBe(true);
+    expect(Number(r.stdout.trim())).toBe(Array.from({ length: 40 }, (_, i) => i * i).reduce((x, y) => x + y, 0));
+    // Arrays were used: at least one array task's log (`..._<task>.out.log`) exists, and no host ran.
+    const logs = readdirSync(path.join(dir, "logs"));
+    expect(logs.some((f) => /_\d+\.(out|err)\.log$/.test(f))).toBe(true);
+    expect(logs.some((f) => /\.host_/.test(f))).toBe(false);
     expect(ourQueuedJobs(tag)).toEqual([]);
   });
 
@@ -153,12 +186,25 @@ describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", 
     expect(ourQueuedJobs(tag)).toEqual([]);
   });
 
-  it("toil kill stops a running slurm workflow, leaves none of its jobs in squeue, and its leader exits as a single-machine one does", { timeout: 240_000 }, async () => {
+  it("toil kill stops a running slurm workflow, leaves none of its jobs in squeue, and its leader exits as a single-machine one does; toil status shows its hosts before", { timeout: 240_000 }, async () => {
     const dir = tempDir("toil-slurm-e2e-");
     const js = path.join(dir, "js");
     const tag = `toil-e2e-${randomUUID()}`;
-    const leader = runToil(["run", FLOWS, "--jobStore", js, ...SMALL, ...slurmOptions(dir, tag), "--", "sleepers", "4", "600"], { timeoutMs: 200_000 });
-    await until("the sleepers to be in squeue", () => ourQueuedJobs(tag).length >= 4, 120);
+    const bus = path.join(dir, "bus.jsonl");
+    const leader = runToil(["run", FLOWS, "--jobStore", js, ...SMALL, ...slurmOptions(dir, tag), "--writeMessages", bus, "--", "sleepers", "4", "600"], { timeoutMs: 200_000 });
+    // Two CPUs: two hosts run a sleeper each, the others wait in Slurm.
+    await until("two sleepers running", () => ourQueuedJobs(tag).filter((j) => j.endsWith(" RUNNING")).length >= 2, 120);
+    let status = "";
+    await until(
+      "toil status to list the hosts",
+      () => {
+        const r = spawnSync(process.execPath, [TOIL_CLI, "status", js, "--status"], { encoding: "utf8" });
+        status = r.stdout;
+        return /(\d+) worker host\(s\): \1 × 1 CPU, 64M memory/.test(status) && (status.match(/: running nap/g) ?? []).length >= 2;
+      },
+      60,
+    );
+    expect(status).toMatch(/^ {2}slurm host \d+_\d+ on \S+, since \S+: running nap \(\S+\)$/m);
     const kill = await runToil(["kill", js], { timeoutMs: 120_000 });
     expect(kill.code, kill.stderr).toBe(0);
     const ended = await leader;
@@ -177,6 +223,24 @@ describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", 
     // scancel is asynchronous: cancelled jobs may show COMPLETING for a moment.
     await until("our jobs to leave squeue", () => ourQueuedJobs(tag).length === 0, 60);
     expect(ourQueuedJobs(tag)).toEqual([]);
+  });
+
+  it("after SIGKILL of the leader its worker hosts stop by themselves: none is left in squeue within 60 s", { timeout: 240_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const tag = `toil-e2e-${randomUUID()}`;
+    let pid = 0;
+    const leader = runToil(["run", FLOWS, "--jobStore", path.join(dir, "js"), ...SMALL, ...slurmOptions(dir, tag), "--", "sleepers", "3", "600"], {
+      timeoutMs: 200_000,
+      onSpawn: (p) => {
+        pid = p;
+      },
+    });
+    await until("two sleepers running on hosts", () => ourQueuedJobs(tag).filter((j) => j.endsWith(" RUNNING")).length >= 2, 120);
+    process.kill(pid, "SIGKILL");
+    const killedAt = Date.now();
+    expect((await leader).signal).toBe("SIGKILL");
+    await until("the hosts to leave squeue", () => ourQueuedJobs(tag).length === 0, 60);
+    expect(Date.now() - killedAt).toBeLessThan(60_000);
   });
 
   it("--restart after SIGKILL of the leader resubmits nothing that finished", { timeout: 360_000 }, async () => {

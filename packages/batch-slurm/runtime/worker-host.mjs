@@ -20,7 +20,9 @@
 //      {"t":"exit","why":"idle"|"stop"|"leader"|"time"|"signal"}
 // Once "exit" is written the host starts nothing more: a job handed to it after that (no "start"
 // line) never ran, and the leader gives it to another host. A host whose leader's heartbeat has not
-// changed for leaderTimeoutSeconds kills the job it runs (if any) and exits.
+// changed for leaderTimeoutSeconds kills the job it runs (if any), cancels the hosts of its
+// leader still pending in Slurm (the array ids are in <dir>/arrays), and exits.
+import { spawnSync } from "node:child_process";
 import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync, watch } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -49,7 +51,21 @@ function say(message) {
   appendFileSync(outbox, `${JSON.stringify(message)}\n`);
 }
 
+// The leader is gone: nobody will cancel the hosts still pending in Slurm, so the first host to
+// notice does (the leader lists its host arrays in <dir>/arrays). A cluster that does not allow
+// scancel on compute nodes leaves them pending; each exits at once when it starts (see checkLeader).
+function cancelPendingHosts() {
+  let ids;
+  try {
+    ids = readFileSync(join(dir, "arrays"), "utf8").split("\n").filter((l) => /^\d+$/.test(l));
+  } catch {
+    return;
+  }
+  if (ids.length > 0) spawnSync("scancel", ["--state=PENDING", ...ids], { stdio: "ignore", timeout: 10_000 });
+}
+
 function exit(why, code = 0) {
+  if (why === "leader") cancelPendingHosts();
   if (!exited) {
     exited = true;
     try {
@@ -66,14 +82,26 @@ function exit(why, code = 0) {
 
 let lastBeat;
 let lastBeatChange = Date.now();
+let firstCheck = true;
 function checkLeader() {
   let beat;
+  let age = 0;
   try {
-    beat = readFileSync(control, "utf8");
+    const fd = openSync(control, "r");
+    try {
+      age = Date.now() - fstatSync(fd).mtimeMs;
+      beat = readFileSync(fd, "utf8");
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     beat = undefined;
   }
   if (beat !== undefined && beat.startsWith("stop")) exit("stop");
+  // A host that starts long after its leader's last heartbeat (it was pending while the leader
+  // died) need not wait for the timeout again.
+  if (firstCheck && age > leaderTimeoutMs) exit("leader");
+  firstCheck = false;
   if (beat !== lastBeat) {
     lastBeat = beat;
     lastBeatChange = Date.now();

@@ -1,7 +1,7 @@
 // The worker host script (runtime/worker-host.mjs) on its own, as a process on this machine, with
 // its directory written by hand the way the leader writes it: no Slurm needed.
 import { type ChildProcess, spawn } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -145,6 +145,16 @@ describe("worker host (runtime/worker-host.mjs)", () => {
     expect(await h.exited).toBe(0);
     expect(h.said().at(-1)).toMatchObject({ t: "exit", why: "leader" });
     await until("the job's process to be gone", () => !alive(sleeper), 5);
+  });
+
+  it("a host that starts long after its leader's last heartbeat exits at once", async () => {
+    const h = startHost({ idleSeconds: 60, leaderTimeoutSeconds: 30 }, false);
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(join(h.dir, "control"), old, old);
+    const began = Date.now();
+    expect(await h.exited).toBe(0);
+    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(h.said().at(-1)).toMatchObject({ t: "exit", why: "leader" });
   });
 
   it("stops at once when the leader says stop", async () => {

@@ -124,6 +124,11 @@ export class HostFiles {
     }
   }
 
+  /** Records a submitted host array (hosts that lose their leader cancel the pending ones). */
+  addArray(id: string): void {
+    appendFileSync(join(this.dir, "arrays"), `${id}\n`, { mode: 0o600 });
+  }
+
   /** Appends a message to a host's inbox. */
   send(key: string, message: RunMessage | { t: "stop" }): void {
     appendFileSync(join(this.dir, "in", key), `${JSON.stringify(message)}\n`, { mode: 0o600 });

@@ -399,6 +399,7 @@ export class WorkerHosts {
       return;
     }
     this.refusal = undefined;
+    files.addArray(res.id);
     for (let i = 0; i < n; i++) {
       const host: Host = {
         key: `${res.id}_${i}`,
