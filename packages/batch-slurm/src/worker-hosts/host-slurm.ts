@@ -38,7 +38,12 @@ export function submitHostArray(
  * The Slurm record of each host (one squeue call; sacct for those squeue no longer lists), or
  * `undefined` for a host neither knows.
  */
-export async function pollHostStates(slurm: SlurmCommands, hosts: readonly Host[]): Promise<Map<Host, SlurmJobRecord | undefined>> {
+export async function pollHostStates(
+  slurm: SlurmCommands,
+  hosts: readonly Host[],
+  /** Hosts not worth asking sacct about (cancelled while pending: Slurm keeps no record of them). */
+  skipSacct: (host: Host) => boolean = () => false,
+): Promise<Map<Host, SlurmJobRecord | undefined>> {
   const byKey = new Map<string, SlurmJobRecord>();
   const arrays = new Map<string, SlurmJobRecord>();
   const keys = new Set(hosts.map((h) => h.key));
@@ -54,6 +59,7 @@ export async function pollHostStates(slurm: SlurmCommands, hosts: readonly Host[
     const whole = arrays.get(host.submitId);
     if (!rec && whole && jobOutcome(whole.state, whole.exitStatus, whole.key).ended) rec = { ...whole, key: host.key };
     if (rec) out.set(host, rec);
+    else if (skipSacct(host)) out.set(host, undefined);
     else missing.push(host);
   }
   if (missing.length > 0) {

@@ -427,13 +427,16 @@ export class WorkerHosts {
     const live = [...this.hosts.values()];
     if (live.length === 0) return;
     const now = Date.now();
-    for (const [host, rec] of await pollHostStates(this.ctx.slurm, live)) {
+    for (const [host, rec] of await pollHostStates(this.ctx.slurm, live, (h) => h.cancelled)) {
       if (rec) {
         this.applyRecord(host, rec);
         continue;
       }
       host.missingSince ??= now;
-      if (now - host.missingSince > missingGraceSeconds(this.ctx.settings) * 1000) {
+      // A pending array task that was cancelled leaves squeue at once.
+      if (host.cancelled) {
+        this.ended(host, { ended: true, exitStatus: 255, exitReason: BatchJobExitReason.KILLED }, "CANCELLED");
+      } else if (now - host.missingSince > missingGraceSeconds(this.ctx.settings) * 1000) {
         this.ended(host, { ended: true, exitStatus: 255, exitReason: BatchJobExitReason.LOST }, "unknown to Slurm");
       }
     }
