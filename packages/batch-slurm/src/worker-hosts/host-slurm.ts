@@ -1,6 +1,6 @@
 /**
- * The Slurm side of worker hosts: submitting a job array of hosts, reading their states, deciding
- * which pending hosts nobody needs, and reading what Slurm wrote about a host.
+ * The Slurm side of worker hosts: submitting a job array of hosts, reading their states, and
+ * reading what Slurm wrote about a host.
  */
 import { readFileSync } from "node:fs";
 import type { SlurmContext } from "../context.js";
@@ -9,7 +9,7 @@ import { singleQuote } from "../shell-words.js";
 import { jobOutcome, type SlurmJobRecord } from "../state.js";
 import { arraySbatchArgs, arraySlurmLog, type LogNaming } from "../submission.js";
 import type { HostShape } from "./shapes.js";
-import type { Host, ShapeState } from "./types.js";
+import type { Host } from "./types.js";
 
 /** Submits `n` hosts of a shape as one job array; each task runs the host script on `dir`. */
 export function submitHostArray(
@@ -71,31 +71,6 @@ export async function pollHostStates(
     }
   }
   return out;
-}
-
-/** Hosts of a shape that will take a job soon: being submitted, or submitted and not yet ready. */
-export function coming(state: ShapeState): number {
-  let n = state.submitting;
-  for (const h of state.hosts) if (h.phase === "submitted" && !h.cancelled) n++;
-  return n;
-}
-
-/** Hosts of a shape that take jobs now. */
-export function readyCount(state: ShapeState): number {
-  let n = 0;
-  for (const h of state.hosts) if (h.phase === "ready" && !h.draining) n++;
-  return n;
-}
-
-/**
- * Hosts still pending in Slurm that no waiting job needs (the newest first go): the jobs
- * waiting, less the hosts that have started and will take them.
- */
-export function surplusPending(state: ShapeState): Host[] {
-  const pending = [...state.hosts].filter((h) => h.phase === "submitted" && h.slurmPending && !h.cancelled);
-  const starting = [...state.hosts].filter((h) => h.phase === "submitted" && !h.slurmPending && !h.cancelled).length;
-  const surplus = pending.length - Math.max(0, state.queue.length - starting);
-  return surplus > 0 ? pending.slice(pending.length - surplus) : [];
 }
 
 /** What Slurm wrote for a host (its `toil_<wf>.host_<array>_<task>.slurm.log`), as lines; none if discarded or absent. */

@@ -60,5 +60,7 @@ export interface ShapeState {
   hosts: Set<Host>;
   /** Hosts being submitted right now (sbatch has not answered). */
   submitting: number;
+  /** Recent seconds per job on its hosts (a moving average), once a job has ended. */
+  jobSeconds?: number;
 }
 

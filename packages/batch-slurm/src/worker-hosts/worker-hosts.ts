@@ -10,8 +10,8 @@ import { missingGraceSeconds, type SlurmContext } from "../context.js";
 import { type SbatchResult, warn } from "../slurm-commands.js";
 import { jobOutcome, type JobOutcome, normalizeState, type SlurmJobRecord } from "../state.js";
 import { HEARTBEAT_SECONDS, HostFiles, type HostMessage, hostsBaseDir } from "./host-files.js";
-import { coming, pollHostStates, readyCount, slurmLogLines, submitHostArray, surplusPending } from "./host-slurm.js";
-import { TIME_LIMIT_MARGIN_SECONDS } from "./shapes.js";
+import { coming, fits, hostsToSubmit, hostsWanted, hostToMakeRoom, idleHostsToRelease, readyCount, surplusPending } from "./host-scaling.js";
+import { pollHostStates, slurmLogLines, submitHostArray } from "./host-slurm.js";
 import type { Host, HostedJob, ShapeState } from "./types.js";
 
 /** How often a job whose host died under it is run again before the host's end is reported as its own. */
@@ -22,8 +22,6 @@ export const LEADER_TIMEOUT_SECONDS = 30;
 const START_TIMEOUT_SECONDS = 120;
 /** Hosts that failed to start in a row (none ever ready) before worker hosts are turned off. */
 const MAX_START_FAILURES = 3;
-/** New hosts of a shape submitted at once: at least this many, or as many as are ready. */
-const RAMP_MIN = 4;
 
 /** What the hosts need from the batch system besides the shared context. */
 export interface WorkerHostOwner {
@@ -61,6 +59,8 @@ export class WorkerHosts {
   private needSince: number | undefined;
   private lastAddAt = 0;
   private batchNumber = 0;
+  /** Seconds from submitting a host to its first words (a moving average). */
+  private hostStartSeconds = 2;
   /** Why sbatch last refused hosts (until hosts are submitted again). */
   private refusal: string | undefined;
   /** Why worker hosts were turned off (jobs then go out as Slurm jobs of their own). */
@@ -134,19 +134,11 @@ export class WorkerHosts {
     for (const host of state.hosts) {
       if (state.queue.length === 0) return;
       if (host.phase !== "ready" || host.job || host.draining) continue;
-      const i = state.queue.findIndex((job) => this.fits(host, job));
+      const i = state.queue.findIndex((job) => fits(host, job));
       if (i < 0) continue;
       const [job] = state.queue.splice(i, 1) as [HostedJob];
       this.assign(host, job);
     }
-  }
-
-  /** Whether a host has time left for a job (a job without a walltime fits any host). */
-  private fits(host: Host, job: HostedJob): boolean {
-    const limit = host.shape.timeLimit;
-    if (limit === undefined || job.need <= 0 || host.startedAt === undefined) return true;
-    const left = limit - (Date.now() - host.startedAt) / 1000;
-    return left >= job.need + TIME_LIMIT_MARGIN_SECONDS;
   }
 
   private assign(host: Host, job: HostedJob): void {
@@ -232,6 +224,7 @@ export class WorkerHosts {
         this.startFailures = 0;
         host.node = m.node;
         host.idleSince = now;
+        this.hostStartSeconds = 0.7 * this.hostStartSeconds + 0.3 * ((now - host.submittedAt) / 1000);
         // The host's own uptime, plus a little for Slurm's start and the time the line took to be seen.
         host.startedAt = now - (Number(m.uptime) || 0) * 1000 - 2000;
         this.ctx.bus()?.publish({
@@ -253,6 +246,8 @@ export class WorkerHosts {
         host.idleSince = now;
         const code = Number(m.code);
         const wall = Number(m.wall) > 0 ? Number(m.wall) : null;
+        const state = this.shapes.get(host.shape.key);
+        if (state) state.jobSeconds = state.jobSeconds === undefined ? (wall ?? 0) : 0.7 * state.jobSeconds + 0.3 * (wall ?? 0);
         if (m.oom === true) this.report(job, 253, BatchJobExitReason.MEMLIMIT, wall, host.key);
         else this.report(job, code, code === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED, wall, host.key);
         return;
@@ -343,44 +338,35 @@ export class WorkerHosts {
 
   private needsHosts(): boolean {
     if (this.disabled) return false;
-    for (const state of this.shapes.values()) if (state.queue.length > coming(state)) return true;
+    for (const state of this.shapes.values()) if (hostsWanted(state, this.hostStartSeconds) > 0) return true;
     return false;
   }
 
   /**
-   * Submits hosts for shapes whose waiting jobs outnumber the hosts on their way: at most as many
-   * as already ready (at least {@link RAMP_MIN}) at once, within `--slurmMaxWorkers`/`--maxJobs`.
-   * When the limit is reached and a shape has no host at all, idle hosts of shapes nobody waits
-   * for are told to stop, to make room.
+   * Submits hosts for shapes whose waiting jobs need more (see {@link hostsWanted}), within
+   * `--slurmMaxWorkers`/`--maxJobs`. When the limit is reached and a shape has no host at all, an
+   * idle host of a shape nobody waits for is told to stop, to make room.
    */
   private async submitHosts(): Promise<void> {
     for (const state of [...this.shapes.values()]) {
       if (this.disabled || this.ctx.stopped()) return;
-      const onTheirWay = coming(state);
-      const wanted = state.queue.length - onTheirWay;
+      const wanted = hostsWanted(state, this.hostStartSeconds);
       if (wanted <= 0) continue;
       const room = this.cap() - this.alive;
       if (room <= 0) {
-        if (onTheirWay + readyCount(state) === 0) this.makeRoom(state);
+        const other = coming(state) + readyCount(state) === 0 ? hostToMakeRoom(this.shapes.values(), state) : undefined;
+        if (other) this.stopHost(other);
         continue;
       }
-      const ramp = Math.max(RAMP_MIN, readyCount(state)) - onTheirWay;
-      const n = Math.min(wanted, room, ramp);
+      const n = hostsToSubmit(state, wanted, room);
       if (n > 0) await this.submit(state, n);
     }
   }
 
-  /** Tells idle hosts of other shapes, with no job waiting for them, to exit. */
-  private makeRoom(needy: ShapeState): void {
-    for (const state of this.shapes.values()) {
-      if (state === needy || state.queue.length > 0) continue;
-      for (const host of state.hosts) {
-        if (host.phase !== "ready" || host.job) continue;
-        host.phase = "gone";
-        this.files?.send(host.key, { t: "stop" });
-        return;
-      }
-    }
+  /** Tells an idle host to exit (it takes nothing more). */
+  private stopHost(host: Host): void {
+    host.phase = "gone";
+    this.files?.send(host.key, { t: "stop" });
   }
 
   private async submit(state: ShapeState, n: number): Promise<void> {
@@ -446,27 +432,7 @@ export class WorkerHosts {
       host.phase = "gone";
     }
     if (surplus.length > 0) this.ctx.slurm.cancelNow(surplus.map((h) => h.key));
-    this.releaseIdle();
-  }
-
-  /**
-   * While Slurm keeps jobs of this workflow waiting for resources (hosts a waiting job needs, or
-   * Slurm jobs of their own), idle hosts that no waiting job can use give their allocation back.
-   */
-  private releaseIdle(): void {
-    const now = Date.now();
-    let starved = this.owner.plainPending() > 0;
-    for (const state of this.shapes.values()) {
-      if (state.queue.length === 0) continue;
-      for (const h of state.hosts) if (h.phase === "submitted" && h.slurmPending && !h.cancelled && now - h.submittedAt > 2000) starved = true;
-    }
-    if (!starved) return;
-    for (const host of this.hosts.values()) {
-      if (host.phase !== "ready" || host.job || now - host.idleSince < 1000) continue;
-      if (this.shapes.get(host.shape.key)?.queue.some((job) => this.fits(host, job))) continue;
-      host.phase = "gone";
-      this.files?.send(host.key, { t: "stop" });
-    }
+    for (const host of idleHostsToRelease(this.shapes.values(), this.owner.plainPending())) this.stopHost(host);
   }
 
   private applyRecord(host: Host, rec: SlurmJobRecord): void {
