@@ -45,6 +45,13 @@ describe("worker host scaling", () => {
     expect(hostsWanted(state(3, ready, { jobSeconds: 5 }), 2)).toBe(3);
   });
 
+  it("does not count on a host whose job has run far longer than the shape's jobs usually do", () => {
+    const stuck = host({ job: { ...job(), startedAt: NOW - 600_000 } });
+    expect(hostsWanted(state(5, [stuck], { jobSeconds: 0.01 }), 2, NOW)).toBe(5);
+    const fresh = host({ job: { ...job(), startedAt: NOW - 10 } });
+    expect(hostsWanted(state(5, [fresh], { jobSeconds: 0.01 }), 2, NOW)).toBe(0);
+  });
+
   it("submits at most as many as are ready (at least 4) at once, within the room left", () => {
     expect(hostsToSubmit(state(100), 100, Infinity)).toBe(4);
     const ten = Array.from({ length: 10 }, () => host());

@@ -43,13 +43,21 @@ export function fits(host: Host, job: HostedJob, now = Date.now()): boolean {
 
 /**
  * More hosts a shape could use now: its waiting jobs less the hosts on their way, unless the
- * ready hosts would run every waiting job before a new host could start (short jobs).
+ * ready hosts would run every waiting job before a new host could start (short jobs). A host
+ * whose job has run far longer than the shape's jobs usually do is not counted on.
  */
-export function hostsWanted(state: ShapeState, hostStartSeconds: number): number {
+export function hostsWanted(state: ShapeState, hostStartSeconds: number, now = Date.now()): number {
   const wanted = state.queue.length - coming(state);
   if (wanted <= 0) return 0;
-  const ready = readyCount(state);
-  if (state.jobSeconds !== undefined && ready > 0 && (state.queue.length * state.jobSeconds) / ready < hostStartSeconds) return 0;
+  const perJob = state.jobSeconds;
+  if (perJob === undefined) return wanted;
+  const soon = Math.max(1, 3 * perJob) * 1000;
+  let free = 0;
+  for (const h of state.hosts) {
+    if (h.phase !== "ready" || h.draining) continue;
+    if (!h.job || h.job.startedAt === undefined || now - h.job.startedAt < soon) free++;
+  }
+  if (free > 0 && (state.queue.length * perJob) / free < hostStartSeconds) return 0;
   return wanted;
 }
 
