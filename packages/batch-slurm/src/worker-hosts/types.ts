@@ -1,4 +1,5 @@
 import type { BatchJobDescription, Environment } from "@toil/batch-core";
+import type { JobQueue } from "./job-queue.js";
 import type { HostShape } from "./shapes.js";
 
 /** A job that runs on a worker host. */
@@ -56,8 +57,10 @@ export interface Host {
 /** The jobs waiting for hosts of one shape, and those hosts. */
 export interface ShapeState {
   shape: HostShape;
-  queue: HostedJob[];
+  queue: JobQueue<HostedJob>;
   hosts: Set<Host>;
+  /** Its hosts that are ready and have no job. */
+  idle: Set<Host>;
   /** Hosts being submitted right now (sbatch has not answered). */
   submitting: number;
   /** Recent seconds per job on its hosts (a moving average), once a job has ended. */

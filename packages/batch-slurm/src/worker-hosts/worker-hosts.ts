@@ -12,6 +12,7 @@ import { jobOutcome, type JobOutcome, normalizeState, type SlurmJobRecord } from
 import { HEARTBEAT_SECONDS, HostFiles, type HostMessage, hostsBaseDir } from "./host-files.js";
 import { coming, fits, hostsToSubmit, hostsWanted, hostToMakeRoom, idleHostsToRelease, readyCount, surplusPending } from "./host-scaling.js";
 import { pollHostStates, slurmLogLines, submitHostArray } from "./host-slurm.js";
+import { JobQueue } from "./job-queue.js";
 import type { Host, HostedJob, ShapeState } from "./types.js";
 
 /** How often a job whose host died under it is run again before the host's end is reported as its own. */
@@ -101,7 +102,7 @@ export class WorkerHosts {
     this.jobs.set(job.id, job);
     let state = this.shapes.get(job.shape.key);
     if (!state) {
-      state = { shape: job.shape, queue: [], hosts: new Set(), submitting: 0 };
+      state = { shape: job.shape, queue: new JobQueue(), hosts: new Set(), idle: new Set(), submitting: 0 };
       this.shapes.set(job.shape.key, state);
     }
     state.queue.push(job);
@@ -130,21 +131,27 @@ export class WorkerHosts {
 
   /** Hands waiting jobs of a shape to its idle hosts. */
   private dispatch(state: ShapeState): void {
-    if (state.queue.length === 0) return;
-    for (const host of state.hosts) {
+    if (state.queue.length === 0 || state.idle.size === 0) return;
+    for (const host of [...state.idle]) {
       if (state.queue.length === 0) return;
-      if (host.phase !== "ready" || host.job || host.draining) continue;
-      const i = state.queue.findIndex((job) => fits(host, job));
-      if (i < 0) continue;
-      const [job] = state.queue.splice(i, 1) as [HostedJob];
-      this.assign(host, job);
+      const job = state.queue.take((j) => fits(host, j));
+      if (job) this.assign(host, job);
     }
+  }
+
+  /** Keeps the shape's set of idle hosts right after a host's state changed. */
+  private refreshIdle(host: Host): void {
+    const idle = this.shapes.get(host.shape.key)?.idle;
+    if (!idle) return;
+    if (host.phase === "ready" && !host.job && !host.draining) idle.add(host);
+    else idle.delete(host);
   }
 
   private assign(host: Host, job: HostedJob): void {
     const files = this.ensureFiles();
     host.seq++;
     host.job = job;
+    this.refreshIdle(host);
     job.host = host;
     job.seq = host.seq;
     job.startedAt = undefined;
@@ -219,6 +226,7 @@ export class WorkerHosts {
       case "ready":
         if (host.phase !== "submitted") return;
         host.phase = "ready";
+        this.refreshIdle(host);
         host.ever.ready = true;
         this.everReady = true;
         this.startFailures = 0;
@@ -243,6 +251,7 @@ export class WorkerHosts {
         const job = host.job;
         if (!job || job.seq !== m.seq) return;
         host.job = undefined;
+        this.refreshIdle(host);
         host.idleSince = now;
         const code = Number(m.code);
         const wall = Number(m.wall) > 0 ? Number(m.wall) : null;
@@ -254,10 +263,12 @@ export class WorkerHosts {
       }
       case "draining":
         host.draining = true;
+        this.refreshIdle(host);
         return;
       case "exit": {
         host.exitWhy = m.why;
         if (host.phase !== "gone") host.phase = "gone";
+        this.refreshIdle(host);
         const job = host.job;
         if (!job) return;
         host.job = undefined;
@@ -366,6 +377,7 @@ export class WorkerHosts {
   /** Tells an idle host to exit (it takes nothing more). */
   private stopHost(host: Host): void {
     host.phase = "gone";
+    this.refreshIdle(host);
     this.files?.send(host.key, { t: "stop" });
   }
 
@@ -381,7 +393,7 @@ export class WorkerHosts {
     if ("refused" in res) {
       warn(`sbatch refused worker hosts (${state.shape.label}): ${res.refused}`);
       this.refusal = `sbatch refused worker hosts: ${res.refused}`;
-      for (const job of state.queue.splice(0)) this.report(job, 255, BatchJobExitReason.ERROR, null, null);
+      for (const job of state.queue.drain()) this.report(job, 255, BatchJobExitReason.ERROR, null, null);
       return;
     }
     this.refusal = undefined;
@@ -430,6 +442,7 @@ export class WorkerHosts {
     for (const host of surplus) {
       host.cancelled = true;
       host.phase = "gone";
+      this.refreshIdle(host);
     }
     if (surplus.length > 0) this.ctx.slurm.cancelNow(surplus.map((h) => h.key));
     for (const host of idleHostsToRelease(this.shapes.values(), this.owner.plainPending())) this.stopHost(host);
@@ -446,6 +459,7 @@ export class WorkerHosts {
       if (host.phase === "submitted" && !host.cancelled && host.slurmRunningSince !== undefined && Date.now() - host.slurmRunningSince > START_TIMEOUT_SECONDS * 1000) {
         host.cancelled = true;
         host.phase = "gone";
+        this.refreshIdle(host);
         this.startFailed(host, `it ran for ${START_TIMEOUT_SECONDS} s without reading its directory ${this.files?.dir}`);
         this.ctx.slurm.cancelNow([host.key]);
       }
@@ -460,6 +474,7 @@ export class WorkerHosts {
     for (const m of this.files?.receive(host.key) ?? []) this.onMessage(host, m);
     this.hosts.delete(host.key);
     this.shapes.get(host.shape.key)?.hosts.delete(host);
+    this.shapes.get(host.shape.key)?.idle.delete(host);
     const job = host.job;
     host.job = undefined;
     const word = state.trim().split(/\s+/)[0] ?? state;
@@ -515,7 +530,7 @@ export class WorkerHosts {
         "and toil-ts at the same paths there; --no-slurmWorkers silences this.",
     );
     for (const state of this.shapes.values()) {
-      for (const job of state.queue.splice(0)) {
+      for (const job of state.queue.drain()) {
         this.jobs.delete(job.id);
         this.owner.runPlain(job);
       }
@@ -554,10 +569,11 @@ export class WorkerHosts {
         host.job = undefined;
         host.cancelled = true;
         host.phase = "gone";
+        this.refreshIdle(host);
         stop.push(host);
       } else {
         const state = this.shapes.get(job.shape.key);
-        if (state) state.queue = state.queue.filter((j) => j !== job);
+        if (state) state.queue.remove(job);
       }
     }
     await this.ctx.slurm.cancel(
