@@ -422,6 +422,39 @@ describeSlurm("slurm (real cluster)", () => {
         expect(await bs.getUpdatedBatchJob(1)).toBeNull();
       });
 
+      it("a job whose host ends under it by node failure, preemption or time limit runs again without using a retry; after three such ends it is reported LOST", async () => {
+        // The hosts are really cancelled; squeue's answer says the state Slurm would give them then.
+        const endAs = new Map<string, string>();
+        const rewrite: CommandRunner = async (cmd, args, opts) => {
+          const res = await spawnCommand(cmd, args, opts);
+          if (cmd !== "squeue") return res;
+          const lines = res.stdout.split("\n").map((line) => {
+            const f = line.split("|");
+            const state = endAs.get(f[1]?.trim() ?? "");
+            if (state && /CANCELLED/.test(f[2] ?? "")) f[2] = state;
+            return f.join("|");
+          });
+          return { ...res, stdout: lines.join("\n") };
+        };
+        const { bs, dir } = make({}, { runner: rewrite });
+        const messages = listen(bs);
+        const count = join(dir, "runs");
+        const id = await bs.issueBatchJob(`sh -c 'echo x >> ${count}; sleep 300'`, { jobName: "unlucky", requirements: req() });
+        const runs = () => (existsSync(count) ? readFileSync(count, "utf8").split("\n").length - 1 : 0);
+        for (const [i, state] of ["NODE_FAIL", "PREEMPTED", "TIMEOUT", "NODE_FAIL"].entries()) {
+          await until(`run ${i + 1}`, () => runs() === i + 1, 120);
+          const key = hostOf(messages, id)!;
+          endAs.set(key, state);
+          expect(spawnSync("scancel", [key]).status).toBe(0);
+          if (i < 3) expect(await bs.getUpdatedBatchJob(0)).toBeNull();
+        }
+        const [u] = (await collect(bs, 1)).values();
+        expect(u).toMatchObject({ jobId: id, exitReason: BatchJobExitReason.LOST });
+        expect(u!.exitStatus).not.toBe(0);
+        expect(runs()).toBe(4);
+        expect(messages.filter((m) => m.type === "WorkerHostStopped").map((m) => m.reason)).toEqual(expect.arrayContaining(["NODE_FAIL", "PREEMPTED", "TIMEOUT"]));
+      });
+
       it("a job that ends its host's process reports its exit code; the other jobs run on other hosts", async () => {
         const { bs, dir } = make();
         const ender = await bs.issueBatchJob(`${node} ${WARM} ${join(dir, "e")} 7 exit`, { jobName: "ender", requirements: req({ cores: 0.1 }) });

@@ -493,7 +493,8 @@ export class WorkerHosts {
     }
     if (!host.ever.ready && !host.cancelled) this.startFailed(host, `Slurm says ${word}`);
     if (host.ever.ready) {
-      const reason = host.cancelled ? "cancelled" : (host.exitWhy ?? word);
+      // Slurm's word for an end that was not the host's own choice (CANCELLED, TIMEOUT, NODE_FAIL, ...).
+      const reason = host.cancelled ? "cancelled" : outcome.exitReason === BatchJobExitReason.FINISHED ? (host.exitWhy ?? word) : word;
       this.ctx.bus()?.publish({ type: "WorkerHostStopped", time: Date.now(), hostId: host.key, batchSystem: "slurm", reason });
     }
     this.files?.forget(host.key);
