@@ -11,7 +11,7 @@ function copyRuntimeScripts(): void {
   mkdirSync("dist/standalone/runtime", { recursive: true });
   const scripts: [string, string[]][] = [
     ["batch-local", ["warm-host.mjs"]],
-    ["batch-slurm", ["worker-host.mjs", "pack-runner.mjs", "run-job.mjs"]],
+    ["batch-slurm", ["worker-host.mjs", "pack-runner.mjs", "run-job.mjs", "cgroup-memory.mjs"]],
   ];
   for (const [pkg, names] of scripts) {
     for (const name of names) copyFileSync(path.join("node_modules", "@toil", pkg, "runtime", name), `dist/standalone/runtime/${name}`);

@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { oomKills } from "./cgroup-memory.mjs";
 
 const modules = new Map();
 
@@ -112,29 +113,6 @@ function runChild(job, env, cwd, out, err) {
   }).finally(() => {
     currentChild = undefined;
   });
-}
-
-/** The memory cgroup's count of out-of-memory kills (cgroup v1 or v2), if it can be read. */
-function oomKills() {
-  let lines;
-  try {
-    lines = readFileSync("/proc/self/cgroup", "utf8").split("\n");
-  } catch {
-    return undefined;
-  }
-  const v1 = lines.find((l) => /^\d+:([^:]*,)?memory(,[^:]*)?:/.test(l));
-  const file = v1
-    ? `/sys/fs/cgroup/memory${v1.slice(v1.lastIndexOf(":") + 1)}/memory.oom_control`
-    : lines.find((l) => l.startsWith("0::"))
-      ? `/sys/fs/cgroup${lines.find((l) => l.startsWith("0::")).slice(3)}/memory.events`
-      : undefined;
-  if (!file) return undefined;
-  try {
-    const m = /^oom_kill (\d+)$/m.exec(readFileSync(file, "utf8"));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

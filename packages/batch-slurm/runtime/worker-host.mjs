@@ -17,7 +17,7 @@
 //      {"t":"done","seq":n,"code":c,"wall":s,"oom"?:true}  job n ended with status c (oom: the
 //                                                    cgroup's out-of-memory handler killed it)
 //      {"t":"draining"}                              Slurm's time limit is near: no new jobs
-//      {"t":"exit","why":"idle"|"stop"|"leader"|"time"|"signal"}
+//      {"t":"exit","why":"idle"|"stop"|"leader"|"time"|"signal"|"memory"}
 // Once "exit" is written the host starts nothing more: a job handed to it after that (no "start"
 // line) never ran, and the leader gives it to another host. A host whose leader's heartbeat has not
 // changed for leaderTimeoutSeconds kills the job it runs (if any), cancels the hosts of its
@@ -26,6 +26,7 @@ import { spawnSync } from "node:child_process";
 import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync, watch } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { anonMemory, memoryLimit } from "./cgroup-memory.mjs";
 import { killRunningChild, runJob } from "./run-job.mjs";
 
 const dir = process.argv[2];
@@ -124,6 +125,30 @@ process.on("SIGINT", () => {
 });
 process.on("SIGTERM", () => exit("signal", 143));
 
+// ---- memory: a host that keeps more after its jobs than it did after its first one, by a quarter
+// of its room, is replaced by a fresh one, so a job never starts with much less room than it
+// would have in a process of its own. (What a job leaves reachable, and what the runtime keeps,
+// add up over thousands of jobs.)
+
+const limit = memoryLimit();
+let baseline;
+function grown() {
+  if (limit === undefined) return false;
+  let used = anonMemory();
+  if (used === undefined) return false;
+  if (baseline === undefined) {
+    baseline = used;
+    return false;
+  }
+  const allowed = baseline + 0.25 * Math.max(0, limit - baseline);
+  if (used <= allowed) return false;
+  if (typeof globalThis.gc === "function") {
+    globalThis.gc();
+    used = anonMemory() ?? used;
+  }
+  return used > allowed;
+}
+
 // ---- the inbox
 
 let offset = 0;
@@ -189,6 +214,7 @@ for (;;) {
     idleSince = Date.now();
     pollMs = 5;
     if (draining) exit("time");
+    if (grown()) exit("memory");
   }
   if (Date.now() - idleSince >= idleMs) exit("idle");
   await waitForWork(Math.min(pollMs, Math.max(1, idleSince + idleMs - Date.now())));

@@ -2,6 +2,7 @@
 import type { BatchJobDescription, Requirements } from "@toil/batch-core";
 import { describe, expect, it } from "vitest";
 import { PartitionSet, parseSinfo, parseSlurmArgs, resolveSlurmSettings, splitShellWords } from "../src/index.js";
+import { hostNodeFlags } from "../src/worker-hosts/host-slurm.js";
 import { hostShapeOf, plainReason, shapeLabel } from "../src/worker-hosts/shapes.js";
 
 const partitions = new PartitionSet(parseSinfo("short*|(null)|1:00:00|1\nlong|(null)|7-00:00:00|1\ngpu|gpu:a100:4|1-00:00:00|1\n"));
@@ -44,6 +45,13 @@ describe("worker host shapes", () => {
     const { s, user } = settings();
     const shape = hostShapeOf(job({ accelerators: [{ kind: "gpu", count: 2 }] }), s, user, choose);
     expect(shape.label).toBe("1 CPU, 64M memory, 2 GPUs, partition gpu");
+  });
+
+  it("hosts with little memory get a small young generation (V8 would grow it to 32 MiB)", () => {
+    expect(hostNodeFlags(["--mem=64M", "--cpus-per-task=1"])).toEqual(["--expose-gc", "--max-semi-space-size=1"]);
+    expect(hostNodeFlags(["--mem=512M"])).toEqual(["--expose-gc", "--max-semi-space-size=8"]);
+    expect(hostNodeFlags(["--mem=4096M"])).toEqual(["--expose-gc", "--max-semi-space-size=16"]);
+    expect(hostNodeFlags(["--mem=0"])).toEqual(["--expose-gc"]);
   });
 
   it("labels whole-node and per-CPU memory", () => {

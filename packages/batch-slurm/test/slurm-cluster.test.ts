@@ -477,6 +477,18 @@ describeSlurm("slurm (real cluster)", () => {
         expect(v!.backingId).not.toBe(u!.backingId);
       });
 
+      it("a host that keeps much more memory after its jobs than after its first one is replaced by a fresh one", async () => {
+        const { bs, dir } = make({ batchOptions: { slurmMaxWorkers: 1 } });
+        const messages = listen(bs);
+        const ids: number[] = [];
+        // Each job leaves 30 MiB reachable: after a few, a 200 MiB host has used more than a quarter of its room.
+        for (let i = 0; i < 4; i++) ids.push(await bs.issueBatchJob(`${node} ${WARM} ${join(dir, `l${i}`)} 0 leak`, { jobName: `l${i}`, requirements: req({ memory: 200 * MiB }) }));
+        const got = await collect(bs, 4);
+        for (const id of ids) expect(got.get(id)).toMatchObject({ exitStatus: 0, exitReason: BatchJobExitReason.FINISHED });
+        expect(new Set([...got.values()].map((u) => u.backingId)).size).toBeGreaterThanOrEqual(2);
+        await until("a host's stop on the bus", () => messages.some((m) => m.type === "WorkerHostStopped" && m.reason === "memory"), 30);
+      });
+
       it("killing a running job cancels its host; a waiting job still runs, once, and the killed one is never reported", async () => {
         const { bs, dir } = make({ batchOptions: { slurmMaxWorkers: 1 } });
         const messages = listen(bs);

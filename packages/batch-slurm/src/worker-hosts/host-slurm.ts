@@ -30,8 +30,21 @@ export function submitHostArray(
   });
   const script =
     "#!/bin/sh\n# Toil worker hosts: each array task runs the jobs the leader hands it.\n" +
-    `exec ${singleQuote(process.execPath)} ${singleQuote(hostScript)} ${singleQuote(dir)}\n`;
+    `exec ${[process.execPath, ...hostNodeFlags(shape.args), hostScript, dir].map(singleQuote).join(" ")}\n`;
   return ctx.slurm.sbatch(args, {}, script);
+}
+
+/**
+ * Node flags of a host: `gc()` for its memory check, and a young generation sized to its memory.
+ * V8 grows its young generation up to 32 MiB under a high allocation rate (thousands of short jobs),
+ * whatever the memory limit; a host with little memory would be killed for it.
+ */
+export function hostNodeFlags(resourceArgs: readonly string[]): string[] {
+  const mem = resourceArgs.find((a) => a.startsWith("--mem="));
+  const mib = mem ? Number(/^--mem=(\d+)M$/.exec(mem)?.[1]) : Number.NaN;
+  const flags = ["--expose-gc"];
+  if (Number.isFinite(mib) && mib > 0) flags.push(`--max-semi-space-size=${Math.max(1, Math.min(16, Math.floor(mib / 64)))}`);
+  return flags;
 }
 
 /**
