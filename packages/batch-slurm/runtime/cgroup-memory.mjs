@@ -42,9 +42,16 @@ export function oomKills() {
 
 /**
  * The tightest memory limit over this process's cgroup and its parents (Slurm sets it on the job
- * and step levels, not the task's), with the cgroup that has it.
+ * and step levels, not the task's), with the cgroup that has it; read once (it does not change).
  */
+let limitCache;
 function limited() {
+  if (limitCache !== undefined) return limitCache ?? undefined;
+  limitCache = findLimit() ?? null;
+  return limitCache ?? undefined;
+}
+
+function findLimit() {
   const cg = cgroup();
   if (!cg) return undefined;
   let best;
