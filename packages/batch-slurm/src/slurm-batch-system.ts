@@ -48,10 +48,12 @@ export interface SlurmBatchSystemOptions {
 }
 
 /**
- * Runs Toil jobs on a Slurm cluster with `sbatch`, watches them with one `squeue` (plus one
- * `sacct` for jobs squeue has forgotten) per poll, and kills them with `scancel`. Ready jobs with
- * identical requirements are submitted together as one job array. Jobs marked `local` run on the
- * leader's machine through the `single_machine` batch system.
+ * Runs Toil jobs on a Slurm cluster. By default they run on warm worker hosts: Slurm jobs that
+ * each run jobs of one shape one after another until idle. With `--no-slurmWorkers` (or job
+ * packs) each job is a Slurm job of its own, and ready jobs with identical requirements are
+ * submitted together as one job array. Everything is watched with one `squeue` (plus one `sacct`
+ * for jobs squeue has forgotten) per poll and killed with `scancel`. Jobs marked `local` run on
+ * the leader's machine through the `single_machine` batch system.
  *
  * @example
  * const bs = new SlurmBatchSystem({ workflowId: "wf", batchLogsDir: "/shared/logs" }, 64, 2 ** 40, 2 ** 40);
