@@ -91,7 +91,7 @@ export class HostFiles {
   private readonly cursors = new Map<string, Cursor>();
   private watcher: FSWatcher | undefined;
   private beat = 0;
-  private controlFd: number | undefined;
+  private removed = false;
 
   constructor(base: string, workflowId: string, settings: HostSettings) {
     mkdirSync(base, { recursive: true, mode: 0o700 });
@@ -100,7 +100,7 @@ export class HostFiles {
     mkdirSync(join(this.dir, "in"), { mode: 0o700 });
     mkdirSync(join(this.dir, "out"), { mode: 0o700 });
     writeFileSync(join(this.dir, "config.json"), JSON.stringify(settings), { mode: 0o600 });
-    this.controlFd = openSync(join(this.dir, "control"), "w", 0o600);
+    writeFileSync(join(this.dir, "control"), "", { mode: 0o600 });
     this.heartbeat();
   }
 
@@ -115,10 +115,16 @@ export class HostFiles {
   }
 
   private writeControl(line: string): void {
-    if (this.controlFd === undefined) return;
+    if (this.removed) return;
     try {
-      // Same length every time, written in place: a reader never sees a shorter file.
-      writeSync(this.controlFd, line, 0);
+      // Same length every time, written in place: a reader never sees a shorter file. Opened and
+      // closed each time: an NFS client sends what was written to the server at close at the latest.
+      const fd = openSync(join(this.dir, "control"), "r+");
+      try {
+        writeSync(fd, line, 0);
+      } finally {
+        closeSync(fd);
+      }
     } catch {
       // the directory is gone (shutdown): nobody is listening
     }
@@ -196,8 +202,7 @@ export class HostFiles {
   remove(): void {
     this.watcher?.close();
     this.watcher = undefined;
-    if (this.controlFd !== undefined) closeSync(this.controlFd);
-    this.controlFd = undefined;
+    this.removed = true;
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
