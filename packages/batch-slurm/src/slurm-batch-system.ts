@@ -27,7 +27,7 @@ import { plainCommandWords } from "./shell-words.js";
 import { SlurmCommands, warn } from "./slurm-commands.js";
 import type { TrackedJob } from "./tracked-job.js";
 import { UpdateQueue } from "./update-queue.js";
-import { hostShapeOf, plainReason } from "./worker-hosts/shapes.js";
+import { type HostShape, hostShapeOf, plainReason } from "./worker-hosts/shapes.js";
 import { WorkerHosts } from "./worker-hosts/worker-hosts.js";
 
 /** Extra constructor options of {@link SlurmBatchSystem} (beyond the batch-system contract). */
@@ -75,6 +75,7 @@ export class SlurmBatchSystem extends BatchSystemSupport {
   private readonly plain: PlainJobs;
   private readonly hosts: WorkerHosts;
   private readonly statusParts = new Map<string, string>();
+  private readonly shapes = new Map<string, HostShape>();
 
   private nextId = 1;
   private lock: Promise<unknown> = Promise.resolve();
@@ -180,7 +181,7 @@ export class SlurmBatchSystem extends BatchSystemSupport {
         argv,
         command: jobDesc.argv === undefined ? command : shellCommand(jobDesc.argv),
         env,
-        shape: hostShapeOf(jobDesc, this.settings, this.userArgs, (time, gpu) => partitions.choose(time, gpu)),
+        shape: this.shapeOf(jobDesc, partitions),
         need: jobDesc.walltime && jobDesc.walltime > 0 ? jobDesc.walltime : 0,
         freeReissues: 0,
       });
@@ -190,6 +191,17 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     this.ensureLoop();
     this.wakeLoop?.();
     return id;
+  }
+
+  /** The host shape of a job (the same for equal requirements: computed once). */
+  private shapeOf(jobDesc: BatchJobDescription, partitions: PartitionSet): HostShape {
+    const key = JSON.stringify(jobDesc.requirements);
+    let shape = this.shapes.get(key);
+    if (!shape) {
+      shape = hostShapeOf(jobDesc, this.settings, this.userArgs, (time, gpu) => partitions.choose(time, gpu));
+      this.shapes.set(key, shape);
+    }
+    return shape;
   }
 
   /** A job to run as a Slurm job of its own. */
