@@ -1,5 +1,7 @@
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
 import { defineConfig, type Options } from "tsup";
 
 /**
@@ -19,6 +21,19 @@ function copyRuntimeScripts(): void {
 }
 
 /**
+ * `toil report` inlines ECharts' minified build into its HTML file; the bundle has no node_modules,
+ * so it carries the file itself, gzipped (1.1 MB -> 0.36 MB), with the library's license and notice.
+ */
+function copyEcharts(): void {
+  const require = createRequire(import.meta.url);
+  const pkgDir = path.dirname(require.resolve("echarts/package.json"));
+  mkdirSync("dist/standalone/vendor", { recursive: true });
+  writeFileSync("dist/standalone/vendor/echarts.min.js.gz", gzipSync(readFileSync(path.join(pkgDir, "dist", "echarts.min.js")), { level: 9 }));
+  copyFileSync(path.join(pkgDir, "LICENSE"), "dist/standalone/vendor/echarts.LICENSE");
+  copyFileSync(path.join(pkgDir, "NOTICE"), "dist/standalone/vendor/echarts.NOTICE");
+}
+
+/**
  * In the standalone build, the packages' `import("tsx/esm/api")` (how they load .ts files) becomes
  * src/standalone/tsx-api.ts: the bundle's own hooks strip types, so tsx and esbuild's native
  * binary are not needed.
@@ -33,7 +48,7 @@ const tsxInBundle: NonNullable<Options["esbuildPlugins"]>[number] = {
 export default defineConfig([
   {
     // The package build: dependencies stay external (installed next to it).
-    entry: ["src/index.ts", "src/cli.ts", "src/worker.ts"],
+    entry: ["src/index.ts", "src/cli.ts", "src/cwl-runner.ts", "src/worker.ts"],
     format: ["esm"],
     dts: { entry: ["src/index.ts"] },
     clean: true,
@@ -50,6 +65,9 @@ export default defineConfig([
       job: "src/standalone/job.ts",
       leader: "src/standalone/leader.ts",
       hooks: "src/standalone/hooks.ts",
+      "module-hooks": "src/standalone/module-hooks.ts",
+      "toil-cwl-runner": "src/standalone/toil-cwl-runner.ts",
+      "cwl-jobs": "src/standalone/cwl-jobs.ts",
     },
     outDir: "dist/standalone",
     format: ["esm"],
@@ -63,6 +81,12 @@ export default defineConfig([
     external: ["playwright-core"],
     esbuildPlugins: [tsxInBundle],
     banner: { js: "import { createRequire as __toilCreateRequire } from 'node:module'; const require = __toilCreateRequire(import.meta.url);" },
-    onSuccess: async () => copyRuntimeScripts(),
+    onSuccess: async () => {
+      // The bundle's files are ES modules wherever the folder is copied, even into a CommonJS
+      // package (`npm init -y` writes "type": "commonjs").
+      writeFileSync("dist/standalone/package.json", `${JSON.stringify({ type: "module", private: true }, null, 2)}\n`);
+      copyRuntimeScripts();
+      copyEcharts();
+    },
   },
 ]);

@@ -4,6 +4,11 @@ import {
   type BatchSystemClass,
   type BatchSystemOptionSpec,
 } from "@toil/batch-core";
+import { SingleMachineBatchSystem } from "@toil/batch-local";
+import { SLURM_OPTIONS } from "@toil/batch-slurm";
+
+/** Names of the batch systems built into the leader. */
+export const BUNDLED_BATCH_SYSTEMS = ["single_machine", "slurm"] as const;
 
 let registered = false;
 
@@ -45,6 +50,31 @@ export async function allBundledOptionSpecs(): Promise<BatchSystemOptionSpec[]> 
     }
   }
   return out;
+}
+
+/**
+ * Options of the bundled batch systems, without loading anything (what `Toil.parseArgs` accepts
+ * besides the core options; a plugin's options need `Toil.parseArgsAsync`).
+ */
+export function bundledOptionSpecs(): BatchSystemOptionSpec[] {
+  const out: BatchSystemOptionSpec[] = [];
+  for (const spec of [...SingleMachineBatchSystem.options, ...SLURM_OPTIONS]) {
+    if (!out.some((s) => s.name === spec.name)) out.push(spec);
+  }
+  return out;
+}
+
+/**
+ * Options a command line may use, as `toil run` accepts them: the bundled batch systems' and, when
+ * `--batchSystem` names a plugin, that plugin's (it is loaded to find them).
+ */
+export async function optionSpecsForArgv(argv: readonly string[]): Promise<BatchSystemOptionSpec[]> {
+  const specs = bundledOptionSpecs();
+  const named = batchSystemFromArgv(argv);
+  if (named && !(BUNDLED_BATCH_SYSTEMS as readonly string[]).includes(named)) {
+    for (const spec of await batchSystemOptionSpecs(named)) if (!specs.some((s) => s.name === spec.name)) specs.push(spec);
+  }
+  return specs;
 }
 
 /** The batch system named on a command line (`--batchSystem X` / `--batchSystem=X`), env-free pre-scan. */

@@ -5,6 +5,9 @@
  */
 import { allBundledOptionSpecs, batchSystemFromArgv, batchSystemOptionSpecs } from "./batch-systems.js";
 import { main } from "./cli/program.js";
+import { keepRunningWhenOutputCloses } from "./cli/closed-output.js";
+
+keepRunningWhenOutputCloses();
 
 const argv = process.argv.slice(2);
 const specs = [...(await allBundledOptionSpecs())];

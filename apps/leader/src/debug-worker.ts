@@ -1,9 +1,11 @@
-import type {
-  BatchJobDescription,
-  BatchMessageBus,
-  BatchSystem,
-  UpdatedBatchJobInfo,
-  WorkerContextDescriptor,
+import {
+  BatchSystemSupport,
+  type BatchJobDescription,
+  type BatchMessageBus,
+  type BatchSystem,
+  type UpdatedBatchJobInfo,
+  type WorkerCleanupInfo,
+  type WorkerContextDescriptor,
 } from "@toil/batch-core";
 import { runWorker } from "@toil/worker";
 
@@ -34,6 +36,8 @@ export class DebugWorkerBatchSystem implements BatchSystem {
     readonly maxCores: number,
     readonly maxMemory: number,
     readonly maxDisk: number,
+    /** The work directory to clean up at shutdown, as the other batch systems do (`--cleanWorkDir`). */
+    private readonly cleanup?: WorkerCleanupInfo,
   ) {}
 
   async issueBatchJob(command: string, jobDesc: BatchJobDescription, jobEnvironment?: Record<string, string>): Promise<number> {
@@ -93,5 +97,6 @@ export class DebugWorkerBatchSystem implements BatchSystem {
 
   async shutdown(): Promise<void> {
     this.queue.length = 0;
+    if (this.cleanup) await BatchSystemSupport.workerCleanup(this.cleanup);
   }
 }

@@ -13,7 +13,8 @@
  *
  * @module @toil/leader
  */
-export { Toil, normalizeUri, type ToilOptions } from "./toil.js";
+export { Toil, normalizeUri, type ToilOptions, type ParsedToilArgs } from "./toil.js";
+export { getStatus, getPIDStatus, type ToilWorkflowStatus, type ToilLeaderStatus } from "./workflow-status.js";
 export { Leader, type LeaderOptions, type LeaderCounts } from "./leader/leader.js";
 export type { LeaderStore, WorkerMessage } from "./leader/store.js";
 export {

@@ -13,6 +13,7 @@ import {
   type LeaderLock,
 } from "@toil/filestore";
 import {
+  ConfigError,
   configFromJSON,
   configToJSON,
   defaultConfig,
@@ -27,22 +28,38 @@ import {
   type FileID,
   type JobDescription,
 } from "@toil/job";
-import { registerBundledBatchSystems } from "./batch-systems.js";
+import { BUNDLED_BATCH_SYSTEMS, batchSystemFromArgv, bundledOptionSpecs, optionSpecsForArgv, registerBundledBatchSystems } from "./batch-systems.js";
 import { parseToilArgs } from "./cli/parse-args.js";
-import { FailedJobsError, JobStoreStateError, ToilContextError } from "./leader/errors.js";
+import { FailedJobsError, JobStoreStateError, ToilContextError, WorkflowInterruptedError, WorkflowKilledError } from "./leader/errors.js";
 import { Leader, type LeaderCounts } from "./leader/leader.js";
 import { leaderStoreOf } from "./leader/store-adapter.js";
-import { createLeaderLogger, type Logger, type HumanLogStream } from "./log.js";
+import { runDeadWorkersDeferredFunctions } from "./leader/worker-cleanup.js";
+import { createLeaderLogger, defaultLogFile, type Logger } from "./log.js";
 import { Progress } from "./progress.js";
+import { runSummary } from "./summary.js";
 import { workerArgv } from "./worker-command.js";
 import { rootJobReturnValue, saveRootJob, type RootJob } from "./jobs.js";
 import { DebugWorkerBatchSystem } from "./debug-worker.js";
+import { OUTCOME_MARKERS } from "./ops/outcome.js";
 
 /** What `new Toil(...)` accepts: a full config (from `Toil.parseArgs`) or any subset of options. */
 export type ToilOptions = (Config | ConfigInput) & {
   /** Option names set explicitly by the user (a restart overlays exactly these on the stored config). */
   explicitOptions?: Iterable<string>;
 };
+
+/** What `Toil.parseArgs` returns: the configuration, which options were given, and the script's arguments. */
+export type ParsedToilArgs = Config & {
+  /** Options set explicitly (flag, environment or config file); a restart applies exactly these. */
+  explicitOptions: string[];
+  /** The arguments after the options (and after `--`), for the script. */
+  args: string[];
+};
+
+function parsedArgs(argv: readonly string[], env: NodeJS.ProcessEnv, specs: Parameters<typeof parseToilArgs>[2]): ParsedToilArgs {
+  const { config, explicit, args } = parseToilArgs(argv, env, specs);
+  return { ...config, explicitOptions: [...explicit.keys()], args };
+}
 
 /** Marks a process in which a toil worker is importing user code (set by the worker). */
 const IN_WORKER = Symbol.for("toil.inWorker");
@@ -78,10 +95,19 @@ export class Toil implements AsyncDisposable {
   private restartCalled = false;
   private createdStore = false;
   private logger: Logger | undefined;
-  private human: HumanLogStream | undefined;
+  private logPath: string | undefined;
   private closeLog: (() => Promise<void>) | undefined;
   /** Counts of the last run (for reporting). */
   lastCounts: LeaderCounts | undefined;
+  #ranJobs = false;
+
+  /**
+   * Whether this Toil's leader issued any job. When `start()` fails before it did (the batch system
+   * could not be created, or refused the root job), nothing ran and the new job store is deleted.
+   */
+  get ranJobs(): boolean {
+    return this.#ranJobs;
+  }
 
   constructor(options: ToilOptions) {
     if (insideWorker()) {
@@ -108,18 +134,31 @@ export class Toil implements AsyncDisposable {
   /**
    * Parse toil options from command-line arguments (without the node and script path), with
    * environment variables and `--config FILE`. A positional argument is taken as the job store.
+   * Every flag `toil run` accepts is accepted, the bundled batch systems' included; for the flags of
+   * a batch-system plugin named with `--batchSystem`, use {@link Toil.parseArgsAsync}.
    */
-  static parseArgs(
-    argv: readonly string[],
-    env: NodeJS.ProcessEnv = process.env,
-  ): Config & {
-    /** Options set explicitly (flag, environment or config file); a restart applies exactly these. */
-    explicitOptions: string[];
-    /** The arguments after the options (and after `--`), for the script. */
-    args: string[];
-  } {
-    const { config, explicit, args } = parseToilArgs(argv, env);
-    return { ...config, explicitOptions: [...explicit.keys()], args };
+  static parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedToilArgs {
+    try {
+      return parsedArgs(argv, env, bundledOptionSpecs());
+    } catch (err) {
+      const named = batchSystemFromArgv(argv);
+      if (err instanceof ConfigError && named && !(BUNDLED_BATCH_SYSTEMS as readonly string[]).includes(named)) {
+        throw new ConfigError(
+          `${err.message} (the options of the batch system plugin "${named}" are only known once it is loaded: ` +
+            "parse with `await Toil.parseArgsAsync(argv)`)",
+          err.issues,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Like {@link Toil.parseArgs}, and also loads a batch-system plugin named with `--batchSystem` to
+   * accept its flags, as `toil run` does.
+   */
+  static async parseArgsAsync(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ParsedToilArgs> {
+    return parsedArgs(argv, env, await optionSpecsForArgv(argv));
   }
 
   /**
@@ -163,12 +202,21 @@ export class Toil implements AsyncDisposable {
     return this.logger;
   }
 
+  /**
+   * The text log of this run (after `open()`): `--logFile`, or `<job store>.log` next to the job
+   * store, so it outlives a store deleted by `--clean`. A restart appends to it.
+   */
+  get logFile(): string {
+    if (!this.logPath) throw new ToilContextError("The Toil object is not open.");
+    return this.logPath;
+  }
+
   /** Enter the scope: create the job store, or resume it when `restart` is set. */
   async open(): Promise<this> {
     if (this.state !== "new") throw new ToilContextError(`This Toil object is already ${this.state}; create a new one.`);
-    const { logger, human, close } = createLeaderLogger({ level: this.config.logLevel, ...(this.config.logFile ? { logFile: this.config.logFile } : {}) });
+    this.logPath = path.resolve(this.config.logFile ?? defaultLogFile(this.config.jobStore));
+    const { logger, close } = createLeaderLogger({ level: this.config.logLevel, logFile: this.logPath, logJson: this.config.logJson });
     this.logger = logger;
-    this.human = human;
     this.closeLog = close;
     const store = openJobStore(this.config.jobStore);
     if (this.config.restart) {
@@ -247,7 +295,20 @@ export class Toil implements AsyncDisposable {
       }
       throw err;
     }
-    return (await this.runLeader(store, rootId)) as T;
+    try {
+      return (await this.runLeader(store, rootId)) as T;
+    } catch (err) {
+      // Nothing ran (the root job was refused, or no batch system could be made): the store holds
+      // only what start() wrote, so leave none, as for any other mistake found before running.
+      // A run stopped (signal, toil kill) before its first job keeps its store for --restart.
+      const stopped = err instanceof WorkflowInterruptedError || err instanceof WorkflowKilledError;
+      if (this.createdStore && !this.#ranJobs && !stopped) {
+        await this.lock?.release().catch(() => undefined);
+        await store.destroy().catch(() => undefined);
+        this.store = undefined; // close() then only closes the log
+      }
+      throw err;
+    }
   }
 
   /** Resume the workflow in the job store; resolves to the root job's return value. */
@@ -305,6 +366,10 @@ export class Toil implements AsyncDisposable {
     const config = this.config;
     const log = this.log;
     const bus = new MessageBus();
+    const firstIssue = bus.subscribe("JobIssued", () => {
+      this.#ranJobs = true;
+      firstIssue.dispose();
+    });
     let busFile: Disposable | undefined;
     if (config.writeMessages) {
       mkdirSync(path.dirname(config.writeMessages), { recursive: true, mode: 0o700 });
@@ -321,7 +386,7 @@ export class Toil implements AsyncDisposable {
       if (typeof storeDir === "string") roots.push(`!${path.resolve(storeDir)}`);
       if (roots.length > 0 && !roots[0]!.startsWith("!")) bs.setEnv(TRUSTED_MODULE_ROOTS_ENV, JSON.stringify(roots));
     }
-    const progress = new Progress({ enabled: !config.disableProgress, ...(this.human ? { human: this.human } : {}) });
+    const progress = new Progress({ enabled: !config.disableProgress });
     const leader = new Leader({
       config,
       store: leaderStoreOf(store),
@@ -353,31 +418,43 @@ export class Toil implements AsyncDisposable {
     process.on("SIGINT", onSignal);
     progress.start();
     const started = Date.now();
-    let ok = false;
+    // Until the run ends one way or another, the workflow counts as stopped (a leader killed with
+    // SIGKILL writes nothing more): `toil status` shows the latest outcome marker.
+    await store.writeSharedFile(OUTCOME_MARKERS.stopped, String(started)).catch(() => undefined);
+    let outcome: keyof typeof OUTCOME_MARKERS = "stopped";
+    let ending: unknown;
     try {
       await leader.run();
-      ok = true;
+      outcome = "succeeded";
     } catch (err) {
+      // FAILED only when jobs failed for good; a kill, a signal or a deadlock leaves it restartable.
+      if (err instanceof FailedJobsError) outcome = "failed";
+      ending = err;
       await leader.killAll().catch(() => undefined);
       throw err;
     } finally {
       process.off("SIGTERM", onSignal);
       process.off("SIGINT", onSignal);
       progress.stop();
+      const ended =
+        outcome === "succeeded"
+          ? "completed"
+          : ending instanceof WorkflowInterruptedError || ending instanceof WorkflowKilledError
+            ? "stopped"
+            : "failed";
+      const summary = runSummary(ended, leader.counts(), (Date.now() - started) / 1000, this.logPath);
+      if (ended === "completed") log.info({ summary: summary.figures }, summary.text);
+      else log.warn({ summary: summary.figures }, summary.text);
       this.lastCounts = leader.counts();
+      // Every worker has ended (or was killed): what dead ones deferred runs now, at the latest.
+      await runDeadWorkersDeferredFunctions(config, bs, log);
       await shutdownWithin(bs, 2_000, log);
       bus.check();
       busFile?.[Symbol.dispose]();
       bus[Symbol.dispose]();
-      await store.writeSharedFile(ok ? "succeeded.log" : "failed.log", String(Date.now())).catch(() => undefined);
-      this.outcome = ok ? "success" : "error";
+      await store.writeSharedFile(OUTCOME_MARKERS[outcome], String(Date.now())).catch(() => undefined);
+      this.outcome = outcome === "succeeded" ? "success" : "error";
     }
-    const seconds = (Date.now() - started) / 1000;
-    const counts = leader.counts();
-    log.info(
-      { jobs: counts.done, seconds: Number(seconds.toFixed(2)), jobsPerSecond: Number((counts.done / Math.max(seconds, 1e-3)).toFixed(1)) },
-      `Finished the workflow: ${counts.done} jobs in ${seconds.toFixed(2)} s`,
-    );
     return rootJobReturnValue(store);
   }
 
@@ -388,7 +465,12 @@ export class Toil implements AsyncDisposable {
     const maxDisk = config.maxDisk ?? Infinity;
     if (config.debugWorker) {
       log.info("--debugWorker: jobs run one at a time inside the leader process");
-      return new DebugWorkerBatchSystem(maxCores, maxMemory, maxDisk);
+      return new DebugWorkerBatchSystem(maxCores, maxMemory, maxDisk, {
+        ...(config.workDir ? { workDir: config.workDir } : {}),
+        ...(config.coordinationDir ? { coordinationDir: config.coordinationDir } : {}),
+        workflowId: config.workflowId ?? "unknown",
+        cleanWorkDir: config.cleanWorkDir,
+      });
     }
     const cls = await getBatchSystem(config.batchSystem);
     // Batch systems that accept a logger (the bundled ones) log through the leader's logger.
@@ -398,8 +480,11 @@ export class Toil implements AsyncDisposable {
       else if (level === "debug") log.debug(message);
       else log.info(message);
     };
+    // Jobs' own output reaches the terminal through the leader (above the live progress bar; never
+    // into a pipe the user closed) instead of through inherited file descriptors.
+    const output = (stream: "stdout" | "stderr", chunk: Buffer) => void (stream === "stdout" ? process.stdout : process.stderr).write(chunk);
     const Ctor = cls as unknown as new (...args: unknown[]) => BatchSystem;
-    return new Ctor(bsConfig, maxCores, maxMemory, maxDisk, { logger });
+    return new Ctor(bsConfig, maxCores, maxMemory, maxDisk, { logger, output });
   }
 
   /**

@@ -91,7 +91,7 @@ describe("bad input", () => {
   }, 120_000);
 
   it("every command has --help with examples and exit codes", async () => {
-    for (const cmd of ["status", "stats", "report", "kill", "clean", "debug-job"]) {
+    for (const cmd of ["run", "status", "stats", "report", "kill", "clean", "debug-job"]) {
       const r = await toil([cmd, "--help"], tmp);
       expect(r.code, cmd).toBe(0);
       expect(r.stdout).toContain("Examples:");
@@ -146,8 +146,8 @@ describe("scenario 41: status, stats, report and clean around a failing, restart
 
     const stats = await toil(["stats", store], tmp);
     expect(stats.code).toBe(0);
-    expect(stats.stdout).toMatch(/sortChunk: 5 run\(s\)/);
-    expect(stats.stdout).toMatch(/setup: 1 run\(s\)/);
+    expect(stats.stdout).toMatch(/sortChunk: 5 runs/);
+    expect(stats.stdout).toMatch(/setup: 1 run\b/);
     const raw = JSON.parse((await toil(["stats", store, "--raw", "--sortCategory", "alpha"], tmp)).stdout) as {
       jobs: number;
       kinds: { name: string; count: number }[];
@@ -233,7 +233,7 @@ describe("scenario 97: kill stops a running workflow; restart and clean work aft
     const result = await ended;
     expect(result.code).not.toBe(0);
     const st = await toil(["status", store], tmp);
-    expect(st.stdout).toMatch(/STOPPED|FAILED/);
+    expect(st.stdout).toContain("STOPPED");
     const nothing = await toil(["kill", store], tmp);
     expect(nothing.code).toBe(0);
     expect(nothing.stdout).toContain("nothing to stop");

@@ -100,6 +100,6 @@ describe.skipIf(!browserAvailable && !browserRequired)(`report in headless Chrom
     expect(seen.renderedBars).toBe(10);
     expect(seen.failedIds).toEqual(["explode0000000000000a", "merge0000000000000000"]);
     expect(seen.kindRows).toBe(4);
-    expect(seen.summary).toContain("10 job run(s) of 4 kind(s) on 2 worker slot(s)");
+    expect(seen.summary).toContain("10 job runs of 4 kinds on 2 worker slots");
   }, 60_000);
 });

@@ -200,7 +200,7 @@ describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", 
       () => {
         const r = spawnSync(process.execPath, [TOIL_CLI, "status", js, "--status"], { encoding: "utf8" });
         status = r.stdout;
-        return /(\d+) worker host\(s\): \1 × 1 CPU, 64M memory/.test(status) && (status.match(/: running nap/g) ?? []).length >= 2;
+        return /(\d+) worker hosts?: \1 × 1 CPU, 64M memory/.test(status) && (status.match(/: running nap/g) ?? []).length >= 2;
       },
       60,
     );

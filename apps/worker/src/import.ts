@@ -1,5 +1,7 @@
+import { existsSync } from "node:fs";
+import { register } from "node:module";
 import { isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { registerModule } from "@toil/job";
 
 function normalizeModuleUrl(specifier: string): string {
@@ -34,6 +36,20 @@ function unwrap(ns: Record<string, unknown>): object {
   return ns;
 }
 
+let esmHooksRegistered = false;
+
+/**
+ * Register this package's module hooks (module-hooks.ts) once, after tsx's: ES-module workflow
+ * files then load in CommonJS packages too (`npm init -y` projects). A build without the hooks file
+ * next to this module (running from source) goes without.
+ */
+function ensureEsmHooks(): void {
+  if (esmHooksRegistered) return;
+  esmHooksRegistered = true;
+  const hooks = new URL("./module-hooks.js", import.meta.url);
+  if (existsSync(fileURLToPath(hooks))) register(hooks.href);
+}
+
 const cache = new Map<string, Promise<object>>();
 
 /**
@@ -47,6 +63,7 @@ export function importUserModule(specifier: string): Promise<object> {
   if (!p) {
     p = (async () => {
       if (TS_FILE.test(url.split("?")[0] ?? url)) await ensureTsx();
+      ensureEsmHooks();
       const ns = unwrap((await import(url)) as Record<string, unknown>);
       registerModule(url, ns);
       return ns;

@@ -1,9 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
   DeferredFunctionManager,
-  JobStoreError,
   NoSuchJobError,
   NoSuchJobStoreError,
   createFileStore,
@@ -13,7 +12,10 @@ import {
   type LeaderLogLine,
 } from "@toil/filestore";
 import {
+  PermanentJobFailureError,
+  cannotSucceedOnRetry,
   executeJob,
+  isToilError,
   nextChainable,
   runDeferredFunction,
   runServiceHost,
@@ -22,6 +24,8 @@ import {
   type SerializedValue,
 } from "@toil/job";
 import { importUserModule } from "./import.js";
+import { installJobFaultHandlers, processUnfitReason, runInJobScope, UnhandledJobError, type JobScope } from "./job-faults.js";
+import { userStack } from "./user-stack.js";
 
 /** Exit codes of `toil-worker`. */
 export const WORKER_EXIT = {
@@ -55,6 +59,9 @@ const IN_WORKER = Symbol.for("toil.inWorker");
  * Capture this process's stdout/stderr writes while a job runs, in memory (only the last
  * `maxBytes` are kept); the text becomes a file only when it is needed (a failure, --writeLogs).
  */
+/** CPU seconds beyond cores x wall (+5%) a job may use before the leader is warned. */
+const CPU_OVERUSE_MARGIN_S = 1;
+
 class OutputCapture {
   private chunks: Buffer[] = [];
   private size = 0;
@@ -169,9 +176,28 @@ async function deleteSubtree(store: JobStore, ids: Iterable<string>): Promise<vo
   }
 }
 
+/**
+ * The workflow's directory on this machine, inside the work directory (`--workDir`, `TOIL_WORKDIR`,
+ * else the system temp directory); the name batch systems' worker cleanup removes
+ * (`workflowDirName` of @toil/batch-core).
+ */
+function workflowDirOf(config: Config, env: Readonly<Record<string, string | undefined>>): string {
+  const workRoot = config.workDir ?? env.TOIL_WORKDIR ?? os.tmpdir();
+  return path.join(workRoot, `toilwf-${config.workflowId ?? "unknown"}`);
+}
+
 /** Where a workflow keeps its node-wide state (deferred functions, cache bookkeeping). */
 function coordinationDirOf(config: Config, workflowDir: string): string {
   return config.coordinationDir ? path.join(config.coordinationDir, path.basename(workflowDir)) : workflowDir;
+}
+
+/**
+ * Where the workers of a workflow on this machine keep their node-wide state (deferred functions,
+ * cache bookkeeping): under `--coordinationDir` if given, else in the workflow's directory in the
+ * work directory. `env` is the workers' environment (for `TOIL_WORKDIR`).
+ */
+export function workerCoordinationDir(config: Config, env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return coordinationDirOf(config, workflowDirOf(config, env));
 }
 
 /** A deferred-function manager and where its failures are logged (the run using it sets that). */
@@ -189,7 +215,12 @@ const idleDeferred = new Map<string, DeferredSlot>();
 function takeDeferred(dir: string, log: (message: string) => void): DeferredSlot {
   let slot = idleDeferred.get(dir);
   if (slot) idleDeferred.delete(dir);
-  else {
+  // Worker cleanup removed the directory since (a later run of the workflow in this process): start afresh.
+  if (slot && !existsSync(slot.manager.stateDir)) {
+    slot.manager.close();
+    slot = undefined;
+  }
+  if (!slot) {
     const fresh: DeferredSlot = { log, manager: undefined as unknown as DeferredFunctionManager };
     // Deferred functions of this worker go to an owner-named file under <dir>/deferred.
     fresh.manager = new DeferredFunctionManager(dir, {
@@ -234,6 +265,8 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
   }
   const [locator, jobId] = positional as [string, string];
   (globalThis as Record<symbol, unknown>)[IN_WORKER] = true;
+  // In a process of its own (not inside the leader), an error a job leaves unhandled fails that job.
+  if (!io.inProcess) installJobFaultHandlers();
 
   let store: JobStore;
   try {
@@ -266,8 +299,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     process.env[k] = v;
   }
 
-  const workRoot = config.workDir ?? io.env.TOIL_WORKDIR ?? os.tmpdir();
-  const workflowDir = path.join(workRoot, `toilwf-${config.workflowId ?? "unknown"}`);
+  const workflowDir = workflowDirOf(config, io.env);
   // The job's temporary directory is made only if the job asks for local files.
   let tempDir: string | undefined;
   const tempDirOf = (): string => {
@@ -294,6 +326,8 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
   const logsToLeader: LeaderLogLine[] = [];
   const stats: JobStat[] = [];
   let failed = false;
+  /** The job failed in a way no retry can fix: it gets no further tries. */
+  let noRetry = false;
   let current: JobDescription | undefined;
   let currentStart = Date.now();
   let currentCpu = process.cpuUsage();
@@ -302,12 +336,15 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
   const recordStat = (ran: JobDescription, stat: JobStat): void => {
     stats.push(stat);
     const wall = (stat.end - stat.start) / 1000;
-    // Over-use: more CPU than cores x wall time (+5%), ignoring up to 0.1 s (a cold process compiling
-    // the code a job first calls can spend that much on a job that does nothing).
+    // Over-use: more CPU than cores x wall time (+5%) by at least a second. The job's CPU is counted
+    // from just before its run() (its module already imported), but a process that has just started
+    // still compiles and collects garbage on background threads while a short job runs: a job that
+    // does nothing can show a few tenths of a second, which is no reason to ask for more cores.
     const allowed = wall * stat.requested.cores * 1.05;
-    if (wall > 0 && stat.requested.cores > 0 && stat.cpu > allowed && stat.cpu - allowed > 0.1) {
+    if (wall > 0 && stat.requested.cores > 0 && stat.cpu - allowed >= CPU_OVERUSE_MARGIN_S) {
+      const cores = `${stat.requested.cores} core${stat.requested.cores === 1 ? "" : "s"}`;
       logsToLeader.push({
-        text: `Job ${ran.displayName} used ${stat.cpu.toFixed(2)} s of CPU in ${wall.toFixed(2)} s with ${stat.requested.cores} core(s) requested: it may need more cores`,
+        text: `Job ${ran.displayName} used ${stat.cpu.toFixed(2)} s of CPU in ${wall.toFixed(2)} s with ${cores} requested: it may need more cores`,
         level: "warning",
         jobId: ran.originalId,
         jobName: ran.displayName,
@@ -346,7 +383,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
         const doomed = desc.restartCheckpoint();
         await store.updateJob(desc);
         await deleteSubtree(store, doomed);
-        capture.line(`Restarting checkpoint job ${desc}; ${desc.remainingTryCount} tries left`);
+        capture.line(`Restarting checkpoint job ${desc}; ${desc.remainingTryCount} ${desc.remainingTryCount === 1 ? "try" : "tries"} left`);
       } else {
         // Re-issued only to clean up: drop finished successors, delete if done.
         const exists = new Map<string, boolean>();
@@ -370,7 +407,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
       lastFileStore = fileStore;
       if (desc.isService) {
         const flags = desc.serviceFlags;
-        const ended = await fileStore.open(() => runServiceHost(
+        const ended = await runInJobScope(jobScope(store, desc), () => fileStore.open(() => runServiceHost(
           desc,
           fileStore,
           {
@@ -384,9 +421,11 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
               return "run";
             },
             intervalMs: Math.max(10, config.servicePollingInterval * 1000),
+            // The leader deletes the terminate flag to stop the service: react to that at once.
+            watchStop: (wake) => (flags && store.watchFile ? store.watchFile(flags.terminate, wake) : () => {}),
           },
           { resolver: resolverOf(store), importModule: importUserModule },
-        ));
+        )));
         logsToLeader.push(...fileStore.logMessages);
         // Stopped because its client's successors failed: fail, so the host stays in the job store
         // and `--restart` starts the service again (deleting it would leave the client without it).
@@ -399,10 +438,10 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
       }
 
       // open(): cache reservation, disk-use check, accessed files to the leader's log on failure.
-      const outcome = await fileStore.open(() => executeJob(desc, fileStore, {
+      const outcome = await runInJobScope(jobScope(store, desc), () => fileStore.open(() => executeJob(desc, fileStore, {
         resolver: resolverOf(store),
         importModule: importUserModule,
-      }));
+      })));
       // The job's own time and CPU end here: committing it is the worker's bookkeeping.
       const ran = { end: Date.now(), cpu: process.cpuUsage(cpu) };
       logsToLeader.push(...fileStore.logMessages);
@@ -414,7 +453,8 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
       // A successor this job just made and that it will run itself (chaining) is committed directly
       // under this job's id, with the result and the other new jobs, in one group: the same state as
       // committing the job and then chaining, without writing and deleting the successor's document.
-      const chained = desc.filesToDelete.length === 0 && !desc.isSubtreeDone()
+      // A process an unhandled error made unfit runs no more jobs: the successor goes to the leader.
+      const chained = desc.filesToDelete.length === 0 && !desc.isSubtreeDone() && processUnfitReason() === undefined
         ? await chainableNewSuccessor(store, desc, outcome.newDescriptions, config)
         : undefined;
       if (chained) {
@@ -461,7 +501,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
         async (id) => ((await store.jobExists(id)) ? await store.loadJob(id) : undefined),
         { disableChaining: config.disableChaining, runLocalJobsOnWorkers: config.runLocalJobsOnWorkers, defaults: config },
       );
-      if (!next) break;
+      if (!next || processUnfitReason() !== undefined) break;
       next.assignConfig(config);
       const successorId = next.id;
       capture.line(`Chaining from ${desc} to ${next}`);
@@ -474,8 +514,16 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     }
   } catch (err) {
     failed = true;
-    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    const text = failureText(err, config);
     capture.line(`Job ${current ? current.toString() : jobId} failed:\n${text}`);
+    if (cannotSucceedOnRetry(err)) {
+      noRetry = true;
+      capture.line(
+        isToilError(err) && err.code === PermanentJobFailureError.code
+          ? "The job failed for good (a retry cannot help), so it is not retried: fix the cause, then run again with --restart."
+          : "Retrying cannot fix this error in the workflow's code, so the job is not retried: fix the code, then run again with --restart.",
+      );
+    }
     // The file store's open() already put the files the job accessed in its leader log messages.
     if (lastFileStore) logsToLeader.push(...lastFileStore.logMessages);
     if (current) {
@@ -507,6 +555,11 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
           basename: "worker_log.txt",
         });
         desc.logFileId = logId;
+        if (noRetry) {
+          // The leader charges one try for this failure: leave exactly that one.
+          desc.assignConfig(config);
+          desc.remainingTryCount = Math.min(desc.remainingTryCount, 1);
+        }
         await store.updateJob(desc);
       }
     } else {
@@ -540,6 +593,36 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
   return code;
 }
 
+/** A job's failure as its log shows it: the error and the user's frames of its stack (all of them at debug level). */
+function failureText(err: unknown, config: Config): string {
+  if (err instanceof UnhandledJobError) return err.message;
+  if (config.logLevel === "debug" || config.logLevel === "trace") return err instanceof Error ? (err.stack ?? err.message) : String(err);
+  return userStack(err);
+}
+
+/**
+ * The scope of one job's run (see job-faults.ts). An error its code leaves unhandled after it ended
+ * goes to the leader's log under its name, through the mailbox.
+ */
+function jobScope(store: JobStore, desc: JobDescription): JobScope {
+  const jobId = desc.originalId;
+  const jobName = desc.displayName;
+  return {
+    label: `'${jobName}' ${jobId}`,
+    ended: false,
+    fail: () => undefined,
+    reportLate(err) {
+      const text =
+        `Job '${jobName}' ${jobId} had already finished (its results are kept) when its code raised an ${err.kind}:\n${userStack(err.error)}\n` +
+        "The worker process it ran in is replaced. Make the job await or catch every promise it starts, and clear its timers.";
+      const message = { jobId, jobName, logsToLeader: [{ text, level: "error", jobId, jobName }], succeeded: true };
+      void store.writeLogs(JSON.stringify(message)).catch((e: unknown) => {
+        process.stderr.write(`toil-worker: could not report an error of job ${jobId} to the leader: ${String(e)}\n${text}\n`);
+      });
+    },
+  };
+}
+
 function statOf(
   desc: JobDescription,
   started: number,
@@ -569,4 +652,4 @@ function statOf(
   };
 }
 
-export { JobStoreError };
+export { JobStoreError } from "@toil/filestore";

@@ -191,7 +191,7 @@ export default class EchoBatchSystem extends BatchSystemSupport {
   }
 
   override getSchedulingStatusMessage(): string | null {
-    return this.queue.length > 0 ? `${this.queue.length} job(s) waiting for cores or memory` : null;
+    return this.queue.length > 0 ? `${this.queue.length} job${this.queue.length === 1 ? "" : "s"} waiting for cores or memory` : null;
   }
 
   async shutdown(): Promise<void> {

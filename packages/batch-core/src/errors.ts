@@ -1,9 +1,13 @@
+/**
+ * Error classes of @toil/batch-core. Each extends {@link BatchSystemError} (itself a `ToilError`)
+ * and sets a stable `code` starting with `BATCH_`; a batch plugin's own errors extend it too, with
+ * codes in the plugin's namespace (`SLURM_...`).
+ */
 import { ToilError } from "@toil/job";
 
 /** Base class of every error raised by `@toil/batch-core` and batch plugins built on it (a `ToilError`). */
 export class BatchSystemError extends ToilError {
-  /** Stable machine-readable code. */
-  readonly code: string = "BATCH_SYSTEM_ERROR";
+  static override readonly code: string = "BATCH_ERROR";
 }
 
 /** Options of {@link InsufficientSystemResources}. */
@@ -22,6 +26,16 @@ export interface InsufficientSystemResourcesInit {
   source?: string;
   /** Extra lines explaining the refusal. */
   details?: readonly string[];
+  /**
+   * What will let the job run, replacing the generic "Lower the job's ... requirement or raise the
+   * batch system's limit." (say it when the limit cannot simply be raised, e.g. the machine's size).
+   */
+  advice?: string;
+  /**
+   * Options that, given a new value, let this job run (e.g. `--maxCores`), so `toil run --restart`
+   * with them continues a stopped workflow. Empty when only changing the job (or the machine) helps.
+   */
+  restartOptions?: readonly string[];
 }
 
 function formatAmount(resource: string, value: number | string): string {
@@ -46,7 +60,7 @@ function humanBytes(n: number): string {
  * `issueBatchJob` before anything runs; the message names the resource, the request and the limit.
  */
 export class InsufficientSystemResources extends BatchSystemError {
-  override readonly code = "INSUFFICIENT_SYSTEM_RESOURCES";
+  static override readonly code: string = "BATCH_INSUFFICIENT_RESOURCES";
   /** Name of the resource: "cores", "memory", "disk", "accelerators", ... */
   readonly resource: string;
   /** What was asked for (a number, or a description such as "1 gpu"). */
@@ -61,6 +75,8 @@ export class InsufficientSystemResources extends BatchSystemError {
   readonly source: string | undefined;
   /** Extra lines explaining the refusal. */
   readonly details: readonly string[];
+  /** Options that, given a new value, let this job run (see {@link InsufficientSystemResourcesInit.restartOptions}). */
+  readonly restartOptions: readonly string[];
 
   constructor(init: InsufficientSystemResourcesInit) {
     const who = init.jobName ? `Job "${init.jobName}"` : "A job";
@@ -72,7 +88,7 @@ export class InsufficientSystemResources extends BatchSystemError {
           (init.source ? ` (${init.source})` : "");
     const lines = [
       `${who} requests ${init.resource} = ${formatAmount(init.resource, init.requested)}, but ${limit}.`,
-      `Lower the job's ${init.resource} requirement or raise the batch system's limit.`,
+      init.advice ?? `Lower the job's ${init.resource} requirement or raise the batch system's limit.`,
       ...(init.details ?? []),
     ];
     super(lines.join(" "));
@@ -83,12 +99,13 @@ export class InsufficientSystemResources extends BatchSystemError {
     this.batchSystem = init.batchSystem;
     this.source = init.source;
     this.details = init.details ?? [];
+    this.restartOptions = init.restartOptions ?? [];
   }
 }
 
 /** Acquiring an amount of a resource from a {@link ResourcePool} or {@link ResourceSet} took longer than its timeout. */
 export class AcquisitionTimeoutException extends BatchSystemError {
-  override readonly code = "ACQUISITION_TIMEOUT";
+  static override readonly code: string = "BATCH_ACQUISITION_TIMEOUT";
   constructor(
     /** Name of the resource, e.g. "cores". */
     readonly resource: string,
@@ -106,7 +123,7 @@ export class AcquisitionTimeoutException extends BatchSystemError {
 
 /** A plugin module or package does not provide a batch system that fits the contract. */
 export class InvalidBatchSystemPluginError extends BatchSystemError {
-  override readonly code = "INVALID_BATCH_SYSTEM_PLUGIN";
+  static override readonly code: string = "BATCH_INVALID_PLUGIN";
   constructor(
     /** The batch system name the plugin was loaded for. */
     readonly pluginName: string,
@@ -126,7 +143,7 @@ export class InvalidBatchSystemPluginError extends BatchSystemError {
 
 /** A plugin module or package threw while it was imported (before its class could be checked). */
 export class BatchSystemPluginLoadError extends BatchSystemError {
-  override readonly code = "BATCH_SYSTEM_PLUGIN_LOAD";
+  static override readonly code: string = "BATCH_PLUGIN_LOAD";
   constructor(
     /** The batch system name the plugin was loaded for. */
     readonly pluginName: string,
@@ -147,7 +164,7 @@ export class BatchSystemPluginLoadError extends BatchSystemError {
 
 /** No batch system is known by this name, and no plugin package or module provides it. */
 export class UnknownBatchSystemError extends BatchSystemError {
-  override readonly code = "UNKNOWN_BATCH_SYSTEM";
+  static override readonly code: string = "BATCH_UNKNOWN_SYSTEM";
   constructor(
     /** The name that was asked for. */
     readonly batchSystemName: string,
@@ -167,10 +184,10 @@ export class UnknownBatchSystemError extends BatchSystemError {
 
 /** A plugin's declared option received a value it cannot use. */
 export class BatchSystemOptionError extends BatchSystemError {
-  override readonly code = "BATCH_SYSTEM_OPTION";
+  static override readonly code: string = "BATCH_OPTION";
 }
 
 /** A batch system method was used after `shutdown()`. */
 export class BatchSystemShutdownError extends BatchSystemError {
-  override readonly code = "BATCH_SYSTEM_SHUT_DOWN";
+  static override readonly code: string = "BATCH_SHUT_DOWN";
 }

@@ -1,4 +1,4 @@
-import { rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type {
@@ -25,13 +25,53 @@ export interface WorkerCleanupInfo {
   cleanWorkDir: CleanPolicy;
   /** Node-local coordination directory to remove, if any. */
   coordinationDir?: string;
-  /** Whether the workflow succeeded (for "onSuccess"/"onError"); unknown counts as neither. */
+  /**
+   * Whether the workflow succeeded. Not needed by `workerCleanup` (each worker applies
+   * `cleanWorkDir` to its own directory by its own outcome); kept for batch systems that report it.
+   */
   succeeded?: boolean;
 }
 
-/** Name of the per-workflow directory inside the work directory. */
+/**
+ * Name of the per-workflow directory inside the work directory (and the coordination directory),
+ * where workers make their temporary directories: `toilwf-<workflowId>`, as the worker names it.
+ */
 export function workflowDirName(workflowId: string): string {
-  return `toil-${workflowId}`;
+  return `toilwf-${workflowId}`;
+}
+
+/** Entries a finished workflow leaves in its per-workflow directory that are not a worker's data. */
+function isBookkeeping(name: string): boolean {
+  return name === "deferred" || name.startsWith("cache-");
+}
+
+/**
+ * Empty the per-workflow directory of what the run no longer needs and remove it when nothing else
+ * is left. Workers' temporary directories are the run's data: removed only with `always` (live
+ * workers remove their own per the policy, so those left belong to killed workers), kept otherwise,
+ * since the policy kept them. Deferred-function state of dead workers is kept for whoever runs it.
+ */
+async function removeWorkflowDir(dir: string, removeWorkerDirs: boolean): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  let kept = 0;
+  for (const name of names) {
+    const p = join(dir, name);
+    if (name === "deferred") {
+      const pending = await readdir(p).catch(() => []);
+      if (pending.length > 0) kept++;
+      else await rm(p, { recursive: true, force: true });
+    } else if (isBookkeeping(name) || removeWorkerDirs) {
+      await rm(p, { recursive: true, force: true });
+    } else {
+      kept++;
+    }
+  }
+  if (kept === 0) await rm(dir, { recursive: true, force: true });
 }
 
 /**
@@ -162,6 +202,7 @@ export abstract class BatchSystemSupport implements BatchSystem {
           batchSystem: this.batchSystemName,
           source: `the batch system's ${resource} limit; see ${flag}`,
           details: detail ? [detail] : [],
+          restartOptions: [flag],
         });
       }
     }
@@ -215,20 +256,21 @@ export abstract class BatchSystemSupport implements BatchSystem {
   }
 
   /**
-   * Cleans up a node after the workflow's last job there: removes the per-workflow directory
-   * in the work directory (per `cleanWorkDir`) and the coordination directory. (Orphaned
-   * deferred functions are run by the file store when it next starts on the node.)
+   * Cleans up a node after the workflow's last job there. Unless `cleanWorkDir` is `never`, the
+   * per-workflow directory in the work directory loses what the run no longer needs (the cache,
+   * empty bookkeeping) and goes when nothing else is left: each worker already removed its own
+   * temporary directory per the policy, so what the policy keeps stays and nothing else does
+   * (`always` also removes what killed workers left). The coordination directory is removed, all
+   * but deferred-function state still waiting to run.
+   * (Orphaned deferred functions are run by the file store when it next starts on the node.)
    */
   static async workerCleanup(info: WorkerCleanupInfo): Promise<void> {
-    const remove =
-      info.cleanWorkDir === "always" ||
-      (info.cleanWorkDir === "onSuccess" && info.succeeded === true) ||
-      (info.cleanWorkDir === "onError" && info.succeeded === false);
-    if (remove) {
-      await rm(join(info.workDir ?? tmpdir(), workflowDirName(info.workflowId)), { recursive: true, force: true });
+    if (info.cleanWorkDir !== "never") {
+      await removeWorkflowDir(join(info.workDir ?? tmpdir(), workflowDirName(info.workflowId)), info.cleanWorkDir === "always");
     }
     if (info.coordinationDir) {
-      await rm(join(info.coordinationDir, workflowDirName(info.workflowId)), { recursive: true, force: true });
+      // Whatever the policy (it is not the run's data), but not deferred functions still to run.
+      await removeWorkflowDir(join(info.coordinationDir, workflowDirName(info.workflowId)), true);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -15,6 +15,7 @@ import {
   type Requirements,
   type UpdatedBatchJobInfo,
   updatedBatchJobInfo,
+  workflowDirName,
 } from "../src/index.js";
 import { defaultConfig } from "@toil/job";
 
@@ -119,17 +120,47 @@ describe("BatchSystemSupport", () => {
     expect(isScalableBatchSystem(bs)).toBe(false);
   });
 
-  it("workerCleanup removes the per-workflow directory per the clean policy", async () => {
+  it("workerCleanup leaves nothing of the run in the work directory unless the policy kept a worker's data", async () => {
     const work = mkdtempSync(join(tmpdir(), "toil-cleanup-"));
     dirs.push(work);
-    const wfDir = join(work, "toil-wfc");
-    mkdirSync(wfDir);
+    const wfDir = join(work, workflowDirName("wfc"));
+    expect(wfDir).toBe(join(work, "toilwf-wfc")); // the name the worker uses
+    const leftovers = () => {
+      mkdirSync(join(wfDir, "deferred"), { recursive: true });
+      mkdirSync(join(wfDir, "cache-wfc"), { recursive: true });
+      writeFileSync(join(wfDir, "cache-wfc", "cached"), "x");
+    };
+    leftovers();
     await BatchSystemSupport.workerCleanup({ workDir: work, workflowId: "wfc", cleanWorkDir: "never" });
-    expect(existsSync(wfDir)).toBe(true);
-    await BatchSystemSupport.workerCleanup({ workDir: work, workflowId: "wfc", cleanWorkDir: "onSuccess", succeeded: false });
-    expect(existsSync(wfDir)).toBe(true);
+    expect(existsSync(join(wfDir, "deferred"))).toBe(true);
+    for (const policy of ["always", "onSuccess", "onError"] as const) {
+      leftovers();
+      await BatchSystemSupport.workerCleanup({ workDir: work, workflowId: "wfc", cleanWorkDir: policy });
+      expect(existsSync(wfDir), policy).toBe(false);
+    }
+    // A worker directory the policy kept (e.g. a failed job's with onSuccess) stays, and so does its parent.
+    leftovers();
+    mkdirSync(join(wfDir, "worker-abc"));
+    writeFileSync(join(wfDir, "worker-abc", "data"), "kept");
+    await BatchSystemSupport.workerCleanup({ workDir: work, workflowId: "wfc", cleanWorkDir: "onSuccess" });
+    expect(readdirSync(wfDir)).toEqual(["worker-abc"]);
+    // Deferred functions of a dead worker still waiting to run are not thrown away.
+    mkdirSync(join(wfDir, "deferred"));
+    writeFileSync(join(wfDir, "deferred", "func~1.0.0.00~x.jsonl"), "{}\n");
     await BatchSystemSupport.workerCleanup({ workDir: work, workflowId: "wfc", cleanWorkDir: "always" });
-    expect(existsSync(wfDir)).toBe(false);
+    expect(readdirSync(wfDir)).toEqual(["deferred"]);
+    // The coordination directory goes whatever the policy, all but deferred functions still to run.
+    const coord = mkdtempSync(join(tmpdir(), "toil-coord-"));
+    dirs.push(coord);
+    const coordWf = join(coord, workflowDirName("wfc"));
+    mkdirSync(join(coordWf, "deferred"), { recursive: true });
+    writeFileSync(join(coordWf, "cache-state.json"), "{}");
+    await BatchSystemSupport.workerCleanup({ workDir: work, workflowId: "wfc", cleanWorkDir: "never", coordinationDir: coord });
+    expect(existsSync(coordWf)).toBe(false);
+    mkdirSync(join(coordWf, "deferred"), { recursive: true });
+    writeFileSync(join(coordWf, "deferred", "func~1.0.0.00~x.jsonl"), "{}\n");
+    await BatchSystemSupport.workerCleanup({ workDir: work, workflowId: "wfc", cleanWorkDir: "never", coordinationDir: coord });
+    expect(readdirSync(coordWf)).toEqual(["deferred"]);
   });
 });
 

@@ -6,7 +6,10 @@
 // script does not export `runWarmCommand`, the host answers "notWarm" and the batch system
 // runs the command as a fresh process. Once its first script is loaded it says { t: "loaded", id }, so
 // the batch system can pace how many hosts load at once. A crash (or process.exit) of the host ends only the job
-// it was running: the batch system reports the host's exit status for that job.
+// it was running: the batch system reports the host's exit status for that job. When the script says the
+// process is unfit for more jobs (io.retire: a job left an error unhandled), the host answers its current
+// job with { t: "done", ..., retire: true }, or says { t: "retire" } while idle, and the batch system
+// replaces it.
 import { openSync, closeSync, writeSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
@@ -62,6 +65,14 @@ function redirect(stream, path) {
 }
 
 let saidLoaded = false;
+// Why the script said this process must run no more jobs, and whether a job is running now.
+let retireReason = null;
+let busy = false;
+function retire(reason) {
+  if (retireReason !== null) return;
+  retireReason = String(reason);
+  if (!busy && process.connected) process.send({ t: "retire", reason: retireReason });
+}
 
 // The environment of the previous job: later jobs arrive as a patch against it.
 let lastJobEnv = null;
@@ -102,25 +113,28 @@ async function run(msg) {
   const restoreOut = redirect(process.stdout, msg.stdoutPath);
   const restoreErr = redirect(process.stderr, msg.stderrPath);
   let code;
+  busy = true;
   try {
     const result = await mod.runWarmCommand(msg.argv, {
       env,
       cwd: msg.cwd,
       stdoutPath: msg.stdoutPath,
       stderrPath: msg.stderrPath,
+      retire,
     });
     code = Number.isInteger(result) ? result : result === undefined ? 0 : 1;
   } catch (err) {
     process.stderr.write(`${err && err.stack ? err.stack : err}\n`);
     code = 1;
   } finally {
+    busy = false;
     restoreOut();
     restoreErr();
     noteJobEnvChanges();
   }
   // The leader may be gone (killed): then there is nobody to tell, and nothing more to do.
   if (!process.connected) process.exit(0);
-  process.send({ t: "done", id: msg.id, code: code & 0xff }, (err) => {
+  process.send({ t: "done", id: msg.id, code: code & 0xff, ...(retireReason !== null ? { retire: true, reason: retireReason } : {}) }, (err) => {
     if (err) process.exit(0);
   });
 }

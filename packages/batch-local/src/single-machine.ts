@@ -1,7 +1,7 @@
 import { type ChildProcess, fork, spawn, type StdioOptions } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statfsSync } from "node:fs";
-import { availableParallelism, constants as osConstants, tmpdir, totalmem } from "node:os";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { availableParallelism, constants as osConstants } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -17,6 +17,7 @@ import {
   describeAccelerator,
   type Environment,
   EXIT_STATUS_UNAVAILABLE_VALUE,
+  FifoQueue,
   InsufficientSystemResources,
   ResourcePool,
   ResourceSet,
@@ -24,8 +25,8 @@ import {
 } from "@toil/batch-core";
 import { externalBatchId } from "@toil/bus";
 import { localJobArgv, markNotWarm, warmScriptOf } from "./command.js";
-import { Deque } from "./deque.js";
 import { detectGpus } from "./gpus.js";
+import { capLimits, explainLimit, type Limits } from "./limits.js";
 import { environHas, findTreeProcesses, killProcessTree, listPids, processStartTime, signalGroup } from "./process-tree.js";
 
 /** Environment variable that marks every process of a job (used to find escaped descendants). */
@@ -79,6 +80,13 @@ export interface SingleMachineOptions {
   killGraceSeconds?: number;
   /** Where warnings go (default: stderr). */
   logger?: (level: "warn" | "info", message: string) => void;
+  /**
+   * With `stdio: "inherit"`: receive the jobs' stdout/stderr bytes through pipes instead of letting
+   * the processes write to the leader's own stdout/stderr. The leader then prints them where its
+   * display allows (above a live progress bar), and a job never writes into a pipe the user closed
+   * (`toil run … | head`), which would kill the job's tools with SIGPIPE.
+   */
+  output?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
 }
 
 type JobState = "queued" | "running" | "done" | "killed";
@@ -115,7 +123,7 @@ interface LocalJob {
 
 interface Shape {
   key: string;
-  jobs: Deque<LocalJob>;
+  jobs: FifoQueue<LocalJob>;
 }
 
 interface WarmHost {
@@ -130,6 +138,10 @@ interface WarmHost {
   /** Still loading its script: counts against `warmStartsAtOnce` until loaded, or a few seconds. */
   starting: boolean;
   startTimer: NodeJS.Timeout | undefined;
+  /** Its script said the process is unfit for more jobs: it is stopped once its job is done. */
+  retiring: boolean;
+  /** Why, as the host said. */
+  retireReason?: string | undefined;
 }
 
 /** How long a host's start may hold a start slot when it never says it loaded (a hung import). */
@@ -165,46 +177,6 @@ function exitOf(code: number | null, signal: NodeJS.Signals | null): { status: n
   if (code !== null) return { status: code, reason: code === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED };
   if (signal) return { status: 128 + signalNumber(signal), reason: BatchJobExitReason.KILLED };
   return { status: EXIT_STATUS_UNAVAILABLE_VALUE, reason: BatchJobExitReason.LOST };
-}
-
-/** Free bytes on the filesystem holding `dir` (or `null` when unknown). */
-function freeDiskOf(dir: string): number | null {
-  try {
-    const s = statfsSync(dir);
-    return s.bavail * s.bsize;
-  } catch {
-    return null;
-  }
-}
-
-interface Limits {
-  maxCores: number;
-  maxMemory: number;
-  maxDisk: number;
-  warnings: string[];
-}
-
-function capLimits(config: BatchSystemConfig, maxCores: number, maxMemory: number, maxDisk: number): Limits {
-  const warnings: string[] = [];
-  const cpus = availableParallelism();
-  if (!(maxCores > 0)) throw new BatchSystemError(`maxCores must be > 0 (got ${maxCores}).`);
-  if (maxCores > cpus) {
-    if (Number.isFinite(maxCores)) warnings.push(`Limiting maxCores to ${cpus}: this machine has ${cpus} cores, not ${maxCores}.`);
-    maxCores = cpus;
-  }
-  const mem = totalmem();
-  if (!(maxMemory > 0)) throw new BatchSystemError(`maxMemory must be > 0 (got ${maxMemory}).`);
-  if (maxMemory > mem) {
-    if (Number.isFinite(maxMemory)) warnings.push(`Limiting maxMemory to ${mem} bytes: this machine has no more.`);
-    maxMemory = mem;
-  }
-  const free = freeDiskOf(config.workDir ?? tmpdir());
-  if (!(maxDisk > 0)) throw new BatchSystemError(`maxDisk must be > 0 (got ${maxDisk}).`);
-  if (free !== null && maxDisk > free) {
-    if (Number.isFinite(maxDisk)) warnings.push(`Limiting maxDisk to ${free} bytes: that is the free space of the work directory.`);
-    maxDisk = free;
-  }
-  return { maxCores, maxMemory, maxDisk, warnings };
 }
 
 /**
@@ -260,12 +232,14 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   private readonly diskPool: ResourcePool;
   private readonly gpuSet: ResourceSet;
   private readonly scale: number;
+  private readonly limits: Limits;
   private readonly warm: boolean;
   private readonly maxIdleWarm: number;
   private readonly warmMaxJobs: number;
   private readonly warmStartsAtOnce: number;
   private startingHosts = 0;
   private readonly stdio: "inherit" | "ignore" | "files";
+  private readonly output: ((stream: "stdout" | "stderr", chunk: Buffer) => void) | undefined;
   private readonly killGrace: number;
   private readonly log: (level: "warn" | "info", message: string) => void;
   /**
@@ -287,7 +261,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   private readonly running = new Map<number, LocalJob>();
   private readonly shapes = new Map<string, Shape>();
   private readonly waitingShapes = new Set<Shape>();
-  private readonly updates = new Deque<UpdatedBatchJobInfo>();
+  private readonly updates = new FifoQueue<UpdatedBatchJobInfo>();
   private readonly updateWaiters: ((info: UpdatedBatchJobInfo | null) => void)[] = [];
   private statusMessage: string | null = null;
   private baseEnv: Environment;
@@ -308,6 +282,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   ) {
     const limits = capLimits(config, maxCores, maxMemory, maxDisk);
     super(config, limits.maxCores, limits.maxMemory, limits.maxDisk);
+    this.limits = limits;
     this.log =
       options.logger ?? ((level, message) => process.stderr.write(`[single_machine] ${level}: ${message}\n`));
     this.warnings = limits.warnings;
@@ -331,6 +306,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     this.warmMaxJobs = options.warmWorkerMaxJobs ?? 0;
     this.warmStartsAtOnce = Math.max(1, options.warmStartsAtOnce ?? availableParallelism());
     this.stdio = options.stdio ?? "inherit";
+    this.output = this.stdio === "inherit" ? options.output : undefined;
     const cfgGrace = config.batchOptions?.killGraceSeconds;
     this.killGrace = options.killGraceSeconds ?? (typeof cfgGrace === "number" ? cfgGrace : 2);
     this.workflowMark = workflowMarkOf(config.workflowId);
@@ -372,14 +348,15 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     const req = jobDesc.requirements;
     const tenths = this.tenthsOf(req.cores);
     if (tenths > this.coreTenths.initialValue) {
-      throw new InsufficientSystemResources({
+      // A --maxCores that is not a whole number of tenths: the pool holds fewer than it says.
+      const refusal = new InsufficientSystemResources({
         resource: "cores",
         requested: tenths / 10,
         available: this.coreTenths.initialValue / 10,
         jobName: jobDesc.jobName,
         batchSystem: SingleMachineBatchSystem.batchSystemName,
-        source: "after scaling by --scale and rounding up to tenths",
       });
+      throw explainLimit(refusal, this.limits, req.cores, this.scale, SingleMachineBatchSystem.batchSystemName);
     }
     const gpuCount = req.accelerators.reduce((n, a) => n + a.count, 0);
     if (gpuCount > this.acceleratorIndices.length) {
@@ -400,7 +377,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     const key = `${tenths}/${memory}/${disk}/${gpuCount}`;
     let shape = this.shapes.get(key);
     if (!shape) {
-      shape = { key, jobs: new Deque() };
+      shape = { key, jobs: new FifoQueue() };
       this.shapes.set(key, shape);
     }
     const job: LocalJob = {
@@ -512,6 +489,25 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   }
 
   // ---------------------------------------------------------------- resources
+
+  /**
+   * As in Toil, the cores are scaled by `--scale` (and rounded up to tenths) before they are checked
+   * against the limit; a refusal says where the limit comes from on this machine and what will work.
+   */
+  override checkResourceRequest(jobDesc: Pick<BatchJobDescription, "jobName" | "requirements">, detail?: string): void {
+    const cores = (jobDesc.requirements as { cores?: unknown } | undefined)?.cores;
+    if (typeof cores !== "number" || !Number.isFinite(cores) || cores < 0) {
+      super.checkResourceRequest(jobDesc, detail); // says what is malformed
+      return;
+    }
+    const scaled = { ...jobDesc, requirements: { ...jobDesc.requirements, cores: this.tenthsOf(cores) / 10 } };
+    try {
+      super.checkResourceRequest(scaled, detail);
+    } catch (err) {
+      if (err instanceof InsufficientSystemResources) throw explainLimit(err, this.limits, cores, this.scale, SingleMachineBatchSystem.batchSystemName);
+      throw err;
+    }
+  }
 
   protected override checkAcceleratorRequest(requirement: AcceleratorRequirement, jobName: string): void {
     const okKind = requirement.kind === "gpu";
@@ -656,7 +652,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   }
 
   private stdioFor(job: LocalJob): { stdio: StdioOptions; close: () => void; out?: string; err?: string } {
-    if (this.stdio === "inherit") return { stdio: ["ignore", "inherit", "inherit"], close: () => {} };
+    if (this.stdio === "inherit") return { stdio: ["ignore", this.output ? "pipe" : "inherit", this.output ? "pipe" : "inherit"], close: () => {} };
     if (this.stdio === "ignore") return { stdio: "ignore", close: () => {} };
     const out = this.formatStdOutErrPath(job.id, "local", "out");
     const err = this.formatStdOutErrPath(job.id, "local", "err");
@@ -679,6 +675,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       return;
     }
     io.close();
+    this.forwardOutput(child);
     job.pid = child.pid;
     let settled = false;
     child.once("error", (err: NodeJS.ErrnoException) => {
@@ -694,6 +691,19 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       this.finish(job, status, reason);
     });
     if (job.pid !== undefined) this.announce(job, String(job.pid));
+  }
+
+  /** Hand a child's piped stdout/stderr to the `output` option; the pipes never keep the leader alive. */
+  private forwardOutput(child: ChildProcess): void {
+    const output = this.output;
+    if (!output) return;
+    for (const name of ["stdout", "stderr"] as const) {
+      const pipe = child[name] as (NodeJS.ReadableStream & { unref?: () => void }) | null;
+      if (!pipe) continue;
+      pipe.on("data", (chunk: Buffer) => output(name, chunk));
+      pipe.on("error", () => undefined);
+      pipe.unref?.();
+    }
   }
 
   private spawnFailed(job: LocalJob, err: NodeJS.ErrnoException): void {
@@ -840,7 +850,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     for (;;) {
       const idle = this.idleHosts.pop();
       if (!idle) break;
-      if (!idle.dead) return idle;
+      if (!idle.dead && !idle.retiring) return idle;
     }
     try {
       return this.spawnHost();
@@ -855,11 +865,12 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     const child = fork(findWarmHostScript(), [], {
       env: { ...this.baseEnv, [JOB_MARKER_ENV]: `${this.token}.h${id}` },
       detached: true,
-      stdio: this.stdio === "ignore" ? ["ignore", "ignore", "ignore", "ipc"] : ["ignore", "inherit", "inherit", "ipc"],
+      stdio: this.stdio === "ignore" ? ["ignore", "ignore", "ignore", "ipc"] : this.output ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "inherit", "inherit", "ipc"],
       serialization: "json",
     });
     if (child.pid === undefined) throw new BatchSystemError("fork returned no pid");
-    const host: WarmHost = { id, child, pid: child.pid, job: null, jobsRun: 0, dead: false, lastEnv: null, starting: true, startTimer: undefined };
+    this.forwardOutput(child);
+    const host: WarmHost = { id, child, pid: child.pid, job: null, jobsRun: 0, dead: false, lastEnv: null, starting: true, startTimer: undefined, retiring: false };
     this.startingHosts++;
     host.startTimer = setTimeout(() => this.hostStarted(host), HOST_START_SLOT_MS);
     host.startTimer.unref();
@@ -881,15 +892,25 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     this.schedule();
   }
 
-  private onHostMessage(host: WarmHost, msg: { t: string; id?: number; code?: number }): void {
+  private onHostMessage(host: WarmHost, msg: { t: string; id?: number; code?: number; retire?: boolean; reason?: string }): void {
     if (msg.t === "loaded" || msg.t === "done" || msg.t === "notWarm") this.hostStarted(host);
+    // The host's script found the process unfit for more jobs (a job left an error unhandled).
+    if (msg.t === "retire" || (msg.t === "done" && msg.retire === true)) {
+      host.retiring = true;
+      host.retireReason ??= msg.reason;
+    }
+    if (msg.t === "retire" && !host.job) {
+      this.retireHost(host);
+      return;
+    }
     const job = host.job;
     if (!job || msg.id !== job.id) return;
     if (msg.t === "done") {
       host.job = null;
       job.host = null;
       host.jobsRun++;
-      this.recycleHost(host);
+      if (host.retiring) this.retireHost(host);
+      else this.recycleHost(host);
       this.finish(job, msg.code ?? EXIT_STATUS_UNAVAILABLE_VALUE, msg.code === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED);
     } else if (msg.t === "notWarm") {
       host.job = null;
@@ -908,6 +929,14 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       job.startTime = performance.now();
       this.startCold(job);
     }
+  }
+
+  /** Stop a host that must run no more jobs; the next job gets a fresh one. */
+  private retireHost(host: WarmHost): void {
+    const i = this.idleHosts.indexOf(host);
+    if (i >= 0) this.idleHosts.splice(i, 1);
+    this.log("info", `Replacing warm worker host ${host.pid}: ${host.retireReason ?? "its script asked for it"}`);
+    void this.stopHost(host);
   }
 
   private recycleHost(host: WarmHost): void {

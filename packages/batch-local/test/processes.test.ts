@@ -98,6 +98,15 @@ describe("exit statuses", () => {
     expect(readFileSync(bs.formatStdOutErrPath(id, "local", "err"), "utf8")).toBe("err\n");
   });
 
+  it("hands a job's stdout/stderr to the output option instead of the leader's own", async () => {
+    const seen: Record<string, string> = { stdout: "", stderr: "" };
+    const bs = makeBatchSystem({}, { warmWorkers: false, output: (stream, chunk) => (seen[stream] += chunk.toString()) });
+    await bs.issueBatchJob("sh -c 'echo out; echo err >&2'", desc("io"));
+    expect((await next(bs)).exitStatus).toBe(0);
+    for (let i = 0; i < 100 && (seen.stdout === "" || seen.stderr === ""); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toEqual({ stdout: "out\n", stderr: "err\n" });
+  });
+
   it("runs plain commands without a shell and others through /bin/sh", async () => {
     const dir = tempDir();
     const bs = makeBatchSystem({}, { warmWorkers: false });

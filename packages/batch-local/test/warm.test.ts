@@ -104,6 +104,18 @@ describe("warm worker hosts", () => {
     expect(readFileSync(bs.formatStdOutErrPath(id, "local", "err"), "utf8")).toBe("to err\n");
   });
 
+  it("hands a warm job's stdout/stderr to the output option", async () => {
+    const dir = tempDir();
+    const script = join(dir, "talk.mjs");
+    writeFileSync(script, `export async function runWarmCommand() { console.log("to out"); console.error("to err"); return 0; }\n`);
+    const seen: Record<string, string> = { stdout: "", stderr: "" };
+    const bs = makeBatchSystem({ maxCores: 1 }, { warmWorkers: true, output: (stream, chunk) => (seen[stream] += chunk.toString()) });
+    await bs.issueBatchJob(`${process.execPath} ${script}`, desc("talk"));
+    expect((await next(bs)).exitStatus).toBe(0);
+    for (let i = 0; i < 100 && (seen.stdout === "" || seen.stderr === ""); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toEqual({ stdout: "to out\n", stderr: "to err\n" });
+  });
+
   it("hosts load their script a few at a time (warmStartsAtOnce), and a long first job does not hold up the next host", async () => {
     const dir = tempDir();
     const script = join(dir, "slow-load.mjs");

@@ -25,6 +25,7 @@ import {
   DamagedJobError,
   DamagedJobStoreFileError,
   JobStoreError,
+  JobStoreCreateError,
   JobStoreExistsError,
   JobStoreFullError,
   JobStoreVersionError,
@@ -315,12 +316,18 @@ export class FileJobStore implements JobStore {
     try {
       entries = fs.readdirSync(this.root);
     } catch (err) {
+      if (isErrno(err, "EACCES", "EPERM", "ENOTDIR")) throw new JobStoreCreateError(this.root, err as NodeJS.ErrnoException);
       if (!isErrno(err, "ENOENT")) throw err;
     }
     if (entries.length > 0) {
       throw new JobStoreExistsError(`${this.locator} (the directory exists and is not empty; it is not a finished job store)`);
     }
-    fs.mkdirSync(this.root, { recursive: true, mode: DIR_MODE });
+    try {
+      fs.mkdirSync(this.root, { recursive: true, mode: DIR_MODE });
+    } catch (err) {
+      if (isErrno(err, "EACCES", "EPERM", "EROFS", "ENOTDIR", "EEXIST")) throw new JobStoreCreateError(this.root, err as NodeJS.ErrnoException);
+      throw err;
+    }
     // Claim the directory: of two leaders creating this store at once, only the first makes `meta`;
     // the other stops here, before it writes anything (its config would replace the first one's).
     try {
@@ -999,6 +1006,22 @@ export class FileJobStore implements JobStore {
 
   async fileExists(fileId: string): Promise<boolean> {
     return this.readablePath(fileId) !== undefined;
+  }
+
+  watchFile(fileId: string, listener: () => void): () => void {
+    // Each file has a directory of its own (deleteFile removes it): watch that directory.
+    const { dir } = this.locate(fileId);
+    let watcher: fs.FSWatcher;
+    try {
+      watcher = fs.watch(dir, { persistent: false }, () => listener());
+    } catch (err) {
+      // Already deleted: say so at once. Cannot watch (no inotify instances left): the caller polls.
+      if (isErrno(err, "ENOENT", "ENOTDIR")) queueMicrotask(listener);
+      return () => {};
+    }
+    // The watch ends by itself when the directory goes; errors only mean no more events.
+    watcher.on("error", () => watcher.close());
+    return () => watcher.close();
   }
 
   async getFileSize(fileId: string): Promise<number> {

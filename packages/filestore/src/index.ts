@@ -22,6 +22,7 @@ export {
   DamagedJobError,
   DamagedJobStoreFileError,
   JobStoreFullError,
+  JobStoreCreateError,
   NoSuchFileError,
   InvalidIdError,
   UnknownJobStoreKindError,

@@ -3,44 +3,9 @@
  * implementation; another store (a database, an object store) implements this interface, registers a
  * locator kind (see `registerJobStoreKind`) and runs the shared conformance suite.
  */
-import type { Readable, Writable } from "node:stream";
-import type { Config, FileID, JobDescription, JobDescriptionJSON } from "@toil/job";
+import type { Config, JobDescription, JobDescriptionJSON, JobStoreView } from "@toil/job";
 
-/** Where a new file goes and what its id says. */
-export interface WriteFileOptions {
-  /** Job the file belongs to. With `cleanup`, the file is deleted when that job is deleted. */
-  jobId?: string;
-  /** Tie the file's lifetime to `jobId`'s. Default false. */
-  cleanup?: boolean;
-  /** Words to show in the id (sanitized). */
-  hints?: readonly string[];
-  /** Basename recorded in the id; default: the local file's name (streams: "stream"). */
-  basename?: string;
-  /** Executable bit; default: the local file's owner-execute bit (streams: false). */
-  executable?: boolean;
-}
-
-/** How a stored file is read to a local path. */
-export interface ReadFileOptions {
-  /** A symlink is acceptable (only honoured when the store allows symlinked reads). Default false. */
-  symlink?: boolean;
-  /** The caller may modify the result: never a link shared with the store. Default true. */
-  mutable?: boolean;
-}
-
-/** How an imported file is stored. */
-export interface ImportOptions {
-  /** Store as this shared file instead of minting a FileID. */
-  sharedFileName?: string;
-  /** Allow a symlink to a local source instead of a copy (only when the store links imports). */
-  symlink?: boolean;
-  /** Allow a hard link to a local source on the same device. Default false. */
-  hardlink?: boolean;
-  /** Tie the imported file to a job (deleted with it). */
-  jobId?: string;
-  /** With `jobId`: delete the file when that job is deleted. */
-  cleanup?: boolean;
-}
+export type { WriteFileOptions, ReadFileOptions, ImportOptions } from "@toil/job";
 
 /** A handle on the leader lock; `release()` gives it up. */
 export interface LeaderLock {
@@ -112,13 +77,12 @@ export interface MailboxMessage {
   writtenAt: number;
 }
 
-/** The job store interface (Toil's AbstractJobStore, camelCase, one name per thing). */
-export interface JobStore {
-  /** Canonical locator, e.g. `file:/abs/path`. */
-  readonly locator: string;
-  /** The workflow configuration (after `initialize` or `resume`). */
-  readonly config: Config;
-
+/**
+ * The job store interface (Toil's AbstractJobStore, camelCase, one name per thing). The part a running
+ * job may use (files, shared files, configuration) is declared in @toil/job as `JobStoreView`, so
+ * `fileStore.jobStore` is typed without this package.
+ */
+export interface JobStore extends JobStoreView {
   // ---- lifecycle
   /** Create a new store holding `config`. Fails with JobStoreExistsError if one exists. */
   initialize(config: Config): Promise<void>;
@@ -175,43 +139,14 @@ export interface JobStore {
    */
   clean(jobCache?: Map<string, JobDescription>): Promise<JobDescription | undefined>;
 
-  // ---- files
-  /** Copies a local file into the store and returns its new id. */
-  writeFile(localPath: string, options?: WriteFileOptions): Promise<FileID>;
-  /** Creates a file from what `write` writes to the stream, and returns its id. */
-  writeFileStream(write: (stream: Writable) => void | Promise<void>, options?: WriteFileOptions): Promise<FileID>;
-  /** Creates an empty file and returns its id (fill it later with {@link updateFile}). */
-  getEmptyFileStoreId(options?: WriteFileOptions): Promise<FileID>;
-  /** Copies (or, when allowed, links) a stored file to `localPath`. */
-  readFile(fileId: string, localPath: string, options?: ReadFileOptions): Promise<void>;
-  /** Opens a stored file for reading. */
-  readFileStream(fileId: string): Promise<Readable>;
-  /** Atomic: a failure keeps the old content. Returns the id with the new size. */
-  updateFile(fileId: string, localPath: string): Promise<FileID>;
-  /** Like {@link updateFile}, with the new content written to a stream. */
-  updateFileStream(fileId: string, write: (stream: Writable) => void | Promise<void>): Promise<FileID>;
-  /** Idempotent. */
-  deleteFile(fileId: string): Promise<void>;
-  /** Whether a file with this id is stored. */
-  fileExists(fileId: string): Promise<boolean>;
-  /** Current size in bytes, 0 if the file does not exist. */
-  getFileSize(fileId: string): Promise<number>;
-  /** A URL other processes can read the file from (a `file:` URL for the file store). */
-  getPublicUrl(fileId: string): Promise<string>;
-
-  // ---- shared files (small named files: the user's, and the store's own bookkeeping)
-  /** Writes (or replaces) a shared file with `data`. */
-  writeSharedFile(name: string, data: string | Uint8Array): Promise<void>;
-  /** Writes (or replaces) a shared file with what `write` writes to the stream. */
-  writeSharedFileStream(name: string, write: (stream: Writable) => void | Promise<void>): Promise<void>;
-  /** Reads a whole shared file. */
-  readSharedFile(name: string): Promise<Buffer>;
-  /** Opens a shared file for reading. */
-  readSharedFileStream(name: string): Promise<Readable>;
-  /** Whether a shared file of this name exists. */
-  sharedFileExists(name: string): Promise<boolean>;
-  /** A URL other processes can read the shared file from. */
-  getSharedPublicUrl(name: string): Promise<string>;
+  // ---- files and shared files: see JobStoreView (@toil/job)
+  /**
+   * Calls `listener` whenever the file may have changed or been deleted (the caller then looks
+   * again), soon after the change, from any process on this machine; returns a function that stops
+   * watching. Best effort: changes made on another machine (a shared filesystem) may go unseen, so
+   * callers keep polling as well, less often. Optional: a store that cannot watch leaves it out.
+   */
+  watchFile?(fileId: string, listener: () => void): () => void;
 
   // ---- logs/stats mailbox
   /** Post a message (a worker's stats and log JSON) for the leader. */
@@ -257,12 +192,5 @@ export interface JobStore {
   /** Whether file stores should cache by default with this kind of store. */
   defaultCaching(): boolean;
 
-  // ---- import/export
-  /**
-   * Copies a file from a URL (`file:`, `http(s):`) into the store: returns its id, or undefined when stored
-   * as a shared file.
-   */
-  importFile(srcUrl: string, options?: ImportOptions): Promise<FileID | undefined>;
-  /** Copies a stored file to a URL (a `file:` destination's directories are created). */
-  exportFile(fileId: string, dstUrl: string): Promise<void>;
+  // ---- import/export: see JobStoreView (@toil/job)
 }

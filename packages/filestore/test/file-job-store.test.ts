@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { text } from "node:stream/consumers";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   FileJobStore,
@@ -156,6 +157,32 @@ describe("FileJobStore on disk", () => {
     await taken.release();
     fs.writeFileSync(path.join(root, "meta", "leader.lock"), JSON.stringify({ ...record, host: `${os.hostname()}-elsewhere`, token: "remote" }));
     await expect(store.acquireLeaderLock()).rejects.toBeInstanceOf(LeaderLockedError);
+  });
+});
+
+describe("watchFile", () => {
+  it("calls the listener when the file is deleted, at once if it is already gone, and not after unwatching", async () => {
+    const { store } = await fresh();
+    const id = await store.getEmptyFileStoreId();
+    let calls = 0;
+    let deleted: () => void = () => {};
+    const seen = new Promise<void>((resolve) => (deleted = resolve));
+    const unwatch = store.watchFile(id, () => {
+      calls++;
+      deleted();
+    });
+    // Deleted by another process, as the leader deletes a service's flag.
+    const file = fileURLToPath(await store.getPublicUrl(id));
+    const other = spawnSync(process.execPath, ["-e", `require("fs").rmSync(${JSON.stringify(path.dirname(file))}, { recursive: true })`]);
+    expect(other.status).toBe(0);
+    await seen;
+    expect(await store.fileExists(id)).toBe(false);
+    unwatch();
+    const before = calls;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toBe(before);
+    // Watching a file that is already gone reports it at once.
+    await new Promise<void>((resolve) => store.watchFile(id, resolve));
   });
 });
 

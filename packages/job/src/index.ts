@@ -8,6 +8,8 @@
 // errors
 export {
   ToilError,
+  type ToilErrorOptions,
+  isToilError,
   InvalidRequirementError,
   JobGraphDeadlockError,
   ConflictingPredecessorError,
@@ -18,6 +20,8 @@ export {
   JobRebuildError,
   JobDescriptionFormatError,
   JobVersionError,
+  cannotSucceedOnRetry,
+  PermanentJobFailureError,
 } from "./errors.js";
 
 // requirements
@@ -42,9 +46,13 @@ export {
 } from "./requirements.js";
 
 // files
-export { type FileID, asFileID } from "./fileid.js";
+export { FileID, asFileID } from "./fileid.js";
 export type {
   FileStore,
+  JobStoreView,
+  WriteFileOptions,
+  ReadFileOptions,
+  ImportOptions,
   LogLevel,
   WriteGlobalFileOptions,
   ReadGlobalFileOptions,
@@ -65,11 +73,13 @@ export {
   type ServiceFlags,
   JOB_DESCRIPTION_FORMAT,
   TEMPORARY_ID_PREFIX,
-  EXIT_REASON,
   newJobId,
   newTemporaryJobId,
   isTemporaryJobId,
 } from "./description.js";
+
+// why a batch job stopped (re-exported by @toil/batch-core)
+export { BATCH_JOB_EXIT_REASONS, BatchJobExitReason, isBatchJobExitReason } from "./exit-reason.js";
 
 // workflow configuration (owned by the leader app team)
 export * from "./config/index.js";
@@ -80,9 +90,11 @@ export {
   FunctionWrappingJob,
   JobFunctionWrappingJob,
   EncapsulatedJob,
+  NoopJob,
   Service,
   ServiceHostJob,
   type JobOptions,
+  type FunctionJobOptions,
   type PromisableRequirements,
   type SaveOptions,
   isJob,

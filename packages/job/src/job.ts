@@ -46,6 +46,39 @@ export interface JobOptions extends PromisableRequirements {
   local?: boolean;
 }
 
+/**
+ * Options of a function job (`Job.wrapFn(options, fn, ...args)`, `addChildFn(options, fn, ...args)`,
+ * ...): those of a class job, plus Toil's `name`.
+ */
+export interface FunctionJobOptions extends JobOptions {
+  /** Toil's `name` of a function job: its unit name (shown next to the function's name). Same as `unitName`. */
+  name?: string;
+}
+
+/** A function job's options in the form the `Job` constructor takes (`name` becomes `unitName`). */
+function functionJobOptions(options: FunctionJobOptions): JobOptions {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new JobUsageError(`Function job options must be an object such as { cores: 2, name: "x" }, got ${String(options)}.`);
+  }
+  const { name, ...rest } = options;
+  if (name !== undefined && rest.unitName !== undefined && name !== rest.unitName) {
+    throw new JobUsageError(`Function job options give both name ${JSON.stringify(name)} and unitName ${JSON.stringify(rest.unitName)}: they are the same option, give one.`);
+  }
+  return name === undefined ? rest : { ...rest, unitName: name };
+}
+
+/**
+ * Split the arguments of `wrapFn`-style calls: `(fn, ...args)` or `(options, fn, ...args)`.
+ */
+function fnCall(first: unknown, rest: readonly unknown[], what: string): { fn: AnyFn; args: unknown[]; options: JobOptions } {
+  if (typeof first === "function") return { fn: first as AnyFn, args: [...rest], options: {} };
+  const [fn, ...args] = rest;
+  if (typeof fn !== "function") {
+    throw new JobUsageError(`${what}() expects a function, or an options object followed by a function; got ${typeof first}${first !== null && typeof first === "object" ? ` then ${typeof fn}` : ""}.`);
+  }
+  return { fn: fn as AnyFn, args, options: functionJobOptions(first as FunctionJobOptions) };
+}
+
 const REQUIREMENT_KEYS = ["cores", "memory", "disk", "accelerators", "preemptible"] as const;
 /** Requirements of the small shell job that evaluates promised requirements (Toil's values). */
 const PROMISED_REQUIREMENT_SHELL: RequirementsInput = { disk: "1Mi", memory: "32Mi", cores: 0.1, preemptible: true };
@@ -241,40 +274,81 @@ export abstract class Job implements PromiseSource {
 
   // ------------------------------------------------------------- function jobs
 
-  /** Make a job from a function and its arguments (promises allowed). The function must be exported from a registered module. */
-  static wrapFn<A extends unknown[], R>(fn: (...args: A) => R, ...args: NoInfer<PromisedArgs<A>>): FunctionWrappingJob<A, R> {
-    return new FunctionWrappingJob(fn, args as unknown as A);
+  /**
+   * Make a job from a function and its arguments (promises allowed). The function must be exported
+   * from a registered module. Give options first to set requirements, a checkpoint or a name:
+   * `Job.wrapFn({ cores: 2, memory: "1Gi", name: "sample-1" }, fn, ...args)`.
+   */
+  static wrapFn<A extends unknown[], R>(fn: (...args: A) => R, ...args: NoInfer<PromisedArgs<A>>): FunctionWrappingJob<A, R>;
+  static wrapFn<A extends unknown[], R>(
+    options: FunctionJobOptions,
+    fn: (...args: A) => R,
+    ...args: NoInfer<PromisedArgs<A>>
+  ): FunctionWrappingJob<A, R>;
+  static wrapFn(first: unknown, ...rest: unknown[]): FunctionWrappingJob {
+    const { fn, args, options } = fnCall(first, rest, "Job.wrapFn");
+    return new FunctionWrappingJob(fn as (...a: unknown[]) => unknown, args, options);
   }
 
-  /** Like {@link wrapFn}, but the function receives the job first, so it can add jobs and use `job.fileStore`. */
+  /**
+   * Like {@link wrapFn}, but the function receives the job first, so it can add jobs and use
+   * `job.fileStore`. Options may come first, as for `wrapFn`.
+   */
   static wrapJobFn<A extends unknown[], R>(
     fn: (job: JobFunctionWrappingJob<any, any>, ...args: A) => R,
     ...args: NoInfer<PromisedArgs<A>>
-  ): JobFunctionWrappingJob<A, R> {
-    return new JobFunctionWrappingJob(fn, args as unknown as A);
+  ): JobFunctionWrappingJob<A, R>;
+  static wrapJobFn<A extends unknown[], R>(
+    options: FunctionJobOptions,
+    fn: (job: JobFunctionWrappingJob<any, any>, ...args: A) => R,
+    ...args: NoInfer<PromisedArgs<A>>
+  ): JobFunctionWrappingJob<A, R>;
+  static wrapJobFn(first: unknown, ...rest: unknown[]): JobFunctionWrappingJob {
+    const { fn, args, options } = fnCall(first, rest, "Job.wrapJobFn");
+    return new JobFunctionWrappingJob(fn as (job: JobFunctionWrappingJob, ...a: unknown[]) => unknown, args, options);
   }
 
-  /** `addChild(Job.wrapFn(fn, ...args))`. */
-  addChildFn<A extends unknown[], R>(fn: (...args: A) => R, ...args: NoInfer<PromisedArgs<A>>): FunctionWrappingJob<A, R> {
-    return this.addChild(new FunctionWrappingJob(fn, args as unknown as A));
+  /** `addChild(Job.wrapFn(fn, ...args))`; options may come first, as for `wrapFn`. */
+  addChildFn<A extends unknown[], R>(fn: (...args: A) => R, ...args: NoInfer<PromisedArgs<A>>): FunctionWrappingJob<A, R>;
+  addChildFn<A extends unknown[], R>(options: FunctionJobOptions, fn: (...args: A) => R, ...args: NoInfer<PromisedArgs<A>>): FunctionWrappingJob<A, R>;
+  addChildFn(first: unknown, ...rest: unknown[]): FunctionWrappingJob {
+    const { fn, args, options } = fnCall(first, rest, "addChildFn");
+    return this.addChild(new FunctionWrappingJob(fn as (...a: unknown[]) => unknown, args, options));
   }
-  /** `addFollowOn(Job.wrapFn(fn, ...args))`. */
-  addFollowOnFn<A extends unknown[], R>(fn: (...args: A) => R, ...args: NoInfer<PromisedArgs<A>>): FunctionWrappingJob<A, R> {
-    return this.addFollowOn(new FunctionWrappingJob(fn, args as unknown as A));
+  /** `addFollowOn(Job.wrapFn(fn, ...args))`; options may come first, as for `wrapFn`. */
+  addFollowOnFn<A extends unknown[], R>(fn: (...args: A) => R, ...args: NoInfer<PromisedArgs<A>>): FunctionWrappingJob<A, R>;
+  addFollowOnFn<A extends unknown[], R>(options: FunctionJobOptions, fn: (...args: A) => R, ...args: NoInfer<PromisedArgs<A>>): FunctionWrappingJob<A, R>;
+  addFollowOnFn(first: unknown, ...rest: unknown[]): FunctionWrappingJob {
+    const { fn, args, options } = fnCall(first, rest, "addFollowOnFn");
+    return this.addFollowOn(new FunctionWrappingJob(fn as (...a: unknown[]) => unknown, args, options));
   }
-  /** `addChild(Job.wrapJobFn(fn, ...args))`. */
+  /** `addChild(Job.wrapJobFn(fn, ...args))`; options may come first, as for `wrapFn`. */
   addChildJobFn<A extends unknown[], R>(
     fn: (job: JobFunctionWrappingJob<any, any>, ...args: A) => R,
     ...args: NoInfer<PromisedArgs<A>>
-  ): JobFunctionWrappingJob<A, R> {
-    return this.addChild(new JobFunctionWrappingJob(fn, args as unknown as A));
+  ): JobFunctionWrappingJob<A, R>;
+  addChildJobFn<A extends unknown[], R>(
+    options: FunctionJobOptions,
+    fn: (job: JobFunctionWrappingJob<any, any>, ...args: A) => R,
+    ...args: NoInfer<PromisedArgs<A>>
+  ): JobFunctionWrappingJob<A, R>;
+  addChildJobFn(first: unknown, ...rest: unknown[]): JobFunctionWrappingJob {
+    const { fn, args, options } = fnCall(first, rest, "addChildJobFn");
+    return this.addChild(new JobFunctionWrappingJob(fn as (job: JobFunctionWrappingJob, ...a: unknown[]) => unknown, args, options));
   }
-  /** `addFollowOn(Job.wrapJobFn(fn, ...args))`. */
+  /** `addFollowOn(Job.wrapJobFn(fn, ...args))`; options may come first, as for `wrapFn`. */
   addFollowOnJobFn<A extends unknown[], R>(
     fn: (job: JobFunctionWrappingJob<any, any>, ...args: A) => R,
     ...args: NoInfer<PromisedArgs<A>>
-  ): JobFunctionWrappingJob<A, R> {
-    return this.addFollowOn(new JobFunctionWrappingJob(fn, args as unknown as A));
+  ): JobFunctionWrappingJob<A, R>;
+  addFollowOnJobFn<A extends unknown[], R>(
+    options: FunctionJobOptions,
+    fn: (job: JobFunctionWrappingJob<any, any>, ...args: A) => R,
+    ...args: NoInfer<PromisedArgs<A>>
+  ): JobFunctionWrappingJob<A, R>;
+  addFollowOnJobFn(first: unknown, ...rest: unknown[]): JobFunctionWrappingJob {
+    const { fn, args, options } = fnCall(first, rest, "addFollowOnJobFn");
+    return this.addFollowOn(new JobFunctionWrappingJob(fn as (job: JobFunctionWrappingJob, ...a: unknown[]) => unknown, args, options));
   }
 
   // ------------------------------------------------------------- encapsulation
@@ -419,9 +493,9 @@ function fnName(fn: AnyFn): string {
 
 /** A job that runs a plain function with stored arguments (see {@link Job.wrapFn}). */
 export class FunctionWrappingJob<A extends unknown[] = unknown[], R = unknown> extends Job {
-  constructor(fn: (...args: A) => R, args: PromisedArgs<A> | A, options: JobOptions = {}) {
+  constructor(fn: (...args: A) => R, args: PromisedArgs<A> | A, options: FunctionJobOptions = {}) {
     if (typeof fn !== "function") throw new JobUsageError(`Job.wrapFn() expects a function, got ${typeof fn}.`);
-    super({ displayName: fnName(fn), ...options });
+    super({ displayName: fnName(fn), ...functionJobOptions(options) });
     const s = jobState(this);
     s.description.jobName = fnName(fn);
     s.body = { kind: this instanceof JobFunctionWrappingJob ? "jobFunction" : "function", fn: fn as AnyFn, args: args as unknown[] };
@@ -437,7 +511,7 @@ export class FunctionWrappingJob<A extends unknown[] = unknown[], R = unknown> e
 
 /** A job that runs a function receiving the job itself first (see {@link Job.wrapJobFn}). */
 export class JobFunctionWrappingJob<A extends unknown[] = unknown[], R = unknown> extends FunctionWrappingJob<A, R> {
-  constructor(fn: (job: JobFunctionWrappingJob<any, any>, ...args: A) => R, args: PromisedArgs<A> | A, options: JobOptions = {}) {
+  constructor(fn: (job: JobFunctionWrappingJob<any, any>, ...args: A) => R, args: PromisedArgs<A> | A, options: FunctionJobOptions = {}) {
     super(fn as unknown as (...args: A) => R, args, options);
   }
   override run(fileStore: FileStore): Promise<Awaited<R>> {
@@ -524,7 +598,11 @@ export class ServiceHostJob extends Job {
 
 // ------------------------------------------------------------------ encapsulation
 
-/** Internal: a no-op job (the shell of encapsulate()). */
+/**
+ * A job that does nothing, for graphs that need a join or a fork point (Toil's plain `Job()`):
+ * `const join = new NoopJob(); a.addChild(join); b.addChild(join); join.addChildFn(next)`. Its
+ * body is built in, so no module has to export it; requirements default to the workflow's.
+ */
 export class NoopJob extends Job {
   constructor(options: JobOptions = {}) {
     super(options);

@@ -208,6 +208,11 @@ export interface ServiceHostHooks {
   poll(): Promise<"run" | "stop" | "error">;
   /** Milliseconds between polls (default 1000; Toil's `--servicePollingInterval` is in seconds). */
   intervalMs?: number;
+  /**
+   * Calls `wake` when the leader may have asked the service to stop: the host polls at once
+   * instead of at the end of its interval. Returns a function that stops watching.
+   */
+  watchStop?(wake: () => void): () => void;
 }
 
 /**
@@ -225,6 +230,8 @@ export async function runServiceHost(
   const service = job.service;
   const state = jobState(job);
   state.fileStore = fileStore;
+  const nap = new Nap();
+  const unwatch = hooks.watchStop?.(() => nap.wake());
   try {
     const value = await service.start(job);
     await hooks.started(serializeValue(value, { what: `The start() value of service '${service.constructor.name}'` }, "start"));
@@ -234,15 +241,44 @@ export async function runServiceHost(
       if (command === "stop") return "stopped";
       if (command === "error") return "errored";
       if (!finished && (await service.check()) === false) finished = true;
-      await new Promise((r) => setTimeout(r, hooks.intervalMs ?? 1000));
+      await nap.sleep(hooks.intervalMs ?? 1000);
     }
   } finally {
+    unwatch?.();
     try {
       await service.stop(job);
     } finally {
       state.fileStore = undefined;
       description.detachBody();
     }
+  }
+}
+
+/** A sleep that `wake()` ends early; a wake-up while awake ends the next sleep at once (none is lost). */
+class Nap {
+  private woken = false;
+  private end: (() => void) | undefined;
+
+  wake(): void {
+    this.woken = true;
+    this.end?.();
+  }
+
+  sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.end = undefined;
+        this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.end = done;
+    });
   }
 }
 

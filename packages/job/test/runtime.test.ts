@@ -171,6 +171,46 @@ describe("worker runtime", () => {
     expect(out.returnValue).toBe(fn1("store:db"));
   });
 
+  it("a service host told to stop polls at once, not at the end of its interval (no wake-up is lost)", async () => {
+    const root = new Leaf();
+    root.addService(new Store("db"));
+    const { descriptions } = saveJobGraph(root);
+    const host = descriptions.find((d) => d.isService)!;
+    const wf = new MiniWorkflow();
+    wf.add(descriptions);
+    let told = false;
+    let wake: (() => void) | undefined;
+    let unwatched = false;
+    const hour = 3_600_000;
+    const ended = runServiceHost(wf.jobs.get(host.id)!, new LocalFileStore(host.id), {
+      // The stop request arrives while the host is between polls, then once more before it sleeps.
+      started: async () => void setTimeout(() => ((told = true), wake?.()), 20),
+      poll: async () => (told ? "stop" : "run"),
+      intervalMs: hour,
+      watchStop: (w) => {
+        wake = w;
+        return () => void (unwatched = true);
+      },
+    }, { importModule });
+    expect(await ended).toBe("stopped");
+    expect(unwatched).toBe(true);
+
+    // A wake-up between a poll and the sleep after it still ends that sleep.
+    wf.add(descriptions); // a fresh copy of the host (a run detaches its body)
+    let polls = 0;
+    const early = await runServiceHost(wf.jobs.get(host.id)!, new LocalFileStore(host.id), {
+      started: async () => undefined,
+      poll: async () => {
+        polls++;
+        if (polls === 1) wake?.();
+        return polls > 1 ? "stop" : "run";
+      },
+      intervalMs: hour,
+      watchStop: (w) => ((wake = w), () => undefined),
+    }, { importModule });
+    expect(early).toBe("stopped");
+  });
+
   it("keeps a checkpoint's body so it can rerun", async () => {
     const { descriptions } = saveJobGraph(new CheckpointLeaf());
     const wf = new MiniWorkflow();

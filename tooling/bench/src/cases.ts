@@ -80,7 +80,7 @@ function summarize(r: RunResult, ok: boolean, note?: string): RunSummary {
 }
 
 /**
- * Common `toil run` arguments (workflow by name: fanout, chain, files): fresh file store, single
+ * Common `toil run` arguments (workflow by name: fanout, chain, files, services): fresh file store, single
  * machine, 2 cores, warnings only. Progress stays on (plain periodic lines, since stderr is a file):
  * the last line tells how far a run that hit its time limit got.
  */

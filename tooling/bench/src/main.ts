@@ -4,7 +4,8 @@
  *   node --import tsx tooling/bench/src/main.ts [--quick] [--only case[,case...]] [--profile] [--out DIR]
  *
  * Cases: floor, fanout, chain, files, restart, status (status runs inside the restart case, on its store),
- * slurm, bundle (the standalone leader's size and start-up).
+ * services (how soon a service stops after its last client), slurm, bundle (the standalone leader's
+ * size and start-up), cwl (toil-cwl-runner next to cwltool: a scatter of 1,000 steps, a one-step tool).
  * Writes bench/results.json and bench/results.md at the repository root (or --out DIR).
  * `--profile` instead runs one fanout with `--cpu-prof` on the leader and every worker and prints
  * the heaviest functions of each.
@@ -17,13 +18,15 @@ import { loadavg, tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { type Ctx, chainCase, fanoutCase, filesCase, floorCase, restartCase, toilRunArgs } from "./cases.js";
 import { bundleCase } from "./cases/bundle.js";
+import { cwlCase } from "./cases/cwl.js";
+import { servicesCase } from "./cases/services.js";
 import { slurmCase } from "./cases/slurm.js";
 import { renderProfile, summarizeProfile } from "./profile.js";
 import { environment, writeResults } from "./report.js";
 import { CLI, REPO_ROOT, killActive, killPids, runToil } from "./run.js";
 import { type WorkflowMode, compileWorkflows, setWorkflowMode, workflowMode } from "./workflows.js";
 
-const CASES = ["floor", "fanout", "chain", "files", "restart", "status", "slurm", "bundle"] as const;
+const CASES = ["floor", "fanout", "chain", "files", "restart", "status", "services", "slurm", "bundle", "cwl"] as const;
 type CaseName = (typeof CASES)[number];
 
 const { values } = parseArgs({
@@ -43,7 +46,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    "usage: node --import tsx tooling/bench/src/main.ts [--quick] [--only floor,fanout,chain,files,restart,status,slurm,bundle] [--sizes 1000,10000] [--restart-size N] [--profile] [--out DIR] [--keep]\n",
+    "usage: node --import tsx tooling/bench/src/main.ts [--quick] [--only floor,fanout,chain,files,restart,status,services,slurm,bundle,cwl] [--sizes 1000,10000] [--restart-size N] [--profile] [--out DIR] [--keep]\n",
   );
   process.exit(0);
 }
@@ -141,7 +144,7 @@ async function chooseWorkflowMode(): Promise<void> {
   const forced = values.workflows as WorkflowMode | undefined;
   if (forced !== undefined && forced !== "ts" && forced !== "mjs") throw new Error("--workflows must be ts or mjs");
   if (forced === "mjs") {
-    compileWorkflows(["fanout", "chain", "files", "skewed", "cpu"]);
+    compileWorkflows(["fanout", "chain", "files", "skewed", "cpu", "services"]);
     setWorkflowMode("mjs");
     workflowNote = "workflows transpiled to .mjs (--workflows mjs)";
     return;
@@ -160,7 +163,7 @@ async function chooseWorkflowMode(): Promise<void> {
     log("probe: the .ts workflows run as they are");
     return;
   }
-  compileWorkflows(["fanout", "chain", "files", "skewed", "cpu"]);
+  compileWorkflows(["fanout", "chain", "files", "skewed", "cpu", "services"]);
   setWorkflowMode("mjs");
   const mjs = await probe();
   if (mjs.ok) {
@@ -195,8 +198,10 @@ async function main(): Promise<void> {
   if (wants("restart") || wants("status")) {
     await restartCase(ctx, wants("status"), values["restart-size"] ? Number(values["restart-size"]) : undefined);
   }
+  if (wants("services")) await servicesCase(ctx);
   if (wants("slurm")) await slurmCase(ctx);
   if (wants("bundle")) await bundleCase(ctx);
+  if (wants("cwl")) await cwlCase(ctx);
   const durationS = (performance.now() - t0) / 1000;
   const outDir = values.out ?? join(REPO_ROOT, "bench");
   const env = { ...environment(ctx.quick, gitCommit), workflows: workflowMode(), ...(workflowNote ? { workflowNote } : {}) };

@@ -29,8 +29,13 @@ export function parseToilArgs(
     throw err;
   }
   const opts = cmd.opts() as Record<string, unknown>;
-  const [jobStore, args] = cmd.processedArgs as [string | undefined, string[]];
-  if (jobStore !== undefined && opts.jobStore === undefined && opts.jobstore === undefined) opts.jobStore = jobStore;
+  const [jobStore, rest] = cmd.processedArgs as [string | undefined, string[]];
+  let args = rest ?? [];
+  if (jobStore !== undefined) {
+    // With --jobStore given as a flag, the first positional is the script's first argument.
+    if (opts.jobStore === undefined && opts.jobstore === undefined) opts.jobStore = jobStore;
+    else args = [jobStore, ...args];
+  }
   const resolved = configFromCommand(opts, pluginSpecs, env);
-  return { ...resolved, args: args ?? [] };
+  return { ...resolved, args };
 }

@@ -1,9 +1,11 @@
 import { Command, CommanderError } from "commander";
-import { ToilError } from "@toil/job";
+import { isToilError } from "@toil/job";
 import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { registerOpsCommands } from "../ops/cli.js";
 import { addToilOptions } from "./toil-options.js";
 import { errorName, formatCliError, formatUsageError } from "./errors.js";
+import { RUN_HELP_AFTER } from "./run-help.js";
+import leaderPackage from "../../package.json" with { type: "json" };
 
 export { EXIT, type CliIO } from "./io.js";
 import { EXIT, type CliIO } from "./io.js";
@@ -15,6 +17,7 @@ import { EXIT, type CliIO } from "./io.js";
 export function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionSpec[], setExit: (code: number) => void): Command {
   const program = new Command("toil")
     .description("Run and manage toil-ts workflows.")
+    .version(leaderPackage.version, "-V, --version", "print the toil-ts version (of @toil/leader) and exit")
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({
@@ -37,6 +40,7 @@ export function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionS
       setExit(await runCommand(workflow, args, opts, pluginSpecs, io));
     });
   addToilOptions(run, pluginSpecs);
+  run.addHelpText("after", RUN_HELP_AFTER);
   program.addCommand(run);
 
   program
@@ -49,6 +53,9 @@ export function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionS
       io.stdout.write(`Wrote ${file}\n`);
       setExit(EXIT.OK);
     });
+
+  // `toil cwl` is handled by main() (its options follow the CWL runner interface); listed here for --help.
+  program.command("cwl").description("Run a CWL workflow or tool (same as toil-cwl-runner; see toil cwl --help).").helpOption(false);
 
   // status, stats, report, kill, clean, debug-job (apps/leader/src/ops).
   registerOpsCommands(program, io, setExit);
@@ -65,6 +72,7 @@ export function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionS
 
 /** Run the CLI with `argv` (without node and script). Resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIO, pluginSpecs: readonly BatchSystemOptionSpec[]): Promise<number> {
+  if (argv[0] === "cwl") return (await import("../commands/cwl.js")).cwlMain(argv.slice(1), io, pluginSpecs, "toil cwl");
   let code: number = EXIT.OK;
   const program = buildProgram(io, pluginSpecs, (c) => {
     code = c;
@@ -76,7 +84,7 @@ export async function main(argv: readonly string[], io: CliIO, pluginSpecs: read
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return EXIT.OK;
       return EXIT.USAGE;
     }
-    if (err instanceof ToilError) {
+    if (isToilError(err)) {
       io.stderr.write(formatCliError(argv[0] && !argv[0].startsWith("-") ? argv[0] : "", errorName(err), err.message));
       return EXIT.USAGE;
     }

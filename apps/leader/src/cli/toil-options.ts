@@ -1,5 +1,5 @@
 import { Command, Option } from "commander";
-import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
+import { defaultConfig, formatConfigSize, type Config, type ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { cliOptions } from "../config/specs.js";
 import { resolveConfig, type ResolvedConfig } from "../config/resolve.js";
 
@@ -18,13 +18,30 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 /**
+ * The default an option's help shows, or undefined when it has none worth showing (unset, empty, a
+ * flag that is off, or help that already says it).
+ */
+function defaultShown(spec: BatchSystemOptionSpec, flag: string, value: unknown): string | undefined {
+  if (/\(default\b/i.test(spec.help)) return undefined;
+  if (value === undefined || value === null || value === "") return undefined;
+  if (spec.kind === "boolean") return value === true ? `on; --no-${flag} turns it off` : undefined;
+  if (Array.isArray(value)) return value.length > 0 ? value.join(",") : undefined;
+  if (typeof value === "object") return Object.keys(value).length > 0 ? JSON.stringify(value) : undefined;
+  if (spec.kind === "size" && typeof value === "number") return formatConfigSize(value);
+  return String(value);
+}
+
+/**
  * Add every run option (core and the given plugin options) to a commander command.
  * No defaults are set on the flags, so "not given" stays distinguishable from "given the default".
  */
 export function addToilOptions(cmd: Command, pluginSpecs: readonly BatchSystemOptionSpec[] = []): Command {
+  const defaults: Config = defaultConfig();
   for (const option of cliOptions(pluginSpecs)) {
     const { spec, flag } = option;
-    const help = spec.env ? `${spec.help} [env: ${spec.env}]` : spec.help;
+    const shown = defaultShown(spec, flag, option.plugin ? spec.default : defaults[spec.name as keyof Config]);
+    const withDefault = shown === undefined ? spec.help : `${spec.help} (default: ${shown})`;
+    const help = spec.env ? `${withDefault} [env: ${spec.env}]` : withDefault;
     if (spec.kind === "boolean") {
       cmd.addOption(new Option(`--${flag}`, help).helpGroup(`${spec.section} options:`));
       cmd.addOption(new Option(`--no-${flag}`, `Turn off --${flag}.`).hideHelp());

@@ -1,18 +1,20 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { inspect } from "node:util";
-import { ConfigError, ToilError, type Config, type FileID } from "@toil/job";
+import { ConfigError, isToilError, ToilError, type Config, type FileID } from "@toil/job";
 import { importUserModule } from "@toil/worker";
 import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { configFromCommand } from "../cli/toil-options.js";
 import { EXIT, type CliIO } from "../cli/io.js";
 import { errorName, formatCliError } from "../cli/errors.js";
+import { runExitCode } from "../cli/exit-codes.js";
 import { Toil } from "../toil.js";
-import { getBatchSystem } from "@toil/batch-core";
+import { getBatchSystem, type InsufficientSystemResources } from "@toil/batch-core";
 import { registerBundledBatchSystems } from "../batch-systems.js";
-import { DeadlockError, FailedJobsError, JobStoreStateError, WorkflowFileError, WorkflowInterruptedError, WorkflowKilledError } from "../leader/errors.js";
-import type { Logger } from "../log.js";
+import { WorkflowFileError } from "../leader/errors.js";
+import { appendToLogFile, type Logger } from "../log.js";
 import type { RootJob } from "../jobs.js";
+import { insufficientResourcesAdvice } from "../resource-advice.js";
 
 /** What a workflow file's default export receives. */
 export interface WorkflowContext {
@@ -52,9 +54,10 @@ export async function loadWorkflowFile(file: string, cwd: string): Promise<Workf
       cause = (await diagnoseTypeScript(abs)) ?? cause;
     }
     const where = throwSite(cause, abs);
+    const message = cause instanceof Error ? cause.message : String(cause);
     throw new WorkflowFileError(
-      `Cannot load workflow file ${abs}${where ? ` (error at ${where})` : ""}: ${cause instanceof Error ? cause.message : String(cause)}\n` +
-        "Fix the workflow file: it failed while being imported, before any job was created or run.",
+      `Cannot load workflow file ${abs}${where ? ` (error at ${where})` : ""}: ${message}\n` +
+        (commonJsAdvice(message, abs) ?? "Fix the workflow file: it failed while being imported, before any job was created or run."),
       { cause: err },
     );
   }
@@ -66,6 +69,29 @@ export async function loadWorkflowFile(file: string, cwd: string): Promise<Workf
     );
   }
   return main as WorkflowMain;
+}
+
+/**
+ * What to change when a workflow file failed because it was loaded as CommonJS (its package.json
+ * says "type": "commonjs", as `npm init -y` writes, or has no "type"), else undefined.
+ */
+function commonJsAdvice(message: string, file: string): string | undefined {
+  if (!/No "exports" main defined|Cannot use import statement outside a module|ERR_REQUIRE_ESM|require\(\) of ES Module|Unexpected token 'export'/.test(message)) {
+    return undefined;
+  }
+  if (/\.c[jt]s$/i.test(file)) {
+    return "The toil-ts packages are ES modules, which require() cannot load here: write the workflow with import and export statements in a .mjs or .mts file.";
+  }
+  let dir = path.dirname(file);
+  for (;;) {
+    const manifest = path.join(dir, "package.json");
+    if (existsSync(manifest)) {
+      return `It was loaded as CommonJS: ${manifest} does not say "type": "module". Add "type": "module" to it (npm pkg set type=module), or name the workflow file .mts or .mjs.`;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return `It was loaded as CommonJS. Name the workflow file .mts or .mjs, or add a package.json with "type": "module" next to it.`;
+    dir = parent;
+  }
 }
 
 function printResult(value: unknown, io: CliIO): void {
@@ -107,7 +133,7 @@ function throwSite(err: unknown, workflowFile: string): string | undefined {
  * their type; anything else becomes a WorkflowFileError naming the file and the place.
  */
 function workflowMainError(err: unknown, workflowFile: string): ToilError {
-  if (err instanceof ToilError) return err;
+  if (isToilError(err)) return err;
   const where = throwSite(err, workflowFile);
   const message = err instanceof Error ? `${err.name && err.name !== "Error" ? `${err.name}: ` : ""}${err.message}` : String(err);
   return new WorkflowFileError(
@@ -121,22 +147,20 @@ function workflowMainError(err: unknown, workflowFile: string): ToilError {
 function adviceFor(err: ToilError, opts: Record<string, unknown>, restart: boolean, storeKept: string | undefined): string {
   const given = typeof opts.jobStore === "string" ? opts.jobStore : typeof opts.jobstore === "string" ? opts.jobstore : undefined;
   const lines: string[] = [];
-  if (err instanceof JobStoreStateError && given !== undefined && !path.isAbsolute(given.replace(/^file:/, ""))) {
+  if (err.code === "LEADER_JOB_STORE_STATE" && restart && given !== undefined && !path.isAbsolute(given.replace(/^file:/, ""))) {
     lines.push(
       `The relative --jobStore ${JSON.stringify(given)} was resolved against the current directory ${process.cwd()}; ` +
         "run from the directory the workflow was started in, or pass the job store's absolute path.",
     );
   }
-  if (err.name === "InvalidImportExportUrlError") {
+  if (err.code === "FILESTORE_INVALID_URL") {
     lines.push(
       "Check the location the workflow imports (a path, or a file:, http: or https: URL that exists and is readable from the leader).",
     );
   }
-  if (err.name === "InsufficientSystemResources" && storeKept !== undefined) {
-    lines.push(
-      `The job store ${storeKept} was kept. To raise the limit, rerun with --restart and a higher --maxCores/--maxMemory/--maxDisk; ` +
-        `to lower the job's requirement instead, delete the store (toil clean ${storeKept}) and run again${restart ? " without --restart" : ""}.`,
-    );
+  // By code: a batch-system plugin may bring its own copy of @toil/batch-core.
+  if (err.code === "BATCH_INSUFFICIENT_RESOURCES") {
+    lines.push(...insufficientResourcesAdvice(err as InsufficientSystemResources, storeKept, restart));
   }
   return lines.length > 0 ? `\n${lines.join("\n")}` : "";
 }
@@ -190,20 +214,25 @@ export async function runCommand(
     return EXIT.OK;
   } catch (err) {
     await toil?.close(err).catch(() => undefined);
-    if (err instanceof ToilError) {
+    if (isToilError(err)) {
       let kept: string | undefined;
       try {
         kept = toil && existsSync(toil.config.jobStore.replace(/^file:/, "")) ? toil.config.jobStore : undefined;
       } catch {
         kept = undefined;
       }
-      io.stderr.write(formatCliError("run", errorName(err), err.message + adviceFor(err, opts, restart, kept)));
-      // Stopped by SIGTERM/SIGINT: the store is ready for --restart (a distinct code, not a failure).
-      if (err instanceof WorkflowInterruptedError) return EXIT.INTERRUPTED;
-      const ranWorkflow = err instanceof FailedJobsError || err instanceof DeadlockError || err instanceof WorkflowKilledError;
-      return started || ranWorkflow ? EXIT.WORKFLOW_FAILED : EXIT.USAGE;
+      const report = err.message + adviceFor(err, opts, restart, kept);
+      io.stderr.write(formatCliError("run", errorName(err), report));
+      // The log file keeps the report too (the terminal may be gone, or the output piped into `head`).
+      if (toil) appendToLogFile(toil.logFile, toil.config.logJson, "error", `toil run: error [${errorName(err)}]: ${report}`);
+      // Exit 2 promises that nothing ran and the store is as it was (none, for a first run); a
+      // stopped workflow (SIGTERM, Ctrl-C) exits 3, ready for --restart.
+      return runExitCode(err, started || toil?.ranJobs === true);
     }
-    io.stderr.write(formatCliError("run", errorName(err), err instanceof Error ? (err.stack ?? err.message) : String(err)));
-    return EXIT.WORKFLOW_FAILED;
+    // Not a toil-ts error: a bug, or something toil-ts does not explain yet. One line; the stack on request.
+    const debug = opts.logDebug === true || opts.logTrace === true || opts.logLevel === "debug" || opts.logLevel === "trace";
+    io.stderr.write(formatCliError("run", errorName(err), err instanceof Error ? err.message : String(err)));
+    io.stderr.write(debug && err instanceof Error && err.stack ? `${err.stack}\n` : "Rerun with --logLevel debug for the stack trace, and report it if it persists.\n");
+    return runExitCode(err, started);
   }
 }

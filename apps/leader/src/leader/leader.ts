@@ -1,11 +1,17 @@
-import type { BatchSystem, UpdatedBatchJobInfo } from "@toil/batch-core";
-import { InsufficientSystemResources, shellCommand } from "@toil/batch-core";
+/**
+ * The leader loop: ready jobs, issued batch jobs, successor phases, retries and failures.
+ * (Over 600 lines: this per-job state machine is one unit; services live in services.ts, dead
+ * workers' deferred functions in worker-cleanup.ts.)
+ */
+import type { BatchJobExitReason, BatchSystem, UpdatedBatchJobInfo } from "@toil/batch-core";
+import { FifoQueue, MinHeap, shellCommand } from "@toil/batch-core";
 import { jobCompleted, jobFailed, jobIssued, jobMissing, jobUpdated, queueSize, type MessageBus } from "@toil/bus";
 import type { Config, JobDescription } from "@toil/job";
 import type { Logger } from "pino";
-import { DeadlockError, FailedJobsError, WorkflowInterruptedError, WorkflowKilledError, type FailedJob } from "./errors.js";
-import { MinHeap, Queue } from "./heap.js";
+import { FailedJobsError, WorkflowInterruptedError, WorkflowKilledError, type FailedJob } from "./errors.js";
+import { describeStall, renewServiceFlags, ServiceManager, stallError } from "./services.js";
 import type { LeaderStore, WorkerMessage } from "./store.js";
+import { plural, triesLeft } from "../text.js";
 
 /** Everything the leader loop needs. */
 export interface LeaderOptions {
@@ -46,6 +52,8 @@ export interface LeaderCounts {
   failed: number;
   /** Jobs currently issued to the batch system. */
   issued: number;
+  /** Failed attempts that were (or will be) tried again. */
+  retried: number;
 }
 
 interface Issued {
@@ -59,21 +67,9 @@ interface Issued {
   missingChecks: number;
 }
 
-interface ClientServices {
-  batches: string[][];
-  nextBatch: number;
-  /** Issued service hosts whose start flag still exists. */
-  starting: Map<string, string>;
-  /** Service hosts that have started (or are stopping). */
-  running: Set<string>;
-  /** Service host descriptions waiting for a --maxServiceJobs slot. */
-  up: boolean;
-  stopping: boolean;
-  failed: boolean;
-}
-
 const KILL_FLAG_INTERVAL_MS = 5_000;
 const MESSAGE_POLL_MS = 1_000;
+/** How often the leader looks for started services while a client waits for them. */
 const SERVICE_POLL_MS = 50;
 /**
  * Most jobs (service hosts aside) the leader keeps issued to the batch system at once; the rest wait
@@ -107,7 +103,7 @@ export class Leader {
   private readonly live = new Map<string, JobDescription>();
   /** Ready jobs whose descriptions are not held (see LIVE_WINDOW): read again when processed. */
   private readonly unloaded = new Set<string>();
-  private readonly ready = new Queue<[string, number]>();
+  private readonly ready = new FifoQueue<[string, number]>();
   private readonly issuedByBatch = new Map<number, Issued>();
   private readonly batchOfJob = new Map<string, number>();
   private readonly backoff = new MinHeap<string>();
@@ -123,13 +119,10 @@ export class Leader {
   /** Jobs whose try counts were already reset in this (restarted) run. */
   private readonly refreshed = new Set<string>();
 
-  // services
-  private readonly clients = new Map<string, ClientServices>();
-  private readonly serviceToClient = new Map<string, string>();
-  private readonly serviceQueue = new Queue<JobDescription>();
-  private servicesIssued = 0;
+  private readonly services: ServiceManager;
 
   private done = 0;
+  private retried = 0;
   private seen = 0;
   private rootDone = false;
   private rootFailed = false;
@@ -137,7 +130,6 @@ export class Leader {
   private lastMessagePoll = 0;
   private lastRescue = Date.now();
   private lastDeadlockCheck = 0;
-  private deadlockSince: number | undefined;
   private lastStatus = Date.now();
   private stopReason: string | undefined;
   private stopSignal: NodeJS.Signals | undefined;
@@ -147,6 +139,21 @@ export class Leader {
     this.store = options.store;
     this.bs = options.batchSystem;
     this.log = options.logger;
+    this.services = new ServiceManager({
+      config: this.config,
+      store: this.store,
+      log: this.log,
+      load: async (id) => {
+        const host = await this.loadForRun(id);
+        this.track(host);
+        return host;
+      },
+      live: (id) => this.live.get(id),
+      issue: (host) => this.issueJob(host, true),
+      isIssued: (id) => this.batchOfJob.has(id),
+      ready: (id, status) => this.ready.push([id, status]),
+      fail: (id, why) => this.totallyFail(id, why),
+    });
   }
 
   /**
@@ -165,6 +172,7 @@ export class Leader {
       total: Math.max(this.seen, this.done + this.failedJobs.size),
       failed: this.failedJobs.size,
       issued: this.issuedByBatch.size,
+      retried: this.retried,
     };
   }
 
@@ -219,28 +227,10 @@ export class Leader {
         changed = false;
       }
       // A service host that has not finished starts again: its flags must be set again.
-      if (desc.isService && desc.hasBody() && (await this.renewServiceFlags(desc, ["start", "terminate", "error"]))) changed = true;
+      if (desc.isService && desc.hasBody() && (await renewServiceFlags(this.store, desc, ["start", "terminate", "error"]))) changed = true;
       if (changed) await this.store.updateJob(desc);
     }
     return desc;
-  }
-
-  /**
-   * Give a service host new flag files for those of `keys` that were already deleted (signalled).
-   * Changes `desc` only; returns whether anything changed (the caller saves it).
-   */
-  private async renewServiceFlags(desc: JobDescription, keys: ReadonlyArray<"start" | "terminate" | "error">): Promise<boolean> {
-    if (!desc.serviceFlags) return false;
-    const flags = { ...desc.serviceFlags };
-    let changed = false;
-    for (const key of keys) {
-      if (!(await this.store.fileExists(flags[key]))) {
-        flags[key] = await this.store.createEmptyFile(desc.id, ["service", key]);
-        changed = true;
-      }
-    }
-    desc.serviceFlags = flags;
-    return changed;
   }
 
   private async deleteSubtree(ids: Iterable<string>): Promise<void> {
@@ -265,8 +255,8 @@ export class Leader {
       this.ready.length > 0 ||
       this.backoff.size > 0 ||
       this.issuedByBatch.size > 0 ||
-      this.serviceQueue.length > 0 ||
-      [...this.clients.values()].some((c) => c.starting.size > 0)
+      this.services.queued > 0 ||
+      this.services.anyStarting()
     );
   }
 
@@ -286,12 +276,14 @@ export class Leader {
       await this.drainReady();
       this.issueExpiredBackoffs();
       if (this.canProcessReady()) continue;
-      await this.issueQueuedServices();
-      await this.checkServiceStarts();
+      await this.services.issueQueued();
+      await this.services.checkStarts();
       if (this.canProcessReady()) continue;
       if (!this.workRemains()) break;
 
       const wait = this.waitSeconds();
+      // Jobs issued since the last finished one count too (the progress display shows them running).
+      this.publishProgress();
       let update = await this.bs.getUpdatedBatchJob(wait);
       let handled = 0;
       while (update) {
@@ -301,7 +293,7 @@ export class Leader {
         update = handled < 10_000 ? await this.bs.getUpdatedBatchJob(0) : null;
       }
       if (handled > 0) {
-        this.deadlockSince = undefined;
+        this.services.progressed();
         this.publishProgress();
       }
       this.options.bus.check();
@@ -315,7 +307,7 @@ export class Leader {
     let waitMs = 1_000;
     const next = this.backoff.peekKey();
     if (next !== undefined) waitMs = Math.min(waitMs, Math.max(0, next - Date.now()));
-    if ([...this.clients.values()].some((c) => c.starting.size > 0)) waitMs = Math.min(waitMs, SERVICE_POLL_MS);
+    if (this.services.anyStarting()) waitMs = Math.min(waitMs, SERVICE_POLL_MS);
     return waitMs / 1000;
   }
 
@@ -330,7 +322,10 @@ export class Leader {
     }
     if (now - this.lastStatus >= this.config.statusWait * 1000) {
       this.lastStatus = now;
-      this.log.info({ issued: this.issuedByBatch.size, ready: this.ready.length }, `${this.issuedByBatch.size} jobs are issued and running or waiting to run`);
+      this.log.info(
+        { queue: { issued: this.issuedByBatch.size, ready: this.ready.length } },
+        `${plural(this.issuedByBatch.size, "job")} issued (running or waiting to run), ${this.ready.length} ready to issue`,
+      );
     }
     if (!busy && now - this.lastRescue >= this.config.rescueJobsFrequency * 1000) {
       this.lastRescue = now;
@@ -338,7 +333,7 @@ export class Leader {
     }
     if (!busy && now - this.lastDeadlockCheck >= Math.min(this.config.deadlockCheckInterval * 1000, 1000)) {
       this.lastDeadlockCheck = now;
-      this.checkForDeadlocks();
+      await this.checkForDeadlocks();
     }
   }
 
@@ -386,7 +381,7 @@ export class Leader {
 
   /** Whether the leader holds back ready jobs until some issued ones finish (see ISSUE_WINDOW). */
   private issueWindowFull(): boolean {
-    return this.issuedByBatch.size - this.servicesIssued >= ISSUE_WINDOW;
+    return this.issuedByBatch.size - this.services.issued >= ISSUE_WINDOW;
   }
 
   /** Whether ready jobs can be processed now (there are some, and the issue window has room). */
@@ -417,16 +412,22 @@ export class Leader {
       this.live.set(id, desc);
     }
     if (!desc) return;
-    const client = this.clients.get(id);
-    if (client && !client.up && !client.failed && !client.stopping) return; // services still starting
+    if (this.services.isWaitingForStart(id)) return;
+    // A service host its client no longer needs (dropped while it waited for a retry) is not issued again.
+    if (desc.isService && !this.services.isHost(id)) {
+      this.live.delete(id);
+      return;
+    }
 
     if (this.hasFailedSuccessors.has(id)) {
-      if (client && client.running.size + client.starting.size > 0) {
-        await this.stopServices(id, true);
+      if (this.services.hasActiveServices(id)) {
+        await this.services.stop(id, true);
         return;
       }
+      // Successors still running: it is processed again when they are done (as Toil does).
+      if (this.pendingPhase.has(id)) return;
       if (desc.checkpoint && desc.checkpointBody !== undefined && desc.remainingTryCount > 1) {
-        this.log.info(`Checkpoint job ${desc} has a failed successor; restarting it (${desc.remainingTryCount - 1} tries left after this)`);
+        this.log.info(`Checkpoint job ${desc} has a failed successor; restarting it (${triesLeft(desc.remainingTryCount - 1)} after this)`);
         this.hasFailedSuccessors.delete(id);
         await this.issueJob(desc);
         return;
@@ -441,20 +442,17 @@ export class Leader {
       } else if (status > 0 && desc.retryBackoffSeconds > 0) {
         this.log.info(`Job ${desc} will be retried in ${desc.retryBackoffSeconds} s`);
         this.backoff.push(Date.now() + desc.retryBackoffSeconds * 1000, id);
-      } else if (desc.isService && this.serviceToClient.has(id)) {
-        await this.reissueServiceHost(desc);
+      } else if (desc.isService) {
+        await this.services.reissue(desc);
       } else {
         await this.issueJob(desc);
       }
       return;
     }
 
-    if (desc.services.length > 0 && !client) {
-      await this.startServices(desc);
+    if (desc.services.length > 0 && !this.services.hasClient(id)) {
+      await this.services.start(desc);
       return;
-    }
-    if (client?.up) {
-      // Services are up (or were up): drop the "starting" state; successors may now run.
     }
 
     const next = desc.nextSuccessors();
@@ -462,8 +460,8 @@ export class Leader {
       await this.runSuccessors(desc, next);
       return;
     }
-    if (client && (client.running.size > 0 || client.starting.size > 0)) {
-      await this.stopServices(id, false);
+    if (this.services.hasActiveServices(id)) {
+      await this.services.stop(id, false);
       return;
     }
     // Nothing left: the job and its whole subtree are done.
@@ -479,17 +477,11 @@ export class Leader {
     const env: Record<string, string> = {};
     if (!process.env.OMP_NUM_THREADS) env.OMP_NUM_THREADS = String(Math.max(1, Math.floor(requirements.cores)));
     const argv = this.options.workerArgv(desc.id);
-    let batchId: number;
-    try {
-      batchId = await this.bs.issueBatchJob(
-        shellCommand(argv),
-        { jobName: kindOf(desc), requirements, jobStoreId: desc.id, jobKind: desc.jobName, local: desc.local, argv },
-        env,
-      );
-    } catch (err) {
-      if (err instanceof InsufficientSystemResources) throw err;
-      throw err;
-    }
+    const batchId = await this.bs.issueBatchJob(
+      shellCommand(argv),
+      { jobName: kindOf(desc), requirements, jobStoreId: desc.id, jobKind: desc.jobName, local: desc.local, argv },
+      env,
+    );
     this.issuedByBatch.set(batchId, {
       jobId: desc.id,
       jobName: kindOf(desc),
@@ -500,7 +492,7 @@ export class Leader {
       missingChecks: 0,
     });
     this.batchOfJob.set(desc.id, batchId);
-    if (service) this.servicesIssued++;
+    if (service) this.services.countIssued(true);
     this.options.bus.publish(jobIssued({ jobId: desc.id, jobName: kindOf(desc), batchId }));
     this.options.bus.publish(queueSize({ queueSize: this.issuedByBatch.size }));
     if (this.log.isLevelEnabled("debug")) {
@@ -584,17 +576,7 @@ export class Leader {
     this.live.delete(id);
     this.refreshed.delete(id);
     this.lastFailure.delete(id);
-    const clientId = this.serviceToClient.get(id);
-    if (clientId !== undefined) {
-      this.serviceToClient.delete(id);
-      const client = this.clients.get(clientId);
-      if (client) {
-        client.running.delete(id);
-        client.starting.delete(id);
-        this.afterServiceGone(clientId, client);
-      }
-      return;
-    }
+    if (this.services.hostRemoved(id)) return;
     if (id === this.options.rootJobId) this.rootDone = true;
     const preds = this.predecessorsOf.get(id);
     this.predecessorsOf.delete(id);
@@ -608,7 +590,7 @@ export class Leader {
     if (!issued) return;
     this.issuedByBatch.delete(update.jobId);
     this.batchOfJob.delete(issued.jobId);
-    if (issued.service) this.servicesIssued--;
+    if (issued.service) this.services.countIssued(false);
     const id = issued.jobId;
     const status = update.exitStatus;
     this.options.bus.publish(jobUpdated({ jobId: id, jobName: issued.jobName, exitCode: status, exitReason: update.exitReason }));
@@ -626,7 +608,7 @@ export class Leader {
 
     let desc = await this.store.loadJob(id);
     let failed = status !== 0;
-    let reason: string | null = update.exitReason;
+    let reason: BatchJobExitReason | null = update.exitReason;
     if (!failed && desc.version <= issued.version) {
       // The worker said it succeeded; give a slow shared filesystem time to show its commit.
       desc = await this.waitForNewerVersion(id, issued.version, desc);
@@ -649,8 +631,9 @@ export class Leader {
       }
       this.lastFailure.set(id, { status, reason, log: tail(log, this.config.maxLogFileSize) });
       desc.setupJobAfterFailure(status, reason);
+      if (desc.remainingTryCount > 0) this.retried++;
       await this.store.updateJob(desc);
-      this.log.warn(`Job ${desc} failed (${reason}, exit status ${status}); ${desc.remainingTryCount} tries left`);
+      this.log.warn(`Job ${desc} failed (${reason}, exit status ${status}); ${triesLeft(desc.remainingTryCount)}`);
       this.options.bus.publish(jobCompleted({ jobId: id, jobName: issued.jobName, exitCode: status === 0 ? 1 : status }));
     } else {
       this.done += (old?.hasBody() ? 1 : 0) + Math.max(0, desc.chainLength - issued.chainLength);
@@ -659,9 +642,8 @@ export class Leader {
     // Successors adopted or created by the run are new work.
     this.live.set(id, desc);
     if (!old) this.seen++;
-    const clientId = this.serviceToClient.get(id);
-    if (clientId !== undefined && issued.service) {
-      await this.serviceHostExited(desc, failed);
+    if (issued.service && this.services.isHost(id)) {
+      await this.services.hostExited(desc, failed);
       return;
     }
     this.ready.push([id, failed ? 1 : 0]);
@@ -711,21 +693,14 @@ export class Leader {
       throw new FailedJobsError(this.store.locator, [...this.failedJobs.values()], "--stopOnFirstFailure");
     }
     // Its successors will never run; other predecessors waiting on them must not wait forever.
-    if (desc) for (const succ of desc.allSuccessors()) this.markFailedSuccessor(succ, id);
+    if (desc) await this.markFailedSuccessors(desc.allSuccessors(), id);
     this.pendingPhase.delete(id);
     this.live.delete(id);
 
-    const clientId = this.serviceToClient.get(id);
+    // A service host: its client fails (once its other services have stopped).
+    const clientId = await this.services.hostFailedForGood(id);
     if (clientId !== undefined) {
-      this.serviceToClient.delete(id);
-      const client = this.clients.get(clientId);
       this.hasFailedSuccessors.add(clientId);
-      if (client) {
-        client.failed = true;
-        client.starting.delete(id);
-        client.running.delete(id);
-        this.afterServiceGone(clientId, client);
-      }
       return;
     }
     const preds = this.predecessorsOf.get(id);
@@ -736,177 +711,52 @@ export class Leader {
         this.successorSettled(p);
       }
     }
-  }
-
-  private markFailedSuccessor(id: string, via: string): void {
-    if (this.failedSuccessors.has(id)) return;
-    this.failedSuccessors.add(id);
-    this.waitingMulti.delete(id);
-    const preds = this.predecessorsOf.get(id);
-    this.predecessorsOf.delete(id);
-    if (preds) {
-      for (const p of preds) {
-        if (p === via) continue;
-        this.hasFailedSuccessors.add(p);
-        this.successorSettled(p);
-      }
-    }
-  }
-
-  // ------------------------------------------------------------------ services
-
-  private async startServices(desc: JobDescription): Promise<void> {
-    const client: ClientServices = {
-      batches: [...desc.serviceHostIdsInBatches()],
-      nextBatch: 0,
-      starting: new Map(),
-      running: new Set(),
-      up: false,
-      stopping: false,
-      failed: false,
-    };
-    this.clients.set(desc.id, client);
-    this.log.debug(`Starting ${desc.services.length} service(s) of job ${desc}`);
-    await this.startNextServiceBatch(desc.id, client);
-  }
-
-  private async startNextServiceBatch(clientId: string, client: ClientServices): Promise<void> {
-    while (client.nextBatch < client.batches.length && client.starting.size === 0) {
-      const batch = client.batches[client.nextBatch++]!;
-      for (const serviceId of batch) {
-        if (!(await this.store.jobExists(serviceId))) continue;
-        const host = await this.loadForRun(serviceId);
-        this.serviceToClient.set(serviceId, clientId);
-        this.track(host);
-        client.starting.set(serviceId, host.serviceFlags?.start ?? "");
-        this.serviceQueue.push(host);
-      }
-      await this.issueQueuedServices();
-    }
-    if (client.nextBatch >= client.batches.length && client.starting.size === 0 && !client.up) {
-      client.up = true;
-      this.ready.push([clientId, 0]);
-    }
-  }
-
-  private async issueQueuedServices(): Promise<void> {
-    const limit = this.config.maxServiceJobs ?? Infinity;
-    while (this.serviceQueue.length > 0 && this.servicesIssued < limit) {
-      const host = this.serviceQueue.shift()!;
-      if (!this.serviceToClient.has(host.id)) continue;
-      await this.issueJob(host, true);
-    }
-  }
-
-  private async checkServiceStarts(): Promise<void> {
-    for (const [clientId, client] of this.clients) {
-      if (client.starting.size === 0) continue;
-      for (const [serviceId, flag] of client.starting) {
-        if (!this.batchOfJob.has(serviceId)) continue; // not issued yet
-        if (flag === "" || !(await this.store.fileExists(flag))) {
-          client.starting.delete(serviceId);
-          client.running.add(serviceId);
-        }
-      }
-      if (client.starting.size === 0 && !client.failed) await this.startNextServiceBatch(clientId, client);
-    }
-  }
-
-  /** Ask every service of a client to stop (error = its successors failed). */
-  private async stopServices(clientId: string, error: boolean): Promise<void> {
-    const client = this.clients.get(clientId);
-    if (!client) return;
-    client.stopping = true;
-    for (const serviceId of [...client.running, ...client.starting.keys()]) {
-      const host = this.live.get(serviceId);
-      const flags = host?.serviceFlags;
-      if (!flags) continue;
-      if (error) await this.store.deleteFile(flags.error);
-      await this.store.deleteFile(flags.terminate);
-    }
-    // Queued, never-issued service hosts are simply dropped.
-    for (const serviceId of client.starting.keys()) {
-      if (!this.batchOfJob.has(serviceId)) {
-        client.starting.delete(serviceId);
-        this.serviceToClient.delete(serviceId);
-      }
-    }
-    this.afterServiceGone(clientId, client);
-  }
-
-  private async serviceHostExited(host: JobDescription, failed: boolean): Promise<void> {
-    if (!failed) {
-      // Exited cleanly but is still in the store: it will be cleaned up like any job.
-      this.ready.push([host.id, 0]);
-      return;
-    }
-    // Told to stop because its client's successors failed: no point in retrying it.
-    const flags = host.serviceFlags;
-    if (flags && !(await this.store.fileExists(flags.error))) {
-      await this.totallyFail(host.id, "its service was stopped with an error");
-      return;
-    }
-    this.ready.push([host.id, 1]);
   }
 
   /**
-   * Issue a service host again after its worker died. The dead attempt may have deleted its start
-   * flag (it had started), so the host gets a new one and counts as starting again: the leader then
-   * waits for the new attempt's start like the first one's, instead of taking the old deletion for
-   * it. While its client runs, deleted terminate/error flags are renewed too; once the client has
-   * asked its services to stop they stay deleted, so the new attempt stops right after starting.
+   * The successors of a job that failed for good never run, nor do theirs: as Toil does, the whole
+   * subgraph below it is read (from the store where the leader does not hold it) and marked, and
+   * every predecessor that reached one of those jobs and waits for it learns that it failed. (A job
+   * with several predecessors, one of them below the failed job, would otherwise be waited for forever.)
    */
-  private async reissueServiceHost(host: JobDescription): Promise<void> {
-    const clientId = this.serviceToClient.get(host.id)!;
-    const client = this.clients.get(clientId);
-    const stopping = !client || client.stopping || client.failed;
-    if (await this.renewServiceFlags(host, stopping ? ["start"] : ["start", "terminate", "error"])) {
-      await this.store.updateJob(host);
-    }
-    if (client) {
-      client.running.delete(host.id);
-      client.starting.set(host.id, host.serviceFlags?.start ?? "");
-    }
-    this.log.info(`Service host ${host} is issued again (${host.remainingTryCount} tries left)${stopping ? "; it is told to stop" : ""}`);
-    await this.issueJob(host, true);
-  }
-
-  private afterServiceGone(clientId: string, client: ClientServices): void {
-    if (client.running.size + client.starting.size > 0) return;
-    if (!client.stopping && !client.failed) return;
-    this.clients.delete(clientId);
-    const desc = this.live.get(clientId);
-    if (desc) desc.filterServiceHosts(() => false);
-    this.ready.push([clientId, client.failed ? 1 : 0]);
-  }
-
-  private checkForDeadlocks(): void {
-    const waitingClients = [...this.clients.values()].filter((c) => !c.up && !c.stopping);
-    const onlyServices =
-      this.ready.length === 0 &&
-      this.backoff.size === 0 &&
-      this.issuedByBatch.size > 0 &&
-      [...this.issuedByBatch.values()].every((i) => i.service && !this.isStarting(i.jobId));
-    if (onlyServices && (this.serviceQueue.length > 0 || waitingClients.length > 0)) {
-      this.deadlockSince ??= Date.now();
-      if (Date.now() - this.deadlockSince >= this.config.deadlockWait * 1000) {
-        const status = this.bs.getSchedulingStatusMessage();
-        throw new DeadlockError(
-          `The workflow is service deadlocked: for ${this.config.deadlockWait} s only services have been running ` +
-            `(${this.servicesIssued} running, ${this.serviceQueue.length} waiting for a slot), and the jobs that need them ` +
-            `cannot start until every one of their services is up. Raise --maxServiceJobs` +
-            `${this.config.maxServiceJobs !== undefined ? ` (now ${this.config.maxServiceJobs})` : ""} or give jobs fewer services.` +
-            `${status ? ` Batch system: ${status}` : ""}`,
-        );
+  private async markFailedSuccessors(ids: Iterable<string>, via: string): Promise<void> {
+    const stack = [...ids];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      if (this.failedSuccessors.has(id)) continue;
+      this.failedSuccessors.add(id);
+      const waiting = this.waitingMulti.get(id);
+      this.waitingMulti.delete(id);
+      const preds = this.predecessorsOf.get(id);
+      this.predecessorsOf.delete(id);
+      if (preds) {
+        for (const p of preds) {
+          if (p === via) continue;
+          this.hasFailedSuccessors.add(p);
+          this.successorSettled(p);
+        }
       }
-    } else {
-      this.deadlockSince = undefined;
+      const desc = waiting ?? this.live.get(id) ?? this.options.preloaded?.get(id) ?? ((await this.store.jobExists(id)) ? await this.store.loadJob(id) : undefined);
+      if (desc) stack.push(...desc.allSuccessors());
     }
   }
 
-  private isStarting(serviceId: string): boolean {
-    const clientId = this.serviceToClient.get(serviceId);
-    return clientId !== undefined && (this.clients.get(clientId)?.starting.has(serviceId) ?? false);
+  // ------------------------------------------------------------------ stalls
+
+  /**
+   * End a run that can make no more progress (see ServiceManager.checkStall and stallError); the
+   * caller's killAll then stops the services.
+   */
+  private async checkForDeadlocks(): Promise<void> {
+    const stall = await this.services.checkStall({
+      pending: this.ready.length + this.backoff.size,
+      issued: this.issuedByBatch,
+      running: async () => (await this.bs.getRunningBatchJobIds()).keys(),
+    });
+    if (!stall) return;
+    const error = stallError(stall, this.config, this.store.locator, [...this.failedJobs.values()], this.bs.getSchedulingStatusMessage());
+    if (error instanceof FailedJobsError) this.log.error(`${describeStall(stall, this.config.deadlockWait)}, after jobs failed for good: nothing more can run, so the services are stopped`);
+    throw error;
   }
 
   // ------------------------------------------------------------------ rescue

@@ -55,7 +55,8 @@ export function registerOpsCommands(program: Command, io: OpsIO, setExit: (code:
       "after",
       `
 States: QUEUED (not started), RUNNING (a leader holds the store), COMPLETED, FAILED (jobs failed for
-good), STOPPED (killed or crashed: \`toil run ... --restart\` continues it).
+good), STOPPED (stopped by \`toil kill\`, Ctrl-C or SIGTERM, or crashed: \`toil run ... --restart\`
+continues it).
 
 Examples:
   $ toil status ./js

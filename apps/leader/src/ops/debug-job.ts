@@ -5,7 +5,7 @@
  */
 import { runWorker } from "@toil/worker";
 import type { JobDescriptionJSON } from "@toil/job";
-import { readFileTail } from "./status.js";
+import { escapeControl } from "../text.js";
 import { LeaderRunningError, OPS_EXIT, OpsUsageError, leaderInfo, openExistingStore, scanJobDocuments, type OpenedStore, type OpsIO } from "./common.js";
 
 export interface DebugJobOptions {
@@ -16,7 +16,7 @@ export interface DebugJobOptions {
 }
 
 function nameOf(doc: JobDescriptionJSON): string {
-  return doc.displayName || doc.unitName || doc.jobName;
+  return escapeControl(doc.displayName || doc.unitName || doc.jobName, { singleLine: true });
 }
 
 /** Find a job by id, or by job/unit/display name (preferring one that failed). */
@@ -72,10 +72,8 @@ export async function debugJobCommand(locator: string, ref: string, opts: DebugJ
     io.stderr.write(`Job ${nameOf(doc)} succeeded.\n`);
     return OPS_EXIT.OK;
   }
-  // The worker keeps the failed attempt's log with the job: show it (the error is in it).
-  const after = (await opened.store.jobExists(doc.id)) ? await opened.store.loadJob(doc.id) : undefined;
-  const log = after?.logFileId ? await readFileTail(opened, after.logFileId, 200, 64 * 1024) : undefined;
-  if (log) io.stderr.write(`--- log of ${nameOf(doc)} ---\n${log}\n--- end of log ---\n`);
-  io.stderr.write(`Job ${nameOf(doc)} failed (worker exit code ${code}).\n`);
+  // The worker running in this process has already printed the failure (the error and its stack)
+  // above; the same text is kept with the job as its log.
+  io.stderr.write(`Job ${nameOf(doc)} failed (worker exit code ${code}); \`toil status ${locator} --logs\` shows its log again.\n`);
   return OPS_EXIT.NOT_OK;
 }

@@ -5,6 +5,7 @@
  */
 import { OPS_EXIT, OpsUsageError, openExistingStore, type OpsIO } from "./common.js";
 import { recordsOfMessage, visitRecordsOfMessage, waitSeconds, wallSeconds, type JobRecord } from "./records.js";
+import { escapeControl, plural } from "../text.js";
 
 export const STATS_CATEGORIES = ["wall", "cpu", "wait", "memory", "disk"] as const;
 export type StatsCategory = (typeof STATS_CATEGORIES)[number];
@@ -195,11 +196,11 @@ function fmt(cat: StatsCategory, v: number): string {
 /** The human-readable table. */
 export function formatStats(report: StatsReport, categories: readonly StatsCategory[], sorted: GroupStats[]): string {
   const lines: string[] = [];
-  lines.push(`Stats of ${report.jobs} job run(s) in ${report.locator}, spanning ${formatSeconds(report.span)}.`);
+  lines.push(`Stats of ${plural(report.jobs, "job run")} in ${report.locator}, spanning ${formatSeconds(report.span)}.`);
   const header = ["", ...STATS_FIELDS];
   const block = (g: GroupStats): void => {
     lines.push("");
-    lines.push(`${g.name}: ${g.count} run(s)${g.failed ? `, ${g.failed} failed` : ""}`);
+    lines.push(`${escapeControl(g.name, { singleLine: true })}: ${plural(g.count, "run")}${g.failed ? `, ${g.failed} failed` : ""}`);
     const rows: string[][] = [header];
     for (const cat of categories) {
       const s = g[cat];

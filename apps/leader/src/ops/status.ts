@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import type { JobStatus, WorkerHostStatus } from "@toil/bus";
 import type { JobStateRecord } from "@toil/filestore";
+import { escapeControl, plural } from "../text.js";
 import {
   OPS_EXIT,
   leaderInfo,
@@ -14,6 +15,7 @@ import {
   type OpenedStore,
   type OpsIO,
 } from "./common.js";
+import { OUTCOME_MARKERS, type RunOutcome } from "./outcome.js";
 
 /** Overall state of a workflow. */
 export type WorkflowState = "QUEUED" | "RUNNING" | "COMPLETED" | "FAILED" | "STOPPED";
@@ -84,12 +86,29 @@ export interface StatusScanOptions {
 export async function workflowState(opened: OpenedStore, leader: LeaderInfo | undefined, jobsLeft: number): Promise<WorkflowState> {
   if (leader && leader.alive !== false) return "RUNNING";
   const store = opened.store;
-  if (await store.sharedFileExists("succeeded.log")) return "COMPLETED";
-  if (await store.sharedFileExists("failed.log")) return "FAILED";
+  const outcome = await lastOutcome(opened);
+  if (outcome === "succeeded") return "COMPLETED";
+  if (outcome === "failed") return "FAILED";
   const root = await store.rootJobId();
   if (root === undefined) return "QUEUED";
   if (jobsLeft === 0) return "COMPLETED";
   return "STOPPED";
+}
+
+/**
+ * The outcome of the newest run, from the markers the leader writes (see outcome.ts); a restart
+ * that was stopped after a failed run is stopped, not failed. Undefined when no run wrote one.
+ */
+async function lastOutcome(opened: OpenedStore): Promise<RunOutcome | undefined> {
+  let newest: { outcome: RunOutcome; at: number } | undefined;
+  for (const outcome of Object.keys(OUTCOME_MARKERS) as RunOutcome[]) {
+    const name = OUTCOME_MARKERS[outcome];
+    if (!(await opened.store.sharedFileExists(name))) continue;
+    const at = Number((await opened.store.readSharedFile(name)).toString("utf8")) || 0;
+    // On a tie the end of a run (succeeded, failed) wins over its start (stopped, written first).
+    if (!newest || at > newest.at || (at === newest.at && outcome !== "stopped")) newest = { outcome, at };
+  }
+  return newest?.outcome;
 }
 
 const NONE: string[] = [];
@@ -150,17 +169,17 @@ export async function runningFromBusLog(busLog: string | undefined): Promise<{ j
   }
 }
 
-/** "2 worker host(s): 2 × 1 CPU, 64M memory", then one line per host with the job it runs. */
+/** "2 worker hosts: 2 × 1 CPU, 64M memory", then one line per host with the job it runs. */
 function hostLines(hosts: readonly HostSummary[]): string[] {
   if (hosts.length === 0) return [];
   const byShape = new Map<string, number>();
   for (const h of hosts) byShape.set(h.shape, (byShape.get(h.shape) ?? 0) + 1);
   const shapes = [...byShape].map(([shape, n]) => `${n} × ${shape || "default resources"}`).join("; ");
   return [
-    `${hosts.length} worker host(s): ${shapes}`,
+    `${plural(hosts.length, "worker host")}: ${shown(shapes)}`,
     ...hosts.map((h) => {
-      const what = h.jobs.length > 0 ? `running ${h.jobs.map((j) => `${j.jobName} (${j.jobId})`).join(", ")}` : "idle";
-      return `  ${h.batchSystem} host ${h.hostId} on ${h.node}, since ${new Date(h.since).toISOString()}: ${what}`;
+      const what = h.jobs.length > 0 ? `running ${h.jobs.map((j) => `${shown(j.jobName)} (${j.jobId})`).join(", ")}` : "idle";
+      return `  ${h.batchSystem} host ${h.hostId} on ${shown(h.node)}, since ${new Date(h.since).toISOString()}: ${what}`;
     }),
   ];
 }
@@ -263,8 +282,8 @@ export async function statusCommand(locator: string, opts: StatusOptions, io: Op
     );
   } else {
     out.push(
-      `Of the ${c.jobs} job(s) in the store: ${c.ready} to run, ${c.waiting} waiting for their successors, ` +
-        `${c.failed} failed for good, ${c.done} finished but not yet removed, ${c.services} service(s); ` +
+      `Of the ${plural(c.jobs, "job")} in the store: ${c.ready} to run, ${c.waiting} waiting for their successors, ` +
+        `${c.failed} failed for good, ${c.done} finished but not yet removed, ${plural(c.services, "service")}; ` +
         `${c.withLogs} with a log from a failed attempt.`,
     );
   }
@@ -272,7 +291,7 @@ export async function statusCommand(locator: string, opts: StatusOptions, io: Op
   if (status.state === "FAILED") out.push(`Some jobs failed: see them with \`toil status ${locator} --logs\`, rerun one with \`toil debug-job ${locator} <jobId>\`.`);
   if (opts.perJob) {
     for (const j of status.jobs) {
-      out.push(`  ${j.id}  ${j.name}  ${j.state}${j.remainingTryCount !== undefined ? `  tries left: ${j.remainingTryCount}` : ""}`);
+      out.push(`  ${j.id}  ${shown(j.name)}  ${j.state}${j.remainingTryCount !== undefined ? `  tries left: ${j.remainingTryCount}` : ""}`);
     }
   }
   if (opts.status) {
@@ -283,10 +302,10 @@ export async function statusCommand(locator: string, opts: StatusOptions, io: Op
           : "This workflow writes no bus log, so running jobs cannot be listed: run it with --writeMessages FILE.",
       );
     } else {
-      out.push(`${running.jobs.length} job(s) running according to the bus log ${status.busLog}:`);
+      out.push(`${plural(running.jobs.length, "job")} running according to the bus log ${status.busLog}:`);
       for (const s of running.jobs) {
         const where = s.externalBatchId ? ` as ${s.batchSystem ?? "batch"} job ${s.externalBatchId}` : s.batchId !== null ? ` (batch id ${s.batchId})` : "";
-        out.push(`  ${s.jobId}  ${s.jobName}${where}, since ${new Date(s.lastUpdate).toISOString()}`);
+        out.push(`  ${s.jobId}  ${shown(s.jobName)}${where}, since ${new Date(s.lastUpdate).toISOString()}`);
       }
       out.push(...hostLines(running.hosts));
     }
@@ -296,11 +315,17 @@ export async function statusCommand(locator: string, opts: StatusOptions, io: Op
     if (withLogs.length === 0) out.push("No job has a log from a failed attempt.");
     for (const j of withLogs) {
       const text = await readFileTail(opened, j.logFileId!, 10_000, 1 << 20);
-      out.push(`=== log of ${j.name} (${j.id})${j.state === "failed" ? ", failed for good" : ""} ===`);
-      out.push(text === undefined ? "(the log file is gone)" : text);
-      out.push(`=== end of log of ${j.name} ===`);
+      // Printed to a terminal, the log is escaped too (its lines name the job); --writeLogs files keep the raw bytes.
+      out.push(`=== log of ${shown(j.name)} (${j.id})${j.state === "failed" ? ", failed for good" : ""} ===`);
+      out.push(text === undefined ? "(the log file is gone)" : escapeControl(text));
+      out.push(`=== end of log of ${shown(j.name)} ===`);
     }
   }
   io.stdout.write(`${out.join("\n")}\n`);
   return exit;
+}
+
+/** A job name as printed: control characters escaped, on one line. */
+function shown(name: string): string {
+  return escapeControl(name, { singleLine: true });
 }

@@ -66,7 +66,7 @@ describe("leader recovery", { timeout: 300_000 }, () => {
       { env: { TOIL_TEST_ENFORCE_MEMORY: "1" } },
     );
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/Job 'memoryHog' \S+ v\d+ failed \(MEMLIMIT, exit status 137\); 1 tries left/);
+    expect(r.stderr).toMatch(/Job 'memoryHog' \S+ v\d+ failed \(MEMLIMIT, exit status 137\); 1 try left/);
     expect(memoryRuns(state)).toEqual([200 * 2 ** 20, 400 * 2 ** 20]);
     expect(Number(r.stdout.trim())).toBeGreaterThanOrEqual(300);
   });

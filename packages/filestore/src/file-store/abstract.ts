@@ -19,8 +19,8 @@ import type {
 } from "@toil/job";
 import { asFileID } from "@toil/job";
 import type { DeferredFunctionManager } from "../deferred.js";
-import { FileStoreStateError, InvalidIdError } from "../errors.js";
-import { parseFileId } from "../ids.js";
+import { FileStoreStateError, InvalidIdError, NoSuchFileError } from "../errors.js";
+import { parseFileId, type ParsedFileId } from "../ids.js";
 import { DIR_MODE, isWithin } from "../internal/fsx.js";
 import type { JobStore } from "../job-store.js";
 
@@ -293,9 +293,22 @@ export abstract class AbstractFileStore implements FileStore {
 
   // ------------------------------------------------------------------ reads
 
+  /**
+   * Parse an id a job asks to read. An id that cannot name a stored file is a NoSuchFileError like
+   * any other missing file (as in Toil), with the InvalidIdError saying what is wrong as its cause.
+   */
+  protected parseReadId(fileId: FileID | string): ParsedFileId {
+    try {
+      return parseFileId(fileId);
+    } catch (err) {
+      if (!(err instanceof InvalidIdError)) throw err;
+      throw new NoSuchFileError(String(fileId), `it is not a file id: ${err.reason}`, { cause: err });
+    }
+  }
+
   /** Where a read goes: `userPath` (must not exist) or a fresh temp name ending in the file's basename. */
   protected destinationFor(fileId: string, userPath?: string): string {
-    const parsed = parseFileId(fileId);
+    const parsed = this.parseReadId(fileId);
     if (this.deletedKeys.has(parsed.key)) throw enoent(`File ${fileId} was deleted by this job (deleteGlobalFile).`);
     if (userPath === undefined) return this.tempName(`-${parsed.basename}`, "read-");
     const dest = path.isAbsolute(userPath) ? path.resolve(userPath) : path.resolve(this.localTempDir, userPath);
@@ -308,7 +321,7 @@ export abstract class AbstractFileStore implements FileStore {
   abstract readGlobalFile(fileId: FileID | string, userPath?: string, options?: ReadGlobalFileOptions): Promise<string>;
 
   async readGlobalFileStream(fileId: FileID | string, options: ReadGlobalFileStreamOptions = {}): Promise<Readable> {
-    const parsed = parseFileId(fileId);
+    const parsed = this.parseReadId(fileId);
     if (this.deletedKeys.has(parsed.key)) throw enoent(`File ${fileId} was deleted by this job (deleteGlobalFile).`);
     const stream = await this.jobStore.readFileStream(fileId);
     if (options.encoding) stream.setEncoding(options.encoding);
@@ -317,7 +330,7 @@ export abstract class AbstractFileStore implements FileStore {
   }
 
   async getGlobalFileSize(fileId: FileID | string): Promise<number> {
-    return parseFileId(fileId).size;
+    return this.parseReadId(fileId).size;
   }
 
   // ------------------------------------------------------------------ deletes
@@ -362,6 +375,7 @@ export abstract class AbstractFileStore implements FileStore {
   }
 
   async exportFile(fileId: FileID | string, dstUrl: string): Promise<void> {
+    this.parseReadId(fileId);
     await this.uploadPending();
     await this.jobStore.exportFile(fileId, dstUrl);
   }

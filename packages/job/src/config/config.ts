@@ -11,8 +11,7 @@ export const CONFIG_FORMAT_VERSION = 1;
 
 /** A configuration value was missing, malformed or impossible. `issues` names each bad option. */
 export class ConfigError extends ToilError {
-  /** Stable machine-readable code of this error. */
-  readonly code = "TOIL_CONFIG_INVALID";
+  static override readonly code: string = "JOB_CONFIG_INVALID";
   constructor(
     message: string,
     /** Each bad option with what is wrong with it. */
@@ -148,14 +147,25 @@ export function prepareStart(config: Config): Config {
 }
 
 /**
+ * Options that apply only to the run whose command line gives them: fault injection and debugging
+ * aids. A restart does not take them from the stored configuration (as Toil, which rebuilds them from
+ * the new command line); they are back at their defaults unless given again.
+ */
+export const PER_RUN_OPTIONS = ["badWorker", "badWorkerFailInterval", "debugWorker", "disableWorkerOutputCapture"] as const satisfies readonly ConfigKey[];
+
+/**
  * Before a restart: take the stored configuration, bump the attempt number, drop values that only
- * applied to the previous run (its message-bus file), then apply the options the user set explicitly
- * on this invocation (`overrides`). The workflow id and the job store never change.
+ * applied to the previous run (its message-bus file and the {@link PER_RUN_OPTIONS}), then apply the
+ * options the user set explicitly on this invocation (`overrides`). The workflow id and the job store
+ * never change.
  */
 export function prepareRestart(stored: Config, overrides: Partial<Config> = {}): Config {
   const { workflowId: _id, jobStore: _js, workflowAttemptNumber: _n, ...rest } = overrides;
+  const defaults = defaultConfig();
+  const perRunDefaults = Object.fromEntries(PER_RUN_OPTIONS.map((key) => [key, defaults[key]]));
   const next: Config = {
     ...stored,
+    ...perRunDefaults,
     writeMessages: undefined,
     ...stripUndefined(rest),
     restart: true,

@@ -28,6 +28,7 @@ export {
   configFromJSON,
   prepareStart,
   prepareRestart,
+  PER_RUN_OPTIONS,
   parseOptionText,
   parseSetEnv,
   parseAcceleratorSpec,

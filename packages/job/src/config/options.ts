@@ -36,14 +36,22 @@ export const CORE_OPTION_SPECS = {
   batchSystem: { kind: "string", section: "Core", help: "Batch system that runs the workers (single_machine, slurm, or a toil-batch-<name> plugin)." },
   workDir: { kind: "path", section: "Core", env: "TOIL_WORKDIR", help: "Existing directory under which workers make their temporary directories (default: the system temp dir)." },
   coordinationDir: { kind: "path", section: "Core", env: "TOIL_COORDINATION_DIR", help: "Existing directory for per-machine lock and coordination files (default: under workDir)." },
-  restart: { kind: "boolean", section: "Core", help: "Resume the workflow stored in the job store instead of starting a new one." },
+  restart: {
+    kind: "boolean",
+    section: "Core",
+    help:
+      "Resume the workflow stored in the job store instead of starting a new one. It runs with the stored options, " +
+      "overridden by those given again; --badWorker, --badWorkerFailInterval, --debugWorker and " +
+      "--disableWorkerOutputCapture apply only to the run that gives them.",
+  },
   clean: { kind: "enum", section: "Core", choices: CLEAN_POLICIES, help: "When to delete the job store at the end: always, onError, onSuccess or never." },
   cleanWorkDir: { kind: "enum", section: "Core", choices: CLEAN_POLICIES, help: "When a worker deletes its temporary directory: always, onError, onSuccess or never." },
   stats: { kind: "boolean", section: "Core", help: "Keep per-job statistics for `toil stats` (forces --clean never)." },
   noStdOutErr: { kind: "boolean", section: "Core", help: "Do not keep the batch system's stdout/stderr files for workers." },
   environment: { kind: "setEnv", flag: "setEnv", section: "Core", valueName: "NAME[=VALUE]", help: "Set an environment variable for every job; NAME alone copies the leader's value. Repeatable." },
   logLevel: { kind: "enum", section: "Core", choices: LOG_LEVELS, help: "Leader log level: trace, debug, info, warning, error, critical or off." },
-  logFile: { kind: "path", section: "Core", help: "Also write the leader's log (JSON lines) to this file." },
+  logFile: { kind: "path", section: "Core", help: "Where the leader's log of every run is kept, as text (default: <jobStore>.log, next to the job store)." },
+  logJson: { kind: "boolean", section: "Core", help: "Write the --logFile log as JSON lines (one object a line) instead of text." },
 
   defaultMemory: { kind: "size", section: "Resources", valueName: "BYTES", help: "Memory for jobs that do not ask for any, e.g. 2Gi or 500M." },
   defaultCores: { kind: "number", section: "Resources", help: "Cores for jobs that do not ask for any (fractions allowed)." },

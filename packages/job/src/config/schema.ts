@@ -117,8 +117,10 @@ export const configSchema = z.strictObject({
   environment: z.record(z.string(), z.string()).default({}),
   /** Leader log level: trace, debug, info, warning, error, critical or off. */
   logLevel: logLevelSchema.default("info"),
-  /** Also write the leader's log (JSON lines) to this file. */
+  /** Where the leader's log of every run is kept, as text (default: `<jobStore>.log`, next to the job store). */
   logFile: z.string().optional(),
+  /** Write the `logFile` log as JSON lines (one object a line) instead of text. */
+  logJson: booleanSchema.default(false),
 
   // --- resources ---
   /** Memory for jobs that do not ask for any, e.g. 2Gi or 500M. */

@@ -105,7 +105,7 @@ describe("worker faults", () => {
     const { reruns, verified } = await checkTree(state, js, JSON.parse(r.stdout) as TotalValue, branches, leaves);
     // Bad workers did strike: tries ended by SIGKILL and retried. (A kill before the job's
     // function started leaves no rerun in the journal, so the reruns alone may be 0.)
-    const kills = (r.stderr.match(/failed \(KILLED, exit status 137\); \d+ tries left/g) ?? []).length;
+    const kills = (r.stderr.match(/failed \(KILLED, exit status 137\); \d+ (?:try|tries) left/g) ?? []).length;
     expect(kills, r.stderr.slice(-4000)).toBeGreaterThan(0);
     expect(processesWithEnv(workflowMarker(js))).toEqual([]);
     recordFigure({ suite: "faults/process", name: "bad-worker kills survived", value: kills });

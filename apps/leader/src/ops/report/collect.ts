@@ -10,6 +10,7 @@ import type { JobRecord } from "../records.js";
 import { loadJobRecords } from "../stats.js";
 import { readFileTail, workflowState } from "../status.js";
 import type { FailedJobInfo, ReportData } from "./model.js";
+import { plural } from "../../text.js";
 
 /** Job runs from a bus log: each issue starts a run, the next update/completion/failure of that job ends it. */
 export async function recordsFromBusLog(busLog: string): Promise<JobRecord[]> {
@@ -43,7 +44,7 @@ export async function collectReportData(opened: OpenedStore, now = Date.now()): 
   let jobs = await loadJobRecords(opened);
   const busLog = opened.store.config.writeMessages;
   if (jobs.length > 0) {
-    notes.push(`Job times and resource use from ${jobs.length} statistics record(s) (--stats).`);
+    notes.push(`Job times and resource use from ${plural(jobs.length, "statistics record")} (--stats).`);
   } else if (busLog && fs.existsSync(busLog)) {
     jobs = await recordsFromBusLog(busLog);
     notes.push(

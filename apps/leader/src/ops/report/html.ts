@@ -5,21 +5,36 @@
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { gunzipSync } from "node:zlib";
 import { aggregateStats, formatBytes, formatSeconds, sortKinds, type GroupStats } from "../stats.js";
 import { assignSlots, type JobRecord } from "../records.js";
 import type { ReportData } from "./model.js";
+import { plural } from "../../text.js";
 
 let echartsCache: string | undefined;
 
 /** Colours of job kinds (the page script uses the same list). */
 const PALETTE = ["#5470c6", "#91cc75", "#fac858", "#73c0de", "#3ba272", "#fc8452", "#9a60b4", "#ea7ccc", "#2f4554", "#61a0a8", "#d48265", "#749f83"];
 
-/** The minified ECharts build shipped in the `echarts` package. */
+/**
+ * Where the standalone bundle keeps its gzipped copy of the minified ECharts build (see
+ * tsup.config.ts), relative to the bundle's modules: the bundle has no node_modules to resolve
+ * `echarts` from.
+ */
+export const BUNDLED_ECHARTS = "vendor/echarts.min.js.gz";
+
+/** The minified ECharts build: the standalone bundle's own copy, else the installed `echarts` package's. */
 export function echartsSource(): string {
   if (echartsCache === undefined) {
-    const require = createRequire(import.meta.url);
-    const main = require.resolve("echarts"); // the package's CommonJS build: <pkg>/dist/echarts.js
-    echartsCache = fs.readFileSync(path.join(path.dirname(main), "echarts.min.js"), "utf8");
+    const bundled = fileURLToPath(new URL(`./${BUNDLED_ECHARTS}`, import.meta.url));
+    if (fs.existsSync(bundled)) {
+      echartsCache = gunzipSync(fs.readFileSync(bundled)).toString("utf8");
+    } else {
+      const require = createRequire(import.meta.url);
+      const main = require.resolve("echarts"); // the package's CommonJS build: <pkg>/dist/echarts.js
+      echartsCache = fs.readFileSync(path.join(path.dirname(main), "echarts.min.js"), "utf8");
+    }
   }
   return echartsCache;
 }
@@ -154,9 +169,9 @@ export function renderReportHtml(data: ReportData, library: string = echartsSour
   };
   const failedRuns = jobs.filter((j) => j.failed).length;
   const summary =
-    `${jobs.length} job run(s) of ${kindNames.length} kind(s) on ${laneNames.length} worker slot(s), ` +
-    `${formatSeconds((t1 - t0) / 1000)} from first start to last end; ${failedRuns} failed run(s), ` +
-    `${data.failed.filter((f) => f.final).length} job(s) failed for good.`;
+    `${plural(jobs.length, "job run")} of ${plural(kindNames.length, "kind")} on ${plural(laneNames.length, "worker slot")}, ` +
+    `${formatSeconds((t1 - t0) / 1000)} from first start to last end; ${plural(failedRuns, "failed run")}, ` +
+    `${plural(data.failed.filter((f) => f.final).length, "job")} failed for good.`;
   const timelineHeight = Math.min(2400, Math.max(220, 90 + laneNames.length * 22));
 
   return `<!doctype html>

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { OPS_EXIT, OpsUsageError, openExistingStore, type OpsIO } from "../common.js";
 import { collectReportData } from "./collect.js";
 import { renderReportHtml } from "./html.js";
+import { plural } from "../../text.js";
 
 export { renderReportHtml, echartsSource } from "./html.js";
 export { collectReportData, recordsFromBusLog } from "./collect.js";
@@ -28,7 +29,7 @@ export async function reportCommand(locator: string, opts: ReportOptions, io: Op
   fs.writeFileSync(tmp, html);
   fs.renameSync(tmp, out);
   io.stdout.write(
-    `Wrote ${out} (${(html.length / 1024 / 1024).toFixed(1)} MiB): ${data.jobs.length} job run(s), ${data.failed.length} failed job(s). ` +
+    `Wrote ${out} (${(html.length / 1024 / 1024).toFixed(1)} MiB): ${plural(data.jobs.length, "job run")}, ${plural(data.failed.length, "failed job")}. ` +
       `Open it in a browser; it needs no network access.\n`,
   );
   for (const n of data.notes) io.stdout.write(`  ${n}\n`);
