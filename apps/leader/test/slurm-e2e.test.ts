@@ -17,6 +17,7 @@ import { FIXTURES, REPO_ROOT, SMALL, TOIL_CLI, runToil, tempDir } from "./e2e/he
 
 const EXAMPLES = path.join(REPO_ROOT, "examples");
 const FLOWS = path.join(FIXTURES, "slurm-flows.ts");
+const FIRST_HOUR = path.join(FIXTURES, "first-hour.ts");
 
 /**
  * Options of a Slurm run: batch logs in the test's dir, and a unique `--comment` on every Slurm
@@ -184,6 +185,41 @@ describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", 
     expect(readFileSync(path.join(state, "hog.runs"), "utf8").trim().split("\n")).toEqual(["300", "300"]);
     expect(r.stderr).toMatch(/hog \([^)]+\): MEMLIMIT, exit status 253/);
     expect(ourQueuedJobs(tag)).toEqual([]);
+  });
+
+  it("an unhandled promise rejection in a job on a worker host fails that job with the error, and the host is replaced", { timeout: 300_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const tag = `toil-e2e-${randomUUID()}`;
+    const r = await runToil(["run", FIRST_HOUR, "--jobStore", path.join(dir, "js"), ...SMALL, ...slurmOptions(dir, tag), "--retryCount", "0", "--", "reject"], {
+      timeoutMs: 240_000,
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).not.toMatch(/^Node\.js v\d+/m);
+    expect(r.stderr).toContain("unhandled rejection in Rejecter: nobody awaits this promise");
+    expect(r.stderr).toMatch(/Replacing Slurm worker host \d+_\d+: unhandled promise rejection in job 'Rejecter'/);
+    await until("our Slurm jobs to leave squeue", () => ourQueuedJobs(tag).length === 0, 60);
+  });
+
+  it("a rejection after its job committed, on a worker host, fails no job, and the next job runs on a fresh host", { timeout: 300_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const tag = `toil-e2e-${randomUUID()}`;
+    // One host at a time, so the jobs run one after another on the same host until it is replaced.
+    const r = await runToil(
+      ["run", FIRST_HOUR, "--jobStore", path.join(dir, "js"), ...SMALL, ...slurmOptions(dir, tag), "--slurmMaxWorkers", "1", "--disableChaining", "--", "lateReject", path.join(dir, "state")],
+      { timeoutMs: 240_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('"third"');
+    const pid = (label: string): string => {
+      const m = new RegExp(`${label} ran in pid (\\d+)`).exec(r.stderr);
+      if (!m) throw new Error(`no pid of ${label} in:\n${r.stderr}`);
+      return m[1]!;
+    };
+    expect(r.stderr).toMatch(/Job 'LeavesTimer' \S+ had already finished \(its results are kept\) when its code raised an unhandled promise rejection/);
+    expect(pid("second")).toBe(pid("LeavesTimer"));
+    expect(r.stderr).toMatch(/Replacing Slurm worker host \d+_\d+: unhandled promise rejection in job 'LeavesTimer'/);
+    expect(pid("third")).not.toBe(pid("LeavesTimer"));
+    await until("our Slurm jobs to leave squeue", () => ourQueuedJobs(tag).length === 0, 60);
   });
 
   it("toil kill stops a running slurm workflow, leaves none of its jobs in squeue, and its leader exits as a single-machine one does; toil status shows its hosts before", { timeout: 240_000 }, async () => {

@@ -6,6 +6,10 @@
 // script exports it, runs in this process (the script is imported once and kept); any other argv
 // runs as a child process. A script is never imported unless its source mentions the export, so a
 // script with top-level side effects never runs twice.
+//
+// The script may call `io.retire(reason)` (the toil worker does when a job's code left an error
+// unhandled, even after the job ended): this process is then unfit for more jobs in itself. Later
+// jobs of a pack run as child processes; a worker host exits once its job is done (see onUnfit).
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { basename, resolve } from "node:path";
@@ -13,6 +17,33 @@ import { pathToFileURL } from "node:url";
 import { oomKills } from "./cgroup-memory.mjs";
 
 const modules = new Map();
+
+// Why a script said this process must run no more jobs in itself, and who wants to know.
+let unfitReason = null;
+const unfitListeners = [];
+
+/** Why this process must run no more jobs in itself (a job left an error unhandled), or null. */
+export function unfit() {
+  return unfitReason;
+}
+
+/** Calls `listener(reason)` once when the process becomes unfit (at once if it already is). */
+export function onUnfit(listener) {
+  if (unfitReason !== null) listener(unfitReason);
+  else unfitListeners.push(listener);
+}
+
+function retire(reason) {
+  if (unfitReason !== null) return;
+  unfitReason = String(reason);
+  for (const listener of unfitListeners.splice(0)) {
+    try {
+      listener(unfitReason);
+    } catch {
+      // a listener's failure must not hide the fault
+    }
+  }
+}
 
 function redirect(stream, path) {
   const fd = openSync(path, "a", 0o600);
@@ -147,7 +178,7 @@ export async function runJob(job, { baseEnv, cwd, taskId }) {
   const env = { ...baseEnv, ...(job.env ?? {}) };
   const out = job.out.replace("%T", taskId);
   const err = job.err.replace("%T", taskId);
-  const warm = await warmEntry(job.argv, cwd);
+  const warm = unfitReason === null ? await warmEntry(job.argv, cwd) : undefined;
   if (!warm) return runChildJob(job, env, cwd, out, err);
   // A job may change the environment or the directory: each starts from the Slurm job's own.
   for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
@@ -161,7 +192,13 @@ export async function runJob(job, { baseEnv, cwd, taskId }) {
   const restoreErr = err === "/dev/null" ? () => {} : redirect(process.stderr, err);
   let code;
   try {
-    code = await warm(job.argv, { env: { ...env }, cwd, ...(out !== "/dev/null" ? { stdoutPath: out } : {}), ...(err !== "/dev/null" ? { stderrPath: err } : {}) });
+    code = await warm(job.argv, {
+      env: { ...env },
+      cwd,
+      ...(out !== "/dev/null" ? { stdoutPath: out } : {}),
+      ...(err !== "/dev/null" ? { stderrPath: err } : {}),
+      retire,
+    });
   } catch (e) {
     process.stderr.write(`toil: job ${job.id} threw: ${e && e.stack ? e.stack : e}\n`);
     code = 1;

@@ -17,7 +17,9 @@
 //      {"t":"done","seq":n,"code":c,"wall":s,"oom"?:true}  job n ended with status c (oom: the
 //                                                    cgroup's out-of-memory handler killed it)
 //      {"t":"draining"}                              Slurm's time limit is near: no new jobs
-//      {"t":"exit","why":"idle"|"stop"|"leader"|"time"|"signal"|"memory"}
+//      {"t":"exit","why":"idle"|"stop"|"leader"|"time"|"signal"|"memory"|"retire","reason"?:".."}
+//                                                    (retire: a job's code left an error unhandled,
+//                                                    so this process runs no more jobs; reason says which)
 // Once "exit" is written the host starts nothing more: a job handed to it after that (no "start"
 // line) never ran, and the leader gives it to another host. A host whose leader's heartbeat has not
 // changed for leaderTimeoutSeconds kills the job it runs (if any), cancels the hosts of its
@@ -27,7 +29,7 @@ import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync,
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { anonMemory, memoryLimit } from "./cgroup-memory.mjs";
-import { killRunningChild, runJob } from "./run-job.mjs";
+import { killRunningChild, onUnfit, runJob, unfit } from "./run-job.mjs";
 
 const dir = process.argv[2];
 const key =
@@ -70,7 +72,7 @@ function exit(why, code = 0) {
   if (!exited) {
     exited = true;
     try {
-      say({ t: "exit", why });
+      say({ t: "exit", why, ...(why === "retire" ? { reason: unfit() } : {}) });
     } catch {
       // the directory is gone: the leader has cleaned up
     }
@@ -124,6 +126,14 @@ process.on("SIGINT", () => {
   if (!busy) exit("time");
 });
 process.on("SIGTERM", () => exit("signal", 143));
+
+// ---- unfit: a job's code left an error unhandled (a rejection, or an exception from a timer, even
+// one that fires after its job ended). The job it came from is failed by the worker; this process
+// runs no further job, so the next gets a fresh host.
+
+onUnfit(() => {
+  if (!busy) exit("retire");
+});
 
 // ---- memory: a host that keeps more after its jobs than it did after its first one, by a quarter
 // of its room, is replaced by a fresh one, so a job never starts with much less room than it
@@ -213,6 +223,7 @@ for (;;) {
     busy = false;
     idleSince = Date.now();
     pollMs = 5;
+    if (unfit() !== null) exit("retire");
     if (draining) exit("time");
     if (grown()) exit("memory");
   }

@@ -135,6 +135,28 @@ describe("worker host (runtime/worker-host.mjs)", () => {
     expect(h.said().map((m) => m.t)).toEqual(["ready", "start"]);
   });
 
+  it("a job whose script retires the process (an error its code left unhandled): the job's status is reported, then the host exits and runs nothing more", async () => {
+    const h = startHost({ idleSeconds: 30, leaderTimeoutSeconds: 60 });
+    const pids = join(h.dir, "pids");
+    h.send(run(1, { argv: [process.execPath, WARM, pids, "5", "retire"] }, h.dir));
+    h.send(run(2, { argv: [process.execPath, WARM, pids, "0"] }, h.dir));
+    expect(await h.exited).toBe(0);
+    expect(h.said().map((m) => m.t)).toEqual(["ready", "start", "done", "exit"]);
+    expect(h.said().find((m) => m.t === "done")).toMatchObject({ seq: 1, code: 5 });
+    expect(h.said().at(-1)).toEqual({ t: "exit", why: "retire", reason: `job ${pids} left an error unhandled` });
+  });
+
+  it("an idle host whose last job retires the process later exits at once, not after its idle time", async () => {
+    const h = startHost({ idleSeconds: 60, leaderTimeoutSeconds: 60 });
+    const pids = join(h.dir, "pids");
+    h.send(run(1, { argv: [process.execPath, WARM, pids, "0", "retireLater"] }, h.dir));
+    const began = Date.now();
+    expect(await h.exited).toBe(0);
+    expect(Date.now() - began).toBeLessThan(30_000);
+    expect(h.said().map((m) => m.t)).toEqual(["ready", "start", "done", "exit"]);
+    expect(h.said().at(-1)).toEqual({ t: "exit", why: "retire", reason: `job ${pids} left an error unhandled after it ended` });
+  });
+
   it("a host whose leader's heartbeat stops kills the job it runs and exits", async () => {
     const h = startHost({ idleSeconds: 60, leaderTimeoutSeconds: 1 }, false);
     const pidFile = join(h.dir, "sleeper.pid");

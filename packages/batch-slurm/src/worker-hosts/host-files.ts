@@ -36,7 +36,7 @@ export type HostMessage =
   | { t: "start"; seq: number }
   | { t: "done"; seq: number; code: number; wall: number; oom?: boolean }
   | { t: "draining" }
-  | { t: "exit"; why: string };
+  | { t: "exit"; why: string; reason?: string };
 
 /** A job handed to a host (one line of its inbox). */
 export interface RunMessage {

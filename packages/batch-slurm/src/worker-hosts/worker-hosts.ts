@@ -267,6 +267,8 @@ export class WorkerHosts {
         return;
       case "exit": {
         host.exitWhy = m.why;
+        // A job's code left an error unhandled: the worker failed that job, and the host runs no more.
+        if (m.why === "retire") warn(`Replacing Slurm worker host ${host.key}: ${m.reason ?? "its script asked for it"}`);
         if (host.phase !== "gone") host.phase = "gone";
         this.refreshIdle(host);
         const job = host.job;
