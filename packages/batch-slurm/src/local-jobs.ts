@@ -31,6 +31,8 @@ export interface LocalJobHost {
   fail(err: Error): void;
   /** Whether the batch system is shutting down. */
   stopped(): boolean;
+  /** Options for the `single_machine` batch system (its fifth constructor argument): `logger`, `output`. */
+  readonly localOptions?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -143,7 +145,15 @@ export class LocalJobRouter {
       }
       const config = this.host.config;
       const maxLocal = typeof config.maxLocalJobs === "number" ? config.maxLocalJobs : undefined;
-      const local = new Local({ ...config, ...(maxLocal !== undefined ? { maxJobs: maxLocal } : {}) }, this.host.maxCores, this.host.maxMemory, this.host.maxDisk);
+      // BatchSystemClass is the contract's four-argument constructor; single_machine takes a fifth.
+      const LocalWithOptions = Local as unknown as new (...args: unknown[]) => BatchSystem;
+      const local = new LocalWithOptions(
+        { ...config, ...(maxLocal !== undefined ? { maxJobs: maxLocal } : {}) },
+        this.host.maxCores,
+        this.host.maxMemory,
+        this.host.maxDisk,
+        { ...(this.host.localOptions ?? {}) },
+      );
       local.setMessageBus(this.localBus);
       this.local = local;
       return local;

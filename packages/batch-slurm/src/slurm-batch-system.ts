@@ -45,6 +45,14 @@ export interface SlurmBatchSystemOptions {
   localSearchFrom?: readonly string[];
   /** The script each worker host runs (default: this package's `runtime/worker-host.mjs`). */
   workerHostScript?: string;
+  /** Where the `single_machine` batch system running jobs marked `local` logs (the leader passes its logger). */
+  logger?: (level: "warn" | "info", message: string) => void;
+  /**
+   * Receives the stdout/stderr of jobs marked `local` (they run on the leader's machine), as the
+   * `single_machine` batch system's option of that name: the leader prints them above its progress
+   * bar, and no local job writes into a pipe the user closed. Jobs on Slurm write to their log files.
+   */
+  output?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
 }
 
 /**
@@ -108,6 +116,10 @@ export class SlurmBatchSystem extends BatchSystemSupport {
         report: (info) => this.updates.push(info),
         fail: (err) => this.updates.fail(err),
         stopped: () => this.stopped,
+        localOptions: {
+          ...(options.logger ? { logger: options.logger } : {}),
+          ...(options.output ? { output: options.output } : {}),
+        },
       },
       localFactory,
     );

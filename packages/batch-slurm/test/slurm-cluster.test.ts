@@ -675,5 +675,29 @@ describeSlurm("slurm (real cluster)", () => {
       expect(external.find((m) => m.batchSystem === "slurm")?.batchId).toBe(slurmJob);
       expect(external.filter((m) => m.batchSystem !== "slurm").map((m) => m.batchId)).toEqual([id]);
     });
+
+    it("a local job's output goes to the output option (the leader prints it), never to the leader's own stdout and stderr; the logger gets the single-machine system's messages", async (ctx) => {
+      const leaderDir = resolve(here, "../../../apps/leader");
+      if (!existsSync(join(leaderDir, "node_modules/@toil/batch-local/package.json"))) {
+        ctx.skip("@toil/batch-local is not installed next to the leader");
+      }
+      const received: Record<"stdout" | "stderr", string> = { stdout: "", stderr: "" };
+      const logged: string[] = [];
+      const { bs } = make(
+        {},
+        {
+          localSearchFrom: [leaderDir],
+          output: (stream, chunk) => void (received[stream] += chunk.toString("utf8")),
+          logger: (_level, message) => void logged.push(message),
+        },
+      );
+      const id = await bs.issueBatchJob("sh -c 'echo local-out; echo local-err >&2'", { jobName: "loc", requirements: req({ cores: 0.5 }), local: true });
+      const missing = await bs.issueBatchJob("/nonexistent/toil-test-command", { jobName: "gone", requirements: req({ cores: 0.5 }), local: true });
+      const got = await collect(bs, 2);
+      expect(got.get(id)).toMatchObject({ exitStatus: 0 });
+      expect(got.get(missing)?.exitStatus).not.toBe(0);
+      await until("the output to arrive", () => received.stdout.includes("local-out") && received.stderr.includes("local-err"), 10);
+      expect(logged.join("\n")).toContain("/nonexistent/toil-test-command");
+    });
   });
 });
