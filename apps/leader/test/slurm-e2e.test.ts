@@ -9,7 +9,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describeSlurm } from "@toil/batch-slurm/testing";
 import { expect, it } from "vitest";
@@ -219,6 +219,35 @@ describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", 
     expect(pid("second")).toBe(pid("LeavesTimer"));
     expect(r.stderr).toMatch(/Replacing Slurm worker host \d+_\d+: unhandled promise rejection in job 'LeavesTimer'/);
     expect(pid("third")).not.toBe(pid("LeavesTimer"));
+    await until("our Slurm jobs to leave squeue", () => ourQueuedJobs(tag).length === 0, 60);
+  });
+
+  it("the standalone bundle, copied away from the repository, runs a fan-out on Slurm worker hosts with its own runtime scripts", { timeout: 300_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const tag = `toil-e2e-${randomUUID()}`;
+    const app = path.join(dir, "app");
+    cpSync(path.join(REPO_ROOT, "apps", "leader", "dist", "standalone"), app, { recursive: true });
+    const flow = path.join(dir, "flow.mjs");
+    writeFileSync(
+      flow,
+      `import { Job } from "@toil/job";
+export function square(i) { return i * i; }
+export function sum(xs) { return xs.reduce((a, b) => a + b, 0); }
+export function fan(job, n) { const r = []; for (let i = 0; i < n; i++) r.push(job.addChildFn(square, i).rv()); return job.addFollowOnFn(sum, r).rv(); }
+export default function main({ args }) { return Job.wrapJobFn(fan, Number(args[0])); }
+`,
+    );
+    const bus = path.join(dir, "bus.jsonl");
+    const r = spawnSync(
+      process.execPath,
+      [path.join(app, "toil.js"), "run", flow, "--jobStore", path.join(dir, "js"), ...SMALL, ...slurmOptions(dir, tag), "--writeMessages", bus, "--", "6"],
+      { cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: dir }, timeout: 240_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe("55");
+    const types = readFileSync(bus, "utf8").split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(types).toContain("WorkerHostStarted");
+    expect(r.stderr).not.toMatch(/did not start|turned off/);
     await until("our Slurm jobs to leave squeue", () => ourQueuedJobs(tag).length === 0, 60);
   });
 
