@@ -194,6 +194,9 @@ describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", 
       timeoutMs: 240_000,
     });
     expect(r.code, r.stderr).toBe(1);
+    // The plugin's warnings go through the leader's log: on the terminal as its lines, and in the run's log file.
+    expect(r.stderr).toMatch(/WARNING Replacing Slurm worker host/);
+    expect(readFileSync(`${path.join(dir, "js")}.log`, "utf8")).toMatch(/Z WARNING Replacing Slurm worker host \d+_\d+: unhandled promise rejection in job 'Rejecter'/);
     expect(r.stderr).not.toMatch(/^Node\.js v\d+/m);
     expect(r.stderr).toContain("unhandled rejection in Rejecter: nobody awaits this promise");
     expect(r.stderr).toMatch(/Replacing Slurm worker host \d+_\d+: unhandled promise rejection in job 'Rejecter'/);

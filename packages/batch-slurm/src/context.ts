@@ -1,6 +1,6 @@
 import type { BatchMessageBus } from "@toil/batch-core";
 import type { SlurmSettings } from "./options.js";
-import type { SlurmCommands } from "./slurm-commands.js";
+import type { SlurmCommands, Warn } from "./slurm-commands.js";
 import type { LogNaming } from "./submission.js";
 import type { UpdateQueue } from "./update-queue.js";
 
@@ -24,6 +24,8 @@ export interface SlurmContext {
   stopped(): boolean;
   /** Sets the message `getSchedulingStatusMessage` returns for a part (`null` clears it). */
   setStatus(part: string, message: string | null): void;
+  /** Reports a problem the user should know about (the leader's log when it gave a logger). */
+  readonly warn: Warn;
 }
 
 /** Seconds a job may be unknown to squeue and sacct before it is reported lost. */

@@ -6,7 +6,6 @@
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BatchJobExitReason, EXIT_STATUS_UNAVAILABLE_VALUE } from "@toil/batch-core";
-import { warn } from "./slurm-commands.js";
 import { jobOutcome, type SlurmJobRecord } from "./state.js";
 import type { Pack, TrackedJob } from "./tracked-job.js";
 
@@ -22,6 +21,8 @@ export interface PackOwner {
   announce(job: TrackedJob, key: string): void;
   /** Seconds a task may be unknown to Slurm before its jobs are settled as lost. */
   missingGraceSeconds(): number;
+  /** Reports a problem the user should know about. */
+  warn(message: string): void;
 }
 
 /** The pack array tasks submitted and not yet settled. */
@@ -101,7 +102,7 @@ export class JobPacks {
       const now = Date.now();
       pack.missingSince ??= now;
       if (now - pack.missingSince > this.owner.missingGraceSeconds() * 1000) {
-        warn(`Slurm no longer knows job pack ${pack.key}; its unfinished jobs are reported as lost or submitted again.`);
+        this.owner.warn(`Slurm no longer knows job pack ${pack.key}; its unfinished jobs are reported as lost or submitted again.`);
         taskEnded = { exitStatus: EXIT_STATUS_UNAVAILABLE_VALUE, exitReason: BatchJobExitReason.LOST };
       }
     }

@@ -12,7 +12,6 @@ import {
 import { missingGraceSeconds, type SlurmContext } from "./context.js";
 import { JobPacks } from "./job-packs.js";
 import { runtimeScript } from "./runtime-scripts.js";
-import { warn } from "./slurm-commands.js";
 import { jobOutcome, type SlurmJobRecord } from "./state.js";
 import { arrayScript, arraySbatchArgs, arraySlurmLog, packArray, singleSbatchArgs } from "./submission.js";
 import type { Pack, TrackedJob } from "./tracked-job.js";
@@ -48,6 +47,7 @@ export class PlainJobs {
       requeue: (job) => this.requeue(job),
       announce: (job, key) => this.announce(job, key),
       missingGraceSeconds: () => missingGraceSeconds(this.ctx.settings),
+      warn: (message) => this.ctx.warn(message),
     });
   }
 
@@ -264,7 +264,7 @@ export class PlainJobs {
   private async sbatch(args: string[], env: Environment, script: string | undefined, jobs: TrackedJob[]): Promise<string | null> {
     const res = await this.ctx.slurm.sbatch(args, env, script);
     if ("id" in res) return res.id;
-    warn(`sbatch refused ${jobs.length === 1 ? `job ${jobs[0]?.id}` : `${jobs.length} jobs`}: ${res.refused}`);
+    this.ctx.warn(`sbatch refused ${jobs.length === 1 ? `job ${jobs[0]?.id}` : `${jobs.length} jobs`}: ${res.refused}`);
     this.ctx.setStatus("plain", `sbatch refused a job: ${res.refused}`);
     for (const job of jobs) this.finish(job, EXIT_STATUS_UNAVAILABLE_VALUE, BatchJobExitReason.ERROR, null);
     return null;
@@ -341,7 +341,7 @@ export class PlainJobs {
         if (seen.has(job)) continue;
         job.missingSince ??= now;
         if (now - job.missingSince > grace) {
-          warn(`Slurm no longer knows job ${job.key} (Toil batch job ${job.id}); reporting it as lost.`);
+          this.ctx.warn(`Slurm no longer knows job ${job.key} (Toil batch job ${job.id}); reporting it as lost.`);
           this.finish(job, EXIT_STATUS_UNAVAILABLE_VALUE, BatchJobExitReason.MISSING, null);
         }
       }

@@ -24,7 +24,7 @@ import { type CommandRunner, spawnCommand } from "./runner.js";
 import { runtimeScript } from "./runtime-scripts.js";
 import { type ParsedSlurmArgs, parseSlurmArgs, resourceArgs } from "./sbatch.js";
 import { plainCommandWords } from "./shell-words.js";
-import { SlurmCommands, warn } from "./slurm-commands.js";
+import { processWarning, SlurmCommands, type Warn } from "./slurm-commands.js";
 import type { TrackedJob } from "./tracked-job.js";
 import { UpdateQueue } from "./update-queue.js";
 import { type HostShape, hostShapeOf, plainReason } from "./worker-hosts/shapes.js";
@@ -45,7 +45,11 @@ export interface SlurmBatchSystemOptions {
   localSearchFrom?: readonly string[];
   /** The script each worker host runs (default: this package's `runtime/worker-host.mjs`). */
   workerHostScript?: string;
-  /** Where the `single_machine` batch system running jobs marked `local` logs (the leader passes its logger). */
+  /**
+   * Where the plugin's warnings go (the leader passes its logger, so they reach the run's log file),
+   * and the `single_machine` batch system's messages about jobs marked `local`. Default: Node
+   * process warnings (`ToilSlurmWarning`).
+   */
   logger?: (level: "warn" | "info", message: string) => void;
   /**
    * Receives the stdout/stderr of jobs marked `local` (they run on the leader's machine), as the
@@ -78,6 +82,7 @@ export class SlurmBatchSystem extends BatchSystemSupport {
   readonly settings: SlurmSettings;
   private readonly userArgs: ParsedSlurmArgs;
   private readonly slurm: SlurmCommands;
+  private readonly warn: Warn;
   private readonly updates = new UpdateQueue();
   private readonly local: LocalJobRouter;
   private readonly plain: PlainJobs;
@@ -101,7 +106,9 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     super(config, maxCores, maxMemory, maxDisk);
     this.settings = resolveSlurmSettings(config, options.env ?? process.env);
     this.userArgs = parseSlurmArgs(this.settings.args);
-    this.slurm = new SlurmCommands(options.runner ?? spawnCommand, this.settings, () => this.stopped);
+    const logger = options.logger;
+    this.warn = logger ? (message) => logger("warn", message) : processWarning;
+    this.slurm = new SlurmCommands(options.runner ?? spawnCommand, this.settings, () => this.stopped, this.warn);
     const localFactory =
       options.localBatchSystem ??
       (() => getBatchSystem("single_machine", options.localSearchFrom ? { searchFrom: options.localSearchFrom } : {}));
@@ -132,6 +139,7 @@ export class SlurmBatchSystem extends BatchSystemSupport {
       logPath: (jobId, clusterId, std) => this.formatStdOutErrPath(jobId, clusterId, std),
       logNaming: () => ({ dir: this.getBatchLogsDir(), workflowId: this.workflowId, discard: this.config.noStdOutErr === true }),
       stopped: () => this.stopped,
+      warn: this.warn,
       setStatus: (part, message) => {
         if (message === null) this.statusParts.delete(part);
         else this.statusParts.set(part, message);
@@ -355,7 +363,7 @@ export class SlurmBatchSystem extends BatchSystemSupport {
         try {
           await part.shutdown();
         } catch (err) {
-          warn(`could not cancel every Slurm job at shutdown: ${(err as Error).message}`);
+          this.warn(`could not cancel every Slurm job at shutdown: ${(err as Error).message}`);
         }
       }
     });

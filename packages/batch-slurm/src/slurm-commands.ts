@@ -16,7 +16,10 @@ const MAX_ID_LIST_CHARS = 60_000;
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 /** Reports a problem the user should know about, without stopping the workflow. */
-export function warn(message: string): void {
+export type Warn = (message: string) => void;
+
+/** The default {@link Warn} when no logger is given: a Node process warning. */
+export function processWarning(message: string): void {
   process.emitWarning(message, { type: "ToilSlurmWarning" });
 }
 
@@ -86,6 +89,8 @@ export class SlurmCommands {
     private readonly settings: SlurmCommandSettings,
     /** Whether the batch system is stopping (then failing commands are not retried). */
     private readonly stopping: () => boolean,
+    /** Where problems the user should know about go. */
+    private readonly warn: Warn = processWarning,
     /** When the batch system started (sacct looks back from a day before). */
     private readonly startedAt = Date.now(),
   ) {}
@@ -101,12 +106,12 @@ export class SlurmCommands {
       try {
         const res = await this.run("sinfo", [...SINFO_ARGS]);
         if (res.exitCode !== 0) {
-          warn(`sinfo failed (${res.stderr.trim() || `exit ${res.exitCode}`}); jobs go to Slurm's default partition unless one is named.`);
+          this.warn(`sinfo failed (${res.stderr.trim() || `exit ${res.exitCode}`}); jobs go to Slurm's default partition unless one is named.`);
           return new PartitionSet([]);
         }
         return new PartitionSet(parseSinfo(res.stdout));
       } catch (err) {
-        warn(`cannot run sinfo (${(err as Error).message}); jobs go to Slurm's default partition unless one is named.`);
+        this.warn(`cannot run sinfo (${(err as Error).message}); jobs go to Slurm's default partition unless one is named.`);
         return new PartitionSet([]);
       }
     })().then((p) => (this.partitions = p));
@@ -186,11 +191,11 @@ export class SlurmCommands {
           continue;
         }
         if (mode === "completion-log") {
-          warn(`sacct -c cannot report finished jobs here (${why}); jobs squeue forgets will be reported as lost.`);
+          this.warn(`sacct -c cannot report finished jobs here (${why}); jobs squeue forgets will be reported as lost.`);
           this.sacctMode = "unavailable";
         } else if (!this.sacctWarned) {
           this.sacctWarned = true;
-          warn(`sacct failed (${why}); relying on squeue for job states.`);
+          this.warn(`sacct failed (${why}); relying on squeue for job states.`);
         }
         return;
       }
@@ -222,7 +227,7 @@ export class SlurmCommands {
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 2000);
     }
-    warn(`Slurm jobs ${unique.join(", ")} were cancelled but still show as running after --statePollingTimeout.`);
+    this.warn(`Slurm jobs ${unique.join(", ")} were cancelled but still show as running after --statePollingTimeout.`);
   }
 
   /** scancel without waiting or retrying (for a job that must not start; errors are ignored). */
@@ -284,7 +289,7 @@ export class SlurmCommands {
           res.stderr,
         );
       }
-      warn(`${command} failed (${why}); retrying in ${(delay / 1000).toFixed(1)}s.`);
+      this.warn(`${command} failed (${why}); retrying in ${(delay / 1000).toFixed(1)}s.`);
       await sleep(delay);
       delay = Math.min(delay * 2, 60_000);
     }

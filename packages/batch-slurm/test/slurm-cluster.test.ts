@@ -552,21 +552,23 @@ describeSlurm("slurm (real cluster)", () => {
         expect(got.get(small)!.backingId).toMatch(/^\d+_\d+$/);
       });
 
-      it("worker hosts that cannot start are turned off after three tries, with a warning, and the jobs run as Slurm jobs of their own", async () => {
+      it("worker hosts that cannot start are turned off after three tries, with a warning to the logger (not a process warning), and the jobs run as Slurm jobs of their own", async () => {
         const broken = join(mkdtempSync(join(tmpdir(), "toil-slurm-")), "broken-host.mjs");
         dirs.push(dirname(broken));
         writeFileSync(broken, 'console.error("this host cannot start"); process.exit(3);\n');
         const warnings: string[] = [];
+        const logged: string[] = [];
         const onWarning = (w: Error) => warnings.push(w.message);
         process.on("warning", onWarning);
         try {
-          const { bs } = make({}, { workerHostScript: broken });
+          const { bs } = make({}, { workerHostScript: broken, logger: (level, message) => void logged.push(`${level}: ${message}`) });
           const ids = [await bs.issueBatchJob("true", { jobName: "a", requirements: req() }), await bs.issueBatchJob("sh -c 'exit 2'", { jobName: "b", requirements: req() })];
           const got = await collect(bs, 2);
           expect(got.get(ids[0]!)).toMatchObject({ exitStatus: 0 });
           expect(got.get(ids[1]!)).toMatchObject({ exitStatus: 2 });
           for (const u of got.values()) expect(u.backingId).toMatch(/^\d+(_\d+)?$/);
-          expect(warnings.some((w) => /Worker hosts are turned off .*this host cannot start/s.test(w))).toBe(true);
+          expect(logged.some((w) => /^warn: Worker hosts are turned off .*this host cannot start/s.test(w)), logged.join("\n")).toBe(true);
+          expect(warnings.filter((w) => /worker host/i.test(w))).toEqual([]);
         } finally {
           process.off("warning", onWarning);
         }

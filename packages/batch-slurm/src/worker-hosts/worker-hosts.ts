@@ -7,7 +7,7 @@
 import { appendFileSync } from "node:fs";
 import { BatchJobExitReason, updatedBatchJobInfo } from "@toil/batch-core";
 import { missingGraceSeconds, type SlurmContext } from "../context.js";
-import { type SbatchResult, warn } from "../slurm-commands.js";
+import type { SbatchResult } from "../slurm-commands.js";
 import { jobOutcome, type JobOutcome, normalizeState, type SlurmJobRecord } from "../state.js";
 import { HEARTBEAT_SECONDS, HostFiles, type HostMessage, hostsBaseDir } from "./host-files.js";
 import { coming, fits, hostsToSubmit, hostsWanted, hostToMakeRoom, idleHostsToRelease, readyCount, surplusPending } from "./host-scaling.js";
@@ -268,7 +268,7 @@ export class WorkerHosts {
       case "exit": {
         host.exitWhy = m.why;
         // A job's code left an error unhandled: the worker failed that job, and the host runs no more.
-        if (m.why === "retire") warn(`Replacing Slurm worker host ${host.key}: ${m.reason ?? "its script asked for it"}`);
+        if (m.why === "retire") this.ctx.warn(`Replacing Slurm worker host ${host.key}: ${m.reason ?? "its script asked for it"}`);
         if (host.phase !== "gone") host.phase = "gone";
         this.refreshIdle(host);
         const job = host.job;
@@ -290,7 +290,7 @@ export class WorkerHosts {
   private hostDied(job: HostedJob, host: Host, why: string, outcome: Extract<JobOutcome, { ended: true }> | undefined): void {
     if (job.freeReissues < MAX_FREE_REISSUES) {
       job.freeReissues++;
-      warn(`Worker host ${host.key} ${why} while running batch job ${job.id}; it runs again on another host (not counted as a retry).`);
+      this.ctx.warn(`Worker host ${host.key} ${why} while running batch job ${job.id}; it runs again on another host (not counted as a retry).`);
       this.requeue(job);
       return;
     }
@@ -393,7 +393,7 @@ export class WorkerHosts {
       state.submitting -= n;
     }
     if ("refused" in res) {
-      warn(`sbatch refused worker hosts (${state.shape.label}): ${res.refused}`);
+      this.ctx.warn(`sbatch refused worker hosts (${state.shape.label}): ${res.refused}`);
       this.refusal = `sbatch refused worker hosts: ${res.refused}`;
       for (const job of state.queue.drain()) this.report(job, 255, BatchJobExitReason.ERROR, null, null);
       return;
@@ -520,14 +520,14 @@ export class WorkerHosts {
     this.lastStartFailure = `worker host ${host.key} did not start: ${why}${tail ? ` (its Slurm log ends: ${tail})` : ""}`;
     this.startFailures++;
     if (this.disabled) return;
-    warn(this.lastStartFailure);
+    this.ctx.warn(this.lastStartFailure);
     if (!this.everReady && this.startFailures >= MAX_START_FAILURES) this.disable(this.lastStartFailure);
   }
 
   /** Turns worker hosts off: every waiting job goes out as a Slurm job of its own. */
   private disable(why: string): void {
     this.disabled = why;
-    warn(
+    this.ctx.warn(
       `Worker hosts are turned off for this workflow after ${this.startFailures} failed to start (${why}). Jobs now go out as Slurm jobs ` +
         "of their own. The hosts need the job store (or the batch logs directory) on a file system the compute nodes share, and node " +
         "and toil-ts at the same paths there; --no-slurmWorkers silences this.",
