@@ -1,11 +1,11 @@
-import type { UpdatedBatchJobInfo } from "@toil/batch-core";
+import { FifoQueue, type UpdatedBatchJobInfo } from "@toil/batch-core";
 
 /**
  * Ended jobs waiting to be returned by `getUpdatedBatchJob`, and the callers waiting for one.
  * A failure of the batch system is thrown to every waiting and later caller.
  */
 export class UpdateQueue {
-  private readonly updates: UpdatedBatchJobInfo[] = [];
+  private readonly updates = new FifoQueue<UpdatedBatchJobInfo>();
   private waiters: (() => void)[] = [];
   /** The error that stopped the batch system, if any. */
   failure: Error | undefined;
@@ -24,9 +24,7 @@ export class UpdateQueue {
 
   /** Drops queued updates of these jobs (killed jobs are never reported). */
   drop(jobIds: ReadonlySet<number>): void {
-    for (let i = this.updates.length - 1; i >= 0; i--) {
-      if (jobIds.has((this.updates[i] as UpdatedBatchJobInfo).jobId)) this.updates.splice(i, 1);
-    }
+    this.updates.removeWhere((u) => jobIds.has(u.jobId));
   }
 
   /** The next ended job, waiting up to `maxWaitSeconds` unless `closed` (then `null` at once). */
