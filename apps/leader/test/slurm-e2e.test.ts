@@ -254,7 +254,7 @@ export default function main({ args }) { return Job.wrapJobFn(fan, Number(args[0
     await until("our Slurm jobs to leave squeue", () => ourQueuedJobs(tag).length === 0, 60);
   });
 
-  it("toil kill stops a running slurm workflow, leaves none of its jobs in squeue, and its leader exits as a single-machine one does; toil status shows its hosts before", { timeout: 240_000 }, async () => {
+  it("toil kill stops a running slurm workflow, leaves none of its jobs in squeue, and its leader exits as a single-machine one does; toil status shows its hosts before and STOPPED after", { timeout: 240_000 }, async () => {
     const dir = tempDir("toil-slurm-e2e-");
     const js = path.join(dir, "js");
     const tag = `toil-e2e-${randomUUID()}`;
@@ -278,6 +278,11 @@ export default function main({ args }) { return Job.wrapJobFn(fan, Number(args[0
     const ended = await leader;
     // The leader stopped on its own (not by the test's timeout) without the workflow's result.
     expect(ended.signal, ended.stderr).toBeNull();
+    // toil status says STOPPED (not FAILED), with the --restart hint, as after a single-machine kill.
+    const after = spawnSync(process.execPath, [TOIL_CLI, "status", js], { encoding: "utf8" });
+    expect(after.stdout).toMatch(/: STOPPED\b/);
+    expect(after.stdout).not.toMatch(/FAILED/);
+    expect(after.stdout).toContain("--restart");
     // ... and with the same exit status as a single-machine leader stopped by toil kill.
     const localJs = path.join(dir, "js-local");
     const local = runToil(["run", FLOWS, "--jobStore", localJs, ...SMALL, "--", "sleepers", "4", "600"], { timeoutMs: 200_000 });
