@@ -360,6 +360,8 @@ describeSlurm("slurm (real cluster)", () => {
         for (let i = 0; i < 30; i++) {
           ids.push(await bs.issueBatchJob(`${node} ${WARM} ${join(dir, `j${i}`)} ${i % 5}`, { jobName: `w${i}`, requirements: req({ cores: 0.1 }) }));
         }
+        // While the first hosts start, the status says so, in words (the leader shows it).
+        await until("the jobs to wait for hosts", () => /Slurm worker hosts: \d+ busy, \d+ idle, \d+ starting; \d+ jobs waiting for a host/.test(bs.getSchedulingStatusMessage() ?? ""), 30);
         const got = await collect(bs, 30);
         ids.forEach((id, i) => {
           expect(got.get(id)).toMatchObject({ exitStatus: i % 5, exitReason: i % 5 === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED });

@@ -553,7 +553,7 @@ export class WorkerHosts {
     }
     const parts = [
       ...(this.refusal ? [this.refusal] : []),
-      ...(waiting > 0 ? [`Slurm worker hosts: ${busy} busy, ${idle} idle, ${starting} starting; ${waiting} job(s) waiting for a host`] : []),
+      ...(waiting > 0 ? [`Slurm worker hosts: ${busy} busy, ${idle} idle, ${starting} starting; ${waiting} ${waiting === 1 ? "job" : "jobs"} waiting for a host`] : []),
     ];
     this.ctx.setStatus("hosts", parts.length > 0 ? parts.join("; ") : null);
   }

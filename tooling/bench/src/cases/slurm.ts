@@ -281,7 +281,7 @@ export async function slurmCase(ctx: Ctx): Promise<void> {
         ok,
         wallS,
         note: notes.length > 0 ? notes.join("; ") : undefined,
-        callNote: `mean of ${os.length} run(s): ${os.map((o) => `${o.wallS.toFixed(1)} s at load ${o.load}`).join(", ")}; ${os[0]!.callNote}`,
+        callNote: `mean of ${os.length} ${os.length === 1 ? "run" : "runs"}: ${os.map((o) => `${o.wallS.toFixed(1)} s at load ${o.load}`).join(", ")}; ${os[0]!.callNote}`,
       };
     };
     const onSlurm = mean(results.slurm);
