@@ -4,11 +4,20 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { defineConfig, type Options } from "tsup";
 
-/** The warm-host script of @toil/batch-local must sit in `runtime/` next to the bundled code. */
-function copyWarmHost(): void {
-  const pkgDir = path.join("node_modules", "@toil", "batch-local");
+/**
+ * The scripts the batch systems start in other processes must sit in `runtime/` next to the
+ * bundled code: @toil/batch-local's warm host, @toil/batch-slurm's worker host and pack runner
+ * (and the module they share).
+ */
+function copyRuntimeScripts(): void {
   mkdirSync("dist/standalone/runtime", { recursive: true });
-  copyFileSync(path.join(pkgDir, "runtime", "warm-host.mjs"), "dist/standalone/runtime/warm-host.mjs");
+  const scripts: [string, string[]][] = [
+    ["batch-local", ["warm-host.mjs"]],
+    ["batch-slurm", ["worker-host.mjs", "pack-runner.mjs", "run-job.mjs", "cgroup-memory.mjs"]],
+  ];
+  for (const [pkg, names] of scripts) {
+    for (const name of names) copyFileSync(path.join("node_modules", "@toil", pkg, "runtime", name), `dist/standalone/runtime/${name}`);
+  }
 }
 
 /**
@@ -76,7 +85,7 @@ export default defineConfig([
       // The bundle's files are ES modules wherever the folder is copied, even into a CommonJS
       // package (`npm init -y` writes "type": "commonjs").
       writeFileSync("dist/standalone/package.json", `${JSON.stringify({ type: "module", private: true }, null, 2)}\n`);
-      copyWarmHost();
+      copyRuntimeScripts();
       copyEcharts();
     },
   },

@@ -1,7 +1,8 @@
 /**
  * A CWL workflow on a real Slurm cluster (CI starts a single-node one): `toil-cwl-runner
- * --batchSystem slurm` runs a scatter of 20 as Slurm jobs that ask Slurm for the step's
- * ResourceRequirement, and gives the same output object as on the single machine.
+ * --batchSystem slurm` runs a scatter of 20 on Slurm jobs (worker hosts, the default) that ask
+ * Slurm for the step's ResourceRequirement, and gives the same output object as on the single
+ * machine.
  *
  * Without `sbatch` on PATH the test is skipped with the reason in its name, unless
  * TOIL_TEST_REQUIRE_SLURM=1 (CI), where that is a failure (the gate is @toil/batch-slurm/testing).

@@ -9,14 +9,16 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describeSlurm } from "@toil/batch-slurm/testing";
 import { expect, it } from "vitest";
+import { until as waitUntil } from "@toil/test-support";
 import { FIXTURES, REPO_ROOT, SMALL, TOIL_CLI, runToil, tempDir } from "./e2e/helpers.js";
 
 const EXAMPLES = path.join(REPO_ROOT, "examples");
 const FLOWS = path.join(FIXTURES, "slurm-flows.ts");
+const FIRST_HOUR = path.join(FIXTURES, "first-hour.ts");
 
 /**
  * Options of a Slurm run: batch logs in the test's dir, and a unique `--comment` on every Slurm
@@ -49,12 +51,9 @@ function leaderRunning(js: string): boolean {
   }
 }
 
-async function until(what: string, probe: () => boolean, seconds: number): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${seconds}s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+/** Slurm's own commands are slow to poll: every 250 ms, for `seconds`. */
+function until(what: string, probe: () => boolean, seconds: number): Promise<void> {
+  return waitUntil(what, probe, { timeoutMs: seconds * 1000, intervalMs: 250 });
 }
 
 function runsOf(dir: string): Record<string, number> {
@@ -86,17 +85,50 @@ describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", 
     expect(ourQueuedJobs(tag)).toEqual([]);
   });
 
-  it("a fan-out of 200 jobs summed by a follow-on gives the right sum (job arrays on)", { timeout: 620_000 }, async () => {
+  it("a fan-out of 200 jobs runs on a few warm worker hosts (the default), with per-job figures in toil stats", { timeout: 300_000 }, async () => {
     const dir = tempDir("toil-slurm-e2e-");
     const tag = `toil-e2e-${randomUUID()}`;
-    const r = await runToil(["run", "flow.ts", "--jobStore", path.join(dir, "js"), ...SMALL, ...slurmOptions(dir, tag), "--", "200"], {
+    const js = path.join(dir, "js");
+    const bus = path.join(dir, "bus.jsonl");
+    const r = await runToil(["run", "flow.ts", "--jobStore", js, ...SMALL, ...slurmOptions(dir, tag), "--stats", "--writeMessages", bus, "--", "200"], {
+      cwd: path.join(EXAMPLES, "fan-out-fan-in"),
+      timeoutMs: 240_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(Number(r.stdout.trim())).toBe(Array.from({ length: 200 }, (_, i) => i * i).reduce((x, y) => x + y, 0));
+    // Every job ran on a host (its Slurm id is the host's array task) and there were far fewer hosts than jobs.
+    const messages = readFileSync(bus, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { type?: string; externalBatchId?: string; hostId?: string });
+    const started = messages.filter((m) => m.type === "WorkerHostStarted").map((m) => m.hostId);
+    const ranOn = new Set(messages.filter((m) => m.type === "ExternalBatchId").map((m) => m.externalBatchId));
+    expect(started.length).toBeGreaterThan(0);
+    expect(started.length).toBeLessThan(20);
+    expect([...ranOn].every((k) => started.includes(k))).toBe(true);
+    expect(new Set(messages.filter((m) => m.type === "WorkerHostStopped").map((m) => m.hostId))).toEqual(new Set(started));
+    // toil stats has each job's own figures (the worker records them in the host as in its own process).
+    const stats = await runToil(["stats", js, "--raw"], { timeoutMs: 60_000 });
+    expect(stats.code, stats.stderr).toBe(0);
+    const report = JSON.parse(stats.stdout) as { jobs: number; kinds: { name: string; count: number; cpu: { total: number }; memory: { max: number }; wall: { max: number } }[] };
+    const squares = report.kinds.find((k) => /square/.test(k.name));
+    expect(squares?.count).toBe(200);
+    expect(squares!.cpu.total).toBeGreaterThan(0);
+    expect(squares!.memory.max).toBeGreaterThan(0);
+    expect(squares!.wall.max).toBeGreaterThan(0);
+    expect(ourQueuedJobs(tag)).toEqual([]);
+  });
+
+  it("a fan-out of 40 jobs summed by a follow-on gives the right sum as plain Slurm jobs (--no-slurmWorkers, job arrays on)", { timeout: 620_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const tag = `toil-e2e-${randomUUID()}`;
+    const r = await runToil(["run", "flow.ts", "--jobStore", path.join(dir, "js"), ...SMALL, ...slurmOptions(dir, tag), "--no-slurmWorkers", "--", "40"], {
       cwd: path.join(EXAMPLES, "fan-out-fan-in"),
       timeoutMs: 600_000,
     });
     expect(r.code, r.stderr).toBe(0);
-    expect(Number(r.stdout.trim())).toBe(Array.from({ length: 200 }, (_, i) => i * i).reduce((x, y) => x + y, 0));
-    // Arrays were used: at least one array task's log (`..._<task>.out.log`) exists.
-    expect(readdirSync(path.join(dir, "logs")).some((f) => /_\d+\.(out|err)\.log$/.test(f))).toBe(true);
+    expect(Number(r.stdout.trim())).toBe(Array.from({ length: 40 }, (_, i) => i * i).reduce((x, y) => x + y, 0));
+    // Arrays were used: at least one array task's log (`..._<task>.out.log`) exists, and no host ran.
+    const logs = readdirSync(path.join(dir, "logs"));
+    expect(logs.some((f) => /_\d+\.(out|err)\.log$/.test(f))).toBe(true);
+    expect(logs.some((f) => /\.host_/.test(f))).toBe(false);
     expect(ourQueuedJobs(tag)).toEqual([]);
   });
 
@@ -153,17 +185,102 @@ describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", 
     expect(ourQueuedJobs(tag)).toEqual([]);
   });
 
-  it("toil kill stops a running slurm workflow, leaves none of its jobs in squeue, and its leader exits as a single-machine one does", { timeout: 240_000 }, async () => {
+  it("an unhandled promise rejection in a job on a worker host fails that job with the error, and the host is replaced", { timeout: 300_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const tag = `toil-e2e-${randomUUID()}`;
+    const r = await runToil(["run", FIRST_HOUR, "--jobStore", path.join(dir, "js"), ...SMALL, ...slurmOptions(dir, tag), "--retryCount", "0", "--", "reject"], {
+      timeoutMs: 240_000,
+    });
+    expect(r.code, r.stderr).toBe(1);
+    // The plugin's warnings go through the leader's log: on the terminal as its lines, and in the run's log file.
+    expect(r.stderr).toMatch(/WARNING Replacing Slurm worker host/);
+    expect(readFileSync(`${path.join(dir, "js")}.log`, "utf8")).toMatch(/Z WARNING Replacing Slurm worker host \d+_\d+: unhandled promise rejection in job 'Rejecter'/);
+    expect(r.stderr).not.toMatch(/^Node\.js v\d+/m);
+    expect(r.stderr).toContain("unhandled rejection in Rejecter: nobody awaits this promise");
+    expect(r.stderr).toMatch(/Replacing Slurm worker host \d+_\d+: unhandled promise rejection in job 'Rejecter'/);
+    await until("our Slurm jobs to leave squeue", () => ourQueuedJobs(tag).length === 0, 60);
+  });
+
+  it("a rejection after its job committed, on a worker host, fails no job, and the next job runs on a fresh host", { timeout: 300_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const tag = `toil-e2e-${randomUUID()}`;
+    // One host at a time, so the jobs run one after another on the same host until it is replaced.
+    const r = await runToil(
+      ["run", FIRST_HOUR, "--jobStore", path.join(dir, "js"), ...SMALL, ...slurmOptions(dir, tag), "--slurmMaxWorkers", "1", "--disableChaining", "--", "lateReject", path.join(dir, "state")],
+      { timeoutMs: 240_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('"third"');
+    const pid = (label: string): string => {
+      const m = new RegExp(`${label} ran in pid (\\d+)`).exec(r.stderr);
+      if (!m) throw new Error(`no pid of ${label} in:\n${r.stderr}`);
+      return m[1]!;
+    };
+    expect(r.stderr).toMatch(/Job 'LeavesTimer' \S+ had already finished \(its results are kept\) when its code raised an unhandled promise rejection/);
+    expect(pid("second")).toBe(pid("LeavesTimer"));
+    expect(r.stderr).toMatch(/Replacing Slurm worker host \d+_\d+: unhandled promise rejection in job 'LeavesTimer'/);
+    expect(pid("third")).not.toBe(pid("LeavesTimer"));
+    await until("our Slurm jobs to leave squeue", () => ourQueuedJobs(tag).length === 0, 60);
+  });
+
+  it("the standalone bundle, copied away from the repository, runs a fan-out on Slurm worker hosts with its own runtime scripts", { timeout: 300_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const tag = `toil-e2e-${randomUUID()}`;
+    const app = path.join(dir, "app");
+    cpSync(path.join(REPO_ROOT, "apps", "leader", "dist", "standalone"), app, { recursive: true });
+    const flow = path.join(dir, "flow.mjs");
+    writeFileSync(
+      flow,
+      `import { Job } from "@toil/job";
+export function square(i) { return i * i; }
+export function sum(xs) { return xs.reduce((a, b) => a + b, 0); }
+export function fan(job, n) { const r = []; for (let i = 0; i < n; i++) r.push(job.addChildFn(square, i).rv()); return job.addFollowOnFn(sum, r).rv(); }
+export default function main({ args }) { return Job.wrapJobFn(fan, Number(args[0])); }
+`,
+    );
+    const bus = path.join(dir, "bus.jsonl");
+    const r = spawnSync(
+      process.execPath,
+      [path.join(app, "toil.js"), "run", flow, "--jobStore", path.join(dir, "js"), ...SMALL, ...slurmOptions(dir, tag), "--writeMessages", bus, "--", "6"],
+      { cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: dir }, timeout: 240_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe("55");
+    const types = readFileSync(bus, "utf8").split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(types).toContain("WorkerHostStarted");
+    expect(r.stderr).not.toMatch(/did not start|turned off/);
+    await until("our Slurm jobs to leave squeue", () => ourQueuedJobs(tag).length === 0, 60);
+  });
+
+  it("toil kill stops a running slurm workflow, leaves none of its jobs in squeue, and its leader exits as a single-machine one does; toil status shows its hosts before and STOPPED after", { timeout: 240_000 }, async () => {
     const dir = tempDir("toil-slurm-e2e-");
     const js = path.join(dir, "js");
     const tag = `toil-e2e-${randomUUID()}`;
-    const leader = runToil(["run", FLOWS, "--jobStore", js, ...SMALL, ...slurmOptions(dir, tag), "--", "sleepers", "4", "600"], { timeoutMs: 200_000 });
-    await until("the sleepers to be in squeue", () => ourQueuedJobs(tag).length >= 4, 120);
+    const bus = path.join(dir, "bus.jsonl");
+    const leader = runToil(["run", FLOWS, "--jobStore", js, ...SMALL, ...slurmOptions(dir, tag), "--writeMessages", bus, "--", "sleepers", "4", "600"], { timeoutMs: 200_000 });
+    // Two CPUs: two hosts run a sleeper each, the others wait in Slurm.
+    await until("two sleepers running", () => ourQueuedJobs(tag).filter((j) => j.endsWith(" RUNNING")).length >= 2, 120);
+    let status = "";
+    await until(
+      "toil status to list the hosts",
+      () => {
+        const r = spawnSync(process.execPath, [TOIL_CLI, "status", js, "--status"], { encoding: "utf8" });
+        status = r.stdout;
+        return /(\d+) worker hosts?: \1 × 1 CPU, 64M memory/.test(status) && (status.match(/: running nap/g) ?? []).length >= 2;
+      },
+      60,
+    );
+    expect(status).toMatch(/^ {2}slurm host \d+_\d+ on \S+, since \S+: running nap \(\S+\)$/m);
     const kill = await runToil(["kill", js], { timeoutMs: 120_000 });
     expect(kill.code, kill.stderr).toBe(0);
     const ended = await leader;
     // The leader stopped on its own (not by the test's timeout) without the workflow's result.
     expect(ended.signal, ended.stderr).toBeNull();
+    // toil status says STOPPED (not FAILED), with the --restart hint, as after a single-machine kill.
+    const after = spawnSync(process.execPath, [TOIL_CLI, "status", js], { encoding: "utf8" });
+    expect(after.stdout).toMatch(/: STOPPED\b/);
+    expect(after.stdout).not.toMatch(/FAILED/);
+    expect(after.stdout).toContain("--restart");
     // ... and with the same exit status as a single-machine leader stopped by toil kill.
     const localJs = path.join(dir, "js-local");
     const local = runToil(["run", FLOWS, "--jobStore", localJs, ...SMALL, "--", "sleepers", "4", "600"], { timeoutMs: 200_000 });
@@ -177,6 +294,24 @@ describeSlurm("slurm (real cluster) end-to-end workflows through the toil CLI", 
     // scancel is asynchronous: cancelled jobs may show COMPLETING for a moment.
     await until("our jobs to leave squeue", () => ourQueuedJobs(tag).length === 0, 60);
     expect(ourQueuedJobs(tag)).toEqual([]);
+  });
+
+  it("after SIGKILL of the leader its worker hosts stop by themselves: none is left in squeue within 60 s", { timeout: 240_000 }, async () => {
+    const dir = tempDir("toil-slurm-e2e-");
+    const tag = `toil-e2e-${randomUUID()}`;
+    let pid = 0;
+    const leader = runToil(["run", FLOWS, "--jobStore", path.join(dir, "js"), ...SMALL, ...slurmOptions(dir, tag), "--", "sleepers", "3", "600"], {
+      timeoutMs: 200_000,
+      onSpawn: (child) => {
+        pid = child.pid!;
+      },
+    });
+    await until("two sleepers running on hosts", () => ourQueuedJobs(tag).filter((j) => j.endsWith(" RUNNING")).length >= 2, 120);
+    process.kill(pid, "SIGKILL");
+    const killedAt = Date.now();
+    expect((await leader).signal).toBe("SIGKILL");
+    await until("the hosts to leave squeue", () => ourQueuedJobs(tag).length === 0, 60);
+    expect(Date.now() - killedAt).toBeLessThan(60_000);
   });
 
   it("--restart after SIGKILL of the leader resubmits nothing that finished", { timeout: 360_000 }, async () => {

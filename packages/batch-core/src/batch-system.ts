@@ -38,7 +38,9 @@ export type Environment = Record<string, string>;
 /**
  * What `setMessageBus` receives: anything that can publish bus messages (`@toil/bus`'s
  * `MessageBus` fits). Batch systems may publish `ExternalBatchId` and `JobAnnotation` messages,
- * built with `externalBatchId()` / `jobAnnotation()` from `@toil/bus`.
+ * built with `externalBatchId()` / `jobAnnotation()` from `@toil/bus`, and, if they keep worker
+ * hosts that run jobs one after another, `WorkerHostStarted` / `WorkerHostStopped` (a job's
+ * `ExternalBatchId` then names its host).
  */
 export type BatchMessageBus = MessagePublisher;
 

@@ -1,5 +1,6 @@
-// Throughput of the Slurm batch system on a real cluster: N trivial jobs issued at once, with
-// and without job arrays. Prints jobs/s and how many sbatch/squeue/sacct/scancel calls it took.
+// Throughput of the Slurm batch system on a real cluster: N trivial jobs issued at once, on worker
+// hosts (the default), and as Slurm jobs of their own with and without job arrays. Prints jobs/s
+// and how many sbatch/squeue/sacct/scancel calls it took.
 //   pnpm --filter @toil/batch-slurm bench            (N = 200 and 1000)
 //   pnpm --filter @toil/batch-slurm bench --quick    (N = 20)
 import { spawnSync } from "node:child_process";
@@ -21,15 +22,23 @@ if (spawnSync("sbatch", ["--version"], { stdio: "ignore" }).status !== 0) {
   process.exit(0);
 }
 
+type Mode = "hosts" | "arrays" | "single";
+const MODE_OPTIONS: Record<Mode, Record<string, unknown>> = {
+  hosts: {},
+  arrays: { slurmWorkers: false },
+  single: { slurmWorkers: false, slurmArrays: false },
+};
+const MODE_LABELS: Record<Mode, string> = { hosts: "worker hosts", arrays: "job arrays", single: "one sbatch per job" };
+
 interface Row {
   jobs: number;
-  arrays: boolean;
+  mode: Mode;
   submitSeconds: number;
   totalSeconds: number;
   counts: Record<string, number>;
 }
 
-async function run(n: number, arrays: boolean): Promise<Row> {
+async function run(n: number, mode: Mode): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), "toil-slurm-bench-"));
   let lastSbatchEnd = 0;
   const { runner, counts } = countingRunner(async (cmd, args, opts) => {
@@ -38,7 +47,7 @@ async function run(n: number, arrays: boolean): Promise<Row> {
     return res;
   });
   const bs = new SlurmBatchSystem(
-    { workflowId: `bench${process.pid}`, batchLogsDir: dir, noStdOutErr: true, statePollingWait: 0.5, batchOptions: { slurmArrays: arrays } },
+    { workflowId: `bench${process.pid}`, batchLogsDir: dir, noStdOutErr: true, statePollingWait: 0.5, batchOptions: MODE_OPTIONS[mode] },
     2,
     2 ** 40,
     2 ** 40,
@@ -59,18 +68,18 @@ async function run(n: number, arrays: boolean): Promise<Row> {
   await bs.shutdown();
   rmSync(dir, { recursive: true, force: true });
   if (failed) throw new Error(`${failed} of ${n} trivial jobs failed`);
-  return { jobs: n, arrays, submitSeconds: (lastSbatchEnd - t0) / 1000, totalSeconds: (end - t0) / 1000, counts: { ...counts } };
+  return { jobs: n, mode, submitSeconds: (lastSbatchEnd - t0) / 1000, totalSeconds: (end - t0) / 1000, counts: { ...counts } };
 }
 
 const rows: Row[] = [];
 for (const n of sizes) {
-  for (const arrays of [false, true]) rows.push(await run(n, arrays));
+  for (const mode of ["single", "arrays", "hosts"] as const) rows.push(await run(n, mode));
 }
-console.log("| jobs | arrays | all submitted (s) | all ended (s) | jobs/s | sbatch | squeue | sacct | scancel |");
-console.log("|---:|:---:|---:|---:|---:|---:|---:|---:|---:|");
+console.log("| jobs | mode | last sbatch (s) | all ended (s) | jobs/s | sbatch | squeue | sacct | scancel |");
+console.log("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of rows) {
   const c = (k: string): number => r.counts[k] ?? 0;
   console.log(
-    `| ${r.jobs} | ${r.arrays ? "yes" : "no"} | ${r.submitSeconds.toFixed(2)} | ${r.totalSeconds.toFixed(2)} | ${(r.jobs / r.totalSeconds).toFixed(1)} | ${c("sbatch")} | ${c("squeue")} | ${c("sacct")} | ${c("scancel")} |`,
+    `| ${r.jobs} | ${MODE_LABELS[r.mode]} | ${r.submitSeconds.toFixed(2)} | ${r.totalSeconds.toFixed(2)} | ${(r.jobs / r.totalSeconds).toFixed(1)} | ${c("sbatch")} | ${c("squeue")} | ${c("sacct")} | ${c("scancel")} |`,
   );
 }

@@ -121,12 +121,54 @@ export const SLURM_OPTIONS: readonly BatchSystemOptionSpec[] = [
     help: "Submit newly issued jobs once none has arrived for this many seconds (at most 1 s after the first), so they can share an array.",
   },
   {
+    name: "slurmWorkers",
+    kind: "boolean",
+    section: S,
+    env: "TOIL_SLURM_WORKERS",
+    default: true,
+    help:
+      "Run jobs on warm worker hosts: Slurm jobs that each run Toil jobs of their own shape one after another until idle " +
+      "(--no-slurmWorkers: one Slurm job, or job array task, per Toil job).",
+  },
+  {
+    name: "slurmMaxWorkers",
+    kind: "int",
+    section: S,
+    env: "TOIL_SLURM_MAX_WORKERS",
+    help: "Most worker hosts alive at once (default: no limit besides --maxJobs).",
+  },
+  {
+    name: "slurmWorkerIdleTime",
+    kind: "number",
+    section: S,
+    env: "TOIL_SLURM_WORKER_IDLE_TIME",
+    default: 30,
+    valueName: "SECONDS",
+    help: "A worker host with no job for this many seconds exits and frees its allocation.",
+  },
+  {
+    name: "slurmWorkerTime",
+    kind: "string",
+    section: S,
+    env: "TOIL_SLURM_WORKER_TIME",
+    valueName: "[DD-]HH:MM:SS",
+    help: "Time limit of each worker host (default: --time in --slurmArgs, else --slurmTime, else none). A host only takes a job whose walltime fits in its time left.",
+  },
+  {
+    name: "slurmPlainJobs",
+    kind: "string",
+    section: S,
+    env: "TOIL_SLURM_PLAIN_JOBS",
+    valueName: "REGEX",
+    help: "Jobs whose name or kind matches this regular expression (e.g. long or big ones) go out as Slurm jobs of their own instead of running on worker hosts.",
+  },
+  {
     name: "slurmPackJobs",
     kind: "int",
     section: S,
     env: "TOIL_SLURM_PACK_JOBS",
     default: 1,
-    help: "Run up to this many jobs of a job array one after another in each array task, sharing one worker start (1: one job per task). Needs a shared --batchLogsDir.",
+    help: "Run up to this many jobs of a job array one after another in each array task, sharing one worker start (1: one job per task; more than 1 turns worker hosts off). Needs a shared --batchLogsDir.",
   },
 ];
 
@@ -156,6 +198,16 @@ export interface SlurmSettings {
   arrays: boolean;
   /** `--slurmPackJobs`: most jobs run one after another in one array task. */
   packJobs: number;
+  /** `--slurmWorkers`: run jobs on warm worker hosts. */
+  workers: boolean;
+  /** `--slurmMaxWorkers`: most worker hosts alive at once. */
+  maxWorkers: number;
+  /** `--slurmWorkerIdleTime` in seconds. */
+  workerIdleTime: number;
+  /** `--slurmWorkerTime` in seconds. */
+  workerTime: number | undefined;
+  /** `--slurmPlainJobs`: jobs whose name or kind matches run as Slurm jobs of their own. */
+  plainJobs: RegExp | undefined;
   /** `--slurmArrayMinJobs`: smallest group submitted as a job array. */
   arrayMinJobs: number;
   /** `--slurmArrayMaxSize`: most tasks in one job array. */
@@ -224,6 +276,20 @@ export function resolveSlurmSettings(
   if (typeof window !== "number" || !(window >= 0 && window <= 60)) {
     throw new SlurmOptionError(`Bad value for --slurmArrayWindow: ${JSON.stringify(window)}; expected 0 to 60 seconds.`);
   }
+  const idle = o.slurmWorkerIdleTime ?? 30;
+  if (typeof idle !== "number" || !(idle >= 1 && idle <= 86_400)) {
+    throw new SlurmOptionError(`Bad value for --slurmWorkerIdleTime: ${JSON.stringify(idle)}; expected 1 to 86400 seconds.`);
+  }
+  const workerTime = str("slurmWorkerTime");
+  const plain = o.slurmPlainJobs === undefined || o.slurmPlainJobs === "" ? undefined : str("slurmPlainJobs");
+  let plainJobs: RegExp | undefined;
+  if (plain !== undefined) {
+    try {
+      plainJobs = new RegExp(plain);
+    } catch (err) {
+      throw new SlurmOptionError(`Bad value for --slurmPlainJobs: ${JSON.stringify(plain)} is not a regular expression (${(err as Error).message}).`);
+    }
+  }
   return {
     allocateMem: o.slurmAllocateMem !== false,
     defaultAllMem: o.slurmDefaultAllMem === true,
@@ -240,6 +306,11 @@ export function resolveSlurmSettings(
     arrayMaxSize: int("slurmArrayMaxSize", 1000, 1),
     arrayWindow: window,
     packJobs: int("slurmPackJobs", 1, 1),
+    workers: o.slurmWorkers !== false,
+    maxWorkers: o.slurmMaxWorkers === undefined ? Infinity : int("slurmMaxWorkers", 1, 1),
+    workerIdleTime: idle,
+    workerTime: workerTime === undefined ? undefined : parseSlurmTime(workerTime),
+    plainJobs,
     statePollingWait: numberOr(config.statePollingWait, 1, "statePollingWait", 0.01),
     statePollingTimeout: numberOr(config.statePollingTimeout, 1200, "statePollingTimeout"),
     maxJobs: numberOr(config.maxJobs, Infinity, "maxJobs", 1),

@@ -227,6 +227,20 @@ describe("options", () => {
     expect(s).toMatchObject({ statePollingWait: 2, statePollingTimeout: 30, maxJobs: 7, arrayMinJobs: 4 });
   });
 
+  it("runs jobs on worker hosts by default, with their limits, idle time, time limit and plain-job pattern", () => {
+    const d = resolveSlurmSettings({ workflowId: "w" }, {});
+    expect(d).toMatchObject({ workers: true, maxWorkers: Infinity, workerIdleTime: 30, workerTime: undefined, plainJobs: undefined });
+    const s = resolveSlurmSettings(
+      { workflowId: "w" },
+      { TOIL_SLURM_WORKERS: "false", TOIL_SLURM_MAX_WORKERS: "8", TOIL_SLURM_WORKER_IDLE_TIME: "5", TOIL_SLURM_WORKER_TIME: "2:00:00", TOIL_SLURM_PLAIN_JOBS: "^(align|assemble)" },
+    );
+    expect(s).toMatchObject({ workers: false, maxWorkers: 8, workerIdleTime: 5, workerTime: 7200 });
+    expect(s.plainJobs?.test("assemble-chr1")).toBe(true);
+    expect(() => resolveSlurmSettings({ workflowId: "w" }, { TOIL_SLURM_PLAIN_JOBS: "(" })).toThrow(/--slurmPlainJobs.*regular expression/);
+    expect(() => resolveSlurmSettings({ workflowId: "w" }, { TOIL_SLURM_WORKER_IDLE_TIME: "0" })).toThrow(/slurmWorkerIdleTime/);
+    expect(() => resolveSlurmSettings({ workflowId: "w" }, { TOIL_SLURM_MAX_WORKERS: "0" })).toThrow(/slurmMaxWorkers/);
+  });
+
   it("rejects bad values with the option's name", () => {
     expect(() => resolveSlurmSettings({ workflowId: "w" }, { TOIL_SLURM_ALLOCATE_MEM: "maybe" })).toThrow(SlurmOptionError);
     expect(() => resolveSlurmSettings({ workflowId: "w" }, { TOIL_SLURM_TIME: "soon" })).toThrow(/soon/);

@@ -33,6 +33,8 @@ export {
   queueSize,
   clusterSize,
   clusterDesiredSize,
+  workerHostStarted,
+  workerHostStopped,
 } from "./messages.js";
 export type {
   BusMessage,
@@ -50,13 +52,15 @@ export type {
   QueueSizeMessage,
   ClusterSizeMessage,
   ClusterDesiredSizeMessage,
+  WorkerHostStartedMessage,
+  WorkerHostStoppedMessage,
 } from "./messages.js";
 export { MessageBus, MessageOutbox, ThreadOutbox, MessageInbox } from "./bus.js";
 export type { MessagePublisher, MessageHandler, BusSubscription, MessageBusStats } from "./bus.js";
 export { BUS_LOG_FORMAT_VERSION, BUS_LOG_FORMAT_NAME, BusLogWriter, BusLogReader, readBusLog } from "./log.js";
 export type { BusLogHeader, BusLogSource, BusLogWriterOptions, BusLogReadOptions, BusLogStats } from "./log.js";
 export { JobStatusTracker, replayMessageBus, isRunning, RUNNING_EXIT_CODE } from "./status.js";
-export type { JobStatus } from "./status.js";
+export type { JobStatus, WorkerHostStatus } from "./status.js";
 export {
   ToilError,
   type ToilErrorOptions,

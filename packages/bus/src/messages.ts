@@ -108,6 +108,35 @@ export interface ClusterDesiredSizeMessage extends BusMessageBase {
   readonly desiredSize: number;
 }
 
+/**
+ * A batch system started a worker host: one allocation (for example a Slurm job) that runs jobs
+ * one after another. Jobs it runs name it as their `externalBatchId`.
+ */
+export interface WorkerHostStartedMessage extends BusMessageBase {
+  /** Discriminant of this message kind. */
+  readonly type: "WorkerHostStarted";
+  /** The batch system's id of the host, e.g. a Slurm job id `123_4`. */
+  readonly hostId: string;
+  /** Name of the batch system, e.g. `slurm`. */
+  readonly batchSystem: string;
+  /** The host's resources, for people, e.g. `1 CPU, 64M memory, partition debug`. */
+  readonly shape: string;
+  /** The machine it runs on. */
+  readonly node: string;
+}
+
+/** A worker host stopped (it was idle, cancelled, hit its time limit, lost its node, ...). */
+export interface WorkerHostStoppedMessage extends BusMessageBase {
+  /** Discriminant of this message kind. */
+  readonly type: "WorkerHostStopped";
+  /** The batch system's id of the host. */
+  readonly hostId: string;
+  /** Name of the batch system. */
+  readonly batchSystem: string;
+  /** Why it stopped, for people, e.g. `idle`, `cancelled`, `TIMEOUT`. */
+  readonly reason: string;
+}
+
 /** Every message the bus carries, discriminated on `type`. */
 export type BusMessage =
   | JobIssuedMessage
@@ -119,7 +148,9 @@ export type BusMessage =
   | ExternalBatchIdMessage
   | QueueSizeMessage
   | ClusterSizeMessage
-  | ClusterDesiredSizeMessage;
+  | ClusterDesiredSizeMessage
+  | WorkerHostStartedMessage
+  | WorkerHostStoppedMessage;
 
 /** The `type` tags, in a fixed order. */
 export const BUS_MESSAGE_TYPES = [
@@ -133,6 +164,8 @@ export const BUS_MESSAGE_TYPES = [
   "QueueSize",
   "ClusterSize",
   "ClusterDesiredSize",
+  "WorkerHostStarted",
+  "WorkerHostStopped",
 ] as const;
 
 /** A message `type` tag. */
@@ -170,6 +203,8 @@ export const FIELD_KINDS: { readonly [T in BusMessageType]: Readonly<Record<stri
   QueueSize: { queueSize: "number" },
   ClusterSize: { instanceType: "string", currentSize: "number" },
   ClusterDesiredSize: { instanceType: "string", desiredSize: "number" },
+  WorkerHostStarted: { hostId: "string", batchSystem: "string", shape: "string", node: "string" },
+  WorkerHostStopped: { hostId: "string", batchSystem: "string", reason: "string" },
 };
 
 /**
@@ -270,4 +305,21 @@ export function clusterDesiredSize(init: Init<ClusterDesiredSizeMessage>): Clust
     instanceType: init.instanceType,
     desiredSize: init.desiredSize,
   };
+}
+
+/** Builds a {@link WorkerHostStartedMessage}. */
+export function workerHostStarted(init: Init<WorkerHostStartedMessage>): WorkerHostStartedMessage {
+  return {
+    type: "WorkerHostStarted",
+    time: init.time ?? Date.now(),
+    hostId: init.hostId,
+    batchSystem: init.batchSystem,
+    shape: init.shape,
+    node: init.node,
+  };
+}
+
+/** Builds a {@link WorkerHostStoppedMessage}. */
+export function workerHostStopped(init: Init<WorkerHostStoppedMessage>): WorkerHostStoppedMessage {
+  return { type: "WorkerHostStopped", time: init.time ?? Date.now(), hostId: init.hostId, batchSystem: init.batchSystem, reason: init.reason };
 }

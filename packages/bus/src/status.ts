@@ -30,6 +30,20 @@ export interface JobStatus {
   lastUpdate: number;
 }
 
+/** A worker host that has started and not stopped, as rebuilt by {@link JobStatusTracker}. */
+export interface WorkerHostStatus {
+  /** The batch system's id of the host; jobs it runs carry it as their `externalBatchId`. */
+  readonly hostId: string;
+  /** Name of the batch system that runs it. */
+  readonly batchSystem: string;
+  /** Its resources, for people. */
+  readonly shape: string;
+  /** The machine it runs on. */
+  readonly node: string;
+  /** When it started (ms epoch). */
+  readonly since: number;
+}
+
 /** True if the job was issued and has not reported an exit code since. */
 export function isRunning(status: JobStatus): boolean {
   return status.exitCode < 0 && !status.failed;
@@ -44,11 +58,14 @@ export function isRunning(status: JobStatus): boolean {
  * turns an exit code of 0 or below into 1, so a failed job never reads as running or successful.
  * JobMissing marks it missing. JobAnnotation sets one annotation (last value wins).
  * ExternalBatchId attaches to the job issued with that batch id, whichever of the two comes first.
- * Queue and cluster size messages are not about jobs and are ignored.
+ * WorkerHostStarted adds a host to `hosts`, WorkerHostStopped removes it. Queue and cluster size
+ * messages are not about jobs and are ignored.
  */
 export class JobStatusTracker {
   /** Status of every job seen so far, by job id. */
   readonly jobs: Map<string, JobStatus> = new Map();
+  /** Worker hosts started and not stopped, by `<batchSystem>:<hostId>`, in order of start. */
+  readonly hosts: Map<string, WorkerHostStatus> = new Map();
   readonly #jobByBatchId = new Map<number, string>();
   readonly #externalByBatchId = new Map<number, { externalBatchId: string; batchSystem: string }>();
 
@@ -106,6 +123,18 @@ export class JobStatusTracker {
         s.lastUpdate = message.time;
         return;
       }
+      case "WorkerHostStarted":
+        this.hosts.set(`${message.batchSystem}:${message.hostId}`, {
+          hostId: message.hostId,
+          batchSystem: message.batchSystem,
+          shape: message.shape,
+          node: message.node,
+          since: message.time,
+        });
+        return;
+      case "WorkerHostStopped":
+        this.hosts.delete(`${message.batchSystem}:${message.hostId}`);
+        return;
       default:
         return;
     }

@@ -24,6 +24,8 @@ import {
   queueSize,
   readBusLog,
   replayMessageBus,
+  workerHostStarted,
+  workerHostStopped,
   type BusLogReadOptions,
   type BusMessage,
 } from "../src/index.js";
@@ -272,6 +274,18 @@ describe("replayMessageBus", () => {
     t.apply(jobIssued({ jobId: "x", jobName: "X", batchId: 2 }));
     expect(t.jobs.get("x")).toMatchObject({ exitCode: -1, failed: false, batchId: 2, externalBatchId: null });
     expect(isRunning(t.jobs.get("x")!)).toBe(true);
+  });
+
+  test("worker hosts are listed from their start until their stop, with the jobs they run", () => {
+    const t = new JobStatusTracker();
+    t.apply(workerHostStarted({ hostId: "7_0", batchSystem: "slurm", shape: "1 CPU, 64M memory", node: "n1", time: 10 }));
+    t.apply(workerHostStarted({ hostId: "7_1", batchSystem: "slurm", shape: "1 CPU, 64M memory", node: "n2", time: 11 }));
+    t.apply(jobIssued({ jobId: "x", jobName: "X", batchId: 1 }));
+    t.apply(externalBatchId({ batchId: 1, externalBatchId: "7_1", batchSystem: "slurm" }));
+    t.apply(workerHostStopped({ hostId: "7_0", batchSystem: "slurm", reason: "idle" }));
+    expect([...t.hosts.values()]).toEqual([{ hostId: "7_1", batchSystem: "slurm", shape: "1 CPU, 64M memory", node: "n2", since: 11 }]);
+    const onHost = [...t.jobs.values()].filter((s) => isRunning(s) && s.externalBatchId === "7_1");
+    expect(onHost.map((s) => s.jobId)).toEqual(["x"]);
   });
 
   test("missing log file is a typed error", async () => {

@@ -12,6 +12,8 @@ import {
   jobMissing,
   jobUpdated,
   queueSize,
+  workerHostStarted,
+  workerHostStopped,
   type BusMessage,
 } from "../src/index.js";
 
@@ -29,6 +31,8 @@ describe("message factories", () => {
       queueSize({ queueSize: 3 }),
       clusterSize({ instanceType: "m5.large", currentSize: 2 }),
       clusterDesiredSize({ instanceType: "m5.large", desiredSize: 4 }),
+      workerHostStarted({ hostId: "12_3", batchSystem: "slurm", shape: "1 CPU, 64M memory", node: "n1" }),
+      workerHostStopped({ hostId: "12_3", batchSystem: "slurm", reason: "idle" }),
     ];
     expect(all.map((m) => m.type)).toEqual([...BUS_MESSAGE_TYPES]);
     for (const m of all) {

@@ -144,7 +144,7 @@ async function chooseWorkflowMode(): Promise<void> {
   const forced = values.workflows as WorkflowMode | undefined;
   if (forced !== undefined && forced !== "ts" && forced !== "mjs") throw new Error("--workflows must be ts or mjs");
   if (forced === "mjs") {
-    compileWorkflows(["fanout", "chain", "files", "services"]);
+    compileWorkflows(["fanout", "chain", "files", "skewed", "cpu", "services"]);
     setWorkflowMode("mjs");
     workflowNote = "workflows transpiled to .mjs (--workflows mjs)";
     return;
@@ -163,7 +163,7 @@ async function chooseWorkflowMode(): Promise<void> {
     log("probe: the .ts workflows run as they are");
     return;
   }
-  compileWorkflows(["fanout", "chain", "files", "services"]);
+  compileWorkflows(["fanout", "chain", "files", "skewed", "cpu", "services"]);
   setWorkflowMode("mjs");
   const mjs = await probe();
   if (mjs.ok) {

@@ -4,7 +4,7 @@
  * replayed from the bus log.
  */
 import * as fs from "node:fs";
-import type { JobStatus } from "@toil/bus";
+import type { JobStatus, WorkerHostStatus } from "@toil/bus";
 import type { JobStateRecord } from "@toil/filestore";
 import { escapeControl, plural } from "../text.js";
 import {
@@ -145,17 +145,43 @@ export async function scanStatus(opened: OpenedStore, opts: StatusScanOptions = 
   };
 }
 
-/** Jobs running now according to the bus log (undefined when there is no bus log). */
-export async function runningFromBusLog(busLog: string | undefined): Promise<JobStatus[] | undefined> {
+/** A worker host running now according to the bus log, with the jobs it runs. */
+export interface HostSummary extends WorkerHostStatus {
+  jobs: { jobId: string; jobName: string }[];
+}
+
+/** Jobs and worker hosts running now according to the bus log (undefined when there is no bus log). */
+export async function runningFromBusLog(busLog: string | undefined): Promise<{ jobs: JobStatus[]; hosts: HostSummary[] } | undefined> {
   if (!busLog || !fs.existsSync(busLog)) return undefined;
-  const { BusLogNotFoundError, isRunning, replayMessageBus } = await import("@toil/bus");
+  const { BusLogNotFoundError, isRunning, JobStatusTracker, readBusLog } = await import("@toil/bus");
   try {
-    const all = await replayMessageBus(busLog);
-    return [...all.values()].filter(isRunning);
+    const tracker = new JobStatusTracker();
+    for await (const m of readBusLog(busLog)) tracker.apply(m);
+    const jobs = [...tracker.jobs.values()].filter(isRunning);
+    const hosts = [...tracker.hosts.values()].map((h) => ({
+      ...h,
+      jobs: jobs.filter((j) => j.batchSystem === h.batchSystem && j.externalBatchId === h.hostId).map((j) => ({ jobId: j.jobId, jobName: j.jobName })),
+    }));
+    return { jobs, hosts };
   } catch (err) {
     if (err instanceof BusLogNotFoundError) return undefined;
     throw err;
   }
+}
+
+/** "2 worker hosts: 2 × 1 CPU, 64M memory", then one line per host with the job it runs. */
+function hostLines(hosts: readonly HostSummary[]): string[] {
+  if (hosts.length === 0) return [];
+  const byShape = new Map<string, number>();
+  for (const h of hosts) byShape.set(h.shape, (byShape.get(h.shape) ?? 0) + 1);
+  const shapes = [...byShape].map(([shape, n]) => `${n} × ${shape || "default resources"}`).join("; ");
+  return [
+    `${plural(hosts.length, "worker host")}: ${shown(shapes)}`,
+    ...hosts.map((h) => {
+      const what = h.jobs.length > 0 ? `running ${h.jobs.map((j) => `${shown(j.jobName)} (${j.jobId})`).join(", ")}` : "idle";
+      return `  ${h.batchSystem} host ${h.hostId} on ${shown(h.node)}, since ${new Date(h.since).toISOString()}: ${what}`;
+    }),
+  ];
 }
 
 /** Last `maxLines` lines (at most `maxBytes`) of a job-store file, or undefined if it is gone. */
@@ -237,7 +263,8 @@ export async function statusCommand(locator: string, opts: StatusOptions, io: Op
     }
     const doc = {
       ...status,
-      ...(running ? { running: running.map((s) => ({ jobId: s.jobId, jobName: s.jobName, batchSystem: s.batchSystem, externalBatchId: s.externalBatchId, since: s.lastUpdate })) } : {}),
+      ...(running ? { running: running.jobs.map((s) => ({ jobId: s.jobId, jobName: s.jobName, batchSystem: s.batchSystem, externalBatchId: s.externalBatchId, since: s.lastUpdate })) } : {}),
+      ...(running && running.hosts.length > 0 ? { hosts: running.hosts } : {}),
       ...(opts.logs ? { logs: failedLogs } : {}),
     };
     io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
@@ -275,11 +302,12 @@ export async function statusCommand(locator: string, opts: StatusOptions, io: Op
           : "This workflow writes no bus log, so running jobs cannot be listed: run it with --writeMessages FILE.",
       );
     } else {
-      out.push(`${plural(running.length, "job")} running according to the bus log ${status.busLog}:`);
-      for (const s of running) {
+      out.push(`${plural(running.jobs.length, "job")} running according to the bus log ${status.busLog}:`);
+      for (const s of running.jobs) {
         const where = s.externalBatchId ? ` as ${s.batchSystem ?? "batch"} job ${s.externalBatchId}` : s.batchId !== null ? ` (batch id ${s.batchId})` : "";
         out.push(`  ${s.jobId}  ${shown(s.jobName)}${where}, since ${new Date(s.lastUpdate).toISOString()}`);
       }
+      out.push(...hostLines(running.hosts));
     }
   }
   if (opts.logs) {

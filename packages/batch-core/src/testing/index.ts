@@ -322,6 +322,18 @@ export function describeBatchSystemConformance(
       });
     }
 
+    test("a job that ends its own process reports that exit status, and the next job runs", async () => {
+      const bs = await make();
+      expect((await runOne(bs, kitJob("processexit", 9))).exitStatus).toBe(9);
+      expect((await runOne(bs, kitJob("exit", 4))).exitStatus).toBe(4);
+    });
+
+    test("a variable a job sets in its own process does not reach the next job", async () => {
+      const bs = await make();
+      expect((await runOne(bs, kitJob("leakenv", "TOIL_KIT_LEAKED"))).exitStatus).toBe(0);
+      expect((await runOne(bs, kitJob("procenv", "TOIL_KIT_LEAKED"))).exitStatus).toBe(0);
+    });
+
     test("a command that cannot start fails clearly", async () => {
       const bs = await make();
       const u = await runOne(bs, "/nonexistent/toil-kit-no-such-command --flag");

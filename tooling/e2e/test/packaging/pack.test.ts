@@ -49,7 +49,7 @@ const PUBLISHABLE: Publishable[] = [
   { dir: "packages/filestore", runtime: [], mustContain: ["dist/testing.js"] },
   { dir: "packages/batch-core", runtime: ["fixtures"], mustContain: ["fixtures/kit-job.mjs", "dist/testing.js"] },
   { dir: "packages/batch-local", runtime: ["runtime"], mustContain: ["runtime/warm-host.mjs"] },
-  { dir: "packages/batch-slurm", runtime: ["runtime"], mustContain: ["runtime/pack-runner.mjs", "dist/testing.js"] },
+  { dir: "packages/batch-slurm", runtime: ["runtime"], mustContain: ["runtime/pack-runner.mjs", "runtime/worker-host.mjs", "runtime/run-job.mjs", "runtime/cgroup-memory.mjs", "dist/testing.js"] },
   { dir: "packages/cwl", runtime: [], mustContain: ["dist/cwl-jobs.js"] },
   { dir: "apps/worker", runtime: [], mustContain: ["dist/cli.js"] },
   {

@@ -95,8 +95,15 @@ describeSlurm("slurm (real cluster)", () => {
   }
 
   // Single submissions (--wrap) are covered by the conformance kit's hostile test in @toil/batch-slurm.
+  it("worker hosts (the default): hostile values and --slurmArgs arrive literally", async () => {
+    const res = await runHostile("slurm-hosts", ["--batchSystem", "slurm", "--statePollingWait", "0.5", "--batchLogsDir", logsDir("slurm-hosts"), "--slurmArgs", slurmArgs]);
+    expectLiteral(res);
+    for (const c of comments(res.messages)) expect(c.trim()).toBe(COMMENT);
+    literal += 2; // --slurmArgs, batch logs directory
+  }, 180_000);
+
   it("job arrays: hostile values and --slurmArgs arrive literally", async () => {
-    const res = await runHostile("slurm", ["--batchSystem", "slurm", "--statePollingWait", "0.5", "--slurmArrayMinJobs", "1", "--batchLogsDir", logsDir("slurm"), "--slurmArgs", slurmArgs]);
+    const res = await runHostile("slurm", ["--batchSystem", "slurm", "--no-slurmWorkers", "--statePollingWait", "0.5", "--slurmArrayMinJobs", "1", "--batchLogsDir", logsDir("slurm"), "--slurmArgs", slurmArgs]);
     expectLiteral(res);
     for (const c of comments(res.messages)) expect(c.trim()).toBe(COMMENT);
     literal += 2; // --slurmArgs, batch logs directory
