@@ -11,6 +11,7 @@ import * as os from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { type Config, type FileID, type JobDescription, type JobDescriptionJSON, configFromJSON, configToJSON } from "@toil/job";
 import {
+  DamagedJobStoreFileError,
   JobStoreCreateError,
   JobStoreError,
   JobStoreExistsError,
@@ -21,6 +22,7 @@ import {
 } from "./errors.js";
 import { DIR_MODE, FILE_MODE, fsyncDir, isErrno, isTempName, mkdirp, readIfExists, syncPaths, writeFileAtomicSync } from "./internal/fsx.js";
 import type {
+  BatchOptions,
   ImportOptions,
   JobStateRecord,
   JobStore,
@@ -32,7 +34,9 @@ import type {
 } from "./job-store.js";
 import { registerJobStoreKind, type ParsedLocator } from "./locator.js";
 import { JobRecords } from "./file-job-store/job-records.js";
-import { FILE_JOB_STORE_VERSION, FORMAT_NAME, JOB_INDEX, KNOWN_ENTRIES, LOG_JOURNAL, SHARDS, StoreLayout } from "./file-job-store/layout.js";
+import { foldLogs, type FoldOptions, type FoldReport } from "./file-job-store/fold.js";
+import { FILE_JOB_STORE_VERSION, FORMAT_NAME, GENERATION_FILE, JOB_INDEX, KNOWN_ENTRIES, LOG_DIR, LOG_JOURNAL, StoreLayout } from "./file-job-store/layout.js";
+import { LogMailbox } from "./file-job-store/log-mailbox.js";
 import { LeaderFiles, type LeaderPid } from "./file-job-store/leader-files.js";
 import { Mailbox } from "./file-job-store/mailbox.js";
 import { PendingFileSync } from "./file-job-store/pending-sync.js";
@@ -73,6 +77,8 @@ export class FileJobStore implements JobStore {
   private readonly files: StoredFiles;
   private readonly shared: SharedFiles;
   private readonly mailbox: Mailbox;
+  private readonly logMailbox: LogMailbox;
+  private formatVersion = FILE_JOB_STORE_VERSION;
   private readonly leader: LeaderFiles;
   private readonly transfer: UrlTransfer;
 
@@ -87,6 +93,7 @@ export class FileJobStore implements JobStore {
     this.files = new StoredFiles(this.layout, pending, { ...(options.symlinkReads === undefined ? {} : { symlinkReads: options.symlinkReads }) }, config);
     this.shared = new SharedFiles(this.layout, this.durable);
     this.mailbox = new Mailbox(this.layout, this.durable);
+    this.logMailbox = new LogMailbox(this.layout, this.records, this.mailbox);
     this.leader = new LeaderFiles(this.layout, this.durable);
     this.transfer = new UrlTransfer(this.layout, this.files, this.shared, options, config);
   }
@@ -128,19 +135,17 @@ export class FileJobStore implements JobStore {
       throw err;
     }
     fs.chmodSync(this.root, DIR_MODE);
-    for (const top of ["meta", "shared", "logs/inbox", "logs/archive", "files", "job-files", "index"]) mkdirp(p(top));
+    for (const top of ["meta", "shared", "logs/inbox", "logs/archive", "files", "job-files", "index", "jobs", "results", LOG_DIR]) mkdirp(p(top));
     // Present from the start, so they are complete: stores without them fall back to scanning.
     fs.writeFileSync(p(...JOB_INDEX), "", { mode: FILE_MODE });
     fs.writeFileSync(p(...LOG_JOURNAL), "", { mode: FILE_MODE });
-    for (const s of SHARDS) {
-      mkdirp(p("jobs", s));
-      mkdirp(p("results", s));
-    }
     this.layout.forgetResolvedRoot();
     this.configValue = config;
+    this.formatVersion = FILE_JOB_STORE_VERSION;
+    this.records.setGeneration(0);
     writeFileAtomicSync(p("meta", "config.json"), configToJSON(config), { durable: this.durable });
     // The format file is written last: its presence is what makes this directory a job store.
-    if (this.durable) syncPaths([], [p("meta"), p("jobs"), p("results"), this.root]);
+    if (this.durable) syncPaths([], [p("meta"), p(LOG_DIR), this.root]);
     writeFileAtomicSync(
       p("format.json"),
       JSON.stringify({ format: FORMAT_NAME, version: FILE_JOB_STORE_VERSION, created: new Date().toISOString() }),
@@ -167,6 +172,64 @@ export class FileJobStore implements JobStore {
     const raw = readIfExists(configFile);
     if (raw === undefined) throw new NoSuchJobStoreError(this.locator, "its configuration (meta/config.json) is missing");
     this.configValue = configFromJSON(raw.toString("utf8"), configFile);
+    this.formatVersion = format.version;
+    this.records.setGeneration(this.readGeneration());
+  }
+
+  /** The store's generation: how many leader runs took it (0 before the first). */
+  private readGeneration(): number {
+    const file = this.layout.p(...GENERATION_FILE);
+    const raw = readIfExists(file);
+    if (raw === undefined) return 0;
+    const n = Number(raw.toString("latin1").trim());
+    if (!Number.isSafeInteger(n) || n < 0) throw new DamagedJobStoreFileError(file, "it should hold a whole number (the store's generation)");
+    return n;
+  }
+
+  /**
+   * Start a new generation (a leader run): the logs of the earlier ones are complete from now on,
+   * so they can be folded. A format-1 store becomes format 2 first (its files are all it holds).
+   */
+  private async startGeneration(): Promise<number> {
+    if (this.formatVersion < FILE_JOB_STORE_VERSION) {
+      mkdirp(this.layout.p(LOG_DIR));
+      const doc = JSON.parse(readIfExists(this.layout.p("format.json"))!.toString("utf8")) as Record<string, unknown>;
+      writeFileAtomicSync(this.layout.p("format.json"), JSON.stringify({ ...doc, version: FILE_JOB_STORE_VERSION, upgraded: new Date().toISOString() }), {
+        durable: this.durable,
+      });
+      this.formatVersion = FILE_JOB_STORE_VERSION;
+    }
+    await this.records.sync();
+    const next = this.readGeneration() + 1;
+    writeFileAtomicSync(this.layout.p(...GENERATION_FILE), String(next), { durable: this.durable });
+    this.records.setGeneration(next);
+    return next;
+  }
+
+  /** The generation this instance reads and writes in. */
+  get generation(): number {
+    return this.records.currentView.generation;
+  }
+
+  /**
+   * Fold the commit logs of every earlier generation into the store's files and delete them (see
+   * the README). The leader calls it after a restart, once the earlier run's workers are stopped.
+   */
+  fold(options: Partial<FoldOptions> = {}): FoldReport {
+    return foldLogs(this.layout, this.generation, { durable: this.durable, ...options });
+  }
+
+  /**
+   * Sync, seal this instance's commit log (readers stop polling it) and close its files. The store
+   * can be used again afterwards (a new log is started).
+   */
+  async close(): Promise<void> {
+    await this.records.close();
+  }
+
+  /** Make every change this instance made durable (what a worker does before it reports). */
+  async sync(): Promise<void> {
+    await this.records.sync();
   }
 
   async writeConfig(config: Config): Promise<void> {
@@ -213,8 +276,8 @@ export class FileJobStore implements JobStore {
     return this.records.createJobs(jobs);
   }
 
-  async batch<T>(fn: () => Promise<T>): Promise<T> {
-    return this.records.batch(fn);
+  async batch<T>(fn: () => Promise<T>, options: BatchOptions = {}): Promise<T> {
+    return this.records.batch(fn, options);
   }
 
   async jobExists(jobId: string): Promise<boolean> {
@@ -304,7 +367,7 @@ export class FileJobStore implements JobStore {
   }
 
   async clean(jobCache?: Map<string, JobDescription>): Promise<JobDescription | undefined> {
-    return cleanJobRecords(this.records, this.layout, (id) => this.deleteFile(id), jobCache);
+    return cleanJobRecords(this.records, (id) => this.deleteFile(id), jobCache);
   }
 
   // ------------------------------------------------------------------ files
@@ -391,21 +454,23 @@ export class FileJobStore implements JobStore {
   // ------------------------------------------------------------------ logs mailbox
 
   async writeLogs(message: string | Uint8Array): Promise<void> {
-    return this.mailbox.writeLogs(message);
+    return this.logMailbox.writeLogs(message);
   }
 
   async peekLogs(callback: (message: MailboxMessage) => void): Promise<number> {
-    return this.mailbox.peekLogs(callback);
+    return this.logMailbox.peekLogs(callback);
   }
 
   async readLogs(callback: (message: Buffer) => void, readAll = false): Promise<number> {
-    return this.mailbox.readLogs(callback, readAll);
+    return this.logMailbox.readLogs(callback, readAll);
   }
 
   // ------------------------------------------------------------------ leader bookkeeping
 
   async acquireLeaderLock(): Promise<LeaderLock> {
-    return this.leader.acquireLeaderLock();
+    const lock = await this.leader.acquireLeaderLock();
+    if (this.configValue !== undefined) await this.startGeneration();
+    return lock;
   }
 
   async readLeaderLock(): Promise<LeaderLockInfo | undefined> {

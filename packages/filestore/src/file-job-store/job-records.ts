@@ -1,43 +1,29 @@
 /**
- * Job records of a file job store: one JSON document per job, the results of finished jobs, the
- * root job's id, and the groups of writes (`batch`) a worker commits a job with. The order of every
- * group's steps is what makes a crash at any point restartable (see the README).
+ * Job records of a file job store: job descriptions, the results of finished jobs, the root job's
+ * id, and the groups of writes (`batch`) a worker commits a job with.
+ *
+ * Every change is an entry in this process's commit log (`log/g<generation>-<writer>.log`); a group
+ * of changes is one append, and it is committed when that append is synced (one fdatasync shared
+ * by every group appended before it starts). Readers merge every log with the documents already
+ * folded into files (`jobs/`, `results/`); see the README for the argument.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { randomBytes } from "node:crypto";
 import { JobDescription, type JobDescriptionJSON, isTemporaryJobId, newJobId } from "@toil/job";
 import { DamagedJobError, DamagedJobStoreFileError, InvalidIdError, NoSuchFileError, NoSuchJobError } from "../errors.js";
 import { assertJobId } from "../ids.js";
-import { asNoSpace, failIfDiskFullInjected, FILE_MODE, isErrno, isTempName, readIfExists, syncPathsAsync, tempNameFor, writeFileAtomicSync } from "../internal/fsx.js";
+import { isErrno, isTempName, readIfExists, writeFileAtomicSync } from "../internal/fsx.js";
 import type { JobStateRecord } from "../job-store.js";
+import { EntryKind, type EntryInput } from "../commit-log/record.js";
+import { DELETED_VERSION, SlotFlag, type SlotEntry } from "../commit-log/slots.js";
+import { LogView, hostTag } from "../commit-log/view.js";
+import { currentProcessIdentity } from "../internal/process-info.js";
+import { LogWriter } from "../commit-log/writer.js";
+import { parseFolded } from "./folded-files.js";
 import { JobStateIndex, jobStateRecordOf } from "./job-index.js";
-import { JOB_INDEX, SHARDS, type StoreLayout } from "./layout.js";
+import { JOB_INDEX, LOG_DIR, SHARDS, type StoreLayout } from "./layout.js";
 import type { PendingFileSync } from "./pending-sync.js";
-
-/** Create `file` exclusively (EEXIST if it exists) holding `data`. */
-export function writeNew(file: string, data: string): void {
-  let fd: number;
-  try {
-    failIfDiskFullInjected(file);
-    fd = fs.openSync(file, "wx", FILE_MODE);
-  } catch (err) {
-    throw asNoSpace(err, file);
-  }
-  try {
-    const buf = Buffer.from(data, "utf8");
-    let off = 0;
-    while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(file, { force: true });
-    throw asNoSpace(err, file);
-  }
-  fs.closeSync(fd);
-}
-
-function parseJobDoc(raw: Buffer): JobDescriptionJSON | undefined {
-  return jobDocProblem(raw).doc;
-}
 
 /** The document, or what is wrong with it (for {@link DamagedJobError}). */
 function jobDocProblem(raw: Buffer, id?: string): { doc?: JobDescriptionJSON; problem?: string } {
@@ -46,8 +32,8 @@ function jobDocProblem(raw: Buffer, id?: string): { doc?: JobDescriptionJSON; pr
   try {
     doc = JSON.parse(raw.toString("utf8")) as JobDescriptionJSON;
   } catch (err) {
-    // Only a new job's document can be incomplete (created in place, cut by a crash): absent where
-    // nothing reaches it; clean() raises DamagedJobError for one the workflow still reaches.
+    // Only a format-1 store's new document can be incomplete (created in place, cut by a crash):
+    // absent where nothing reaches it; clean() raises DamagedJobError for one the workflow still reaches.
     return { problem: `is not valid JSON (${raw.length} bytes; ${(err as Error).message})` };
   }
   if (typeof doc !== "object" || doc === null || typeof doc.id !== "string") return { problem: "is not a job description (no id)" };
@@ -55,148 +41,172 @@ function jobDocProblem(raw: Buffer, id?: string): { doc?: JobDescriptionJSON; pr
   return { doc };
 }
 
-interface JobWrite {
-  id: string;
-  data: string;
-  /** A new job: written in place with an exclusive create, no temp file. */
-  create: boolean;
-  state: JobStateRecord;
+/** Placeholder version of a result until its group is committed (see {@link settleResultVersions}). */
+const RESULT_VERSION_PENDING = -1;
+
+/**
+ * A result's version orders it against another result of the same job (a checkpoint runs again
+ * and stores a new one): above the highest description version its group commits (or, for a job
+ * the group deletes, the version it had) and above the result this process can see, so a later
+ * write always carries a higher version than every earlier one it could have read.
+ */
+function settleResultVersions(
+  entries: EntryInput[],
+  docVersion: (id: string) => number | undefined,
+  resultVersion: (id: string) => number | undefined,
+): void {
+  const live = (v: number | undefined) => (v === undefined || v === DELETED_VERSION ? 0 : v);
+  let max = 0;
+  for (const e of entries) {
+    if (e.kind === EntryKind.JobPut) max = Math.max(max, e.version);
+    else if (e.kind === EntryKind.JobDelete) max = Math.max(max, live(docVersion(e.id)) + 1);
+  }
+  for (const e of entries) {
+    if (e.kind !== EntryKind.ResultPut || e.version !== RESULT_VERSION_PENDING) continue;
+    e.version = Math.max(max, live(docVersion(e.id)), live(resultVersion(e.id)) + 1, 1);
+  }
 }
 
-/** A job's result written inside a batch. */
-interface ResultWrite {
-  id: string;
-  value: string;
+/**
+ * This process in its log's name: `<pid>.<start ticks>.<boot id prefix>-<random>-<host>`, so a
+ * reader on the same machine can tell the log's writer has exited (see `LogView`).
+ */
+function writerTag(): string {
+  const me = currentProcessIdentity();
+  return `${me.pid}.${me.startTicks}.${me.bootId.replace(/[^0-9a-f]/g, "").slice(0, 8)}-${randomBytes(4).toString("hex")}-${hostTag()}`;
 }
 
 /** Job documents, results and the root job id of one store. */
 export class JobRecords {
   private readonly index: JobStateIndex;
+  private view: LogView;
+  private writer: LogWriter | undefined;
+  private generation = 0;
   private batchDepth = 0;
-  private batchOps: JobWrite[] = [];
-  private batchResults: ResultWrite[] = [];
-  /** Group writes run one after another (each is ordered inside; two must not interleave). */
-  private groupWrites: Promise<void> = Promise.resolve();
+  private batchEntries: EntryInput[] = [];
+  /** This process in its log's name. */
+  private readonly tag = writerTag();
 
   constructor(
     private readonly layout: StoreLayout,
     private readonly durable: boolean,
     private readonly pending: PendingFileSync,
     /** Who writes (recorded in each description by its pre-update hook). */
-    private readonly writer: string,
+    private readonly writer_: string,
   ) {
     this.index = new JobStateIndex(layout.p(...JOB_INDEX));
+    this.view = new LogView(layout.p(LOG_DIR), 0);
+  }
+
+  /** The generation this process writes and reads in (set when the store is opened, and by the leader lock). */
+  setGeneration(generation: number): void {
+    this.generation = generation;
+    if (this.writer) this.writer.closeSync();
+    this.writer = undefined;
+    this.view.close();
+    this.view = new LogView(this.layout.p(LOG_DIR), generation);
+  }
+
+  /** The merged view of the logs (refreshed). */
+  refreshedView(): LogView {
+    this.view.refresh();
+    return this.view;
+  }
+
+  /** The view without reading new entries (for callers that just refreshed it). */
+  get currentView(): LogView {
+    return this.view;
+  }
+
+  private logWriter(): LogWriter {
+    if (!this.writer || this.writer.isBroken) {
+      this.writer = new LogWriter(this.layout.p(LOG_DIR), `g${this.generation}-${this.tag}.log`, this.durable);
+    }
+    return this.writer;
   }
 
   // ------------------------------------------------------------------ group writes
 
   /**
-   * Write job documents (and the results of a batch). New jobs are created in place (O_EXCL: a fresh
-   * id never names an existing document); results and updates go to temp files. Then one durability
-   * flush of all of them (and of the new entries' directories; the syncs are issued together), then
-   * the results' renames, then the updates' renames in call order, then one append to the
-   * job-state index. A crash leaves every update whole (old or
-   * new), and each new document whole or incomplete; readers treat an incomplete one as absent, and
-   * no update that references a new job is renamed before all new documents are complete (and durable).
+   * Append `entries` as one group: file data written since the last group is made durable first
+   * (no record may reach the disk before a file it names), then one append. With `sync`, wait until
+   * the log is synced (group commit); without, the group is visible at once and durable with the
+   * next sync.
    */
-  private writeJobDocs(ops: readonly JobWrite[], results: readonly ResultWrite[] = []): Promise<void> {
-    if (ops.length === 0 && results.length === 0) return Promise.resolve();
-    const run = this.groupWrites.then(() => this.writeGroup(ops, results));
-    this.groupWrites = run.catch(() => undefined);
-    return run;
+  private async commit(entries: EntryInput[], sync: boolean): Promise<void> {
+    if (entries.length === 0) {
+      if (sync) await this.sync();
+      return;
+    }
+    await this.pending.flushAsync();
+    if (entries.some((e) => e.kind === EntryKind.ResultPut)) {
+      this.view.refresh();
+      settleResultVersions(entries, (id) => this.view.docs.versionOf(id), (id) => this.view.results.versionOf(id));
+    }
+    const writer = this.logWriter();
+    const appended = writer.append(entries);
+    this.view.applyOwn(
+      appended.log,
+      entries.map((e, i) => ({
+        kind: e.kind,
+        flags: e.create ? 1 : 0,
+        id: e.id,
+        version: e.version,
+        offset: appended.offsets[i]!,
+        length: appended.lengths[i]!,
+      })),
+      writer.length,
+    );
+    if (sync) await writer.sync();
   }
 
-  private async writeGroup(ops: readonly JobWrite[], results: readonly ResultWrite[]): Promise<void> {
-    this.pending.flush();
-    const temps: string[] = [];
-    const synced: string[] = [];
-    const renames: [string, string][] = [];
-    const createdDirs = new Set<string>();
-    // Results: temp files renamed before any job document, so no document that marks its job as
-    // run is ever visible without the job's result.
-    for (const r of results) {
-      const target = this.layout.resultPath(r.id);
-      const tmp = tempNameFor(target);
-      temps.push(tmp);
-      writeNew(tmp, r.value);
-      synced.push(tmp);
-      renames.push([tmp, target]);
+  /** Seal this process's log (readers stop looking at it), sync it and close every log file. */
+  async close(): Promise<void> {
+    if (this.writer && !this.writer.isBroken && this.writer.length > 0) {
+      this.writer.append([{ kind: EntryKind.Seal, id: "s", version: 0 }]);
     }
-    // One document: create it in place, or (an update, or a re-created id) write a temp file to rename.
-    const writeOne = (op: JobWrite): void => {
-      const target = this.layout.jobPath(op.id);
-      if (op.create) {
-        try {
-          writeNew(target, op.data);
-          synced.push(target);
-          createdDirs.add(path.dirname(target));
-          return;
-        } catch (err) {
-          if (!isErrno(err, "EEXIST")) throw err;
-        }
-      }
-      const tmp = tempNameFor(target);
-      temps.push(tmp);
-      writeNew(tmp, op.data);
-      synced.push(tmp);
-      renames.push([tmp, target]);
-    };
-    try {
-      for (const op of ops) writeOne(op);
-      try {
-        if (this.durable) await syncPathsAsync(synced, renames.length > 0 ? [...createdDirs] : []);
-      } catch (err) {
-        throw asNoSpace(err, synced[0] ?? this.layout.root);
-      }
-      for (const [tmp, target] of renames) {
-        try {
-          fs.renameSync(tmp, target);
-        } catch (err) {
-          throw asNoSpace(err, target);
-        }
-      }
-      temps.length = 0;
-      // No directory fsync after the renames: what reaches the disk in order is already safe (every
-      // file's data was synced before it was named); the renames themselves are made durable by the
-      // next synced write, like deletions (see "Durability" in the README).
-    } finally {
-      for (const t of temps) fs.rmSync(t, { force: true });
-    }
-    if (ops.length > 0) this.index.appendStates(ops.map((op) => op.state));
+    await this.sync();
+    this.writer?.closeSync();
+    this.writer = undefined;
+    this.view.close();
   }
 
-  private enqueue(job: JobDescription, create: boolean): Promise<void> | undefined {
+  /** Make every change this process appended durable. */
+  async sync(): Promise<void> {
+    await this.pending.flushAsync();
+    if (this.writer) await this.writer.sync();
+  }
+
+  private entryOf(job: JobDescription, create: boolean): EntryInput {
     assertJobId(job.id);
     if (isTemporaryJobId(job.id)) {
       throw new InvalidIdError("job id", job.id, "the job still has a temporary id: call assignJobId(job) first");
     }
-    job.preUpdateHook(this.writer);
+    job.preUpdateHook(this.writer_);
     const doc = job.toJSON();
-    const op: JobWrite = { id: job.id, data: JSON.stringify(doc), create, state: jobStateRecordOf(doc) };
-    if (this.batchDepth > 0) this.batchOps.push(op);
-    else return this.writeJobDocs([op]);
+    return { kind: EntryKind.JobPut, id: job.id, version: job.version, aux: JSON.stringify(jobStateRecordOf(doc)), data: JSON.stringify(doc), create };
   }
 
-  async batch<T>(fn: () => Promise<T>): Promise<T> {
+  private async write(entry: EntryInput, sync: boolean): Promise<void> {
+    if (this.batchDepth > 0) this.batchEntries.push(entry);
+    else await this.commit([entry], sync);
+  }
+
+  async batch<T>(fn: () => Promise<T>, options: { sync?: boolean } = {}): Promise<T> {
     this.batchDepth++;
     let result: T;
     try {
       result = await fn();
     } catch (err) {
       this.batchDepth--;
-      if (this.batchDepth === 0) {
-        this.batchOps = [];
-        this.batchResults = [];
-      }
+      if (this.batchDepth === 0) this.batchEntries = [];
       throw err;
     }
     this.batchDepth--;
     if (this.batchDepth === 0) {
-      const ops = this.batchOps;
-      const results = this.batchResults;
-      this.batchOps = [];
-      this.batchResults = [];
-      await this.writeJobDocs(ops, results);
+      const entries = this.batchEntries;
+      this.batchEntries = [];
+      await this.commit(entries, options.sync ?? true);
     }
     return result;
   }
@@ -208,72 +218,112 @@ export class JobRecords {
   }
 
   async createJob(job: JobDescription): Promise<JobDescription> {
-    await this.enqueue(job, true);
+    await this.write(this.entryOf(job, true), true);
     return job;
   }
 
   async createJobs(jobs: Iterable<JobDescription>): Promise<void> {
     await this.batch(async () => {
-      for (const j of jobs) this.enqueue(j, true);
+      for (const j of jobs) this.batchEntries.push(this.entryOf(j, true));
     });
   }
 
   async updateJob(job: JobDescription): Promise<void> {
-    await this.enqueue(job, false);
+    await this.write(this.entryOf(job, false), true);
+  }
+
+  /** The newest log entry of a job, if the logs have one (a deletion included). */
+  private docSlot(jobId: string): SlotEntry | undefined {
+    return this.refreshedView().docs.get(jobId);
+  }
+
+  private docFromLog(jobId: string, slot: SlotEntry): JobDescriptionJSON {
+    const entry = this.view.read(slot, `the description of job ${JSON.stringify(jobId)}`);
+    const { doc, problem } = jobDocProblem(entry.data, jobId);
+    if (doc === undefined) throw new DamagedJobError(jobId, `${this.view.logPath(slot.log)} (byte ${slot.offset})`, problem!);
+    return doc;
+  }
+
+  /** A folded document's bytes (checked), or undefined if there is none. */
+  private fileDoc(jobId: string): Buffer | undefined {
+    const file = this.layout.jobPath(jobId);
+    const raw = readIfExists(file);
+    return raw === undefined ? undefined : parseFolded(raw, file).content;
   }
 
   async jobExists(jobId: string): Promise<boolean> {
-    return this.readJobDoc(assertJobId(jobId)) !== undefined;
+    assertJobId(jobId);
+    const slot = this.docSlot(jobId);
+    if (slot) return (slot.flags & SlotFlag.Deleted) === 0;
+    const raw = this.fileDoc(jobId);
+    return raw !== undefined && jobDocProblem(raw).doc !== undefined;
   }
 
-  /** A job's document; undefined if missing or incomplete (a creation cut by a crash). */
+  /** A job's document; undefined if missing or (format 1) an incomplete creation. */
   private readJobDoc(jobId: string): JobDescriptionJSON | undefined {
-    const raw = readIfExists(this.layout.jobPath(jobId));
-    return raw === undefined ? undefined : parseJobDoc(raw);
+    const slot = this.view.docs.get(jobId);
+    if (slot) return (slot.flags & SlotFlag.Deleted) !== 0 ? undefined : this.docFromLog(jobId, slot);
+    const raw = this.fileDoc(jobId);
+    return raw === undefined ? undefined : jobDocProblem(raw).doc;
   }
 
   async loadJob(jobId: string): Promise<JobDescription> {
-    const raw = readIfExists(this.layout.jobPath(assertJobId(jobId)));
+    assertJobId(jobId);
+    const slot = this.docSlot(jobId);
+    if (slot) {
+      if ((slot.flags & SlotFlag.Deleted) !== 0) throw new NoSuchJobError(jobId);
+      return this.descriptionOf(this.docFromLog(jobId, slot), `${this.view.logPath(slot.log)} (byte ${slot.offset})`);
+    }
+    const raw = this.fileDoc(jobId);
     if (raw === undefined) throw new NoSuchJobError(jobId);
     const { doc, problem } = jobDocProblem(raw, jobId);
     if (doc === undefined) throw new DamagedJobError(jobId, this.layout.jobPath(jobId), problem!);
-    return this.descriptionOf(doc);
+    return this.descriptionOf(doc, this.layout.jobPath(jobId));
   }
 
-  /** Rebuild a description; a document that parses but is not a valid description names its file. */
-  private descriptionOf(doc: JobDescriptionJSON): JobDescription {
+  /** Rebuild a description; a document that parses but is not a valid description names where it is. */
+  private descriptionOf(doc: JobDescriptionJSON, where: string): JobDescription {
     try {
       return JobDescription.fromJSON(doc);
     } catch (err) {
-      throw new DamagedJobError(doc.id, this.layout.jobPath(doc.id), `is not a valid job description (${(err as Error).message})`);
+      throw new DamagedJobError(doc.id, where, `is not a valid job description (${(err as Error).message})`);
     }
   }
 
   /** Why a job's stored document cannot be read; undefined if it is missing or readable. */
-  damage(jobId: string): string | undefined {
-    const raw = readIfExists(this.layout.jobPath(jobId));
-    return raw === undefined ? undefined : jobDocProblem(raw, jobId).problem;
+  damage(jobId: string): { where: string; problem: string } | undefined {
+    const slot = this.view.docs.get(jobId);
+    if (slot) {
+      if ((slot.flags & SlotFlag.Deleted) !== 0) return undefined;
+      try {
+        this.docFromLog(jobId, slot);
+        return undefined;
+      } catch (err) {
+        if (err instanceof DamagedJobError) return { where: err.path, problem: err.detail };
+        throw err;
+      }
+    }
+    const raw = this.fileDoc(jobId);
+    const problem = raw === undefined ? undefined : jobDocProblem(raw, jobId).problem;
+    return problem === undefined ? undefined : { where: this.layout.jobPath(jobId), problem };
   }
 
+  /** Delete a job: the files tied to it first, then (an entry) its description; durable with the next sync. */
   async deleteJob(jobId: string): Promise<void> {
     assertJobId(jobId);
     // Files tied to the job first, then the description: a crash in between leaves the description,
     // and deleting it again (clean() on restart) finishes the job.
     fs.rmSync(this.layout.jobFilesDir(jobId), { recursive: true, force: true });
-    const file = this.layout.jobPath(jobId);
-    try {
-      fs.unlinkSync(file);
-    } catch (err) {
-      if (!isErrno(err, "ENOENT")) throw err;
-      return;
-    }
-    // No fsync here: a deletion carries no data, and the filesystem commits metadata changes in order,
-    // so it reaches the disk with the next synced write (see "Durability" in the README).
-    this.index.appendDeletion(jobId);
+    // A folded document goes at once (the deletion entry below hides it from readers anyway).
+    fs.rmSync(this.layout.jobPath(jobId), { force: true });
+    if (this.batchDepth === 0 && !(await this.jobExists(jobId))) return;
+    // No sync of its own: a deletion carries no data; losing it in a power cut only leaves a
+    // finished job that clean() deletes at the restart.
+    await this.write({ kind: EntryKind.JobDelete, id: jobId, version: DELETED_VERSION }, false);
   }
 
-  /** Ids of every stored job (cheap: no parsing); may name a creation cut short (see the facade). */
-  async *jobIds(): AsyncIterable<string> {
+  /** Ids of folded documents (the `jobs/` shards). */
+  private *fileJobIds(): IterableIterator<string> {
     for (const s of SHARDS) {
       let names: string[];
       try {
@@ -286,8 +336,17 @@ export class JobRecords {
     }
   }
 
+  /** Ids of every stored job: the logs' live ones, then folded documents the logs do not mention. */
+  async *jobIds(): AsyncIterable<string> {
+    const view = this.refreshedView();
+    const live: string[] = [];
+    for (const [id, slot] of view.docs.entries()) if ((slot.flags & SlotFlag.Deleted) === 0) live.push(id);
+    yield* live;
+    for (const id of this.fileJobIds()) if (!view.docs.has(id)) yield id;
+  }
+
   async *jobs(): AsyncIterable<JobDescription> {
-    for await (const doc of this.jobDocuments()) yield this.descriptionOf(doc);
+    for await (const doc of this.jobDocuments()) yield this.descriptionOf(doc, this.layout.jobPath(doc.id));
   }
 
   async *jobDocuments(): AsyncIterable<JobDescriptionJSON> {
@@ -298,23 +357,54 @@ export class JobRecords {
   }
 
   async *jobStates(): AsyncIterable<JobStateRecord> {
+    const view = this.refreshedView();
+    const live: [string, SlotEntry][] = [];
+    for (const [id, slot] of view.docs.entries()) if ((slot.flags & SlotFlag.Deleted) === 0) live.push([id, slot]);
+    for (const [id, slot] of live) {
+      const entry = view.read(slot, `the description of job ${JSON.stringify(id)}`);
+      yield JSON.parse(entry.aux.toString("utf8")) as JobStateRecord;
+    }
     const states = this.index.readStates();
     // No index (an older store), or one damaged by something other than a crash: the documents
     // are the truth, so scan them (clean() at the next restart rewrites the index).
     if (states === undefined) {
-      for await (const doc of this.jobDocuments()) yield jobStateRecordOf(doc);
+      for (const id of this.fileJobIds()) {
+        if (view.docs.has(id)) continue;
+        const raw = this.fileDoc(id);
+        const doc = raw === undefined ? undefined : jobDocProblem(raw).doc;
+        if (doc) yield jobStateRecordOf(doc);
+      }
       return;
     }
-    yield* states;
+    for (const s of states) if (!view.docs.has(s.id)) yield s;
   }
 
+  /**
+   * Rewrite the job-state index of the folded documents: of `docs` (clean() passes every reachable
+   * job) those the logs do not hold; without `docs`, every folded document.
+   */
   async rebuildJobIndex(docs?: Iterable<JobDescriptionJSON>): Promise<number> {
-    return this.index.rebuild(docs ?? this.jobDocuments());
+    const view = this.refreshedView();
+    const self = this;
+    async function* folded(): AsyncIterable<JobDescriptionJSON> {
+      if (docs) {
+        for (const d of docs) if (!view.docs.has(d.id)) yield d;
+        return;
+      }
+      for (const id of self.fileJobIds()) {
+        if (view.docs.has(id)) continue;
+        const raw = self.fileDoc(id);
+        const doc = raw === undefined ? undefined : jobDocProblem(raw).doc;
+        if (doc) yield doc;
+      }
+    }
+    return this.index.rebuild(folded());
   }
 
   // ------------------------------------------------------------------ root job and results
 
   async setRootJob(jobId: string): Promise<void> {
+    await this.pending.flushAsync();
     writeFileAtomicSync(this.layout.p("meta", "root-job"), assertJobId(jobId), { durable: this.durable });
   }
 
@@ -330,25 +420,55 @@ export class JobRecords {
   }
 
   async writeResult(jobId: string, value: string): Promise<void> {
-    if (this.batchDepth > 0) {
-      this.batchResults.push({ id: assertJobId(jobId), value });
-      return;
+    assertJobId(jobId);
+    await this.write({ kind: EntryKind.ResultPut, id: jobId, version: RESULT_VERSION_PENDING, data: value }, true);
+  }
+
+  /** The result's bytes, or undefined if none is stored. */
+  private resultBytes(jobId: string): Buffer | undefined {
+    assertJobId(jobId);
+    const slot = this.refreshedView().results.get(jobId);
+    if (slot) {
+      if ((slot.flags & SlotFlag.Deleted) !== 0) return undefined;
+      return this.view.read(slot, `the result of job ${JSON.stringify(jobId)}`).data;
     }
-    this.pending.flush();
-    writeFileAtomicSync(this.layout.resultPath(assertJobId(jobId)), value, { durable: this.durable });
+    const file = this.layout.resultPath(jobId);
+    const raw = readIfExists(file);
+    return raw === undefined ? undefined : parseFolded(raw, file).content;
   }
 
   async readResult(jobId: string): Promise<string> {
-    const raw = readIfExists(this.layout.resultPath(assertJobId(jobId)));
+    const raw = this.resultBytes(jobId);
     if (raw === undefined) throw new NoSuchFileError(`result of job ${jobId}`, "the job has not stored a return value");
     return raw.toString("utf8");
   }
 
   async hasResult(jobId: string): Promise<boolean> {
-    return fs.existsSync(this.layout.resultPath(assertJobId(jobId)));
+    assertJobId(jobId);
+    const slot = this.refreshedView().results.get(jobId);
+    if (slot) return (slot.flags & SlotFlag.Deleted) === 0;
+    return fs.existsSync(this.layout.resultPath(jobId));
   }
 
   async deleteResult(jobId: string): Promise<void> {
-    fs.rmSync(this.layout.resultPath(assertJobId(jobId)), { force: true });
+    assertJobId(jobId);
+    await this.write({ kind: EntryKind.ResultDelete, id: jobId, version: DELETED_VERSION }, false);
+  }
+
+  // ------------------------------------------------------------------ mailbox entries
+
+  /** Append a mailbox message (durable with the next sync). */
+  async writeMessage(message: Buffer): Promise<void> {
+    await this.write({ kind: EntryKind.Message, id: "m", version: 0, aux: String(Date.now()), data: message }, false);
+  }
+
+  /** Record that the leader took every message of `log` up to byte `upTo`. */
+  async claimMessages(log: string, upTo: number): Promise<void> {
+    await this.commit([{ kind: EntryKind.MessageClaim, id: log, version: 0, data: String(upTo) }], false);
+  }
+
+  /** Path of the log directory. */
+  get logDir(): string {
+    return path.join(this.layout.root, LOG_DIR);
   }
 }

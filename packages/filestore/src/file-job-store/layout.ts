@@ -8,16 +8,24 @@ import { InvalidIdError, NoSuchJobStoreError } from "../errors.js";
 import { assertSharedFileName, shardOf, type ParsedFileId } from "../ids.js";
 import { isErrno, isWithin, readIfExists } from "../internal/fsx.js";
 
-/** Layout version written to `format.json`; stores with a higher version are refused. */
-export const FILE_JOB_STORE_VERSION = 1;
+/**
+ * Layout version written to `format.json`; stores with a higher version are refused. Version 2
+ * keeps job changes in commit logs (`log/`); a version-1 store is read as one whose logs are all
+ * folded, and a leader that takes it over rewrites its version first.
+ */
+export const FILE_JOB_STORE_VERSION = 2;
+/** The commit logs' directory. */
+export const LOG_DIR = "log";
+/** The store's current generation (one per leader run; see the README). */
+export const GENERATION_FILE = ["meta", "generation"] as const;
 /** The `format` field of `format.json`. */
 export const FORMAT_NAME = "toil-ts-file-job-store";
 /** The 256 shard directories of `jobs/` and `results/`. */
 export const SHARDS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 /** Top-level entries this store creates (destroy() refuses to delete a directory with anything else). */
-export const KNOWN_ENTRIES = new Set(["format.json", "meta", "jobs", "results", "files", "job-files", "shared", "logs", "index"]);
+export const KNOWN_ENTRIES = new Set(["format.json", "meta", "jobs", "results", "files", "job-files", "shared", "logs", "index", "log"]);
 /** The store's own directories: never symbolic links. */
-const OWN_DIRECTORIES = ["meta", "shared", "logs", "logs/inbox", "logs/archive", "files", "job-files", "index", "jobs", "results"];
+const OWN_DIRECTORIES = ["meta", "shared", "logs", "logs/inbox", "logs/archive", "files", "job-files", "index", "jobs", "results", "log"];
 /** The job-state index: an append-only log of JobStateRecords and deletions (see the README). */
 export const JOB_INDEX = ["index", "jobs.log"] as const;
 /** The mailbox journal: every message written, one JSON line each, for readers that must not claim. */

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { syncPaths } from "../internal/fsx.js";
+import { syncPaths, syncPathsAsync } from "../internal/fsx.js";
 
 /** Files (and their directories) awaiting one durability flush. */
 export class PendingFileSync {
@@ -33,5 +33,15 @@ export class PendingFileSync {
     }
     this.files.clear();
     this.dirs.clear();
+  }
+
+  /** {@link flush} with the syncs issued together on the thread pool. */
+  async flushAsync(): Promise<void> {
+    if (this.files.size === 0 && this.dirs.size === 0) return;
+    const files = [...this.files].filter((f) => fs.existsSync(f));
+    const dirs = [...this.dirs].filter((d) => fs.existsSync(d));
+    this.files.clear();
+    this.dirs.clear();
+    if (this.durable) await syncPathsAsync(files, dirs);
   }
 }

@@ -5,12 +5,10 @@
 import type { JobDescription } from "@toil/job";
 import { DamagedJobError, InvalidIdError, NoSuchJobError } from "../errors.js";
 import type { JobRecords } from "./job-records.js";
-import type { StoreLayout } from "./layout.js";
 
 /** Clean the store of `records` (see {@link JobRecords}); returns the root description, if any. */
 export async function cleanJobRecords(
   records: JobRecords,
-  layout: StoreLayout,
   deleteFile: (fileId: string) => Promise<void>,
   jobCache?: Map<string, JobDescription>,
 ): Promise<JobDescription | undefined> {
@@ -40,8 +38,8 @@ export async function cleanJobRecords(
   // A job the workflow reaches was committed: if its document is there but unreadable, stop
   // before anything is deleted (only unreachable documents can be creations cut by a crash).
   const damaged = (id: string): void => {
-    const problem = records.damage(id);
-    if (problem !== undefined) throw new DamagedJobError(id, layout.jobPath(id), problem);
+    const damage = records.damage(id);
+    if (damage !== undefined) throw new DamagedJobError(id, damage.where, damage.problem);
   };
   if (rootId !== undefined) {
     const stack = [rootId];
