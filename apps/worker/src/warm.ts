@@ -7,7 +7,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { onProcessUnfit } from "./job-faults.js";
-import { runWorker, type WorkerIO } from "./worker.js";
+import { closeOpenStores, runWorker, type WorkerIO } from "./worker.js";
 
 /**
  * Warm worker protocol: run the command `argv` (`[node, <this script>, jobStore, jobId]`) in this
@@ -48,5 +48,7 @@ export function isMainModule(moduleUrl: string, argv: readonly string[] = proces
 export async function runWorkerIfMain(moduleUrl: string): Promise<void> {
   if (!isMainModule(moduleUrl)) return;
   const code = await runWorker(process.argv.slice(2), { env: process.env, cwd: process.cwd() });
+  // Seal this process's commit log, so readers stop looking at it.
+  await closeOpenStores().catch(() => undefined);
   process.exit(code);
 }

@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
+  DamagedJobError,
+  DamagedJobStoreFileError,
   DeferredFunctionManager,
   NoSuchJobError,
   NoSuchJobStoreError,
@@ -112,6 +114,12 @@ class OutputCapture {
 /** Job stores opened by this process (a warm worker reuses them between jobs of one workflow). */
 const openStores = new Map<string, JobStore>();
 
+
+/** Close every job store this process opened (a worker process about to exit). */
+export async function closeOpenStores(): Promise<void> {
+  for (const store of openStores.values()) await store.close();
+  openStores.clear();
+}
 
 /** Make a job-store resolver for promise values. */
 function resolverOf(store: JobStore) {
@@ -459,36 +467,43 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
         const successorId = chained.id;
         capture.line(`Chaining from ${desc} to ${chained}`);
         chained.replace(desc);
+        // Not synced per link: nothing outside this worker sees the links in between, so the
+        // whole chain is made durable once, before the worker reports (see the end of runWorker).
         await store.batch(async () => {
           await store.writeResult(outcome.resultJobId, resultText);
           await store.createJobs(outcome.newDescriptions.filter((d) => d.id !== successorId));
           await store.updateJob(chained);
-        });
+        }, { sync: false });
         recordStat(desc, statOf(desc, started, cpu, false, config, ran));
         await deferred.runOwn();
         desc = chained;
         current = desc;
         continue;
       }
-      // Commit: result first, then the new jobs, then the job itself (with its delete journal).
-      await store.writeResult(outcome.resultJobId, resultText);
-      if (outcome.newDescriptions.length > 0) await store.createJobs(outcome.newDescriptions);
+      // Commit, as one group: the result, the new jobs, and the job itself (updated with its delete
+      // journal, or deleted when its subtree is done). Files the job deleted go after the group that
+      // journals them. The group is synced with the rest of the chain before the worker reports.
       const subtreeDone = desc.isSubtreeDone();
-      if (subtreeDone) {
-        for (const id of desc.filesToDelete) await store.deleteFile(id);
-        desc.filesToDelete = [];
-        for (const link of desc.getChain()) await store.deleteJob(link.id);
+      const doomedFiles = desc.filesToDelete;
+      const finish = async (): Promise<void> => {
+        for (const link of desc.getChain()) if (link.id !== desc.id) await store.deleteJob(link.id);
         await store.deleteJob(desc.id);
-        current = undefined;
-      } else {
-        await store.updateJob(desc);
-        if (desc.filesToDelete.length > 0) {
-          for (const id of desc.filesToDelete) await store.deleteFile(id);
-          desc.filesToDelete = [];
-          await store.updateJob(desc);
-        }
-        current = desc;
+      };
+      await store.batch(async () => {
+        await store.writeResult(outcome.resultJobId, resultText);
+        if (outcome.newDescriptions.length > 0) await store.createJobs(outcome.newDescriptions);
+        if (subtreeDone && doomedFiles.length === 0) await finish();
+        else await store.updateJob(desc);
+      }, { sync: false });
+      if (doomedFiles.length > 0) {
+        // The journal is in the store: make it durable before the files go.
+        await store.sync();
+        for (const id of doomedFiles) await store.deleteFile(id);
+        desc.filesToDelete = [];
+        if (subtreeDone) await store.batch(finish, { sync: false });
+        else await store.batch(() => store.updateJob(desc), { sync: false });
       }
+      current = subtreeDone ? undefined : desc;
       recordStat(desc, statOf(desc, started, cpu, false, config, ran));
       await deferred.runOwn();
       if (subtreeDone) break;
@@ -504,9 +519,12 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
       const successorId = next.id;
       capture.line(`Chaining from ${desc} to ${next}`);
       next.replace(desc);
-      // The successor now lives under this job's id: commit that, then drop its old description.
-      await store.updateJob(next);
-      await store.deleteJob(successorId);
+      // The successor now lives under this job's id: commit that and drop its old description, in
+      // one group (synced with the rest of the chain).
+      await store.batch(async () => {
+        await store.updateJob(next);
+        await store.deleteJob(successorId);
+      }, { sync: false });
       desc = next;
       current = desc;
     }
@@ -517,6 +535,10 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     if (cannotSucceedOnRetry(err)) {
       noRetry = true;
       capture.line("Retrying cannot fix this error in the workflow's code, so the job is not retried: fix the code, then run again with --restart.");
+    } else if (err instanceof DamagedJobStoreFileError || err instanceof DamagedJobError) {
+      // Reading the damaged data again cannot help either.
+      noRetry = true;
+      capture.line("The job read damaged data from the job store, so it is not retried: restore the file named above, then run again with --restart.");
     }
     // The file store's open() already put the files the job accessed in its leader log messages.
     if (lastFileStore) logsToLeader.push(...lastFileStore.logMessages);
@@ -572,6 +594,9 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     if (logsToLeader.length > 0 || config.stats || message.workerLog !== undefined) {
       await store.writeLogs(JSON.stringify(message));
     }
+    // One sync for everything this run committed (every link of its chain, its report): the job
+    // is committed, and the worker says so, only now.
+    await store.sync();
   } catch (err) {
     process.stderr.write(`toil-worker: could not report the result of job ${jobId}: ${(err as Error).stack ?? String(err)}\n`);
     code = WORKER_EXIT.JOB_FAILED;

@@ -215,8 +215,17 @@ export class FileJobStore implements JobStore {
    * Fold the commit logs of every earlier generation into the store's files and delete them (see
    * the README). The leader calls it after a restart, once the earlier run's workers are stopped.
    */
-  fold(options: Partial<FoldOptions> = {}): FoldReport {
+  async fold(options: Partial<FoldOptions> = {}): Promise<FoldReport> {
     return foldLogs(this.layout, this.generation, { durable: this.durable, ...options });
+  }
+
+  /**
+   * Make the log entry that holds `jobId`'s newest state durable, whoever wrote it. The leader
+   * calls it before it trusts a commit whose worker died without reporting (the worker may have
+   * appended its commit and been killed before its sync).
+   */
+  async syncCommitOf(jobId: string): Promise<void> {
+    await this.records.syncLogHolding(jobId);
   }
 
   /**

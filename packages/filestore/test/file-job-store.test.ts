@@ -239,7 +239,7 @@ describe("format 1 stores and the job-state index", () => {
     const leader = new FileJobStore(root);
     await leader.resume();
     const lock = await leader.acquireLeaderLock();
-    expect(leader.fold()).toMatchObject({ jobsWritten: 25 });
+    expect(await leader.fold()).toMatchObject({ jobsWritten: 25 });
     await lock.release();
     fs.appendFileSync(path.join(root, "index", "jobs.log"), '{"id":"cut-in-the-mid'); // killed mid-append
     const other = new FileJobStore(root);

@@ -601,6 +601,9 @@ export class Leader {
     const id = issued.jobId;
     const status = update.exitStatus;
     this.options.bus.publish(jobUpdated({ jobId: id, jobName: issued.jobName, exitCode: status, exitReason: update.exitReason }));
+    // A worker that did not report success may have appended its commit without syncing it: make
+    // whatever it stored durable before acting on it.
+    if (status !== 0) await this.store.syncCommitOf?.(id);
 
     if (!(await this.store.jobExists(id))) {
       if (status !== 0) {

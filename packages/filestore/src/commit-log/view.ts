@@ -451,6 +451,15 @@ export class LogView {
     return this.readAt(slot.log, slot.offset, slot.length, what);
   }
 
+  /** fdatasync a log (any process may; for this process's own log the writer syncs). */
+  async syncLog(index: number): Promise<void> {
+    const log = this.logs[index]!;
+    if (log.own) return;
+    const fd = this.fdOf(index);
+    if (fd === undefined) return;
+    await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+  }
+
   /** Close every log file. */
   close(): void {
     for (const log of this.logs) {

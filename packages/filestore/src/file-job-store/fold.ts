@@ -70,7 +70,14 @@ function storedVersion(file: string, isDoc: boolean): number | undefined {
 }
 
 /** Fold every log of a generation below `below` into the store's files. */
-export function foldLogs(layout: StoreLayout, below: number, options: FoldOptions): FoldReport {
+export async function foldLogs(layout: StoreLayout, below: number, options: FoldOptions): Promise<FoldReport> {
+  // Yield to the event loop now and then: the leader folds while it runs the workflow.
+  let sinceYield = 0;
+  const breathe = async () => {
+    if (++sinceYield < 256) return;
+    sinceYield = 0;
+    await new Promise((resolve) => setImmediate(resolve));
+  };
   const logDir = layout.p(LOG_DIR);
   const report: FoldReport = { logs: 0, jobsWritten: 0, jobsRemoved: 0, resultsWritten: 0, resultsRemoved: 0, messages: 0 };
   let names: string[];
@@ -120,6 +127,7 @@ export function foldLogs(layout: StoreLayout, below: number, options: FoldOption
     states.push(jobStateRecordOf(JSON.parse(entry.data.toString("utf8")) as JobDescriptionJSON));
     afterFile(file);
     report.jobsWritten++;
+    await breathe();
   }
   for (const [id, slot] of view.results.entries()) {
     if (view.logGeneration(slot.log) < alreadyFolded) continue;
@@ -138,6 +146,7 @@ export function foldLogs(layout: StoreLayout, below: number, options: FoldOption
     writeFolded(file, entry.data, slot.version);
     afterFile(file);
     report.resultsWritten++;
+    await breathe();
   }
   if (messages.length > 0) {
     let text = "";

@@ -171,6 +171,13 @@ export class JobRecords {
     this.view.close();
   }
 
+  /** fdatasync the log holding a job's newest entry (written by another process, maybe not yet synced). */
+  async syncLogHolding(jobId: string): Promise<void> {
+    const slot = this.refreshedView().docs.get(assertJobId(jobId));
+    if (!slot || !this.durable) return;
+    await this.view.syncLog(slot.log);
+  }
+
   /** Make every change this process appended durable. */
   async sync(): Promise<void> {
     await this.pending.flushAsync();
