@@ -63,6 +63,8 @@ export interface FileJobStoreOptions {
    * Override the config's `symlinkJobStoreReads`: let reads link to the stored file instead of copying it.
    */
   symlinkReads?: boolean;
+  /** A commit larger than this is cut into several log records (default 4 MiB; tests make it small). */
+  logRecordBytes?: number;
 }
 
 /** The embedded job store: a directory tree of JSON documents and files. */
@@ -89,7 +91,7 @@ export class FileJobStore implements JobStore {
     this.durable = options.durable ?? true;
     const config = () => this.configValue;
     const pending = new PendingFileSync(this.durable);
-    this.records = new JobRecords(this.layout, this.durable, pending, `${os.hostname()}:${process.pid}`);
+    this.records = new JobRecords(this.layout, this.durable, pending, `${os.hostname()}:${process.pid}`, options.logRecordBytes);
     this.files = new StoredFiles(this.layout, pending, { ...(options.symlinkReads === undefined ? {} : { symlinkReads: options.symlinkReads }) }, config);
     this.shared = new SharedFiles(this.layout, this.durable);
     this.mailbox = new Mailbox(this.layout, this.durable);

@@ -1,6 +1,7 @@
 /**
  * Crash safety: a child process mutates a FileJobStore and is killed with SIGKILL at random points,
- * again and again on the same store. After every kill the store must resume, and every operation the
+ * again and again on the same store (in one lane each child also folds the earlier runs' commit
+ * logs first, so kills land in the middle of folds). After every kill the store must resume, and every operation the
  * child had completed (logged "done") must be there; an operation in flight may be there or not, but
  * never half.
  */
@@ -136,9 +137,9 @@ function startSpare(storePath: string, logFile: string): Spare {
 }
 
 /** Start the spare's writes, SIGKILL it `delayMs` after it is ready, and wait for it to die. */
-async function killAfter(spare: Spare, seed: number, delayMs: number, durable: boolean): Promise<void> {
+async function killAfter(spare: Spare, seed: number, delayMs: number, durable: boolean, fold: boolean): Promise<void> {
   const ready = new Promise<void>((resolve) => spare.child.stdout!.once("data", () => resolve()));
-  spare.child.stdin!.write(`go ${seed} ${durable ? "durable" : "fast"}\n`);
+  spare.child.stdin!.write(`go ${seed} ${durable ? "durable" : "fast"} ${fold ? "fold" : "write"}\n`);
   const outcome = await Promise.race([ready.then(() => undefined), spare.exited]);
   if (outcome) throw new Error(`writer exited before it was ready (code ${outcome.code}): ${spare.stderr()}`);
   await new Promise((r) => setTimeout(r, delayMs));
@@ -163,7 +164,9 @@ describe("crash safety (SIGKILL at random points)", () => {
             // The next writer loads its modules while this one runs and the store is checked.
             spare = startSpare(storePath, logFile);
             // Lane 0 fsyncs like production every 10th run; the rest skip fsync (irrelevant to SIGKILL).
-            await killAfter(current, i * 7919 + 1, (i * 37) % 60, lane === 0 && i % 10 === 0);
+            // Lane 1 starts a new generation and folds the earlier ones' logs at every start, so
+            // kills land in folds too (the kill comes 0-59 ms after the fold).
+            await killAfter(current, i * 7919 + 1, (i * 37) % 60, lane === 0 && i % 10 === 0, lane === 1);
             checked = await verify(storePath, logFile);
           }
         } finally {

@@ -112,7 +112,7 @@ export function encodeRecord(entries: readonly Buffer[], flags: number): Buffer 
 }
 
 /** Encode a group of entries as one or more records (all but the last flagged "continues"). */
-export function encodeGroup(entries: readonly EntryInput[]): { records: Buffer[]; entryOffsets: number[] } {
+export function encodeGroup(entries: readonly EntryInput[], recordBytes = RECORD_TARGET_BYTES): { records: Buffer[]; entryOffsets: number[] } {
   const records: Buffer[] = [];
   const entryOffsets: number[] = [];
   let pending: Buffer[] = [];
@@ -130,7 +130,7 @@ export function encodeGroup(entries: readonly EntryInput[]): { records: Buffer[]
   };
   for (const e of entries) {
     const enc = encodeEntry(e);
-    if (pendingBytes > 0 && pendingBytes + enc.length > RECORD_TARGET_BYTES) flush(false);
+    if (pendingBytes > 0 && pendingBytes + enc.length > recordBytes) flush(false);
     pendingOffsets.push(pendingBytes);
     pending.push(enc);
     pendingBytes += enc.length;
@@ -194,6 +194,23 @@ export type ScanStep =
   /** Nothing more (the end of the bytes). */
   | { type: "end"; offset: number };
 
+/** The ids a damaged payload seems to hold, as far as its entry headers can be read (for the error). */
+function idsIn(payload: Buffer): string {
+  const ids: string[] = [];
+  let p = 0;
+  while (p + ENTRY_HEADER_BYTES + 4 <= payload.length && ids.length < 10) {
+    const idLength = payload.readUInt8(p + 1);
+    const size = ENTRY_HEADER_BYTES + idLength + payload.readUInt32LE(p + 8) + payload.readUInt32LE(p + 12) + 4;
+    if (size <= 0 || p + size > payload.length) break;
+    const kind = payload.readUInt8(p);
+    const id = payload.toString("latin1", p + ENTRY_HEADER_BYTES, p + ENTRY_HEADER_BYTES + idLength);
+    if (kind === EntryKind.JobPut || kind === EntryKind.JobDelete) ids.push(`job ${JSON.stringify(id)}`);
+    else if (kind === EntryKind.ResultPut || kind === EntryKind.ResultDelete) ids.push(`the result of job ${JSON.stringify(id)}`);
+    p += size;
+  }
+  return ids.length > 0 ? `; it holds (as far as can be read) ${ids.join(", ")}` : "";
+}
+
 /** Whether a valid record starts anywhere in `buf` after `from` (damage in the middle of a log, not a torn tail). */
 function validRecordAfter(buf: Buffer, from: number): boolean {
   const magic = Buffer.from("TLG1", "latin1");
@@ -231,12 +248,11 @@ export function scanRecord(buf: Buffer, offset: number, base: number): ScanStep 
   const payload = buf.subarray(at + HEADER_BYTES, end);
   const payloadOk = crc32(payload) === crc;
   const trailerOk = buf.readUInt32LE(end) === crc && buf.readUInt32LE(end + 4) === END;
-  if (!payloadOk) {
-    // A cut record followed by garbage leaves a wrong trailer too; a complete one does not.
-    if (!trailerOk && !validRecordAfter(buf, end)) return { type: "torn", offset };
-    return { type: "damaged", offset, problem: "a record's checksum (CRC-32) does not match its bytes" };
-  }
-  // The payload is intact (a damaged trailer alone loses nothing).
+  // A record cut short and followed by garbage (a power cut) has no trailer; one that was written
+  // whole has one. Either way, a wrong record with nothing valid after it is the torn end of the log.
+  if (!trailerOk && !validRecordAfter(buf, end)) return { type: "torn", offset };
+  if (!payloadOk) return { type: "damaged", offset, problem: `a record's checksum (CRC-32) does not match its bytes${idsIn(payload)}` };
+  // The payload is intact (a damaged trailer alone, followed by more records, loses nothing).
   const entries: ScannedEntry[] = [];
   let p = 0;
   while (p < payload.length) {

@@ -13,8 +13,6 @@ export const SlotFlag = {
   Deleted: 1,
   /** The id was created in a log of the reader's current generation (so it has no folded file). */
   CreatedNow: 2,
-  /** The entry's checksum failed when its log was read: reading it raises an error naming it. */
-  Damaged: 4,
 } as const;
 
 /** Where an entry is. */

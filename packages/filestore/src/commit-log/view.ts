@@ -307,10 +307,8 @@ export class LogView {
           stop = "stalled";
           break;
         }
-        if (this.salvage(index, buf, at, pos)) {
-          at = this.salvagedEnd;
-          continue;
-        }
+        // A damaged record: which of its entries can still be trusted (their ids may be damaged
+        // too) and what newer versions it held cannot be known, so every read stops here.
         throw new DamagedJobStoreFileError(log.path, `at byte ${step.offset}: ${step.problem}`);
       }
       log.scanned = at;
@@ -322,46 +320,6 @@ export class LogView {
       pos = at;
     }
     log.stalledAt = -1;
-  }
-
-  private salvagedEnd = 0;
-
-  /**
-   * A complete record whose checksum fails: if its entries are still framed, keep the intact ones
-   * and mark the ids of damaged ones, so reading them names the job and the log (the rest of the
-   * store stays readable). Returns false when the record cannot be taken apart.
-   */
-  private salvage(index: number, buf: Buffer, at: number, base: number): boolean {
-    const rel = at - base;
-    if (buf.length - rel < 20) return false;
-    const length = buf.readUInt32LE(rel + 8);
-    const flags = buf.readUInt32LE(rel + 4);
-    const payload = buf.subarray(rel + 20, rel + 20 + length);
-    if (payload.length !== length) return false;
-    const good: ScannedEntry[] = [];
-    const bad: ScannedEntry[] = [];
-    let p = 0;
-    while (p < payload.length) {
-      if (payload.length - p < ENTRY_HEADER_BYTES + 4) return false;
-      const idLength = payload.readUInt8(p + 1);
-      const size = ENTRY_HEADER_BYTES + idLength + payload.readUInt32LE(p + 8) + payload.readUInt32LE(p + 12) + 4;
-      if (p + size > payload.length) return false;
-      const e: ScannedEntry = {
-        kind: payload.readUInt8(p),
-        flags: payload.readUInt16LE(p + 2),
-        id: payload.toString("latin1", p + ENTRY_HEADER_BYTES, p + ENTRY_HEADER_BYTES + idLength),
-        version: payload.readInt32LE(p + 4),
-        offset: at + 20 + p,
-        length: size,
-      };
-      (entryProblem(payload.subarray(p, p + size)) === undefined ? good : bad).push(e);
-      p += size;
-    }
-    if (bad.length === 0) return false;
-    for (const e of bad) if (!/^[A-Za-z0-9_-]{1,128}$/.test(e.id)) return false;
-    this.takeRecord(index, [...good, ...bad.map((e) => ({ ...e, damaged: true }))], (flags & 1) !== 0);
-    this.salvagedEnd = at + 20 + length + 8;
-    return true;
   }
 
   private takeRecord(index: number, entries: ScannedEntry[], continues: boolean): void {
@@ -383,23 +341,22 @@ export class LogView {
     for (const e of entries) this.apply(index, e);
   }
 
-  private apply(index: number, e: ScannedEntry & { damaged?: boolean }): void {
-    const damaged = e.damaged ? SlotFlag.Damaged : 0;
+  private apply(index: number, e: ScannedEntry): void {
     switch (e.kind) {
       case EntryKind.JobPut: {
         const createdNow = (e.flags & ENTRY_FLAG_CREATE) !== 0 && this.logs[index]!.gen >= this.generation ? SlotFlag.CreatedNow : 0;
-        this.docs.offer(e.id, { log: index, offset: e.offset, length: e.length, version: e.version, flags: createdNow | damaged }, this.newer);
+        this.docs.offer(e.id, { log: index, offset: e.offset, length: e.length, version: e.version, flags: createdNow }, this.newer);
         return;
       }
       case EntryKind.JobDelete:
-        this.docs.offer(e.id, { log: index, offset: e.offset, length: e.length, version: DELETED_VERSION, flags: SlotFlag.Deleted | damaged }, this.newer);
+        this.docs.offer(e.id, { log: index, offset: e.offset, length: e.length, version: DELETED_VERSION, flags: SlotFlag.Deleted }, this.newer);
         this.dropAfterNextPass.push(e.id);
         return;
       case EntryKind.ResultPut:
-        this.results.offer(e.id, { log: index, offset: e.offset, length: e.length, version: e.version, flags: damaged }, this.newer);
+        this.results.offer(e.id, { log: index, offset: e.offset, length: e.length, version: e.version, flags: 0 }, this.newer);
         return;
       case EntryKind.ResultDelete:
-        this.results.offer(e.id, { log: index, offset: e.offset, length: e.length, version: DELETED_VERSION, flags: SlotFlag.Deleted | damaged }, this.newer);
+        this.results.offer(e.id, { log: index, offset: e.offset, length: e.length, version: DELETED_VERSION, flags: SlotFlag.Deleted }, this.newer);
         return;
       case EntryKind.Message:
         this.noteMessage(index, e);
@@ -445,9 +402,6 @@ export class LogView {
 
   /** Read the entry a slot points to, naming `what` in errors. */
   read(slot: SlotEntry, what: string): DecodedEntry {
-    if ((slot.flags & SlotFlag.Damaged) !== 0) {
-      throw new DamagedJobStoreFileError(this.logs[slot.log]!.path, `${what} (at byte ${slot.offset}): its checksum (CRC-32) does not match its bytes`);
-    }
     return this.readAt(slot.log, slot.offset, slot.length, what);
   }
 

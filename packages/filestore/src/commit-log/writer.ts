@@ -34,6 +34,8 @@ export class LogWriter {
     /** The file name to create on the first append. */
     readonly name: string,
     private readonly durable: boolean,
+    /** Size above which a group is cut into several records (tests make it small). */
+    private readonly recordBytes?: number,
   ) {}
 
   /** Path of the log file. */
@@ -69,7 +71,7 @@ export class LogWriter {
    */
   append(entries: readonly EntryInput[]): AppendedGroup {
     if (this.broken) throw new Error(`commit log ${this.path} is unusable after a failed append`);
-    const { records, entryOffsets } = encodeGroup(entries);
+    const { records, entryOffsets } = encodeGroup(entries, this.recordBytes);
     const fd = this.open();
     const start = this.size;
     const buf = records.length === 1 ? records[0]! : Buffer.concat(records);

@@ -122,9 +122,11 @@ export async function foldLogs(layout: StoreLayout, below: number, options: Fold
     }
     const entry = view.read(slot, `the description of job ${JSON.stringify(id)}`);
     const have = storedVersion(file, true);
-    if (have !== undefined && have >= slot.version) continue;
-    writeFolded(file, entry.data, slot.version);
+    if (have !== undefined && have > slot.version) continue;
+    // The index gets the state even when an interrupted fold already wrote the file.
     states.push(jobStateRecordOf(JSON.parse(entry.data.toString("utf8")) as JobDescriptionJSON));
+    if (have === slot.version) continue;
+    writeFolded(file, entry.data, slot.version);
     afterFile(file);
     report.jobsWritten++;
     await breathe();

@@ -93,6 +93,7 @@ export class JobRecords {
     private readonly pending: PendingFileSync,
     /** Who writes (recorded in each description by its pre-update hook). */
     private readonly writer_: string,
+    private readonly recordBytes?: number,
   ) {
     this.index = new JobStateIndex(layout.p(...JOB_INDEX));
     this.view = new LogView(layout.p(LOG_DIR), 0);
@@ -120,7 +121,7 @@ export class JobRecords {
 
   private logWriter(): LogWriter {
     if (!this.writer || this.writer.isBroken) {
-      this.writer = new LogWriter(this.layout.p(LOG_DIR), `g${this.generation}-${this.tag}.log`, this.durable);
+      this.writer = new LogWriter(this.layout.p(LOG_DIR), `g${this.generation}-${this.tag}.log`, this.durable, this.recordBytes);
     }
     return this.writer;
   }

@@ -68,9 +68,11 @@ export class LogMailbox {
     } catch (err) {
       if (!isErrno(err, "ENOENT")) throw err;
     }
+    const view = this.records.refreshedView();
+    // A folded generation's journal counts once its fold is marked (until then its logs are read).
     const journals = names
       .map((n) => [n, FOLDED_JOURNAL.exec(n)] as const)
-      .filter((x): x is readonly [string, RegExpExecArray] => x[1] !== null)
+      .filter((x): x is readonly [string, RegExpExecArray] => x[1] !== null && Number(x[1][1]) <= view.foldedGeneration)
       .sort((a, b) => Number(a[1][1]) - Number(b[1][1]));
     for (const [n] of journals) {
       for (const r of readRecords<{ t: number; m?: string; b?: string }>(this.layout.p("logs", n)) ?? []) {
@@ -79,7 +81,6 @@ export class LogMailbox {
         if (data !== undefined) all.push({ data, writtenAt: r.t });
       }
     }
-    const view = this.records.refreshedView();
     for (const m of view.collectMessages()) {
       const entry = view.readAt(m.log, m.offset, m.length, "a mailbox message");
       all.push({ data: entry.data, writtenAt: Number(entry.aux.toString("latin1")) || 0 });
