@@ -20,7 +20,7 @@ import { DELETED_VERSION, SlotFlag, type SlotEntry } from "../commit-log/slots.j
 import { LogView, hostTag } from "../commit-log/view.js";
 import { currentProcessIdentity } from "../internal/process-info.js";
 import { LogWriter } from "../commit-log/writer.js";
-import { parseFolded } from "./folded-files.js";
+import { foldedVersion, parseFolded } from "./folded-files.js";
 import { JobStateIndex, jobStateRecordOf } from "./job-index.js";
 import { JOB_INDEX, LOG_DIR, SHARDS, type StoreLayout } from "./layout.js";
 import type { PendingFileSync } from "./pending-sync.js";
@@ -142,7 +142,12 @@ export class JobRecords {
     await this.pending.flushAsync();
     if (entries.some((e) => e.kind === EntryKind.ResultPut)) {
       this.view.refresh();
-      settleResultVersions(entries, (id) => this.view.docs.versionOf(id), (id) => this.view.results.versionOf(id));
+      // Versions held only by folded files count too: a result must outrank the folded one.
+      settleResultVersions(
+        entries,
+        (id) => this.view.docs.versionOf(id) ?? foldedVersion(this.layout.jobPath(id)),
+        (id) => this.view.results.versionOf(id) ?? foldedVersion(this.layout.resultPath(id)),
+      );
     }
     const writer = this.logWriter();
     const appended = writer.append(entries);

@@ -12,6 +12,7 @@ import { InvalidIdError, JobStoreError, NoSuchFileError } from "../errors.js";
 import { mintFileId, parseFileId, withSize, type ParsedFileId } from "../ids.js";
 import { EXEC_FILE_MODE, FILE_MODE, asNoSpace, failIfDiskFullInjected, isErrno, mkdirp, tempNameFor } from "../internal/fsx.js";
 import type { ReadFileOptions, WriteFileOptions } from "../job-store.js";
+import { forgetOtherSums, recordSum, recordedSums, sumOfFile, verifyAgainst, VerifyingStream, type FileSum } from "./file-checksums.js";
 import type { StoreLayout } from "./layout.js";
 import type { PendingFileSync } from "./pending-sync.js";
 
@@ -38,8 +39,16 @@ export interface FileTarget {
   file: string;
 }
 
-/** Stream `write`'s output into `target` through a temp file; returns the byte count. */
-export async function streamToFile(target: string, write: (stream: Writable) => void | Promise<void>, mode: number): Promise<number> {
+/**
+ * Stream `write`'s output into `target` through a temp file; returns the byte count. `beforeRename`
+ * sees the complete temp file before it takes the target's name (to record its checksum).
+ */
+export async function streamToFile(
+  target: string,
+  write: (stream: Writable) => void | Promise<void>,
+  mode: number,
+  beforeRename?: (tmp: string) => Promise<void>,
+): Promise<number> {
   const tmp = tempNameFor(target);
   const out = fs.createWriteStream(tmp, { flags: "wx", mode });
   // A write error (a full disk) fails the write at once, even while the caller's callback still
@@ -53,6 +62,7 @@ export async function streamToFile(target: string, write: (stream: Writable) => 
     failIfDiskFullInjected(target);
     if (!out.writableEnded) out.end();
     await Promise.race([finished(out), failed]);
+    await beforeRename?.(tmp);
     fs.renameSync(tmp, target);
     return out.bytesWritten;
   } catch (err) {
@@ -154,6 +164,7 @@ export class StoredFiles {
       failIfDiskFullInjected(t.file);
       await fs.promises.copyFile(localPath, tmp);
       await fs.promises.chmod(tmp, executable ? EXEC_FILE_MODE : FILE_MODE);
+      recordSum(t.dir, await sumOfFile(tmp));
       fs.renameSync(tmp, t.file);
     } catch (err) {
       fs.rmSync(t.dir, { recursive: true, force: true });
@@ -170,7 +181,7 @@ export class StoredFiles {
     this.makeFileDir(t.dir);
     let size: number;
     try {
-      size = await streamToFile(t.file, write, executable ? EXEC_FILE_MODE : FILE_MODE);
+      size = await streamToFile(t.file, write, executable ? EXEC_FILE_MODE : FILE_MODE, async (tmp) => void recordSum(t.dir, await sumOfFile(tmp)));
     } catch (err) {
       fs.rmSync(t.dir, { recursive: true, force: true });
       throw err;
@@ -183,7 +194,12 @@ export class StoredFiles {
     const src = this.requireReadable(fileId);
     const real = src.link ? fs.realpathSync(src.path) : src.path;
     const symlinkOk = options.symlink === true && (this.options.symlinkReads ?? this.config()?.symlinkJobStoreReads ?? true);
+    const what = `file ${fileId}`;
     await fs.promises.rm(localPath, { force: true });
+    if (symlinkOk || options.mutable === false) {
+      // A link shares the stored bytes: check them once, here.
+      await verifyAgainst(src.path, real, what);
+    }
     if (symlinkOk) {
       await fs.promises.symlink(real, localPath);
       return;
@@ -197,13 +213,31 @@ export class StoredFiles {
       }
     }
     await fs.promises.copyFile(real, localPath);
+    try {
+      // The copy is what the reader gets: check it (a damaged copy is never left behind).
+      await verifyAgainst(src.path, localPath, what);
+    } catch (err) {
+      await fs.promises.rm(localPath, { force: true });
+      throw err;
+    }
     await fs.promises.chmod(localPath, src.parsed.executable ? EXEC_FILE_MODE : FILE_MODE);
   }
 
   async readFileStream(fileId: string): Promise<Readable> {
     const src = this.requireReadable(fileId);
     const fd = await fs.promises.open(src.path, src.link ? "r" : fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-    return fd.createReadStream();
+    const stream = fd.createReadStream();
+    return this.verifying(stream, src.path, `file ${fileId}`);
+  }
+
+  /** `stream` of the stored file `storedPath`, failing at its end if it does not match its checksum. */
+  verifying(stream: Readable, storedPath: string, what: string): Readable {
+    const sums = recordedSums(path.dirname(storedPath));
+    if (sums === undefined) return stream;
+    const checked = new VerifyingStream(sums, storedPath, what);
+    stream.on("error", (err) => checked.destroy(err));
+    checked.on("close", () => stream.destroy());
+    return stream.pipe(checked);
   }
 
   /** Stored path of a file (for the file stores' link/copy decisions). Throws NoSuchFileError. */
@@ -216,15 +250,19 @@ export class StoredFiles {
     const { parsed, dir, file } = this.locate(fileId);
     if (this.layout.checkedDir(dir, fileId) === undefined) throw new NoSuchFileError(fileId);
     const tmp = tempNameFor(file);
+    let sum: FileSum;
     try {
       failIfDiskFullInjected(file);
       await fs.promises.copyFile(localPath, tmp);
       await fs.promises.chmod(tmp, parsed.executable ? EXEC_FILE_MODE : FILE_MODE);
+      sum = await sumOfFile(tmp);
+      recordSum(dir, sum);
       fs.renameSync(tmp, file);
     } catch (err) {
       fs.rmSync(tmp, { force: true });
       throw asNoSpace(err, file);
     }
+    forgetOtherSums(dir, sum);
     fs.rmSync(path.join(dir, LINK_MARKER), { force: true });
     this.notePending(file);
     return withSize({ ...parsed, link: false }, fs.statSync(file).size);
@@ -233,7 +271,12 @@ export class StoredFiles {
   async updateFileStream(fileId: string, write: (stream: Writable) => void | Promise<void>): Promise<FileID> {
     const { parsed, dir, file } = this.locate(fileId);
     if (this.layout.checkedDir(dir, fileId) === undefined) throw new NoSuchFileError(fileId);
-    const size = await streamToFile(file, write, parsed.executable ? EXEC_FILE_MODE : FILE_MODE);
+    let sum: FileSum | undefined;
+    const size = await streamToFile(file, write, parsed.executable ? EXEC_FILE_MODE : FILE_MODE, async (tmp) => {
+      sum = await sumOfFile(tmp);
+      recordSum(dir, sum);
+    });
+    forgetOtherSums(dir, sum!);
     fs.rmSync(path.join(dir, LINK_MARKER), { force: true });
     this.notePending(file);
     return withSize({ ...parsed, link: false }, size);

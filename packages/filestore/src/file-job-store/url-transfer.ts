@@ -15,6 +15,7 @@ import type { ImportOptions, WriteFileOptions } from "../job-store.js";
 import { filePathOf, normalizeUrl, urlAccessFor } from "../url-access.js";
 import type { StoreLayout } from "./layout.js";
 import type { SharedFiles } from "./shared-files.js";
+import { forgetSums, recordSum, sumOfFile, verifyAgainst } from "./file-checksums.js";
 import { LINK_MARKER, streamToFile, type StoredFiles } from "./stored-files.js";
 
 /** Options of {@link UrlTransfer} that override the workflow config. */
@@ -69,6 +70,9 @@ export class UrlTransfer {
         this.files.makeFileDir(t.dir);
         try {
           fs.linkSync(fs.realpathSync(src), t.file);
+          // The store shares the source's bytes: a later change to them reads as damage.
+          recordSum(t.dir, await sumOfFile(t.file));
+          this.files.notePending(t.file);
           return withSize(t.parsed, st.size);
         } catch (err) {
           fs.rmSync(t.dir, { recursive: true, force: true });
@@ -119,6 +123,7 @@ export class UrlTransfer {
       const mode = executable ? 0o755 : 0o644;
       if (moveExports && !src.link) {
         // Move the data out and leave a store-made symlink behind, so the id stays readable.
+        await verifyAgainst(src.path, src.path, `file ${fileId}`);
         const tmp = `${dst}.toil-export-${process.pid}`;
         try {
           fs.renameSync(src.path, tmp);
@@ -131,12 +136,15 @@ export class UrlTransfer {
         fs.renameSync(tmp, dst);
         fs.writeFileSync(path.join(path.dirname(src.path), LINK_MARKER), "", { mode: FILE_MODE });
         fs.symlinkSync(dst, src.path);
+        // The data is the user's now (they may change it): the store no longer checks it.
+        forgetSums(path.dirname(src.path));
         return;
       }
       const real = src.link ? fs.realpathSync(src.path) : src.path;
       const tmp = `${dst}.toil-export-${process.pid}`;
       try {
         await fs.promises.copyFile(real, tmp);
+        await verifyAgainst(src.path, tmp, `file ${fileId}`);
         await fs.promises.chmod(tmp, mode);
         await fs.promises.rename(tmp, dst);
       } catch (err) {
@@ -146,6 +154,6 @@ export class UrlTransfer {
       return;
     }
     const access = urlAccessFor(url, "export");
-    await access.write!(url, fs.createReadStream(src.path), { executable });
+    await access.write!(url, this.files.verifying(fs.createReadStream(src.path), src.path, `file ${fileId}`), { executable });
   }
 }
