@@ -51,6 +51,12 @@ export interface WorkerIO {
   stderrPath?: string;
   /** Running inside the leader (`--debugWorker`): no output capture, no fault injection. */
   inProcess?: boolean;
+  /**
+   * Called once the job no longer needs the process (its output, environment and temporary files
+   * are given back) and only its commit's sync is left; a warm host then takes its next job while
+   * the sync runs (and syncs of jobs ending together are shared).
+   */
+  release?: () => void;
 }
 
 const IN_WORKER = Symbol.for("toil.inWorker");
@@ -594,9 +600,6 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     if (logsToLeader.length > 0 || config.stats || message.workerLog !== undefined) {
       await store.writeLogs(JSON.stringify(message));
     }
-    // One sync for everything this run committed (every link of its chain, its report): the job
-    // is committed, and the worker says so, only now.
-    await store.sync();
   } catch (err) {
     process.stderr.write(`toil-worker: could not report the result of job ${jobId}: ${(err as Error).stack ?? String(err)}\n`);
     code = WORKER_EXIT.JOB_FAILED;
@@ -609,6 +612,17 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     returnDeferred(coordinationDir, deferredSlot);
   }
   if (failed && io.inProcess) process.stderr.write(capture.text().slice(-64 * 1024));
+  // Only durability is left: a warm host may start its next job meanwhile (see WorkerIO.release).
+  io.release?.();
+  try {
+    // One sync for everything this run committed (every link of its chain, its report): the job
+    // is committed, and the worker says so, only now. Syncs of jobs that end while one is running
+    // are shared.
+    await store.sync();
+  } catch (err) {
+    process.stderr.write(`toil-worker: could not make the commit of job ${jobId} durable: ${(err as Error).stack ?? String(err)}\n`);
+    code = WORKER_EXIT.JOB_FAILED;
+  }
   return code;
 }
 
