@@ -37,6 +37,8 @@ interface Model {
   jobs: Map<string, Set<number | null>>;
   files: Map<string, Set<string>>;
   results: Map<string, Set<string | null>>;
+  /** Jobs finished in one group (result + deletion): gone with their result, or there without it. */
+  finished: Map<string, { value: string; done: boolean }>;
   /** contents of a file write in flight (its id was never logged). */
 }
 
@@ -51,7 +53,7 @@ function replay(logFile: string): Model {
       /* torn or empty */
     }
   }
-  const m: Model = { jobs: new Map(), files: new Map(), results: new Map() };
+  const m: Model = { jobs: new Map(), files: new Map(), results: new Map(), finished: new Map() };
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     if (e.t !== "intent") continue;
@@ -79,6 +81,11 @@ function replay(logFile: string): Model {
         break;
       case "updateFile":
         apply(m.files, e.id as string, e.content as string);
+        break;
+      case "finish":
+        apply(m.jobs, e.id as string, null);
+        m.results.delete(e.id as string);
+        m.finished.set(e.id as string, { value: e.value as string, done: done !== undefined });
         break;
       case "result":
         if (!m.results.has(e.id as string)) m.results.set(e.id as string, new Set([null]));
@@ -115,6 +122,12 @@ async function verify(storePath: string, logFile: string): Promise<number> {
     if (!model.jobs.has(id)) continue;
     const value = (await store.hasResult(id)) ? await store.readResult(id) : null;
     expect(allowed.has(value), `result of ${id}: ${value}`).toBe(true);
+  }
+  for (const [id, { value, done }] of model.finished) {
+    const exists = await store.jobExists(id);
+    const result = (await store.hasResult(id)) ? await store.readResult(id) : null;
+    if (!exists) expect(result, `finished job ${id} is gone, so its result is there`).toBe(value);
+    else expect(done, `finished job ${id} is still there after its commit was logged done`).toBe(false);
   }
   return model.jobs.size + model.files.size;
 }

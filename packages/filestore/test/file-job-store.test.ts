@@ -289,6 +289,37 @@ describe("batched commits", () => {
     expect(await store.jobExists(other.id)).toBe(false);
   });
 
+  it("a job deleted inside a batch keeps its files and folded document until the group is in the log", async () => {
+    const { store, root } = await fresh();
+    const job = sampleJob("doomed");
+    store.assignJobId(job);
+    await store.createJob(job);
+    const file = await store.writeFileStream((s) => void s.write("tied to the job"), { jobId: job.id, cleanup: true });
+    // Fold it, so its document is a file of its own.
+    const leader = new FileJobStore(root);
+    await leader.resume();
+    await (await leader.acquireLeaderLock()).release();
+    await leader.fold();
+    const reader = new FileJobStore(root);
+    await reader.resume();
+    await expect(
+      reader.batch(async () => {
+        await reader.writeResult(job.id, "1");
+        await reader.deleteJob(job.id);
+        throw new Error("the commit never lands");
+      }),
+    ).rejects.toThrow("never lands");
+    expect((await reader.loadJob(job.id)).jobName).toBe("doomed");
+    expect(await reader.fileExists(file)).toBe(true);
+    await reader.batch(async () => {
+      await reader.writeResult(job.id, "1");
+      await reader.deleteJob(job.id);
+    });
+    expect(await reader.jobExists(job.id)).toBe(false);
+    expect(await reader.fileExists(file)).toBe(false);
+    expect(await reader.readResult(job.id)).toBe("1");
+  });
+
   it("concurrent batches of one store do not interleave: every update lands whole and the last one wins", async () => {
     const { store } = await fresh();
     const job = sampleJob("shared");

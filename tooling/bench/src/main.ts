@@ -19,13 +19,17 @@ import { parseArgs } from "node:util";
 import { type Ctx, chainCase, fanoutCase, filesCase, floorCase, restartCase, toilRunArgs } from "./cases.js";
 import { bundleCase } from "./cases/bundle.js";
 import { servicesCase } from "./cases/services.js";
+import { checksumCase } from "./cases/checksum.js";
+import { millionCase } from "./cases/million.js";
+import { physicalCase, physicalRatios } from "./cases/physical.js";
+import { startupCase } from "./cases/startup.js";
 import { slurmCase } from "./cases/slurm.js";
 import { renderProfile, summarizeProfile } from "./profile.js";
 import { environment, writeResults } from "./report.js";
 import { CLI, REPO_ROOT, killActive, killPids, runToil } from "./run.js";
 import { type WorkflowMode, compileWorkflows, setWorkflowMode, workflowMode } from "./workflows.js";
 
-const CASES = ["floor", "fanout", "chain", "files", "restart", "status", "services", "slurm", "bundle"] as const;
+const CASES = ["floor", "fanout", "chain", "files", "restart", "status", "services", "slurm", "bundle", "startup", "million"] as const;
 type CaseName = (typeof CASES)[number];
 
 const { values } = parseArgs({
@@ -45,7 +49,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    "usage: node --import tsx tooling/bench/src/main.ts [--quick] [--only floor,fanout,chain,files,restart,status,services,slurm,bundle] [--sizes 1000,10000] [--restart-size N] [--profile] [--out DIR] [--keep]\n",
+    "usage: node --import tsx tooling/bench/src/main.ts [--quick] [--only floor,fanout,chain,files,restart,status,services,slurm,bundle,startup,million] [--sizes 1000,10000] [--restart-size N] [--profile] [--out DIR] [--keep]\n",
   );
   process.exit(0);
 }
@@ -183,6 +187,8 @@ async function main(): Promise<void> {
     return;
   }
   floorCase(ctx); // every per-job figure is compared with it, so it always runs
+  physicalCase(ctx); // so is every per-job figure with one fdatasync and one rename of the store's disk
+  if (wants("startup")) await startupCase(ctx);
   if (wants("fanout") || wants("chain") || wants("restart") || wants("status")) {
     const sizes = values.sizes
       ? values.sizes.split(",").map(Number)
@@ -192,14 +198,20 @@ async function main(): Promise<void> {
     // fanout 0 measures the fixed cost of a run; other figures subtract it.
     await fanoutCase(ctx, wants("fanout") ? [0, ...sizes] : [0]);
   }
-  if (wants("chain")) await chainCase(ctx, ctx.quick ? 100 : 1000);
-  if (wants("files")) await filesCase(ctx);
+  if (wants("chain")) await chainCase(ctx, ctx.quick ? 100 : 10_000, ctx.quick ? 100 : 1000);
+  if (wants("files")) {
+    await filesCase(ctx);
+    checksumCase(ctx);
+  }
   if (wants("restart") || wants("status")) {
     await restartCase(ctx, wants("status"), values["restart-size"] ? Number(values["restart-size"]) : undefined);
   }
   if (wants("services")) await servicesCase(ctx);
+  // The largest size runs in the full suite only (about half an hour; --only million runs it alone).
+  if (!ctx.quick && wants("million")) await millionCase(ctx, undefined);
   if (wants("slurm")) await slurmCase(ctx);
   if (wants("bundle")) await bundleCase(ctx);
+  physicalRatios(ctx);
   const durationS = (performance.now() - t0) / 1000;
   const outDir = values.out ?? join(REPO_ROOT, "bench");
   const env = { ...environment(ctx.quick, gitCommit), workflows: workflowMode(), ...(workflowNote ? { workflowNote } : {}) };

@@ -112,6 +112,8 @@ export async function foldLogs(layout: StoreLayout, below: number, options: Fold
     if (view.logGeneration(slot.log) < alreadyFolded) continue;
     const file = layout.jobPath(id);
     if ((slot.flags & SlotFlag.Deleted) !== 0) {
+      // Files a crash left behind after the deletion's group landed.
+      fs.rmSync(layout.jobFilesDir(id), { recursive: true, force: true });
       if (fs.existsSync(file)) {
         fs.rmSync(file, { force: true });
         touchedDirs.add(path.dirname(file));

@@ -84,6 +84,8 @@ export class JobRecords {
   private generation = 0;
   private batchDepth = 0;
   private batchEntries: EntryInput[] = [];
+  /** What a batch does once its group is in the log (removing the files of jobs it deleted). */
+  private afterBatch: (() => void)[] = [];
   /** This process in its log's name. */
   private readonly tag = writerTag();
 
@@ -212,14 +214,20 @@ export class JobRecords {
       result = await fn();
     } catch (err) {
       this.batchDepth--;
-      if (this.batchDepth === 0) this.batchEntries = [];
+      if (this.batchDepth === 0) {
+        this.batchEntries = [];
+        this.afterBatch = [];
+      }
       throw err;
     }
     this.batchDepth--;
     if (this.batchDepth === 0) {
       const entries = this.batchEntries;
+      const after = this.afterBatch;
       this.batchEntries = [];
+      this.afterBatch = [];
       await this.commit(entries, options.sync ?? true);
+      for (const step of after) step();
     }
     return result;
   }
@@ -324,15 +332,27 @@ export class JobRecords {
   /** Delete a job: the files tied to it first, then (an entry) its description; durable with the next sync. */
   async deleteJob(jobId: string): Promise<void> {
     assertJobId(jobId);
+    if (this.batchDepth > 0) {
+      // Inside a batch the deletion takes effect with the group (a worker deletes its job in the
+      // same group that stores its result): the job's files and folded document go only once the
+      // group is in the log, or a group that never lands would lose the job with its result.
+      this.batchEntries.push({ kind: EntryKind.JobDelete, id: jobId, version: DELETED_VERSION });
+      this.afterBatch.push(() => this.removeJobFiles(jobId));
+      return;
+    }
     // Files tied to the job first, then the description: a crash in between leaves the description,
     // and deleting it again (clean() on restart) finishes the job.
-    fs.rmSync(this.layout.jobFilesDir(jobId), { recursive: true, force: true });
-    // A folded document goes at once (the deletion entry below hides it from readers anyway).
-    fs.rmSync(this.layout.jobPath(jobId), { force: true });
-    if (this.batchDepth === 0 && !(await this.jobExists(jobId))) return;
+    this.removeJobFiles(jobId);
+    if (!(await this.jobExists(jobId))) return;
     // No sync of its own: a deletion carries no data; losing it in a power cut only leaves a
     // finished job that clean() deletes at the restart.
-    await this.write({ kind: EntryKind.JobDelete, id: jobId, version: DELETED_VERSION }, false);
+    await this.commit([{ kind: EntryKind.JobDelete, id: jobId, version: DELETED_VERSION }], false);
+  }
+
+  /** The files tied to a job, and its folded document (the deletion entry hides that from readers anyway). */
+  private removeJobFiles(jobId: string): void {
+    fs.rmSync(this.layout.jobFilesDir(jobId), { recursive: true, force: true });
+    fs.rmSync(this.layout.jobPath(jobId), { force: true });
   }
 
   /** Ids of folded documents (the `jobs/` shards). */
