@@ -75,6 +75,8 @@ function replay(logFile: string): Model {
       case "delete":
         apply(m.jobs, e.id as string, null);
         m.results.delete(e.id as string);
+        // (A finish cut by a kill left the job there, and a later writer deleted it.)
+        m.finished.delete(e.id as string);
         break;
       case "writeFile":
         if (done?.id) m.files.set(done.id, new Set([e.content as string]));
