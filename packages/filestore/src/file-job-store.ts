@@ -145,6 +145,7 @@ export class FileJobStore implements JobStore {
     this.configValue = config;
     this.formatVersion = FILE_JOB_STORE_VERSION;
     this.records.setGeneration(0);
+    this.records.setFormatOneFiles(false);
     writeFileAtomicSync(p("meta", "config.json"), configToJSON(config), { durable: this.durable });
     // The format file is written last: its presence is what makes this directory a job store.
     if (this.durable) syncPaths([], [p("meta"), p(LOG_DIR), this.root]);
@@ -176,6 +177,7 @@ export class FileJobStore implements JobStore {
     this.configValue = configFromJSON(raw.toString("utf8"), configFile);
     this.formatVersion = format.version;
     this.records.setGeneration(this.readGeneration());
+    this.records.setFormatOneFiles(format.version < 2 || format.upgraded === true);
   }
 
   /** The store's generation: how many leader runs took it (0 before the first). */

@@ -101,6 +101,22 @@ export class JobRecords {
     this.view = new LogView(layout.p(LOG_DIR), 0);
   }
 
+  /**
+   * Whether documents and results may be in files of their own: a fold finished (its marker is in
+   * the log directory), or the store was written in format 1. Until then everything is in the logs,
+   * and lookups that miss them need not look for a file.
+   */
+  private mayHaveFiles(): boolean {
+    return this.formatOneFiles || this.view.foldedGeneration > 0;
+  }
+
+  /** The store holds (or held) format-1 files: see {@link mayHaveFiles}. */
+  setFormatOneFiles(value: boolean): void {
+    this.formatOneFiles = value;
+  }
+
+  private formatOneFiles = false;
+
   /** The generation this process writes and reads in (set when the store is opened, and by the leader lock). */
   setGeneration(generation: number): void {
     this.generation = generation;
@@ -147,8 +163,8 @@ export class JobRecords {
       // Versions held only by folded files count too: a result must outrank the folded one.
       settleResultVersions(
         entries,
-        (id) => this.view.docs.versionOf(id) ?? foldedVersion(this.layout.jobPath(id)),
-        (id) => this.view.results.versionOf(id) ?? foldedVersion(this.layout.resultPath(id)),
+        (id) => this.view.docs.versionOf(id) ?? (this.mayHaveFiles() ? foldedVersion(this.layout.jobPath(id)) : undefined),
+        (id) => this.view.results.versionOf(id) ?? (this.mayHaveFiles() ? foldedVersion(this.layout.resultPath(id)) : undefined),
       );
     }
     const writer = this.logWriter();
@@ -267,6 +283,7 @@ export class JobRecords {
 
   /** A folded document's bytes (checked), or undefined if there is none. */
   private fileDoc(jobId: string): Buffer | undefined {
+    if (!this.mayHaveFiles()) return undefined;
     const file = this.layout.jobPath(jobId);
     const raw = readIfExists(file);
     return raw === undefined ? undefined : parseFolded(raw, file).content;
@@ -352,11 +369,12 @@ export class JobRecords {
   /** The files tied to a job, and its folded document (the deletion entry hides that from readers anyway). */
   private removeJobFiles(jobId: string): void {
     fs.rmSync(this.layout.jobFilesDir(jobId), { recursive: true, force: true });
-    fs.rmSync(this.layout.jobPath(jobId), { force: true });
+    if (this.mayHaveFiles()) fs.rmSync(this.layout.jobPath(jobId), { force: true });
   }
 
   /** Ids of folded documents (the `jobs/` shards). */
   private *fileJobIds(): IterableIterator<string> {
+    if (!this.mayHaveFiles()) return;
     for (const s of SHARDS) {
       let names: string[];
       try {
@@ -465,6 +483,7 @@ export class JobRecords {
       if ((slot.flags & SlotFlag.Deleted) !== 0) return undefined;
       return this.view.read(slot, `the result of job ${JSON.stringify(jobId)}`).data;
     }
+    if (!this.mayHaveFiles()) return undefined;
     const file = this.layout.resultPath(jobId);
     const raw = readIfExists(file);
     return raw === undefined ? undefined : parseFolded(raw, file).content;
@@ -480,7 +499,7 @@ export class JobRecords {
     assertJobId(jobId);
     const slot = this.refreshedView().results.get(jobId);
     if (slot) return (slot.flags & SlotFlag.Deleted) === 0;
-    return fs.existsSync(this.layout.resultPath(jobId));
+    return this.mayHaveFiles() && fs.existsSync(this.layout.resultPath(jobId));
   }
 
   async deleteResult(jobId: string): Promise<void> {

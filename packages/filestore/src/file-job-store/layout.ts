@@ -92,14 +92,17 @@ export class StoreLayout {
     return real;
   }
 
-  /** What `format.json` says: undefined without one; the version (or why it is unusable). */
-  readFormat(): { version: unknown } | undefined {
+  /**
+   * What `format.json` says: undefined without one; the version (or why it is unusable), and
+   * whether a leader upgraded the store from format 1 (its files may still hold documents).
+   */
+  readFormat(): { version: unknown; upgraded?: boolean } | undefined {
     const raw = readIfExists(this.p("format.json"));
     if (raw === undefined) return undefined;
     try {
-      const doc = JSON.parse(raw.toString("utf8")) as { format?: unknown; version?: unknown };
+      const doc = JSON.parse(raw.toString("utf8")) as { format?: unknown; version?: unknown; upgraded?: unknown };
       if (doc.format !== FORMAT_NAME) return { version: doc.version ?? "unknown" };
-      return { version: doc.version };
+      return { version: doc.version, upgraded: doc.upgraded !== undefined };
     } catch {
       return { version: "unreadable" };
     }
