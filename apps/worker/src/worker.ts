@@ -183,7 +183,7 @@ async function deleteSubtree(store: JobStore, ids: Iterable<string>): Promise<vo
     const id = stack.pop()!;
     if (!(await store.jobExists(id))) continue;
     const d = await store.loadJob(id);
-    stack.push(...d.successorsAndServiceHosts());
+    for (const s of d.successorsAndServiceHosts()) stack.push(s);
     await store.deleteJob(id);
   }
 }

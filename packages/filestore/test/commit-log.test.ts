@@ -125,6 +125,35 @@ describe("a log cut at every byte offset", () => {
   }, 300_000);
 });
 
+describe("a group written in parts", () => {
+  it("takes effect only when complete; a batch that fails after some parts leaves nothing and later groups are whole", async () => {
+    const root = await fresh();
+    const w = await open(root);
+    const reader = await open(root);
+    // Big enough to go out in several parts (record size 300 bytes here).
+    const jobs = Array.from({ length: 40 }, (_, i) => sampleJob(`part${i}`, { i, pad: "q".repeat(200) }));
+    for (const j of jobs) w.assignJobId(j);
+    let seenMidway: boolean | undefined;
+    await expect(
+      w.batch(async () => {
+        await w.createJobs(jobs.slice(0, 20));
+        // Parts are in the log already, but no reader sees any of them.
+        expect(fs.statSync(path.join(root, "log", logFiles(root)[0]!)).size).toBeGreaterThan(2000);
+        seenMidway = await reader.jobExists(jobs[0]!.id);
+        throw new Error("the job failed before its commit");
+      }),
+    ).rejects.toThrow("before its commit");
+    expect(seenMidway).toBe(false);
+    for (const s of [reader, await open(root)]) expect(await s.jobExists(jobs[3]!.id)).toBe(false);
+    await w.createJobs(jobs.slice(20));
+    for (const s of [reader, await open(root)]) {
+      const ids: string[] = [];
+      for await (const id of s.jobIds()) ids.push(id);
+      expect(ids.sort()).toEqual(jobs.slice(20).map((j) => j.id).sort());
+    }
+  });
+});
+
 describe("a flipped byte in a record", () => {
   it("is harmless in the trailer and otherwise found and named, never read as data", async () => {
     const root = await fresh();

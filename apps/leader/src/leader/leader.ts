@@ -240,7 +240,7 @@ export class Leader {
       const id = stack.pop()!;
       if (!(await this.store.jobExists(id))) continue;
       const d = await this.store.loadJob(id);
-      stack.push(...d.successorsAndServiceHosts());
+      for (const s of d.successorsAndServiceHosts()) stack.push(s);
       await this.store.deleteJob(id);
     }
   }
@@ -747,7 +747,7 @@ export class Leader {
         }
       }
       const desc = waiting ?? this.live.get(id) ?? this.options.preloaded?.get(id) ?? ((await this.store.jobExists(id)) ? await this.store.loadJob(id) : undefined);
-      if (desc) stack.push(...desc.allSuccessors());
+      if (desc) for (const s of desc.allSuccessors()) stack.push(s);
     }
   }
 

@@ -13,7 +13,7 @@
  *
  * All integers little-endian; every CRC is CRC-32 (zlib's, the IEEE polynomial). `flags` bit 0 says
  * the group goes on in the next record (a commit larger than one record); a group takes effect
- * only with its last record. A torn write (a crash) can only cut a record short: the file ends
+ * only with its last record, and bit 1 drops a group its writer gave up. A torn write (a crash) can only cut a record short: the file ends
  * inside it, or (power loss) garbage follows a cut; then its trailer does not match. A complete
  * record whose payload does not match its checksum is damage, not a crash.
  */
@@ -62,6 +62,11 @@ export const ENTRY_HEADER_BYTES = 16;
 export const RECORD_TARGET_BYTES = 4 << 20;
 /** Bit 0 of a record's flags: the group continues in the next record. */
 export const FLAG_CONTINUES = 1;
+/**
+ * Bit 1: drop the group begun by the records before (its writer gave it up: a batch that failed after
+ * part of a large group was written). Such a record holds no entries.
+ */
+export const FLAG_ABORT = 2;
 
 function toBytes(data: string | Uint8Array | undefined): Buffer {
   if (data === undefined) return Buffer.alloc(0);
@@ -112,7 +117,12 @@ export function encodeRecord(entries: readonly Buffer[], flags: number): Buffer 
 }
 
 /** Encode a group of entries as one or more records (all but the last flagged "continues"). */
-export function encodeGroup(entries: readonly EntryInput[], recordBytes = RECORD_TARGET_BYTES): { records: Buffer[]; entryOffsets: number[] } {
+export function encodeGroup(
+  entries: readonly EntryInput[],
+  recordBytes = RECORD_TARGET_BYTES,
+  /** The group goes on after these records (a large group written in parts). */
+  continues = false,
+): { records: Buffer[]; entryOffsets: number[] } {
   const records: Buffer[] = [];
   const entryOffsets: number[] = [];
   let pending: Buffer[] = [];
@@ -135,7 +145,7 @@ export function encodeGroup(entries: readonly EntryInput[], recordBytes = RECORD
     pending.push(enc);
     pendingBytes += enc.length;
   }
-  flush(true);
+  flush(!continues);
   return { records, entryOffsets };
 }
 
@@ -186,7 +196,7 @@ export function decodeEntry(buf: Buffer): DecodedEntry {
 
 /** What a scan found at one position of a log. */
 export type ScanStep =
-  | { type: "record"; offset: number; length: number; continues: boolean; entries: ScannedEntry[] }
+  | { type: "record"; offset: number; length: number; continues: boolean; aborts: boolean; entries: ScannedEntry[] }
   /** The log ends with a torn record (a write cut by a crash, maybe followed by garbage): ignored. */
   | { type: "torn"; offset: number }
   /** A complete record that is damaged (not what a crash leaves). */
@@ -270,5 +280,12 @@ export function scanRecord(buf: Buffer, offset: number, base: number): ScanStep 
     });
     p += size;
   }
-  return { type: "record", offset, length: HEADER_BYTES + length + TRAILER_BYTES, continues: (flags & FLAG_CONTINUES) !== 0, entries };
+  return {
+    type: "record",
+    offset,
+    length: HEADER_BYTES + length + TRAILER_BYTES,
+    continues: (flags & FLAG_CONTINUES) !== 0,
+    aborts: (flags & FLAG_ABORT) !== 0,
+    entries,
+  };
 }

@@ -295,7 +295,8 @@ export class LogView {
         const step = scanRecord(buf, at, pos);
         if (step.type === "end") break;
         if (step.type === "record") {
-          this.takeRecord(index, step.entries, step.continues);
+          if (step.aborts) log.group = [];
+          else this.takeRecord(index, step.entries, step.continues);
           at += step.length;
           continue;
         }

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { asNoSpace, failIfDiskFullInjected, FILE_MODE, fsyncDir } from "../internal/fsx.js";
-import { encodeGroup, type EntryInput } from "./record.js";
+import { FLAG_ABORT, encodeGroup, encodeRecord, type EntryInput } from "./record.js";
 
 /** Where the entries of an appended group landed. */
 export interface AppendedGroup {
@@ -69,12 +69,29 @@ export class LogWriter {
    * takes effect only with its last). Not durable until {@link sync}. A failed append (a full disk)
    * is cut off again, so the log never holds a partial group followed by more appends.
    */
-  append(entries: readonly EntryInput[]): AppendedGroup {
+  append(entries: readonly EntryInput[], continues = false): AppendedGroup {
+    const { records, entryOffsets } = encodeGroup(entries, this.recordBytes, continues);
+    const buf = records.length === 1 ? records[0]! : Buffer.concat(records);
+    const start = this.write(buf);
+    const lengths = entryOffsets.map((o) => entryLength(buf, o));
+    return { log: this.name, offsets: entryOffsets.map((o) => start + o), lengths };
+  }
+
+  /** Stop using this log (a group in it could not be completed or given up); the caller starts another. */
+  retire(): void {
+    this.broken = true;
+  }
+
+  /** Give up the group begun by appends with `continues`: readers drop it. */
+  abortGroup(): void {
+    this.write(encodeRecord([], FLAG_ABORT));
+  }
+
+  /** Append `buf` with one write; returns where it begins. A failed write is cut off again. */
+  private write(buf: Buffer): number {
     if (this.broken) throw new Error(`commit log ${this.path} is unusable after a failed append`);
-    const { records, entryOffsets } = encodeGroup(entries, this.recordBytes);
     const fd = this.open();
     const start = this.size;
-    const buf = records.length === 1 ? records[0]! : Buffer.concat(records);
     try {
       failIfDiskFullInjected(this.path);
       let off = 0;
@@ -88,8 +105,7 @@ export class LogWriter {
       throw asNoSpace(err, this.path);
     }
     this.size = start + buf.length;
-    const lengths = entryOffsets.map((o) => entryLength(buf, o));
-    return { log: this.name, offsets: entryOffsets.map((o) => start + o), lengths };
+    return start;
   }
 
   /** Make everything appended so far durable (one fdatasync shared by every caller waiting). */

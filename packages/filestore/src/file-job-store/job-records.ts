@@ -11,15 +11,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { JobDescription, type JobDescriptionJSON, isTemporaryJobId, newJobId } from "@toil/job";
-import { DamagedJobError, DamagedJobStoreFileError, InvalidIdError, NoSuchFileError, NoSuchJobError } from "../errors.js";
+import { DamagedJobError, DamagedJobStoreFileError, InvalidIdError, JobStoreError, NoSuchFileError, NoSuchJobError } from "../errors.js";
 import { assertJobId } from "../ids.js";
 import { isErrno, isTempName, readIfExists, writeFileAtomicSync } from "../internal/fsx.js";
 import type { JobStateRecord } from "../job-store.js";
-import { EntryKind, type EntryInput } from "../commit-log/record.js";
+import { EntryKind, RECORD_TARGET_BYTES, type EntryInput, type ScannedEntry } from "../commit-log/record.js";
 import { DELETED_VERSION, SlotFlag, type SlotEntry } from "../commit-log/slots.js";
 import { LogView, hostTag } from "../commit-log/view.js";
 import { currentProcessIdentity } from "../internal/process-info.js";
-import { LogWriter } from "../commit-log/writer.js";
+import { LogWriter, type AppendedGroup } from "../commit-log/writer.js";
 import { foldedVersion, parseFolded } from "./folded-files.js";
 import { JobStateIndex, jobStateRecordOf } from "./job-index.js";
 import { JOB_INDEX, LOG_DIR, SHARDS, type StoreLayout } from "./layout.js";
@@ -39,6 +39,19 @@ function jobDocProblem(raw: Buffer, id?: string): { doc?: JobDescriptionJSON; pr
   if (typeof doc !== "object" || doc === null || typeof doc.id !== "string") return { problem: "is not a job description (no id)" };
   if (id !== undefined && doc.id !== id) return { problem: `holds job ${JSON.stringify(doc.id)} instead` };
   return { doc };
+}
+
+/** A group whose new job documents pass this many record sizes is written to the log in parts (see `streamed`). */
+const STREAM_RECORDS = 4;
+
+/** The entries just appended, as a scan of the log would find them. */
+function scannedOf(entries: readonly EntryInput[], offsets: readonly number[], lengths: readonly number[]): ScannedEntry[] {
+  const out: ScannedEntry[] = new Array(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    out[i] = { kind: e.kind, flags: e.create ? 1 : 0, id: e.id, version: e.version, offset: offsets[i]!, length: lengths[i]! };
+  }
+  return out;
 }
 
 /** Placeholder version of a result until its group is committed (see {@link settleResultVersions}). */
@@ -86,6 +99,15 @@ export class JobRecords {
   private batchEntries: EntryInput[] = [];
   /** What a batch does once its group is in the log (removing the files of jobs it deleted). */
   private afterBatch: (() => void)[] = [];
+  /**
+   * Entries of the open batch already written to the log: a group larger than {@link STREAM_BYTES}
+   * (a job that creates a million children) goes out in parts as it is built, the last part with
+   * the rest of the group; they take effect (here too) only when it is complete.
+   */
+  private streamed: { log: string; entries: ScannedEntry[] } | undefined;
+  /** Bytes of new job documents in `batchEntries` not yet streamed out. */
+  private pendingCreateBytes = 0;
+  private readonly streamBytes: number;
   /** This process in its log's name. */
   private readonly tag = writerTag();
 
@@ -97,6 +119,7 @@ export class JobRecords {
     private readonly writer_: string,
     private readonly recordBytes?: number,
   ) {
+    this.streamBytes = STREAM_RECORDS * (recordBytes ?? RECORD_TARGET_BYTES);
     this.index = new JobStateIndex(layout.p(...JOB_INDEX));
     this.view = new LogView(layout.p(LOG_DIR), 0);
   }
@@ -153,7 +176,9 @@ export class JobRecords {
    * next sync.
    */
   private async commit(entries: EntryInput[], sync: boolean): Promise<void> {
-    if (entries.length === 0) {
+    const streamed = this.streamed;
+    this.streamed = undefined;
+    if (entries.length === 0 && !streamed) {
       if (sync) await this.sync();
       return;
     }
@@ -168,20 +193,44 @@ export class JobRecords {
       );
     }
     const writer = this.logWriter();
-    const appended = writer.append(entries);
-    this.view.applyOwn(
-      appended.log,
-      entries.map((e, i) => ({
-        kind: e.kind,
-        flags: e.create ? 1 : 0,
-        id: e.id,
-        version: e.version,
-        offset: appended.offsets[i]!,
-        length: appended.lengths[i]!,
-      })),
-      writer.length,
-    );
+    if (streamed && streamed.log !== writer.name) {
+      throw new JobStoreError(`The commit log ${streamed.log} failed in the middle of a group; the group was not committed.`);
+    }
+    let appended: AppendedGroup;
+    try {
+      appended = writer.append(entries);
+    } catch (err) {
+      // The first parts of the group are in the log: drop them, or stop using this log.
+      if (streamed) {
+        try {
+          writer.abortGroup();
+        } catch {
+          writer.retire();
+        }
+      }
+      throw err;
+    }
+    const scanned = scannedOf(entries, appended.offsets, appended.lengths);
+    this.view.applyOwn(appended.log, streamed ? streamed.entries.concat(scanned) : scanned, writer.length);
     if (sync) await writer.sync();
+  }
+
+  /**
+   * Write the new job documents collected so far as the next part of the open batch's group (see
+   * {@link streamed}). Results and updates stay for the last part (their versions are settled there).
+   */
+  private async streamOut(): Promise<void> {
+    const creates = this.batchEntries.filter((e) => e.kind === EntryKind.JobPut && e.create);
+    if (creates.length === 0) return;
+    this.batchEntries = this.batchEntries.filter((e) => !(e.kind === EntryKind.JobPut && e.create));
+    this.pendingCreateBytes = 0;
+    // File data the documents may name is durable before any of them is in the log.
+    await this.pending.flushAsync();
+    const writer = this.logWriter();
+    const appended = writer.append(creates, true);
+    const scanned = scannedOf(creates, appended.offsets, appended.lengths);
+    if (this.streamed) for (const e of scanned) this.streamed.entries.push(e);
+    else this.streamed = { log: appended.log, entries: scanned };
   }
 
   /** Seal this process's log (readers stop looking at it), sync it and close every log file. */
@@ -233,6 +282,17 @@ export class JobRecords {
       if (this.batchDepth === 0) {
         this.batchEntries = [];
         this.afterBatch = [];
+        this.pendingCreateBytes = 0;
+        if (this.streamed) {
+          // Part of the group is in the log: tell readers to drop it (or, failing that, stop using this log).
+          this.streamed = undefined;
+          const writer = this.logWriter();
+          try {
+            writer.abortGroup();
+          } catch {
+            writer.retire();
+          }
+        }
       }
       throw err;
     }
@@ -261,7 +321,12 @@ export class JobRecords {
 
   async createJobs(jobs: Iterable<JobDescription>): Promise<void> {
     await this.batch(async () => {
-      for (const j of jobs) this.batchEntries.push(this.entryOf(j, true));
+      for (const j of jobs) {
+        const entry = this.entryOf(j, true);
+        this.batchEntries.push(entry);
+        this.pendingCreateBytes += (entry.data as string).length + (entry.aux?.length ?? 0);
+        if (this.pendingCreateBytes > this.streamBytes) await this.streamOut();
+      }
     });
   }
 
