@@ -1,17 +1,18 @@
 // Import rules from the architecture: imports point down the layer picture, never up,
 // never into an app, and never in a cycle (type-only imports included).
-//   apps/leader -> batch-local, batch-slurm, filestore, bus, job, batch-core
-//   apps/worker -> filestore, job, bus
+//   apps/leader -> cwl, batch-local, batch-slurm, filestore, bus, job, batch-core
+//   apps/worker -> filestore, job, bus (CWL job classes are loaded by module reference, never imported)
+//   cwl -> filestore -> job -> bus
 //   batch-local, batch-slurm -> batch-core -> job -> bus
-//   filestore -> job -> bus
 const pkg = (name) => `^packages/${name}/`;
 const upward = [
-  { from: "bus", to: ["job", "filestore", "batch-core", "batch-local", "batch-slurm"] },
-  { from: "job", to: ["filestore", "batch-core", "batch-local", "batch-slurm"] },
-  { from: "filestore", to: ["batch-core", "batch-local", "batch-slurm"] },
-  { from: "batch-core", to: ["filestore", "batch-local", "batch-slurm"] },
-  { from: "batch-local", to: ["filestore", "batch-slurm"] },
-  { from: "batch-slurm", to: ["filestore", "batch-local"] },
+  { from: "bus", to: ["job", "filestore", "batch-core", "batch-local", "batch-slurm", "cwl"] },
+  { from: "job", to: ["filestore", "batch-core", "batch-local", "batch-slurm", "cwl"] },
+  { from: "filestore", to: ["batch-core", "batch-local", "batch-slurm", "cwl"] },
+  { from: "batch-core", to: ["filestore", "batch-local", "batch-slurm", "cwl"] },
+  { from: "batch-local", to: ["filestore", "batch-slurm", "cwl"] },
+  { from: "batch-slurm", to: ["filestore", "batch-local", "cwl"] },
+  { from: "cwl", to: ["batch-core", "batch-local", "batch-slurm"] },
 ];
 
 module.exports = {
@@ -40,9 +41,9 @@ module.exports = {
     {
       name: "worker-stays-small",
       severity: "error",
-      comment: "The worker runs jobs; it does not schedule them (no batch systems, no leader).",
+      comment: "The worker runs jobs; it does not schedule them (no batch systems, no leader), and it loads CWL jobs by module reference.",
       from: { path: "^apps/worker/" },
-      to: { path: "^(apps/leader|packages/batch-)" },
+      to: { path: "^(apps/leader|packages/batch-|packages/cwl/)" },
     },
     {
       name: "no-deep-imports",

@@ -39,7 +39,7 @@ const tsxInBundle: NonNullable<Options["esbuildPlugins"]>[number] = {
 export default defineConfig([
   {
     // The package build: dependencies stay external (installed next to it).
-    entry: ["src/index.ts", "src/cli.ts", "src/worker.ts"],
+    entry: ["src/index.ts", "src/cli.ts", "src/cwl-runner.ts", "src/worker.ts"],
     format: ["esm"],
     dts: { entry: ["src/index.ts"] },
     clean: true,
@@ -57,6 +57,8 @@ export default defineConfig([
       leader: "src/standalone/leader.ts",
       hooks: "src/standalone/hooks.ts",
       "module-hooks": "src/standalone/module-hooks.ts",
+      "toil-cwl-runner": "src/standalone/toil-cwl-runner.ts",
+      "cwl-jobs": "src/standalone/cwl-jobs.ts",
     },
     outDir: "dist/standalone",
     format: ["esm"],

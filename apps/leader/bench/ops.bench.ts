@@ -47,7 +47,7 @@ async function buildStore(dir: string): Promise<string> {
       else if (i % 100 < 99) d.addChild(`child${String(i).padStart(16, "0")}`);
       else {
         d.assignConfig(config);
-        while (d.remainingTryCount > 0) d.setupJobAfterFailure(1, 2);
+        while (d.remainingTryCount > 0) d.setupJobAfterFailure(1, "FAILED");
       }
       batch.push(d);
       if (i === 0) rootId = d.id;

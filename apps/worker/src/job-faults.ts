@@ -21,6 +21,7 @@ export type FaultKind = "unhandled promise rejection" | "uncaught exception";
 
 /** A job's failure caused by an error its code left unhandled. */
 export class UnhandledJobError extends ToilError {
+  static override readonly code: string = "WORKER_UNHANDLED_ERROR";
   constructor(
     /** What kind of unhandled error it was. */
     readonly kind: FaultKind,

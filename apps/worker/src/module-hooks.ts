@@ -170,12 +170,22 @@ function typeScriptFormat(file: string, source: string): "module" | "commonjs" {
   return hasModuleSyntax(source) ? "module" : "commonjs";
 }
 
+/** What a `load` hook answers for one module (Node's `LoadFnOutput`). */
+export interface LoadResult {
+  /** How Node runs the source: "module", "commonjs", ... */
+  format?: string | null;
+  /** The module's source, as Node runs it. */
+  source?: string | ArrayBuffer | Uint8Array | null;
+  /** True when no later hook is to be asked. */
+  shortCircuit?: boolean;
+}
+
 /** Module hook: TypeScript files are loaded with their types stripped (see the module comment). */
 export async function load(
   url: string,
   context: { format?: string | null },
-  next: (url: string, context: unknown) => Promise<{ format?: string | null; source?: string | ArrayBuffer | Uint8Array | null; shortCircuit?: boolean }>,
-): Promise<{ format?: string | null; source?: string | ArrayBuffer | Uint8Array | null; shortCircuit?: boolean }> {
+  next: (url: string, context: unknown) => Promise<LoadResult>,
+): Promise<LoadResult> {
   if (!url.startsWith("file:") || !TS_FILE.test(url.split("?")[0] ?? url)) return next(url, context);
   const file = fileURLToPath(url.split("?")[0]!);
   const source = await readFile(file, "utf8");

@@ -14,8 +14,10 @@ import {
   type LeaderLogLine,
 } from "@toil/filestore";
 import {
+  PermanentJobFailureError,
   cannotSucceedOnRetry,
   executeJob,
+  isToilError,
   nextChainable,
   runDeferredFunction,
   runServiceHost,
@@ -540,11 +542,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     capture.line(`Job ${current ? current.toString() : jobId} failed:\n${text}`);
     if (cannotSucceedOnRetry(err)) {
       noRetry = true;
-      capture.line("Retrying cannot fix this error in the workflow's code, so the job is not retried: fix the code, then run again with --restart.");
-    } else if (err instanceof DamagedJobStoreFileError || err instanceof DamagedJobError) {
-      // Reading the damaged data again cannot help either.
-      noRetry = true;
-      capture.line("The job read damaged data from the job store, so it is not retried: restore the file named above, then run again with --restart.");
+      capture.line(retryRefusal(err));
     }
     // The file store's open() already put the files the job accessed in its leader log messages.
     if (lastFileStore) logsToLeader.push(...lastFileStore.logMessages);
@@ -627,6 +625,21 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
 }
 
 /** A job's failure as its log shows it: the error and the user's frames of its stack (all of them at debug level). */
+/**
+ * Why a job that failed with `err` (one {@link cannotSucceedOnRetry} names) is not retried, and what
+ * fixes it. Decided by code, so errors of another copy of the packages get the same line.
+ */
+function retryRefusal(err: unknown): string {
+  const code = isToilError(err) ? err.code : undefined;
+  if (code === PermanentJobFailureError.code) {
+    return "The job failed for good (a retry cannot help), so it is not retried: fix the cause, then run again with --restart.";
+  }
+  if (code === DamagedJobStoreFileError.code || code === DamagedJobError.code) {
+    return "The job read damaged data from the job store, so it is not retried: restore the file named above, then run again with --restart.";
+  }
+  return "Retrying cannot fix this error in the workflow's code, so the job is not retried: fix the code, then run again with --restart.";
+}
+
 function failureText(err: unknown, config: Config): string {
   if (err instanceof UnhandledJobError) return err.message;
   if (config.logLevel === "debug" || config.logLevel === "trace") return err instanceof Error ? (err.stack ?? err.message) : String(err);

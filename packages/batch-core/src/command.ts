@@ -3,7 +3,7 @@ import { BatchSystemError } from "./errors.js";
 
 /** Raised when a command, one of its arguments or an environment value cannot be passed to a process as it is. */
 export class BatchCommandError extends BatchSystemError {
-  override readonly code: string = "BATCH_COMMAND_ERROR";
+  static override readonly code: string = "BATCH_COMMAND";
 }
 
 const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;

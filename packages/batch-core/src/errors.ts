@@ -1,9 +1,13 @@
+/**
+ * Error classes of @toil/batch-core. Each extends {@link BatchSystemError} (itself a `ToilError`)
+ * and sets a stable `code` starting with `BATCH_`; a batch plugin's own errors extend it too, with
+ * codes in the plugin's namespace (`SLURM_...`).
+ */
 import { ToilError } from "@toil/job";
 
 /** Base class of every error raised by `@toil/batch-core` and batch plugins built on it (a `ToilError`). */
 export class BatchSystemError extends ToilError {
-  /** Stable machine-readable code. */
-  readonly code: string = "BATCH_SYSTEM_ERROR";
+  static override readonly code: string = "BATCH_ERROR";
 }
 
 /** Options of {@link InsufficientSystemResources}. */
@@ -56,7 +60,7 @@ function humanBytes(n: number): string {
  * `issueBatchJob` before anything runs; the message names the resource, the request and the limit.
  */
 export class InsufficientSystemResources extends BatchSystemError {
-  override readonly code = "INSUFFICIENT_SYSTEM_RESOURCES";
+  static override readonly code: string = "BATCH_INSUFFICIENT_RESOURCES";
   /** Name of the resource: "cores", "memory", "disk", "accelerators", ... */
   readonly resource: string;
   /** What was asked for (a number, or a description such as "1 gpu"). */
@@ -101,7 +105,7 @@ export class InsufficientSystemResources extends BatchSystemError {
 
 /** Acquiring an amount of a resource from a {@link ResourcePool} or {@link ResourceSet} took longer than its timeout. */
 export class AcquisitionTimeoutException extends BatchSystemError {
-  override readonly code = "ACQUISITION_TIMEOUT";
+  static override readonly code: string = "BATCH_ACQUISITION_TIMEOUT";
   constructor(
     /** Name of the resource, e.g. "cores". */
     readonly resource: string,
@@ -119,7 +123,7 @@ export class AcquisitionTimeoutException extends BatchSystemError {
 
 /** A plugin module or package does not provide a batch system that fits the contract. */
 export class InvalidBatchSystemPluginError extends BatchSystemError {
-  override readonly code = "INVALID_BATCH_SYSTEM_PLUGIN";
+  static override readonly code: string = "BATCH_INVALID_PLUGIN";
   constructor(
     /** The batch system name the plugin was loaded for. */
     readonly pluginName: string,
@@ -139,7 +143,7 @@ export class InvalidBatchSystemPluginError extends BatchSystemError {
 
 /** A plugin module or package threw while it was imported (before its class could be checked). */
 export class BatchSystemPluginLoadError extends BatchSystemError {
-  override readonly code = "BATCH_SYSTEM_PLUGIN_LOAD";
+  static override readonly code: string = "BATCH_PLUGIN_LOAD";
   constructor(
     /** The batch system name the plugin was loaded for. */
     readonly pluginName: string,
@@ -160,7 +164,7 @@ export class BatchSystemPluginLoadError extends BatchSystemError {
 
 /** No batch system is known by this name, and no plugin package or module provides it. */
 export class UnknownBatchSystemError extends BatchSystemError {
-  override readonly code = "UNKNOWN_BATCH_SYSTEM";
+  static override readonly code: string = "BATCH_UNKNOWN_SYSTEM";
   constructor(
     /** The name that was asked for. */
     readonly batchSystemName: string,
@@ -180,10 +184,10 @@ export class UnknownBatchSystemError extends BatchSystemError {
 
 /** A plugin's declared option received a value it cannot use. */
 export class BatchSystemOptionError extends BatchSystemError {
-  override readonly code = "BATCH_SYSTEM_OPTION";
+  static override readonly code: string = "BATCH_OPTION";
 }
 
 /** A batch system method was used after `shutdown()`. */
 export class BatchSystemShutdownError extends BatchSystemError {
-  override readonly code = "BATCH_SYSTEM_SHUT_DOWN";
+  static override readonly code: string = "BATCH_SHUT_DOWN";
 }

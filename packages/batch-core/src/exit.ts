@@ -1,39 +1,11 @@
+import type { BatchJobExitReason } from "@toil/job";
+
+// Defined once, in @toil/job (a job description reads them to decide how to retry); re-exported here
+// for batch systems, which report them.
+export { BATCH_JOB_EXIT_REASONS, BatchJobExitReason, isBatchJobExitReason } from "@toil/job";
+
 /** Exit status reported when the real one is not known (the job was lost, or died without a code). */
 export const EXIT_STATUS_UNAVAILABLE_VALUE = 255;
-
-/**
- * Why a batch job stopped. Every backend maps its own states onto these (for example Slurm's
- * OUT_OF_MEMORY becomes `MEMLIMIT`, so the leader can retry with more memory).
- */
-export const BatchJobExitReason = {
-  /** The job ran to completion (whatever its exit status). */
-  FINISHED: "FINISHED",
-  /** The job failed (non-zero exit, or the backend says so). */
-  FAILED: "FAILED",
-  /** The backend lost the job (node failure, boot failure). */
-  LOST: "LOST",
-  /** The job was killed (by a signal, a cancellation, a time limit). */
-  KILLED: "KILLED",
-  /** The backend could not run the job at all (for example the command could not be started). */
-  ERROR: "ERROR",
-  /** The job exceeded its memory limit. */
-  MEMLIMIT: "MEMLIMIT",
-  /** The backend no longer knows the job. */
-  MISSING: "MISSING",
-  /** The job ran longer than the allowed maximum duration. */
-  MAXJOBDURATION: "MAXJOBDURATION",
-  /** The job could not be placed in any partition/queue. */
-  PARTITION: "PARTITION",
-} as const;
-export type BatchJobExitReason = (typeof BatchJobExitReason)[keyof typeof BatchJobExitReason];
-
-/** All exit reasons, in declaration order. */
-export const BATCH_JOB_EXIT_REASONS: readonly BatchJobExitReason[] = Object.values(BatchJobExitReason);
-
-/** Type guard for {@link BatchJobExitReason}. */
-export function isBatchJobExitReason(value: unknown): value is BatchJobExitReason {
-  return typeof value === "string" && (BATCH_JOB_EXIT_REASONS as readonly string[]).includes(value);
-}
 
 /** A batch job that stopped, as returned (exactly once) by `getUpdatedBatchJob`. */
 export interface UpdatedBatchJobInfo {

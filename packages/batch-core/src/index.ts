@@ -44,6 +44,7 @@ export {
   updatedBatchJobInfo,
 } from "./exit.js";
 export { memoize } from "./memoize.js";
+export { FifoQueue, MinHeap } from "./queues.js";
 export {
   type BatchSystemOptionKind,
   type BatchSystemOptionSpec,

@@ -17,6 +17,7 @@ import {
   describeAccelerator,
   type Environment,
   EXIT_STATUS_UNAVAILABLE_VALUE,
+  FifoQueue,
   InsufficientSystemResources,
   ResourcePool,
   ResourceSet,
@@ -24,7 +25,6 @@ import {
 } from "@toil/batch-core";
 import { externalBatchId } from "@toil/bus";
 import { localJobArgv, markNotWarm, warmScriptOf } from "./command.js";
-import { Deque } from "./deque.js";
 import { detectGpus } from "./gpus.js";
 import { capLimits, explainLimit, type Limits } from "./limits.js";
 import { environHas, findTreeProcesses, killProcessTree, listPids, processStartTime, signalGroup } from "./process-tree.js";
@@ -125,7 +125,7 @@ interface LocalJob {
 
 interface Shape {
   key: string;
-  jobs: Deque<LocalJob>;
+  jobs: FifoQueue<LocalJob>;
 }
 
 interface WarmHost {
@@ -277,7 +277,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   private readonly running = new Map<number, LocalJob>();
   private readonly shapes = new Map<string, Shape>();
   private readonly waitingShapes = new Set<Shape>();
-  private readonly updates = new Deque<UpdatedBatchJobInfo>();
+  private readonly updates = new FifoQueue<UpdatedBatchJobInfo>();
   private readonly updateWaiters: ((info: UpdatedBatchJobInfo | null) => void)[] = [];
   private statusMessage: string | null = null;
   private baseEnv: Environment;
@@ -393,7 +393,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     const key = `${tenths}/${memory}/${disk}/${gpuCount}`;
     let shape = this.shapes.get(key);
     if (!shape) {
-      shape = { key, jobs: new Deque() };
+      shape = { key, jobs: new FifoQueue() };
       this.shapes.set(key, shape);
     }
     const job: LocalJob = {

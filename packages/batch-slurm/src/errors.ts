@@ -1,28 +1,32 @@
+/**
+ * Error classes of @toil/batch-slurm. Each extends {@link SlurmError} (a `BatchSystemError`, so a
+ * `ToilError`) and sets a stable `code` starting with `SLURM_`.
+ */
 import { BatchSystemError } from "@toil/batch-core";
 
 /** Base class of the errors raised by the Slurm batch system. */
 export class SlurmError extends BatchSystemError {
-  override readonly code: string = "SLURM_ERROR";
+  static override readonly code: string = "SLURM_ERROR";
 }
 
 /** `--slurmArgs` / `TOIL_SLURM_ARGS` contain something Toil cannot combine with its own flags. */
 export class SlurmArgsError extends SlurmError {
-  override readonly code = "SLURM_ARGS";
+  static override readonly code: string = "SLURM_ARGS";
 }
 
 /** A Slurm option value (flag or `TOIL_SLURM_*` variable) cannot be used. */
 export class SlurmOptionError extends SlurmError {
-  override readonly code = "SLURM_OPTION";
+  static override readonly code: string = "SLURM_OPTION";
 }
 
 /** A time such as `1-02:30:00` could not be read. */
 export class SlurmTimeFormatError extends SlurmError {
-  override readonly code = "SLURM_TIME_FORMAT";
+  static override readonly code: string = "SLURM_TIME_FORMAT";
 }
 
 /** Slurm reported a job state this plugin does not know. */
 export class UnknownSlurmStateError extends SlurmError {
-  override readonly code = "SLURM_UNKNOWN_STATE";
+  static override readonly code: string = "SLURM_UNKNOWN_STATE";
   constructor(
     /** The state as Slurm reported it. */
     readonly state: string,
@@ -39,7 +43,7 @@ export class UnknownSlurmStateError extends SlurmError {
 
 /** No partition from `sinfo` can run a job for as long as it asks. */
 export class NoSuitablePartitionError extends SlurmError {
-  override readonly code = "SLURM_NO_PARTITION";
+  static override readonly code: string = "SLURM_NO_PARTITION";
   constructor(
     /** The time limit the job asks for. */
     readonly timeLimitSeconds: number,
@@ -62,7 +66,7 @@ export class NoSuitablePartitionError extends SlurmError {
 
 /** A Slurm command could not be run, or kept failing until `--statePollingTimeout`. */
 export class SlurmCommandError extends SlurmError {
-  override readonly code = "SLURM_COMMAND";
+  static override readonly code: string = "SLURM_COMMAND";
   constructor(
     message: string,
     /** The command, e.g. `sbatch`. */

@@ -58,6 +58,9 @@ export type { BusLogHeader, BusLogSource, BusLogWriterOptions, BusLogReadOptions
 export { JobStatusTracker, replayMessageBus, isRunning, RUNNING_EXIT_CODE } from "./status.js";
 export type { JobStatus } from "./status.js";
 export {
+  ToilError,
+  type ToilErrorOptions,
+  isToilError,
   BusError,
   BusUsageError,
   BusHandlerError,

@@ -1,11 +1,14 @@
 /**
- * Error classes of @toil/filestore. All extend {@link JobStoreError} (itself a `ToilError`), and each
- * message says what was wrong and what to do about it.
+ * Error classes of @toil/filestore. All extend {@link JobStoreError} (itself a `ToilError`), each sets
+ * a stable `code` starting with `FILESTORE_`, and each message says what was wrong and what to do
+ * about it.
  */
 import { ToilError } from "@toil/job";
 
 /** Base class of every error raised by the job store and the file stores. */
-export class JobStoreError extends ToilError {}
+export class JobStoreError extends ToilError {
+  static override readonly code: string = "FILESTORE_ERROR";
+}
 
 /**
  * A write to the job store failed because its filesystem is full (ENOSPC) or over quota (EDQUOT).
@@ -13,8 +16,9 @@ export class JobStoreError extends ToilError {}
  * before it is intact; free space and run the workflow again with `--restart`.
  */
 export class JobStoreFullError extends JobStoreError {
+  static override readonly code: string = "FILESTORE_FULL";
   /** The errno code: "ENOSPC" or "EDQUOT". */
-  readonly code: string;
+  readonly errnoCode: string;
   constructor(
     /** The file the store was writing. */
     readonly path: string,
@@ -27,12 +31,13 @@ export class JobStoreFullError extends JobStoreError {
         `(or move the job store to a larger filesystem), then run the workflow again with --restart.`,
       { cause },
     );
-    this.code = code;
+    this.errnoCode = code;
   }
 }
 
 /** `initialize()` was called on a location that already holds a job store. */
 export class JobStoreExistsError extends JobStoreError {
+  static override readonly code: string = "FILESTORE_EXISTS";
   constructor(
     /** Where the existing job store is. */
     readonly locator: string,
@@ -49,8 +54,9 @@ export class JobStoreExistsError extends JobStoreError {
  * EPERM, EROFS), a part of the path is a file (ENOTDIR, EEXIST), and the like. Nothing was created.
  */
 export class JobStoreCreateError extends JobStoreError {
+  static override readonly code: string = "FILESTORE_CREATE";
   /** The errno code, e.g. "EACCES". */
-  readonly code: string;
+  readonly errnoCode: string;
   constructor(
     /** Where the job store was to be made. */
     readonly path: string,
@@ -69,12 +75,13 @@ export class JobStoreCreateError extends JobStoreError {
         `Choose a --jobStore path in a directory you can write to (for example ./js).`,
       { cause },
     );
-    this.code = code;
+    this.errnoCode = code;
   }
 }
 
 /** `resume()` (or any access) found no job store at the location. */
 export class NoSuchJobStoreError extends JobStoreError {
+  static override readonly code: string = "FILESTORE_NO_SUCH_STORE";
   constructor(
     /** Where a job store was looked for. */
     readonly locator: string,
@@ -89,6 +96,7 @@ export class NoSuchJobStoreError extends JobStoreError {
 
 /** The store on disk was written by a newer (or unknown) layout version. */
 export class JobStoreVersionError extends JobStoreError {
+  static override readonly code: string = "FILESTORE_VERSION";
   constructor(
     /** Where the job store is. */
     readonly locator: string,
@@ -106,6 +114,7 @@ export class JobStoreVersionError extends JobStoreError {
 
 /** No job with this id exists in the store. */
 export class NoSuchJobError extends JobStoreError {
+  static override readonly code: string = "FILESTORE_NO_SUCH_JOB";
   constructor(
     /** The id that was asked for. */
     readonly jobId: string,
@@ -121,6 +130,9 @@ export class NoSuchJobError extends JobStoreError {
  * absent keeps doing so, with a message that names the file.
  */
 export class DamagedJobError extends NoSuchJobError {
+  static override readonly code: string = "FILESTORE_DAMAGED_JOB";
+  /** Reading the same damaged description again cannot succeed: a job that meets it is not retried. */
+  static override readonly retryable: boolean = false;
   constructor(
     jobId: string,
     /** The damaged document. */
@@ -136,8 +148,14 @@ export class DamagedJobError extends NoSuchJobError {
   }
 }
 
-/** A file of the job store's own bookkeeping (e.g. `meta/root-job`) exists but cannot be read. */
+/**
+ * Data the job store holds is damaged: a commit-log record, a folded document or result, or a stored
+ * file whose CRC-32 does not match, or a bookkeeping file (e.g. `meta/root-job`) that cannot be read.
+ */
 export class DamagedJobStoreFileError extends JobStoreError {
+  static override readonly code: string = "FILESTORE_DAMAGED_FILE";
+  /** Reading the same damaged data again cannot succeed: a job that meets it is not retried. */
+  static override readonly retryable: boolean = false;
   constructor(
     /** The damaged file. */
     readonly path: string,
@@ -157,6 +175,7 @@ export class DamagedJobStoreFileError extends JobStoreError {
  * a file id at all, `cause` is the {@link InvalidIdError} that says what is wrong with it.
  */
 export class NoSuchFileError extends JobStoreError {
+  static override readonly code: string = "FILESTORE_NO_SUCH_FILE";
   constructor(
     /** The file id (or shared-file name) that was asked for. */
     readonly fileId: string,
@@ -173,6 +192,7 @@ export class NoSuchFileError extends JobStoreError {
 
 /** An id, name, hint or path from outside failed validation (it could escape the store, or is malformed). */
 export class InvalidIdError extends JobStoreError {
+  static override readonly code: string = "FILESTORE_INVALID_ID";
   constructor(
     /** What the value was meant to be, e.g. `job id` or `shared file name`. */
     readonly kind: string,
@@ -187,6 +207,7 @@ export class InvalidIdError extends JobStoreError {
 
 /** The job-store locator has a scheme no registered job-store kind handles. */
 export class UnknownJobStoreKindError extends JobStoreError {
+  static override readonly code: string = "FILESTORE_UNKNOWN_KIND";
   constructor(
     /** The locator as given. */
     readonly locator: string,
@@ -204,6 +225,7 @@ export class UnknownJobStoreKindError extends JobStoreError {
 
 /** An import/export URL is malformed, has an unsupported scheme, or the transfer failed. */
 export class InvalidImportExportUrlError extends JobStoreError {
+  static override readonly code: string = "FILESTORE_INVALID_URL";
   constructor(
     /** The URL as given. */
     readonly url: string,
@@ -215,6 +237,7 @@ export class InvalidImportExportUrlError extends JobStoreError {
 
 /** Another leader holds the workflow's leader lock. */
 export class LeaderLockedError extends JobStoreError {
+  static override readonly code: string = "FILESTORE_LEADER_LOCKED";
   constructor(
     /** The job store. */
     readonly locator: string,
@@ -235,6 +258,7 @@ export class LeaderLockedError extends JobStoreError {
 
 /** A file-store operation broke the cache's rules (e.g. a job deleted a shared cached copy itself). */
 export class IllegalDeletionCacheError extends JobStoreError {
+  static override readonly code: string = "FILESTORE_ILLEGAL_CACHE_DELETION";
   constructor(
     /** The cached copy that was changed. */
     readonly path: string,
@@ -247,7 +271,11 @@ export class IllegalDeletionCacheError extends JobStoreError {
 }
 
 /** The cache cannot make room for a job's disk requirement or a file, even after evicting everything unused. */
-export class CacheUnbalancedError extends JobStoreError {}
+export class CacheUnbalancedError extends JobStoreError {
+  static override readonly code: string = "FILESTORE_CACHE_UNBALANCED";
+}
 
 /** Something tried to use a file store outside the job it belongs to, or after it was closed. */
-export class FileStoreStateError extends JobStoreError {}
+export class FileStoreStateError extends JobStoreError {
+  static override readonly code: string = "FILESTORE_STATE";
+}

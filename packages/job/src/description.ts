@@ -5,6 +5,7 @@
  */
 import { nanoid } from "nanoid";
 import { JobDescriptionFormatError, JobUsageError, JobVersionError, ToilError } from "./errors.js";
+import { BatchJobExitReason } from "./exit-reason.js";
 import {
   type AcceleratorRequirement,
   type RequirementDefaults,
@@ -94,28 +95,6 @@ export interface JobDescriptionConfig extends RequirementDefaults {
   /** `--enableUnlimitedPreemptibleRetries`: do not charge a retry when a preemptible job is lost. */
   enableUnlimitedPreemptibleRetries?: boolean;
 }
-
-/** Exit reasons as numbered by batch systems (same numbers as `BatchJobExitReason`). */
-export const EXIT_REASON = {
-  /** The job ran to completion (whatever its exit status). */
-  FINISHED: 1,
-  /** The job failed (non-zero exit, or the batch system says so). */
-  FAILED: 2,
-  /** The batch system lost the job (node failure, boot failure). */
-  LOST: 3,
-  /** The job was killed (by a signal, a cancellation, a time limit). */
-  KILLED: 4,
-  /** The batch system could not run the job at all. */
-  ERROR: 5,
-  /** The job exceeded its memory limit. */
-  MEMLIMIT: 6,
-  /** The batch system no longer knows the job. */
-  MISSING: 7,
-  /** The job ran longer than the allowed maximum duration. */
-  MAXJOBDURATION: 8,
-  /** The job could not be placed in any partition or queue. */
-  PARTITION: 9,
-} as const;
 
 /** Options of the {@link JobDescription} constructor. */
 export interface JobDescriptionOptions {
@@ -692,14 +671,13 @@ export class JobDescription {
    * Prepare the job for another attempt after a failed one: charge a retry (unless unlimited
    * preemptible retries are on and it was lost), double memory after a memory-limit kill when
    * `doubleMem` is set, and raise memory and disk to at least the configured defaults.
-   * `exitReason` is a batch-system exit reason number (see {@link EXIT_REASON}) or its name.
+   * `exitReason` is why the batch system says the last attempt stopped, if it knows.
    */
-  setupJobAfterFailure(exitStatus?: number, exitReason?: number | string): void {
+  setupJobAfterFailure(exitStatus?: number, exitReason?: BatchJobExitReason | null): void {
     void exitStatus;
     const c = this.#retryConfig();
-    const reason = typeof exitReason === "string" ? EXIT_REASON[exitReason as keyof typeof EXIT_REASON] : exitReason;
-    if (!(c.enableUnlimitedPreemptibleRetries === true && reason === EXIT_REASON.LOST)) this.chargeRetry();
-    if (reason === EXIT_REASON.MEMLIMIT && c.doubleMem === true) this.#explicit.memory = this.memory * 2;
+    if (!(c.enableUnlimitedPreemptibleRetries === true && exitReason === BatchJobExitReason.LOST)) this.chargeRetry();
+    if (exitReason === BatchJobExitReason.MEMLIMIT && c.doubleMem === true) this.#explicit.memory = this.memory * 2;
     this.#explicit.memory = Math.max(this.memory, c.defaultMemory);
     this.#explicit.disk = Math.max(this.disk, c.defaultDisk);
   }

@@ -1,18 +1,16 @@
 /**
- * Error classes of @toil/job. Every error thrown by toil-ts packages extends {@link ToilError},
- * so callers can tell a toil-ts failure from anything else with one `instanceof` check.
+ * Error classes of @toil/job. Each extends {@link ToilError} (defined in `@toil/bus`, re-exported
+ * here) and sets a stable `code` starting with `JOB_`. Those a retry of the same workflow code
+ * cannot fix say so with `retryable: false`.
  */
+import { isToilError, ToilError } from "@toil/bus";
 
-/** Base class of every error raised by toil-ts packages. */
-export class ToilError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export { isToilError, ToilError, type ToilErrorOptions } from "@toil/bus";
 
 /** A requirement (cores, memory, disk, accelerators, preemptible) could not be parsed. */
 export class InvalidRequirementError extends ToilError {
+  static override readonly code: string = "JOB_INVALID_REQUIREMENT";
+  static override readonly retryable: boolean = false;
   constructor(
     /** The requirement that was malformed, e.g. `"memory"`. */
     readonly field: string,
@@ -31,6 +29,8 @@ export class InvalidRequirementError extends ToilError {
 
 /** The job graph would deadlock or is malformed (cycle, several roots, a non-leaf new checkpoint). */
 export class JobGraphDeadlockError extends ToilError {
+  static override readonly code: string = "JOB_GRAPH_DEADLOCK";
+  static override readonly retryable: boolean = false;
   constructor(
     message: string,
     /** Display names of the jobs involved. */
@@ -42,6 +42,8 @@ export class JobGraphDeadlockError extends ToilError {
 
 /** The same edge was added twice, e.g. a job added as both child and follow-on of one parent. */
 export class ConflictingPredecessorError extends ToilError {
+  static override readonly code: string = "JOB_CONFLICTING_PREDECESSOR";
+  static override readonly retryable: boolean = false;
   constructor(
     /** Display name of the parent. */
     readonly predecessor: string,
@@ -56,10 +58,14 @@ export class ConflictingPredecessorError extends ToilError {
 }
 
 /** A job was used in a way the API does not allow (e.g. adding successors to a service host, `rv()` of a running job handed to a non-successor). */
-export class JobUsageError extends ToilError {}
+export class JobUsageError extends ToilError {
+  static override readonly code: string = "JOB_USAGE";
+}
 
 /** A promise is consumed by a job that may run before the promising job has run. */
 export class JobPromiseConstraintError extends ToilError {
+  static override readonly code: string = "JOB_PROMISE_CONSTRAINT";
+  static override readonly retryable: boolean = false;
   constructor(
     /** Display name of the job that makes the promise. */
     readonly promisingJob: string,
@@ -76,6 +82,7 @@ export class JobPromiseConstraintError extends ToilError {
 
 /** A promise was read before the job that makes it had run. */
 export class UnresolvedPromiseError extends ToilError {
+  static override readonly code: string = "JOB_UNRESOLVED_PROMISE";
   constructor(
     /** Id of the job whose result was read too early. */
     readonly promisingJobId: string,
@@ -92,6 +99,8 @@ export class UnresolvedPromiseError extends ToilError {
  * class or function cannot be found again by a worker.
  */
 export class JobSerializationError extends ToilError {
+  static override readonly code: string = "JOB_SERIALIZATION";
+  static override readonly retryable: boolean = false;
   constructor(
     message: string,
     /** Where in the value the problem is, e.g. `args[1].options.callback`. */
@@ -102,29 +111,40 @@ export class JobSerializationError extends ToilError {
 }
 
 /** A job body could not be rebuilt in the worker (module missing, export missing, bad data). */
-export class JobRebuildError extends ToilError {}
+export class JobRebuildError extends ToilError {
+  static override readonly code: string = "JOB_REBUILD";
+}
 
 /** A serialized JobDescription (or job body) has an unknown format version or a malformed shape. */
-export class JobDescriptionFormatError extends ToilError {}
+export class JobDescriptionFormatError extends ToilError {
+  static override readonly code: string = "JOB_DESCRIPTION_FORMAT";
+}
 
 /** {@link JobDescription.assertIsNotNewerThan} failed: a description went backwards in time. */
-export class JobVersionError extends ToilError {}
+export class JobVersionError extends ToilError {
+  static override readonly code: string = "JOB_VERSION";
+}
 
 /**
- * Whether a job that failed with `err` can never succeed by being retried: the error comes from how
- * the workflow's code builds jobs (a job class or function that workers cannot find again, a value
- * that cannot be stored, a malformed requirement or job graph), which every retry of the same code
- * repeats. Workers fail such a job at once instead of spending its retries; `--restart` after the
- * code is fixed retries it.
+ * Thrown by a job's `run()` when running it again cannot help (bad input, a tool that reported a
+ * permanent failure): the job fails for good at once, whatever `--retryCount` says (see
+ * {@link cannotSucceedOnRetry}). Any other error is retried as usual.
+ */
+export class PermanentJobFailureError extends ToilError {
+  static override readonly code: string = "JOB_PERMANENT_FAILURE";
+  static override readonly retryable: boolean = false;
+}
+
+/**
+ * Whether a job that failed with `err` can never succeed by being retried: `err` is a toil-ts error
+ * (of any loaded copy of the packages) with `retryable: false`. Here those are a
+ * {@link PermanentJobFailureError} (the job said so), or come from how the workflow's code builds
+ * jobs (a job class or function that workers cannot find again, a value that cannot be stored, a
+ * malformed requirement or job graph), which every retry of the same code repeats. Workers fail
+ * such a job at once instead of spending its retries; `--restart` after the cause is fixed retries it.
  */
 export function cannotSucceedOnRetry(err: unknown): boolean {
-  return (
-    err instanceof JobSerializationError ||
-    err instanceof InvalidRequirementError ||
-    err instanceof ConflictingPredecessorError ||
-    err instanceof JobPromiseConstraintError ||
-    err instanceof JobGraphDeadlockError
-  );
+  return isToilError(err) && err.retryable === false;
 }
 
 export function describeValue(value: unknown): string {

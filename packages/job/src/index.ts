@@ -8,6 +8,8 @@
 // errors
 export {
   ToilError,
+  type ToilErrorOptions,
+  isToilError,
   InvalidRequirementError,
   JobGraphDeadlockError,
   ConflictingPredecessorError,
@@ -19,6 +21,7 @@ export {
   JobDescriptionFormatError,
   JobVersionError,
   cannotSucceedOnRetry,
+  PermanentJobFailureError,
 } from "./errors.js";
 
 // requirements
@@ -70,11 +73,13 @@ export {
   type ServiceFlags,
   JOB_DESCRIPTION_FORMAT,
   TEMPORARY_ID_PREFIX,
-  EXIT_REASON,
   newJobId,
   newTemporaryJobId,
   isTemporaryJobId,
 } from "./description.js";
+
+// why a batch job stopped (re-exported by @toil/batch-core)
+export { BATCH_JOB_EXIT_REASONS, BatchJobExitReason, isBatchJobExitReason } from "./exit-reason.js";
 
 // workflow configuration (owned by the leader app team)
 export * from "./config/index.js";

@@ -24,6 +24,7 @@ export const TRUSTED_MODULE_ROOTS_ENV = "TOIL_TRUSTED_MODULE_ROOTS";
 
 /** A job store reference that names code the worker will not run. */
 export class UntrustedModuleError extends JobRebuildError {
+  static override readonly code: string = "JOB_UNTRUSTED_MODULE";
   constructor(
     /** The module the description named. */
     readonly module: string,

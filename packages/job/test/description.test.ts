@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
+  BatchJobExitReason,
   DEFAULT_REQUIREMENTS,
-  EXIT_REASON,
   JobDescription,
   JobDescriptionFormatError,
   JobUsageError,
@@ -161,7 +161,7 @@ describe("JobDescription retries (section 1.10)", () => {
     const d = new JobDescription({ jobName: "j", requirements: { memory: "1Gi", disk: "1Gi" } });
     d.assignConfig({ ...config, retryCount: 3, retryBackoffSeconds: 2, retryBackoffFactor: 3, doubleMem: true });
     expect(d.remainingTryCount).toBe(4);
-    d.setupJobAfterFailure(1, EXIT_REASON.FAILED);
+    d.setupJobAfterFailure(1, BatchJobExitReason.FAILED);
     expect(d.remainingTryCount).toBe(3);
     expect(d.retryBackoffSeconds).toBe(2);
     expect(d.memory).toBe(2 * 1024 ** 3);
@@ -181,9 +181,9 @@ describe("JobDescription retries (section 1.10)", () => {
   it("does not charge lost preemptible jobs with unlimited preemptible retries", () => {
     const d = new JobDescription({ jobName: "j" });
     d.assignConfig({ ...config, enableUnlimitedPreemptibleRetries: true });
-    d.setupJobAfterFailure(255, EXIT_REASON.LOST);
+    d.setupJobAfterFailure(255, BatchJobExitReason.LOST);
     expect(d.remainingTryCount).toBe(2);
-    d.setupJobAfterFailure(1, EXIT_REASON.FAILED);
+    d.setupJobAfterFailure(1, BatchJobExitReason.FAILED);
     expect(d.remainingTryCount).toBe(1);
   });
   it("restarts checkpoints", () => {

@@ -5,7 +5,9 @@
  *
  * Cases: floor, fanout, chain, files, restart, status (status runs inside the restart case, on its store),
  * services (how soon a service stops after its last client), slurm, bundle (the standalone leader's
- * size and start-up).
+ * size and start-up), cwl (toil-cwl-runner next to cwltool: a scatter of 1,000 steps, a one-step tool),
+ * startup (hello world, toil --help, a cold .ts worker), million (a fan-out of 1,000,000; full suite or
+ * --only million).
  * Writes bench/results.json and bench/results.md at the repository root (or --out DIR).
  * `--profile` instead runs one fanout with `--cpu-prof` on the leader and every worker and prints
  * the heaviest functions of each.
@@ -18,6 +20,7 @@ import { loadavg, tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { type Ctx, chainCase, fanoutCase, filesCase, floorCase, restartCase, toilRunArgs } from "./cases.js";
 import { bundleCase } from "./cases/bundle.js";
+import { cwlCase } from "./cases/cwl.js";
 import { servicesCase } from "./cases/services.js";
 import { checksumCase } from "./cases/checksum.js";
 import { millionCase } from "./cases/million.js";
@@ -29,7 +32,7 @@ import { environment, writeResults } from "./report.js";
 import { CLI, REPO_ROOT, killActive, killPids, runToil } from "./run.js";
 import { type WorkflowMode, compileWorkflows, setWorkflowMode, workflowMode } from "./workflows.js";
 
-const CASES = ["floor", "fanout", "chain", "files", "restart", "status", "services", "slurm", "bundle", "startup", "million"] as const;
+const CASES = ["floor", "fanout", "chain", "files", "restart", "status", "services", "slurm", "bundle", "cwl", "startup", "million"] as const;
 type CaseName = (typeof CASES)[number];
 
 const { values } = parseArgs({
@@ -49,7 +52,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    "usage: node --import tsx tooling/bench/src/main.ts [--quick] [--only floor,fanout,chain,files,restart,status,services,slurm,bundle,startup,million] [--sizes 1000,10000] [--restart-size N] [--profile] [--out DIR] [--keep]\n",
+    "usage: node --import tsx tooling/bench/src/main.ts [--quick] [--only floor,fanout,chain,files,restart,status,services,slurm,bundle,cwl,startup,million] [--sizes 1000,10000] [--restart-size N] [--profile] [--out DIR] [--keep]\n",
   );
   process.exit(0);
 }
@@ -211,6 +214,7 @@ async function main(): Promise<void> {
   if (!ctx.quick && wants("million")) await millionCase(ctx, undefined);
   if (wants("slurm")) await slurmCase(ctx);
   if (wants("bundle")) await bundleCase(ctx);
+  if (wants("cwl")) await cwlCase(ctx);
   physicalRatios(ctx);
   const durationS = (performance.now() - t0) / 1000;
   const outDir = values.out ?? join(REPO_ROOT, "bench");

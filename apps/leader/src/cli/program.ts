@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { ToilError } from "@toil/job";
+import { isToilError } from "@toil/job";
 import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { registerOpsCommands } from "../ops/cli.js";
 import { addToilOptions } from "./toil-options.js";
@@ -54,6 +54,9 @@ export function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionS
       setExit(EXIT.OK);
     });
 
+  // `toil cwl` is handled by main() (its options follow the CWL runner interface); listed here for --help.
+  program.command("cwl").description("Run a CWL workflow or tool (same as toil-cwl-runner; see toil cwl --help).").helpOption(false);
+
   // status, stats, report, kill, clean, debug-job (apps/leader/src/ops).
   registerOpsCommands(program, io, setExit);
 
@@ -69,6 +72,7 @@ export function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionS
 
 /** Run the CLI with `argv` (without node and script). Resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIO, pluginSpecs: readonly BatchSystemOptionSpec[]): Promise<number> {
+  if (argv[0] === "cwl") return (await import("../commands/cwl.js")).cwlMain(argv.slice(1), io, pluginSpecs, "toil cwl");
   let code: number = EXIT.OK;
   const program = buildProgram(io, pluginSpecs, (c) => {
     code = c;
@@ -80,7 +84,7 @@ export async function main(argv: readonly string[], io: CliIO, pluginSpecs: read
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return EXIT.OK;
       return EXIT.USAGE;
     }
-    if (err instanceof ToilError) {
+    if (isToilError(err)) {
       io.stderr.write(formatCliError(argv[0] && !argv[0].startsWith("-") ? argv[0] : "", errorName(err), err.message));
       return EXIT.USAGE;
     }

@@ -1,16 +1,17 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { inspect } from "node:util";
-import { ConfigError, ToilError, type Config, type FileID } from "@toil/job";
+import { ConfigError, isToilError, ToilError, type Config, type FileID } from "@toil/job";
 import { importUserModule } from "@toil/worker";
 import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { configFromCommand } from "../cli/toil-options.js";
 import { EXIT, type CliIO } from "../cli/io.js";
 import { errorName, formatCliError } from "../cli/errors.js";
+import { runExitCode } from "../cli/exit-codes.js";
 import { Toil } from "../toil.js";
 import { getBatchSystem, type InsufficientSystemResources } from "@toil/batch-core";
 import { registerBundledBatchSystems } from "../batch-systems.js";
-import { DeadlockError, FailedJobsError, JobStoreStateError, WorkflowFileError, WorkflowInterruptedError, WorkflowKilledError } from "../leader/errors.js";
+import { WorkflowFileError } from "../leader/errors.js";
 import { appendToLogFile, type Logger } from "../log.js";
 import type { RootJob } from "../jobs.js";
 import { insufficientResourcesAdvice } from "../resource-advice.js";
@@ -132,7 +133,7 @@ function throwSite(err: unknown, workflowFile: string): string | undefined {
  * their type; anything else becomes a WorkflowFileError naming the file and the place.
  */
 function workflowMainError(err: unknown, workflowFile: string): ToilError {
-  if (err instanceof ToilError) return err;
+  if (isToilError(err)) return err;
   const where = throwSite(err, workflowFile);
   const message = err instanceof Error ? `${err.name && err.name !== "Error" ? `${err.name}: ` : ""}${err.message}` : String(err);
   return new WorkflowFileError(
@@ -146,19 +147,19 @@ function workflowMainError(err: unknown, workflowFile: string): ToilError {
 function adviceFor(err: ToilError, opts: Record<string, unknown>, restart: boolean, storeKept: string | undefined): string {
   const given = typeof opts.jobStore === "string" ? opts.jobStore : typeof opts.jobstore === "string" ? opts.jobstore : undefined;
   const lines: string[] = [];
-  if (err instanceof JobStoreStateError && restart && given !== undefined && !path.isAbsolute(given.replace(/^file:/, ""))) {
+  if (err.code === "LEADER_JOB_STORE_STATE" && restart && given !== undefined && !path.isAbsolute(given.replace(/^file:/, ""))) {
     lines.push(
       `The relative --jobStore ${JSON.stringify(given)} was resolved against the current directory ${process.cwd()}; ` +
         "run from the directory the workflow was started in, or pass the job store's absolute path.",
     );
   }
-  if (err.name === "InvalidImportExportUrlError") {
+  if (err.code === "FILESTORE_INVALID_URL") {
     lines.push(
       "Check the location the workflow imports (a path, or a file:, http: or https: URL that exists and is readable from the leader).",
     );
   }
-  // By name: a batch-system plugin may bring its own copy of @toil/batch-core.
-  if (err.name === "InsufficientSystemResources") {
+  // By code: a batch-system plugin may bring its own copy of @toil/batch-core.
+  if (err.code === "BATCH_INSUFFICIENT_RESOURCES") {
     lines.push(...insufficientResourcesAdvice(err as InsufficientSystemResources, storeKept, restart));
   }
   return lines.length > 0 ? `\n${lines.join("\n")}` : "";
@@ -213,7 +214,7 @@ export async function runCommand(
     return EXIT.OK;
   } catch (err) {
     await toil?.close(err).catch(() => undefined);
-    if (err instanceof ToilError) {
+    if (isToilError(err)) {
       let kept: string | undefined;
       try {
         kept = toil && existsSync(toil.config.jobStore.replace(/^file:/, "")) ? toil.config.jobStore : undefined;
@@ -224,16 +225,14 @@ export async function runCommand(
       io.stderr.write(formatCliError("run", errorName(err), report));
       // The log file keeps the report too (the terminal may be gone, or the output piped into `head`).
       if (toil) appendToLogFile(toil.logFile, toil.config.logJson, "error", `toil run: error [${errorName(err)}]: ${report}`);
-      // Stopped by SIGTERM/SIGINT: the store is ready for --restart (a distinct code, not a failure).
-      if (err instanceof WorkflowInterruptedError) return EXIT.INTERRUPTED;
-      const ranWorkflow = err instanceof FailedJobsError || err instanceof DeadlockError || err instanceof WorkflowKilledError;
-      // Exit 2 promises that nothing ran and the store is as it was (none, for a first run).
-      return started || ranWorkflow || toil?.ranJobs ? EXIT.WORKFLOW_FAILED : EXIT.USAGE;
+      // Exit 2 promises that nothing ran and the store is as it was (none, for a first run); a
+      // stopped workflow (SIGTERM, Ctrl-C) exits 3, ready for --restart.
+      return runExitCode(err, started || toil?.ranJobs === true);
     }
     // Not a toil-ts error: a bug, or something toil-ts does not explain yet. One line; the stack on request.
     const debug = opts.logDebug === true || opts.logTrace === true || opts.logLevel === "debug" || opts.logLevel === "trace";
     io.stderr.write(formatCliError("run", errorName(err), err instanceof Error ? err.message : String(err)));
     io.stderr.write(debug && err instanceof Error && err.stack ? `${err.stack}\n` : "Rerun with --logLevel debug for the stack trace, and report it if it persists.\n");
-    return EXIT.WORKFLOW_FAILED;
+    return runExitCode(err, started);
   }
 }

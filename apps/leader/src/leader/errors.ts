@@ -1,3 +1,7 @@
+/**
+ * Errors of the leader and the `toil` command. Each extends `ToilError` and sets a stable `code`
+ * starting with `LEADER_`; the CLI's exit code follows from it (cli/exit-codes.ts).
+ */
 import { ToilError } from "@toil/job";
 
 /** One job that failed for good. */
@@ -16,8 +20,7 @@ export interface FailedJob {
 
 /** The workflow finished, but some jobs failed for good (after their retries). */
 export class FailedJobsError extends ToilError {
-  /** Stable machine-readable code of this error. */
-  readonly code = "TOIL_FAILED_JOBS";
+  static override readonly code: string = "LEADER_FAILED_JOBS";
   /** Process exit code the CLI uses. */
   readonly exitCode = 1;
   constructor(
@@ -54,14 +57,12 @@ export class FailedJobsError extends ToilError {
 
 /** Only services are running and nothing else can make progress. */
 export class DeadlockError extends ToilError {
-  /** Stable machine-readable code of this error. */
-  readonly code = "TOIL_SERVICE_DEADLOCK";
+  static override readonly code: string = "LEADER_SERVICE_DEADLOCK";
 }
 
 /** The workflow was stopped with `toil kill`. */
 export class WorkflowKilledError extends ToilError {
-  /** Stable machine-readable code of this error. */
-  readonly code = "TOIL_KILLED";
+  static override readonly code: string = "LEADER_KILLED";
 }
 
 /**
@@ -70,8 +71,7 @@ export class WorkflowKilledError extends ToilError {
  * `--restart` resumes the workflow; jobs that finished are not run again.
  */
 export class WorkflowInterruptedError extends ToilError {
-  /** Stable machine-readable code of this error. */
-  readonly code = "TOIL_INTERRUPTED";
+  static override readonly code: string = "LEADER_INTERRUPTED";
   /** Process exit code the CLI uses (distinct from 1, a failed workflow). */
   static readonly exitCode = 3;
   /** Process exit code the CLI uses for this error (3). */
@@ -87,18 +87,15 @@ export class WorkflowInterruptedError extends ToilError {
 
 /** Misuse of the `Toil` object (e.g. `start` outside its scope, or `start` on a restart). */
 export class ToilContextError extends ToilError {
-  /** Stable machine-readable code of this error. */
-  readonly code = "TOIL_CONTEXT";
+  static override readonly code: string = "LEADER_CONTEXT";
 }
 
 /** The job store already holds a workflow (start without --restart) or holds none (restart). */
 export class JobStoreStateError extends ToilError {
-  /** Stable machine-readable code of this error. */
-  readonly code = "TOIL_JOB_STORE_STATE";
+  static override readonly code: string = "LEADER_JOB_STORE_STATE";
 }
 
 /** A workflow file could not be loaded or does not have the expected shape. */
 export class WorkflowFileError extends ToilError {
-  /** Stable machine-readable code of this error. */
-  readonly code = "TOIL_WORKFLOW_FILE";
+  static override readonly code: string = "LEADER_WORKFLOW_FILE";
 }

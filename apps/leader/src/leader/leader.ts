@@ -3,13 +3,12 @@
  * (Over 600 lines: this per-job state machine is one unit; services live in services.ts, dead
  * workers' deferred functions in worker-cleanup.ts.)
  */
-import type { BatchSystem, UpdatedBatchJobInfo } from "@toil/batch-core";
-import { InsufficientSystemResources, shellCommand } from "@toil/batch-core";
+import type { BatchJobExitReason, BatchSystem, UpdatedBatchJobInfo } from "@toil/batch-core";
+import { FifoQueue, MinHeap, shellCommand } from "@toil/batch-core";
 import { jobCompleted, jobFailed, jobIssued, jobMissing, jobUpdated, queueSize, type MessageBus } from "@toil/bus";
 import type { Config, JobDescription } from "@toil/job";
 import type { Logger } from "pino";
 import { FailedJobsError, WorkflowInterruptedError, WorkflowKilledError, type FailedJob } from "./errors.js";
-import { MinHeap, Queue } from "./heap.js";
 import { describeStall, renewServiceFlags, ServiceManager, stallError } from "./services.js";
 import type { LeaderStore, WorkerMessage } from "./store.js";
 import { plural, triesLeft } from "../text.js";
@@ -104,7 +103,7 @@ export class Leader {
   private readonly live = new Map<string, JobDescription>();
   /** Ready jobs whose descriptions are not held (see LIVE_WINDOW): read again when processed. */
   private readonly unloaded = new Set<string>();
-  private readonly ready = new Queue<[string, number]>();
+  private readonly ready = new FifoQueue<[string, number]>();
   private readonly issuedByBatch = new Map<number, Issued>();
   private readonly batchOfJob = new Map<string, number>();
   private readonly backoff = new MinHeap<string>();
@@ -478,17 +477,11 @@ export class Leader {
     const env: Record<string, string> = {};
     if (!process.env.OMP_NUM_THREADS) env.OMP_NUM_THREADS = String(Math.max(1, Math.floor(requirements.cores)));
     const argv = this.options.workerArgv(desc.id);
-    let batchId: number;
-    try {
-      batchId = await this.bs.issueBatchJob(
-        shellCommand(argv),
-        { jobName: kindOf(desc), requirements, jobStoreId: desc.id, jobKind: desc.jobName, local: desc.local, argv },
-        env,
-      );
-    } catch (err) {
-      if (err instanceof InsufficientSystemResources) throw err;
-      throw err;
-    }
+    const batchId = await this.bs.issueBatchJob(
+      shellCommand(argv),
+      { jobName: kindOf(desc), requirements, jobStoreId: desc.id, jobKind: desc.jobName, local: desc.local, argv },
+      env,
+    );
     this.issuedByBatch.set(batchId, {
       jobId: desc.id,
       jobName: kindOf(desc),
@@ -618,7 +611,7 @@ export class Leader {
 
     let desc = await this.store.loadJob(id);
     let failed = status !== 0;
-    let reason: string | null = update.exitReason;
+    let reason: BatchJobExitReason | null = update.exitReason;
     if (!failed && desc.version <= issued.version) {
       // The worker said it succeeded; give a slow shared filesystem time to show its commit.
       desc = await this.waitForNewerVersion(id, issued.version, desc);

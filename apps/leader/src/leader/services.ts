@@ -6,10 +6,10 @@
  * waiting for it. Also watches for a run where only services are left running (see
  * {@link ServiceManager.checkStall}).
  */
+import { FifoQueue } from "@toil/batch-core";
 import type { Config, JobDescription } from "@toil/job";
 import type { Logger } from "pino";
 import { DeadlockError, FailedJobsError, type FailedJob } from "./errors.js";
-import { Queue } from "./heap.js";
 import type { LeaderStore } from "./store.js";
 import { plural, triesLeft } from "../text.js";
 
@@ -88,7 +88,7 @@ export class ServiceManager {
   private readonly clients = new Map<string, ClientServices>();
   private readonly clientOfHost = new Map<string, string>();
   /** Service hosts waiting for a --maxServiceJobs slot. */
-  private readonly queue = new Queue<JobDescription>();
+  private readonly queue = new FifoQueue<JobDescription>();
   private issuedHosts = 0;
   /** The running batch jobs (all started services) the last stall check saw, and since when. */
   private stallKey: string | undefined;

@@ -7,41 +7,41 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   FileJobStore,
-  JobStoreError,
   JobStoreVersionError,
   NoSuchJobStoreError,
   openJobStore,
   parseLocator,
   type JobStore,
 } from "@toil/filestore";
-import { JOB_DESCRIPTION_FORMAT, ToilError, type JobDescriptionJSON } from "@toil/job";
+import { isToilError, JOB_DESCRIPTION_FORMAT, ToilError, type JobDescriptionJSON } from "@toil/job";
 
 import { oneLine } from "../cli/errors.js";
+import { opsExitCode } from "../cli/exit-codes.js";
 
 export { OPS_EXIT, type OpsIO } from "./exit-codes.js";
-import { OPS_EXIT, type OpsIO } from "./exit-codes.js";
+import type { OpsIO } from "./exit-codes.js";
 import { escapeControl } from "../text.js";
 
-/** A mistake the user can fix (no stack trace unless `--logDebug`). */
+/** A mistake the user can fix (no stack trace unless `--logDebug`); exit 2. */
 export class OpsUsageError extends ToilError {
-  readonly exitCode: number = OPS_EXIT.USAGE;
+  static override readonly code: string = "LEADER_OPS_USAGE";
 }
 
-/** The command was refused because a leader is running the workflow. */
+/** The command was refused because a leader is running the workflow; exit 3. */
 export class LeaderRunningError extends ToilError {
-  readonly exitCode: number = OPS_EXIT.BUSY;
+  static override readonly code: string = "LEADER_RUNNING";
 }
 
-/** Exit code and message for an error thrown by an operating command. */
+/**
+ * Exit code and message for an error thrown by an operating command. Every toil-ts error (a missing
+ * store, a bad locator, a newer version, an unknown job id) is about input; the exit code follows
+ * from its code (cli/exit-codes.ts).
+ */
 export function describeOpsError(err: unknown): { exitCode: number; message: string; user: boolean } {
-  if (err instanceof OpsUsageError || err instanceof LeaderRunningError) {
-    return { exitCode: err.exitCode, message: err.message, user: true };
-  }
-  // Every job-store error (missing store, bad locator, newer version, unknown job id) is about input.
-  if (err instanceof JobStoreError) return { exitCode: OPS_EXIT.USAGE, message: err.message, user: true };
-  if (err instanceof ToilError) return { exitCode: OPS_EXIT.USAGE, message: err.message, user: true };
+  const exitCode = opsExitCode(err);
+  if (isToilError(err)) return { exitCode, message: err.message, user: true };
   const message = err instanceof Error ? err.message : String(err);
-  return { exitCode: OPS_EXIT.INTERNAL, message: `internal error: ${message}`, user: false };
+  return { exitCode, message: `internal error: ${message}`, user: false };
 }
 
 /** Print an error the way every operating command does; returns the exit code. */

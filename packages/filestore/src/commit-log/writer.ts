@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { JobStoreError } from "../errors.js";
 import { asNoSpace, failIfDiskFullInjected, FILE_MODE, fsyncDir } from "../internal/fsx.js";
 import { FLAG_ABORT, encodeGroup, encodeRecord, type EntryInput } from "./record.js";
 
@@ -89,7 +90,7 @@ export class LogWriter {
 
   /** Append `buf` with one write; returns where it begins. A failed write is cut off again. */
   private write(buf: Buffer): number {
-    if (this.broken) throw new Error(`commit log ${this.path} is unusable after a failed append`);
+    if (this.broken) throw new JobStoreError(`commit log ${this.path} is unusable after a failed append (a new log must be started)`);
     const fd = this.open();
     const start = this.size;
     try {

@@ -11,8 +11,7 @@ export const CONFIG_FORMAT_VERSION = 1;
 
 /** A configuration value was missing, malformed or impossible. `issues` names each bad option. */
 export class ConfigError extends ToilError {
-  /** Stable machine-readable code of this error. */
-  readonly code = "TOIL_CONFIG_INVALID";
+  static override readonly code: string = "JOB_CONFIG_INVALID";
   constructor(
     message: string,
     /** Each bad option with what is wrong with it. */

@@ -13,17 +13,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { REPO_ROOT, tempDir } from "../../src/toil.js";
 import { mustRun, run, userEnv } from "../registry/helpers.js";
+import { PUBLISHABLE_DIRS } from "./publishable.js";
 
-const PACKAGES = [
-  "packages/bus",
-  "packages/job",
-  "packages/filestore",
-  "packages/batch-core",
-  "packages/batch-local",
-  "packages/batch-slurm",
-  "apps/worker",
-  "apps/leader",
-];
+const PACKAGES = PUBLISHABLE_DIRS;
 
 const work = tempDir("toil-npm-init-");
 const project = path.join(work, "my-flow");

@@ -32,6 +32,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { recordFigure } from "../../src/figures.js";
 import { REPO_ROOT, tempDir } from "../../src/toil.js";
+import { PUBLISHABLE_DIRS } from "./publishable.js";
 
 interface Publishable {
   /** Directory in the workspace. */
@@ -49,6 +50,7 @@ const PUBLISHABLE: Publishable[] = [
   { dir: "packages/batch-core", runtime: ["fixtures"], mustContain: ["fixtures/kit-job.mjs", "dist/testing.js"] },
   { dir: "packages/batch-local", runtime: ["runtime"], mustContain: ["runtime/warm-host.mjs"] },
   { dir: "packages/batch-slurm", runtime: ["runtime"], mustContain: ["runtime/pack-runner.mjs", "dist/testing.js"] },
+  { dir: "packages/cwl", runtime: [], mustContain: ["dist/cwl-jobs.js"] },
   { dir: "apps/worker", runtime: [], mustContain: ["dist/cli.js"] },
   {
     dir: "apps/leader",
@@ -145,6 +147,10 @@ beforeAll(() => {
 
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
+});
+
+test("the packing suite and the npm init suite pack the same directories", () => {
+  expect(PUBLISHABLE.map((p) => p.dir)).toEqual([...PUBLISHABLE_DIRS]);
 });
 
 describe.each(PUBLISHABLE.map((p) => [p.dir, p] as const))("pnpm pack %s", (dir, spec) => {
