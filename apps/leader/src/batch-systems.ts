@@ -2,29 +2,34 @@ import {
   addBatchSystemFactory,
   getBatchSystem,
   type BatchSystemClass,
+  type BatchSystemFactory,
   type BatchSystemOptionSpec,
 } from "@toil/batch-core";
 import { SingleMachineBatchSystem } from "@toil/batch-local";
 import { SLURM_OPTIONS } from "@toil/batch-slurm";
 
+/**
+ * The batch systems built into the leader, each imported only when a run asks for it. Static
+ * import specifiers (not names looked up at run time) let the standalone build bundle them.
+ */
+export const BUILTIN_BATCH_SYSTEMS = {
+  single_machine: async () => (await import("@toil/batch-local")).default,
+  slurm: async () => (await import("@toil/batch-slurm")).default,
+} as const satisfies Record<string, BatchSystemFactory>;
+
 /** Names of the batch systems built into the leader. */
-export const BUNDLED_BATCH_SYSTEMS = ["single_machine", "slurm"] as const;
+export type BuiltinBatchSystemName = keyof typeof BUILTIN_BATCH_SYSTEMS;
+
+/** Names of the batch systems built into the leader, in the order `--help` lists their options. */
+export const BUNDLED_BATCH_SYSTEMS = Object.keys(BUILTIN_BATCH_SYSTEMS) as BuiltinBatchSystemName[];
 
 let registered = false;
 
-/**
- * Register the bundled batch systems with static imports, so they are found even when the leader
- * runs from a bundle without a node_modules tree next to it.
- */
+/** Register the built-in batch systems with the plugin registry (idempotent; loads nothing). */
 export function registerBundledBatchSystems(): void {
   if (registered) return;
   registered = true;
-  addBatchSystemFactory("single_machine", async () => (await import("@toil/batch-local")).default as unknown as BatchSystemClass);
-  addBatchSystemFactory("slurm", async () => {
-    const mod = (await import("@toil/batch-slurm")) as unknown as { default?: BatchSystemClass };
-    if (!mod.default) throw new Error("The slurm batch system is not available in this build.");
-    return mod.default;
-  });
+  for (const name of BUNDLED_BATCH_SYSTEMS) addBatchSystemFactory(name, BUILTIN_BATCH_SYSTEMS[name]);
 }
 
 /** Options declared by a batch system (empty if it cannot be loaded: the run reports that later). */
@@ -42,7 +47,7 @@ export async function batchSystemOptionSpecs(name: string): Promise<readonly Bat
 export async function allBundledOptionSpecs(): Promise<BatchSystemOptionSpec[]> {
   const out: BatchSystemOptionSpec[] = [];
   const seen = new Set<string>();
-  for (const name of ["single_machine", "slurm"]) {
+  for (const name of BUNDLED_BATCH_SYSTEMS) {
     for (const spec of await batchSystemOptionSpecs(name)) {
       if (seen.has(spec.name)) continue;
       seen.add(spec.name);

@@ -1,24 +1,6 @@
 import type { BatchJobDescription, Environment } from "./batch-system.js";
-import { BatchSystemError } from "./errors.js";
-
-/** Raised when a command, one of its arguments or an environment value cannot be passed to a process as it is. */
-export class BatchCommandError extends BatchSystemError {
-  static override readonly code: string = "BATCH_COMMAND";
-}
-
-const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/**
- * Quotes one word for a POSIX shell so that the shell turns it back into exactly this word,
- * whatever it contains (`;`, `$(...)`, backticks, quotes, newlines, globs, a leading `-` or `~`).
- * Plain words are left as they are; anything else is single-quoted.
- *
- * @example shellQuote("it's $(here)") // `'it'\''s $(here)'`
- */
-export function shellQuote(word: string): string {
-  if (word !== "" && PLAIN_WORD.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
+import { BatchCommandError } from "./errors.js";
+import { shellQuote, singleQuote } from "./shell-words.js";
 
 /**
  * The display (and shell) form of an argument array: each word quoted with {@link shellQuote}.
@@ -31,7 +13,7 @@ export function shellQuote(word: string): string {
 export function shellCommand(argv: readonly string[]): string {
   checkArgv(argv);
   // A first word with "=" would be read as a variable assignment: always quote it then.
-  return argv.map((w, i) => (i === 0 && w.includes("=") ? `'${w.replace(/'/g, `'\\''`)}'` : shellQuote(w))).join(" ");
+  return argv.map((w, i) => (i === 0 && w.includes("=") ? singleQuote(w) : shellQuote(w))).join(" ");
 }
 
 /**

@@ -191,3 +191,8 @@ export class BatchSystemOptionError extends BatchSystemError {
 export class BatchSystemShutdownError extends BatchSystemError {
   static override readonly code: string = "BATCH_SHUT_DOWN";
 }
+
+/** Raised when a command, one of its arguments or an environment value cannot be passed to a process as it is. */
+export class BatchCommandError extends BatchSystemError {
+  static override readonly code: string = "BATCH_COMMAND";
+}

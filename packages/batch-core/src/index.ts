@@ -3,7 +3,7 @@
  *
  * @example
  * import { getBatchSystem } from "@toil/batch-core";
- * const BatchSystem = await getBatchSystem("single_machine");
+ * const BatchSystem = await getBatchSystem("@toil/batch-local");
  * const bs = new BatchSystem({ workflowId: "wf1" }, 2, 4 * 2 ** 30, 10 * 2 ** 30);
  * const id = await bs.issueBatchJob("echo hi", { jobName: "hello", requirements });
  * const done = await bs.getUpdatedBatchJob(10); // { jobId: id, exitStatus: 0, ... }
@@ -23,9 +23,11 @@ export type {
   WorkerContextDescriptor,
 } from "./batch-system.js";
 export { BATCH_SYSTEM_METHODS, isScalableBatchSystem } from "./batch-system.js";
-export { BatchCommandError, batchJobArgv, checkArgv, checkEnvironment, shellCommand, shellQuote } from "./command.js";
+export { batchJobArgv, checkArgv, checkEnvironment, shellCommand } from "./command.js";
+export { plainCommandWords, shellQuote, singleQuote, splitShellWords } from "./shell-words.js";
 export {
   AcquisitionTimeoutException,
+  BatchCommandError,
   BatchSystemError,
   BatchSystemOptionError,
   BatchSystemPluginLoadError,
@@ -54,11 +56,8 @@ export {
 export {
   addBatchSystemFactory,
   addBatchSystemSearchPath,
-  BUILTIN_BATCH_SYSTEM_PACKAGES,
   type BatchSystemFactory,
   type BatchSystemName,
-  type BuiltinBatchSystemName,
-  DEFAULT_BATCH_SYSTEM,
   type GetBatchSystemOptions,
   getBatchSystem,
   getBatchSystemNames,

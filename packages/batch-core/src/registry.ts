@@ -8,32 +8,17 @@ import { type BatchSystemOptionSpec, validateBatchSystemOptionSpecs } from "./op
 /** Lazily produces a batch system class (usually by importing its module). */
 export type BatchSystemFactory = () => BatchSystemClass | Promise<BatchSystemClass>;
 
-/** Names of the batch systems that ship with toil-ts. */
-export type BuiltinBatchSystemName = "single_machine" | "slurm";
-/** A batch system name: a built-in, a registered name, a plugin package suffix or a module path. */
-export type BatchSystemName = BuiltinBatchSystemName | (string & {});
-
-/** The batch system used when none is named. */
-export const DEFAULT_BATCH_SYSTEM: BuiltinBatchSystemName = "single_machine";
-
-/** Packages that provide the built-in batch systems (loaded only when asked for). */
-export const BUILTIN_BATCH_SYSTEM_PACKAGES: Readonly<Record<BuiltinBatchSystemName, string>> = {
-  single_machine: "@toil/batch-local",
-  slurm: "@toil/batch-slurm",
-};
+/**
+ * A batch system name: one registered with {@link addBatchSystemFactory} (the leader registers its
+ * built-ins that way), a plugin package name or suffix, or a module path.
+ */
+export type BatchSystemName = string;
 
 /** Prefix of third-party batch plugin packages: `toil-batch-<name>` or `@scope/toil-batch-<name>`. */
 export const PLUGIN_PACKAGE_PREFIX = "toil-batch-";
 
 const factories = new Map<string, BatchSystemFactory>();
 const extraSearchPaths: string[] = [];
-
-function registerBuiltins(): void {
-  for (const [name, pkg] of Object.entries(BUILTIN_BATCH_SYSTEM_PACKAGES)) {
-    factories.set(name, () => loadBatchSystemPackage(pkg, { name }));
-  }
-}
-registerBuiltins();
 
 /**
  * Register a batch system under `name`. The factory runs only when the batch system is first
@@ -54,11 +39,10 @@ export function removeBatchSystemFactory(name: string): boolean {
   return factories.delete(name);
 }
 
-/** Restore the registry to the built-ins only (for tests). */
+/** Empty the registry and the added search paths (for tests). */
 export function resetBatchSystemRegistry(): void {
   factories.clear();
   extraSearchPaths.length = 0;
-  registerBuiltins();
 }
 
 /** Names of the registered batch systems, sorted. */
@@ -96,7 +80,7 @@ function looksLikeModulePath(name: string): boolean {
 
 /**
  * Resolve a batch system by name to its class:
- * 1. a registered name (built-ins `single_machine`, `slurm`, or `addBatchSystemFactory`);
+ * 1. a name registered with `addBatchSystemFactory` (the leader registers `single_machine` and `slurm`);
  * 2. a module path (`./my-plugin.js`, absolute path or `file:` URL) whose default export is the class;
  * 3. an installed package `toil-batch-<name>` (or `@scope/toil-batch-<name>` for `@scope/<name>`,
  *    or the package name itself), whose default export is the class (or which registers `name` on import).

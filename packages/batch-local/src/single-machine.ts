@@ -1,6 +1,6 @@
 import { type ChildProcess, fork, spawn, type StdioOptions } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { availableParallelism, constants as osConstants } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -27,34 +27,15 @@ import { externalBatchId } from "@toil/bus";
 import { localJobArgv, markNotWarm, warmScriptOf } from "./command.js";
 import { detectGpus } from "./gpus.js";
 import { capLimits, explainLimit, type Limits } from "./limits.js";
-import { environHas, findTreeProcesses, killProcessTree, listPids, processStartTime, signalGroup } from "./process-tree.js";
+import { EscapedProcessSweeper } from "./escaped-processes.js";
+import { environHas, findTreeProcesses, killProcessTree, signalGroup } from "./process-tree.js";
 
 /** Environment variable that marks every process of a job (used to find escaped descendants). */
 export const JOB_MARKER_ENV = "TOIL_BATCH_LOCAL_JOB";
 
-/** How long after a job ends its escaped processes are swept (sweeps of many ending jobs are batched). */
-const SWEEP_DELAY_MS = 100;
-
 /** The workflow part of the marker: the workflow id with anything but [A-Za-z0-9_-] replaced. */
 function workflowMarkOf(workflowId: string | undefined): string {
   return (workflowId ?? "").replace(/[^A-Za-z0-9_-]/g, "_") || "none";
-}
-
-/** The job id in `pid`'s marker (`<prefix><job id>`), or null when it carries no job marker of ours. */
-function jobIdInEnviron(pid: number, prefix: Buffer): number | null {
-  let env: Buffer;
-  try {
-    env = readFileSync(`/proc/${pid}/environ`);
-  } catch {
-    return null;
-  }
-  const at = env.indexOf(prefix);
-  if (at < 0 || (at > 0 && env[at - 1] !== 0)) return null;
-  let id = 0;
-  let i = at + prefix.length;
-  for (; i < env.length && env[i]! >= 48 && env[i]! <= 57; i++) id = id * 10 + (env[i]! - 48);
-  // Warm hosts carry `<token>.h<n>`: not a job's.
-  return i > at + prefix.length && (i === env.length || env[i] === 0) ? id : null;
 }
 
 /** Construction options of {@link SingleMachineBatchSystem} beyond the config. */
@@ -265,11 +246,8 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
    */
   private readonly token: string;
   private readonly workflowMark: string;
-  /** Pids seen by the last sweep: when that process started, and the job id whose marker it carries (null: not a job's). */
-  private readonly swept = new Map<number, { owner: number | null; start: string }>();
-  /** Jobs that ended since the last sweep (their escaped processes are stopped by the next one). */
-  private readonly endedSinceSweep = new Set<number>();
-  private sweepTimer: NodeJS.Timeout | undefined;
+  /** Stops the processes a job left behind once it ended. */
+  private readonly escaped: EscapedProcessSweeper;
 
   private nextId = 1;
   private nextSeq = 0;
@@ -327,6 +305,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     this.killGrace = options.killGraceSeconds ?? (typeof cfgGrace === "number" ? cfgGrace : 2);
     this.workflowMark = workflowMarkOf(config.workflowId);
     this.token = `${this.workflowMark}/${process.pid}-${randomBytes(4).toString("hex")}`;
+    this.escaped = new EscapedProcessSweeper(`${JOB_MARKER_ENV}=${this.token}.`, (jobId) => this.running.has(jobId));
     this.baseEnv = this.computeBaseEnv();
   }
 
@@ -501,7 +480,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     // Anything that escaped its job (new session, cleared process group) but kept the marker.
     await killProcessTree({ roots: [], envMarker: `${JOB_MARKER_ENV}=${this.token}.` }, 0);
     for (const w of this.updateWaiters.splice(0)) w(null);
-    clearTimeout(this.sweepTimer);
+    this.escaped.stop();
     await SingleMachineBatchSystem.workerCleanup(this.workerCleanupInfo());
   }
 
@@ -765,62 +744,10 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     this.schedule();
   }
 
-  /**
-   * A job's processes end with it. A cold job's process group is killed when its process exits, but
-   * a daemon it started in a new session or process group (and anything a job in a warm host
-   * started) lives on: a sweep shortly after the job ended kills every process still carrying the
-   * job's marker. Sweeps are batched (one every {@link SWEEP_DELAY_MS} at most) and look only at
-   * processes that appeared since the previous sweep, so a busy workflow pays a directory listing
-   * per sweep, not a scan of every process per job.
-   */
+  /** A job's processes end with it: what it left behind goes with the next sweep. */
   private sweepAfter(job: LocalJob): void {
     if (this.isShutdown) return;
-    this.endedSinceSweep.add(job.id);
-    if (this.sweepTimer) return;
-    this.sweepTimer = setTimeout(() => {
-      this.sweepTimer = undefined;
-      this.sweep();
-    }, SWEEP_DELAY_MS);
-    this.sweepTimer.unref();
-  }
-
-  private sweep(): void {
-    const ended = new Set(this.endedSinceSweep);
-    this.endedSinceSweep.clear();
-    const prefix = Buffer.from(`${JOB_MARKER_ENV}=${this.token}.`);
-    const live = new Set<number>();
-    const doomed: number[] = [];
-    let pids: number[];
-    try {
-      pids = listPids();
-    } catch {
-      return; // no /proc: escaped processes are left to the job's process group kill
-    }
-    for (const pid of pids) {
-      live.add(pid);
-      // A pid seen before is the same process only if it started at the same time: a reused pid
-      // is read again, so an unrelated process is never killed for a job's marker it never had.
-      const start = processStartTime(pid);
-      if (start === null) continue;
-      let seen = this.swept.get(pid);
-      if (seen === undefined || seen.start !== start) {
-        seen = { owner: jobIdInEnviron(pid, prefix), start };
-        this.swept.set(pid, seen);
-      }
-      const owner = seen.owner;
-      if (owner !== null && ended.has(owner) && !this.running.has(owner)) doomed.push(pid);
-    }
-    for (const pid of this.swept.keys()) if (!live.has(pid)) this.swept.delete(pid);
-    if (doomed.length === 0) return;
-    // A process group leader's group goes with it (its children may not carry the marker yet).
-    for (const pid of doomed) {
-      signalGroup(pid, "SIGKILL");
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // gone already
-      }
-    }
+    this.escaped.jobEnded(job.id);
   }
 
   private async killRunning(job: LocalJob): Promise<void> {

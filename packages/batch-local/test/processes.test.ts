@@ -1,10 +1,11 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { externalBatchId, MessageBus } from "@toil/bus";
 import { BatchJobExitReason } from "@toil/batch-core";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { cleanup, desc, kitJob, makeBatchSystem, next, tempDir, until } from "./helpers.js";
+import { localJobArgv } from "../src/command.js";
 
 afterEach(cleanup, 60_000);
 
@@ -116,7 +117,14 @@ describe("exit statuses", () => {
     await next(bs);
     expect(readFileSync(join(dir, "argv0"), "utf8")).toBe("hello world\n");
     expect(readFileSync(join(dir, "piped"), "utf8")).toBe("piped\n");
-    expect(execFileSync("true")).toBeDefined();
+    // What each line was executed as: its own words, or the shell.
+    expect(localJobArgv(`sh -c 'echo $0 > ${dir}/argv0' "hello world"`, { jobName: "quoted" })).toEqual([
+      "sh",
+      "-c",
+      `echo $0 > ${dir}/argv0`,
+      "hello world",
+    ]);
+    expect(localJobArgv(`echo piped | cat > ${dir}/piped`, { jobName: "shell" })).toBeNull();
   });
 });
 
@@ -139,10 +147,9 @@ describe("process identity", () => {
 describe("the sweep after a job ends", () => {
   it("kills a process it saw carrying the job's marker, but not another process that reused its pid", async () => {
     const { processStartTime } = await import("../src/process-tree.js");
+    const { EscapedProcessSweeper } = await import("../src/escaped-processes.js");
     const { spawn } = await import("node:child_process");
-    const bs = makeBatchSystem({}, { warmWorkers: false });
-    const id = await bs.issueBatchJob("sleep 0.3", desc("short"));
-    // Two unrelated processes the sweep is told it saw with the job's marker: one as the very same
+    // Two unrelated processes the sweep was told it saw with job 7's marker: one as the very same
     // process (same start time), one as an earlier process with its pid (another start time).
     const same = spawn("sleep", ["30"], { stdio: "ignore" });
     const reused = spawn("sleep", ["30"], { stdio: "ignore" });
@@ -151,14 +158,36 @@ describe("the sweep after a job ends", () => {
       reused.kill("SIGKILL");
     });
     await until("both sleeps run", () => processStartTime(same.pid!) !== null && processStartTime(reused.pid!) !== null);
-    const swept = (bs as unknown as { swept: Map<number, { owner: number | null; start: string }> }).swept;
-    swept.set(same.pid!, { owner: id, start: processStartTime(same.pid!)! });
-    swept.set(reused.pid!, { owner: id, start: String(Number(processStartTime(reused.pid!)) - 1) });
-    expect((await next(bs)).jobId).toBe(id);
-    await until("the sweep killed the job's process", () => same.exitCode !== null || same.signalCode !== null);
+    const seen = new Map([
+      [same.pid!, { owner: 7, start: processStartTime(same.pid!)! }],
+      [reused.pid!, { owner: 7, start: String(Number(processStartTime(reused.pid!)) - 1) }],
+    ]);
+    const sweeper = new EscapedProcessSweeper("TOIL_BATCH_LOCAL_JOB=test-token.", () => false, seen);
+    sweeper.jobEnded(7);
+    sweeper.stop();
+    expect(sweeper.sweep()).toEqual([same.pid]);
+    await until("the sweep killed the job's process", () => same.signalCode !== null);
     expect(same.signalCode).toBe("SIGKILL");
-    await new Promise((r) => setTimeout(r, 500));
-    expect(reused.exitCode).toBeNull();
-    expect(reused.signalCode).toBeNull();
+    // The reused pid was read again: it carries no marker, so it is known as nobody's.
+    expect(seen.get(reused.pid!)?.owner).toBeNull();
+  });
+
+  it("leaves a job's processes alone while that job runs again, and does nothing for jobs that did not end", async () => {
+    const { EscapedProcessSweeper } = await import("../src/escaped-processes.js");
+    const { spawn } = await import("node:child_process");
+    const marked = spawn("sleep", ["30"], { stdio: "ignore", env: { ...process.env, TOIL_BATCH_LOCAL_JOB: "t2.4" } });
+    onTestFinished(() => void marked.kill("SIGKILL"));
+    await until("the sleep runs", () => marked.pid !== undefined && existsSync(`/proc/${marked.pid}`));
+    let running = true;
+    const sweeper = new EscapedProcessSweeper("TOIL_BATCH_LOCAL_JOB=t2.", () => running);
+    sweeper.stop();
+    expect(sweeper.sweep()).toEqual([]); // job 4 has not ended
+    sweeper.jobEnded(4);
+    sweeper.stop();
+    expect(sweeper.sweep()).toEqual([]); // it runs again
+    running = false;
+    sweeper.jobEnded(4);
+    sweeper.stop();
+    expect(sweeper.sweep()).toEqual([marked.pid]);
   });
 });

@@ -19,7 +19,7 @@ export {
   SlurmTimeFormatError,
   UnknownSlurmStateError,
 } from "./errors.js";
-export { resolveSlurmSettings, SLURM_OPTIONS, type SlurmSettings } from "./options.js";
+export { resolveSlurmSettings, SLURM_OPTIONS, type SlurmSettings, slurmArgsWords } from "./options.js";
 export { PartitionSet, parseSinfo, SINFO_ARGS } from "./partitions.js";
 export {
   type CommandCounts,
@@ -40,7 +40,6 @@ export {
   type SbatchSettings,
   slurmJobName,
 } from "./sbatch.js";
-export { shellQuote, singleQuote, splitShellWords } from "./shell-words.js";
 export { SlurmBatchSystem, type SlurmBatchSystemOptions } from "./slurm-batch-system.js";
 export {
   exitStatusFromPair,

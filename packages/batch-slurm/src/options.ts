@@ -1,6 +1,5 @@
-import { type BatchSystemConfig, type BatchSystemOptionSpec, resolveBatchSystemOptions } from "@toil/batch-core";
-import { SlurmOptionError } from "./errors.js";
-import { splitShellWords } from "./shell-words.js";
+import { BatchCommandError, type BatchSystemConfig, type BatchSystemOptionSpec, resolveBatchSystemOptions, splitShellWords } from "@toil/batch-core";
+import { SlurmArgsError, SlurmOptionError } from "./errors.js";
 import { parseSlurmTime } from "./time.js";
 
 const S = "Slurm";
@@ -234,7 +233,7 @@ export function resolveSlurmSettings(
     pe: str("slurmPE"),
     qos: str("slurmQOS"),
     gpuQos: str("slurmGPUQOS"),
-    args: args === undefined ? [] : splitShellWords(args),
+    args: args === undefined ? [] : slurmArgsWords(args),
     memoryIsProduct: o.memoryIsProduct === true,
     arrays: o.slurmArrays !== false,
     arrayMinJobs: int("slurmArrayMinJobs", 4, 1),
@@ -246,4 +245,14 @@ export function resolveSlurmSettings(
     maxJobs: numberOr(config.maxJobs, Infinity, "maxJobs", 1),
     defaultMemory: typeof config.defaultMemory === "number" ? config.defaultMemory : undefined,
   };
+}
+
+/** The words of `--slurmArgs` / `TOIL_SLURM_ARGS`, split as a shell would; a malformed line is a {@link SlurmArgsError}. */
+export function slurmArgsWords(args: string): string[] {
+  try {
+    return splitShellWords(args);
+  } catch (err) {
+    if (!(err instanceof BatchCommandError)) throw err;
+    throw new SlurmArgsError(`--slurmArgs / TOIL_SLURM_ARGS: ${err.message}`, { cause: err });
+  }
 }

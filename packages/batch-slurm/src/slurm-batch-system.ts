@@ -16,6 +16,9 @@ import {
   type Environment,
   EXIT_STATUS_UNAVAILABLE_VALUE,
   getBatchSystem,
+  hasBatchSystem,
+  plainCommandWords,
+  singleQuote,
   InsufficientSystemResources,
   shellCommand,
   type UpdatedBatchJobInfo,
@@ -26,7 +29,6 @@ import { resolveSlurmSettings, SLURM_OPTIONS, type SlurmConfigExtras, type Slurm
 import { PartitionSet, parseSinfo, SINFO_ARGS } from "./partitions.js";
 import { type CommandResult, type CommandRunner, spawnCommand } from "./runner.js";
 import { escapeSlurmPattern, type ParsedSlurmArgs, parseSlurmArgs, resourceArgs, slurmJobName } from "./sbatch.js";
-import { plainCommandWords, singleQuote } from "./shell-words.js";
 import {
   jobOutcome,
   parseSacct,
@@ -232,7 +234,12 @@ export class SlurmBatchSystem extends BatchSystemSupport {
     this.run = options.runner ?? spawnCommand;
     this.localFactory =
       options.localBatchSystem ??
-      (() => getBatchSystem("single_machine", options.localSearchFrom ? { searchFrom: options.localSearchFrom } : {}));
+      // The leader registers single_machine; a program using this package alone finds it by package name.
+      (() =>
+        getBatchSystem(
+          hasBatchSystem("single_machine") ? "single_machine" : "@toil/batch-local",
+          options.localSearchFrom ? { searchFrom: options.localSearchFrom } : {},
+        ));
     if (!config.noStdOutErr) {
       // Slurm reads -o/-e as patterns where a backslash turns patterns off and is dropped: such a
       // directory cannot be named to Slurm literally.

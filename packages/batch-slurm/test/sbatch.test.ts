@@ -10,9 +10,9 @@ import {
   SlurmArgsError,
   SlurmOptionError,
   type SbatchSettings,
-  splitShellWords,
   SLURM_OPTIONS,
 } from "../src/index.js";
+import { slurmArgsWords } from "../src/options.js";
 import { validateBatchSystemOptionSpecs } from "@toil/batch-core";
 
 // The shape of a cluster with short/medium/long CPU partitions and one GPU partition
@@ -53,7 +53,7 @@ function build(opts: { settings?: Partial<SbatchSettings>; args?: string; r?: Pa
   return resourceArgs(
     { requirements: req(opts.r), walltime: opts.walltime ?? 5, environment: opts.env ?? {} },
     { ...base, ...opts.settings },
-    parseSlurmArgs(splitShellWords(opts.args ?? "")),
+    parseSlurmArgs(slurmArgsWords(opts.args ?? "")),
     choose,
   );
 }
@@ -182,13 +182,13 @@ describe("sbatch arguments", () => {
   it.each(["--mem=10G", "--mem 10G", "--mem-per-cpu=1G", "--mem-per-gpu=1G", "-c 4", "-c4", "--cpus-per-task=4", "--cpus-per-gpu=2"])(
     "refuses %s in --slurmArgs as a conflict with Toil's own flags",
     (args) => {
-      expect(() => parseSlurmArgs(splitShellWords(args))).toThrow(SlurmArgsError);
-      expect(() => parseSlurmArgs(splitShellWords(args))).toThrow(/requirement/);
+      expect(() => parseSlurmArgs(slurmArgsWords(args))).toThrow(SlurmArgsError);
+      expect(() => parseSlurmArgs(slurmArgsWords(args))).toThrow(/requirement/);
     },
   );
 
   it.each(["--array=0-3", "--wrap=true", "--parsable"])("refuses %s, which Toil manages", (args) => {
-    expect(() => parseSlurmArgs(splitShellWords(args))).toThrow(SlurmArgsError);
+    expect(() => parseSlurmArgs(slurmArgsWords(args))).toThrow(SlurmArgsError);
   });
 
   it("says which option lacks a value", () => {
@@ -196,14 +196,15 @@ describe("sbatch arguments", () => {
   });
 });
 
-describe("shell word splitting", () => {
+describe("--slurmArgs word splitting", () => {
   it("splits like a POSIX shell", () => {
-    expect(splitShellWords(`a 'b c' "d \\"e\\"" f\\ g  `)).toEqual(["a", "b c", 'd "e"', "f g"]);
-    expect(splitShellWords("")).toEqual([]);
+    expect(slurmArgsWords(`a 'b c' "d \\"e\\"" f\\ g  `)).toEqual(["a", "b c", 'd "e"', "f g"]);
+    expect(slurmArgsWords("")).toEqual([]);
   });
   it("rejects unbalanced quotes", () => {
-    expect(() => splitShellWords(`--comment "x`)).toThrow(SlurmArgsError);
-    expect(() => splitShellWords(`'x`)).toThrow(/single quote/);
+    expect(() => slurmArgsWords(`--comment "x`)).toThrow(SlurmArgsError);
+    expect(() => slurmArgsWords(`--comment "x`)).toThrow(/--slurmArgs.*double quote/);
+    expect(() => slurmArgsWords(`'x`)).toThrow(/single quote/);
   });
 });
 

@@ -82,7 +82,34 @@ export {
 export { BATCH_JOB_EXIT_REASONS, BatchJobExitReason, isBatchJobExitReason } from "./exit-reason.js";
 
 // workflow configuration (owned by the leader app team)
-export * from "./config/index.js";
+export {
+  configSchema,
+  sizeSchema,
+  CLEAN_POLICIES,
+  LOG_LEVELS,
+  type Config,
+  type ConfigInput,
+  type ConfigKey,
+  type CleanPolicy,
+  type ConfigLogLevel,
+  type ConfigOptionSpec,
+  type OptionKind,
+  CONFIG_FORMAT_VERSION,
+  ConfigError,
+  parseConfig,
+  defaultConfig,
+  configToJSON,
+  configFromJSON,
+  prepareStart,
+  prepareRestart,
+  PER_RUN_OPTIONS,
+  parseOptionText,
+  parseSetEnv,
+  parseAcceleratorSpec,
+  parsePluginOptions,
+  tryParseConfigSize,
+  formatConfigSize,
+} from "./config/index.js";
 
 // jobs, services, promises
 export {

@@ -1,4 +1,5 @@
-import { coreOptionSpecs, type ConfigOptionSpec } from "@toil/job";
+import type { ConfigOptionSpec } from "@toil/job";
+import { coreOptionSpecs } from "./core-options.js";
 
 /** One option the CLI knows about: a core option, or one declared by a batch-system plugin. */
 export interface CliOption {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import * as z from "zod";
 import { configSchema, type Config, type ConfigInput, type ConfigKey } from "./schema.js";
-import { coreOptionSpecs, type ConfigOptionSpec } from "./options.js";
+import type { ConfigOptionSpec } from "./options.js";
 import { tryParseConfigSize } from "./size.js";
 import { ToilError } from "../errors.js";
 import { parseAccelerator } from "../requirements.js";
@@ -46,8 +46,9 @@ function issuesFromZod(error: z.ZodError, sourceOf?: (option: string) => string 
 function suggest(key: string | undefined): string {
   if (!key) return "";
   const lower = key.toLowerCase();
-  const match = coreOptionSpecs.find((s) => s.name.toLowerCase() === lower || (s.flag ?? "").toLowerCase() === lower);
-  return match ? `; did you mean "${match.name}"?` : "";
+  if (lower === "setenv") return '; did you mean "environment" (the config key of --setEnv)?';
+  const match = Object.keys(configSchema.shape).find((name) => name.toLowerCase() === lower);
+  return match ? `; did you mean "${match}"?` : "";
 }
 
 /** Cross-field checks zod cannot express per field. */

@@ -18,7 +18,7 @@ export {
   type CleanPolicy,
   type ConfigLogLevel,
 } from "./schema.js";
-export { CORE_OPTION_SPECS, coreOptionSpecs, type ConfigOptionSpec, type OptionKind } from "./options.js";
+export type { ConfigOptionSpec, OptionKind } from "./options.js";
 export {
   CONFIG_FORMAT_VERSION,
   ConfigError,

@@ -3,10 +3,12 @@ import { tryParseConfigSize } from "./size.js";
 
 /** The `--clean` / `--cleanWorkDir` policies. */
 export const CLEAN_POLICIES = ["always", "onError", "onSuccess", "never"] as const;
+/** One of {@link CLEAN_POLICIES}. */
 export type CleanPolicy = (typeof CLEAN_POLICIES)[number];
 
 /** Log levels, lowest to highest; "off" silences everything. */
 export const LOG_LEVELS = ["trace", "debug", "info", "warning", "error", "critical", "off"] as const;
+/** One of {@link LOG_LEVELS}. */
 export type ConfigLogLevel = (typeof LOG_LEVELS)[number];
 
 /** Bytes; accepts a number or a size string such as "2Gi", "500M", "1.5G". */
