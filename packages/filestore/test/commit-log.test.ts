@@ -154,6 +154,42 @@ describe("a group written in parts", () => {
   });
 });
 
+describe("a reader of many finished logs", () => {
+  /** Descriptors this process holds open on files of `root`. */
+  function openIn(root: string): number {
+    let count = 0;
+    for (const fd of fs.readdirSync("/proc/self/fd")) {
+      try {
+        if (fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(root)) count++;
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+    return count;
+  }
+
+  it.runIf(process.platform === "linux")("keeps a bounded number of them open, and still reads every entry", async () => {
+    const root = await fresh();
+    // One log per writer, as a run of cold workers leaves: each commits a job and seals its log.
+    const ids: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const writer = await open(root);
+      const job = sampleJob(`w${i}`, { i });
+      writer.assignJobId(job);
+      await writer.createJob(job);
+      await writer.close();
+      ids.push(job.id);
+    }
+    const reader = await open(root);
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [i, id] of ids.entries()) expect((await reader.loadJob(id)).getBody().data).toEqual({ i });
+      expect(openIn(root)).toBeLessThanOrEqual(260);
+    }
+    await reader.close();
+    expect(openIn(root)).toBe(0);
+  });
+});
+
 describe("a flipped byte in a record", () => {
   it("is harmless in the trailer and otherwise found and named, never read as data", async () => {
     const root = await fresh();

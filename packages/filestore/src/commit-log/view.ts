@@ -47,6 +47,12 @@ function writerIsGone(name: string): boolean {
 const FOLD_MARKER = /^folded-(\d+)$/;
 /** Bytes read at a time when a log is scanned. */
 const CHUNK_BYTES = 8 << 20;
+/**
+ * Open descriptors past which a view closes those of finished logs (reopened when an entry in one is
+ * read). A run's logs are only folded at the next leader start, and a cold worker writes a log of
+ * its own, so a leader of a large run would otherwise hold one descriptor per worker it ever had.
+ */
+const MAX_OPEN_LOGS = 256;
 
 /** The generation of a log file name, or undefined if it is not one. */
 export function generationOfLog(name: string): number | undefined {
@@ -108,6 +114,8 @@ export class LogView {
   /** Per log name, how far the leader took its messages (MessageClaim entries). */
   readonly claims = new Map<string, number>();
   private readonly probe = Buffer.allocUnsafe(4096);
+  /** Log files open now. */
+  private openLogs = 0;
 
   constructor(
     /** The log directory. */
@@ -193,13 +201,24 @@ export class LogView {
   private fdOf(index: number): number | undefined {
     const log = this.logs[index]!;
     if (log.fd !== undefined) return log.fd;
+    if (this.openLogs >= MAX_OPEN_LOGS) {
+      for (const other of this.logs) if (other.sealed) this.closeLog(other);
+    }
     try {
       log.fd = fs.openSync(log.path, "r");
     } catch (err) {
       if (isErrno(err, "ENOENT")) return undefined;
       throw err;
     }
+    this.openLogs++;
     return log.fd;
+  }
+
+  private closeLog(log: LogFile): void {
+    if (log.fd === undefined) return;
+    fs.closeSync(log.fd);
+    log.fd = undefined;
+    this.openLogs--;
   }
 
   /**
@@ -246,13 +265,14 @@ export class LogView {
           const last = fs.fstatSync(fd).size;
           if (last > log.scanned && last !== log.stalledAt) this.scan(i, last);
           log.sealed = true;
-          fs.closeSync(fd);
-          log.fd = undefined;
+          this.closeLog(log);
         }
         continue;
       }
       log.idle = 0;
       this.scan(i, size);
+      // A seal was read: the log never changes again.
+      if (log.sealed) this.closeLog(log);
     }
     for (const id of this.dropAfterThisPass) {
       const flags = this.docs.flagsOf(id);
@@ -270,8 +290,7 @@ export class LogView {
       const log = this.logs[i]!;
       if (log.gen >= gen) continue;
       dropped.add(i);
-      if (log.fd !== undefined) fs.closeSync(log.fd);
-      log.fd = undefined;
+      this.closeLog(log);
       log.group = [];
     }
     if (dropped.size === 0) return;
@@ -410,17 +429,24 @@ export class LogView {
   async syncLog(index: number): Promise<void> {
     const log = this.logs[index]!;
     if (log.own) return;
-    const fd = this.fdOf(index);
-    if (fd === undefined) return;
-    await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+    // A descriptor of its own: the view may close its shared ones while the sync runs.
+    let fd: number;
+    try {
+      fd = fs.openSync(log.path, "r");
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return;
+      throw err;
+    }
+    try {
+      await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   /** Close every log file. */
   close(): void {
-    for (const log of this.logs) {
-      if (log.fd !== undefined) fs.closeSync(log.fd);
-      log.fd = undefined;
-    }
+    for (const log of this.logs) this.closeLog(log);
   }
 }
 
