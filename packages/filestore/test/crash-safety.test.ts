@@ -21,6 +21,8 @@ import { appendEntry, readEntries, type OpsEntry } from "./helpers/ops-log.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ITERATIONS = Number(process.env.TOIL_CRASH_ITERATIONS ?? 200);
 const LANES = 2;
+/** Time for the kill loop: 300 s for the default 200 kills, more when TOIL_CRASH_ITERATIONS asks for more. */
+const LOOP_TIMEOUT_MS = Math.max(300_000, ITERATIONS * 1_500);
 
 let dir: string;
 let bundle: string;
@@ -92,7 +94,7 @@ describe("crash safety (SIGKILL at random points)", () => {
       }),
     );
     for (const c of counts) expect(c).toBeGreaterThan(10);
-  }, 300_000);
+  }, LOOP_TIMEOUT_MS);
 });
 
 describe("the writers' log across a kill", () => {

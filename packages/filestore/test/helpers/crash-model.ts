@@ -72,36 +72,41 @@ export function replay(logFile: string): Model {
 export async function verify(storePath: string, logFile: string): Promise<number> {
   const store = new FileJobStore(storePath);
   await store.resume(); // must always succeed
-  const model = replay(logFile);
-  const present = new Set<string>();
-  for await (const id of store.jobIds()) present.add(id);
-  for (const [id, allowed] of model.jobs) {
-    let n: number | null = null;
-    try {
-      n = ((await store.loadJob(id)).getBody().data as { n: number }).n;
-    } catch (err) {
-      // Absent only: a damaged description (a DamagedJobError is a NoSuchJobError too) is a failure.
-      if (!isToilError(err) || err.code !== NoSuchJobError.code) throw err;
+  try {
+    const model = replay(logFile);
+    const present = new Set<string>();
+    for await (const id of store.jobIds()) present.add(id);
+    for (const [id, allowed] of model.jobs) {
+      let n: number | null = null;
+      try {
+        n = ((await store.loadJob(id)).getBody().data as { n: number }).n;
+      } catch (err) {
+        // Absent only: a damaged description (a DamagedJobError is a NoSuchJobError too) is a failure.
+        if (!isToilError(err) || err.code !== NoSuchJobError.code) throw err;
+      }
+      expect(allowed.has(n), `job ${id}: found ${n}, allowed ${[...allowed].join(",")}`).toBe(true);
+      if (n !== null) expect(present.has(id)).toBe(true);
     }
-    expect(allowed.has(n), `job ${id}: found ${n}, allowed ${[...allowed].join(",")}`).toBe(true);
-    if (n !== null) expect(present.has(id)).toBe(true);
+    for (const [id, allowed] of model.files) {
+      const chunks: Buffer[] = [];
+      for await (const c of await store.readFileStream(id)) chunks.push(c as Buffer);
+      const content = Buffer.concat(chunks).toString();
+      expect(allowed.has(content), `file ${id}: found ${content.slice(0, 30)}`).toBe(true);
+    }
+    for (const [id, allowed] of model.results) {
+      if (!model.jobs.has(id)) continue;
+      const value = (await store.hasResult(id)) ? await store.readResult(id) : null;
+      expect(allowed.has(value), `result of ${id}: ${value}`).toBe(true);
+    }
+    for (const [id, { value, done }] of model.finished) {
+      const exists = await store.jobExists(id);
+      const result = (await store.hasResult(id)) ? await store.readResult(id) : null;
+      if (!exists) expect(result, `finished job ${id} is gone, so its result is there`).toBe(value);
+      else expect(done, `finished job ${id} is still there after its commit was logged done`).toBe(false);
+    }
+    return model.jobs.size + model.files.size;
+  } finally {
+    // Its view holds a descriptor per log it read; a check per kill must not pile them up.
+    await store.close();
   }
-  for (const [id, allowed] of model.files) {
-    const chunks: Buffer[] = [];
-    for await (const c of await store.readFileStream(id)) chunks.push(c as Buffer);
-    const content = Buffer.concat(chunks).toString();
-    expect(allowed.has(content), `file ${id}: found ${content.slice(0, 30)}`).toBe(true);
-  }
-  for (const [id, allowed] of model.results) {
-    if (!model.jobs.has(id)) continue;
-    const value = (await store.hasResult(id)) ? await store.readResult(id) : null;
-    expect(allowed.has(value), `result of ${id}: ${value}`).toBe(true);
-  }
-  for (const [id, { value, done }] of model.finished) {
-    const exists = await store.jobExists(id);
-    const result = (await store.hasResult(id)) ? await store.readResult(id) : null;
-    if (!exists) expect(result, `finished job ${id} is gone, so its result is there`).toBe(value);
-    else expect(done, `finished job ${id} is still there after its commit was logged done`).toBe(false);
-  }
-  return model.jobs.size + model.files.size;
 }
