@@ -78,7 +78,9 @@ export default defineConfig([
     keepNames: true,
     splitting: true,
     noExternal: [/./],
-    external: ["playwright-core"],
+    // esbuild (native) stays out: the bundle's hooks strip types with sucrase, and a file that needs
+    // esbuild's lowering (using declarations, decorators) is loaded as stripped.
+    external: ["playwright-core", "esbuild"],
     esbuildPlugins: [tsxInBundle],
     banner: { js: "import { createRequire as __toilCreateRequire } from 'node:module'; const require = __toilCreateRequire(import.meta.url);" },
     onSuccess: async () => {

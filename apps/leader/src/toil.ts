@@ -6,6 +6,7 @@ import { getBatchSystem, type BatchSystem, type BatchSystemConfig } from "@toil/
 import { MessageBus } from "@toil/bus";
 import {
   JobStoreExistsError,
+  FileJobStore,
   NoSuchJobStoreError,
   openJobStore,
   writeLogFiles,
@@ -423,6 +424,18 @@ export class Toil implements AsyncDisposable {
     await store.writeSharedFile(OUTCOME_MARKERS.stopped, String(started)).catch(() => undefined);
     let outcome: keyof typeof OUTCOME_MARKERS = "stopped";
     let ending: unknown;
+    // After a restart, the earlier runs' commit logs are folded into the store's files while this
+    // run goes on (started a moment later: the first jobs go out first, and the leader has taken the
+    // messages the killed leader had not).
+    let folding: Promise<void> | undefined;
+    const foldTimer = restart && store instanceof FileJobStore
+      ? setTimeout(() => {
+          folding = store.fold().then(
+            (r) => log.debug(r, "Folded the commit logs of earlier runs into the job store's files"),
+            (err: unknown) => log.warn({ err }, "Could not fold the commit logs of earlier runs (they stay and are read as they are)"),
+          );
+        }, FOLD_DELAY_MS)
+      : undefined;
     try {
       await leader.run();
       outcome = "succeeded";
@@ -433,6 +446,8 @@ export class Toil implements AsyncDisposable {
       await leader.killAll().catch(() => undefined);
       throw err;
     } finally {
+      clearTimeout(foldTimer);
+      await folding;
       process.off("SIGTERM", onSignal);
       process.off("SIGINT", onSignal);
       progress.stop();
@@ -498,6 +513,8 @@ export class Toil implements AsyncDisposable {
     const failed = error !== undefined || this.outcome === "error";
     const store = this.store;
     try {
+      // The leader's own changes (deletions are not synced one by one) are made durable first.
+      if (wasOpen) await store?.close().catch(() => undefined);
       await this.lock?.release().catch(() => undefined);
       if (!wasOpen || !store) return;
       const policy = this.config.stats ? "never" : this.config.clean;
@@ -522,6 +539,9 @@ export class Toil implements AsyncDisposable {
     await this.close();
   }
 }
+
+/** How long after a restart the earlier runs' commit logs start being folded (see runLeaderHeld). */
+const FOLD_DELAY_MS = 1_000;
 
 /**
  * Before a restarted workflow issues anything: stop the workers an earlier leader of this workflow

@@ -10,23 +10,6 @@ function normalizeModuleUrl(specifier: string): string {
   return specifier;
 }
 
-const TS_FILE = /\.(?:ts|mts|cts|tsx)$/i;
-let tsxRegistered: Promise<void> | undefined;
-
-/**
- * Register tsx's loader once for the whole process, so TypeScript user modules are imported by
- * the ordinary module loader. (tsx's isolated `tsImport` would load a second copy of every package
- * the user module imports, `@toil/job` included, and jobs built by the user module would not be
- * recognised as jobs.)
- */
-function ensureTsx(): Promise<void> {
-  tsxRegistered ??= (async () => {
-    const api = (await import("tsx/esm/api")) as { register: () => unknown };
-    api.register();
-  })();
-  return tsxRegistered;
-}
-
 function unwrap(ns: Record<string, unknown>): object {
   // A .ts file without a `"type": "module"` package.json above it is loaded as CommonJS.
   const inner = ns.default;
@@ -36,16 +19,17 @@ function unwrap(ns: Record<string, unknown>): object {
   return ns;
 }
 
-let esmHooksRegistered = false;
+let hooksRegistered = false;
 
 /**
- * Register this package's module hooks (module-hooks.ts) once, after tsx's: ES-module workflow
- * files then load in CommonJS packages too (`npm init -y` projects). A build without the hooks file
- * next to this module (running from source) goes without.
+ * Register this package's module hooks (module-hooks.ts) once: TypeScript user modules are then
+ * loaded with their types stripped, and ES-module workflow files load in CommonJS packages too
+ * (`npm init -y` projects). Running from source (no built hooks file next to this module), the
+ * process must have a TypeScript loader of its own (tsx), which then does both.
  */
-function ensureEsmHooks(): void {
-  if (esmHooksRegistered) return;
-  esmHooksRegistered = true;
+function ensureHooks(): void {
+  if (hooksRegistered) return;
+  hooksRegistered = true;
   const hooks = new URL("./module-hooks.js", import.meta.url);
   if (existsSync(fileURLToPath(hooks))) register(hooks.href);
 }
@@ -55,15 +39,14 @@ const cache = new Map<string, Promise<object>>();
 /**
  * Import a user module (workflow file, job module) by path, `file:` URL or package specifier, and
  * register its exports so jobs and functions defined there can be stored and found again.
- * TypeScript files are compiled on the fly by tsx.
+ * TypeScript files are loaded with their types stripped (see module-hooks.ts).
  */
 export function importUserModule(specifier: string): Promise<object> {
   const url = normalizeModuleUrl(specifier);
   let p = cache.get(url);
   if (!p) {
     p = (async () => {
-      if (TS_FILE.test(url.split("?")[0] ?? url)) await ensureTsx();
-      ensureEsmHooks();
+      ensureHooks();
       const ns = unwrap((await import(url)) as Record<string, unknown>);
       registerModule(url, ns);
       return ns;

@@ -1,17 +1,26 @@
 /**
- * Node module hooks (`module.register`) that let workflow files written as ES modules load in a
- * CommonJS package. `npm init -y` writes `"type": "commonjs"` into package.json, and a package.json
- * without a "type" means the same, so Node (and tsx, for `.ts`) would load a `flow.ts` or `flow.js`
- * that says `import { Job } from "@toil/job"` as CommonJS and fail. For such files (`.ts`, `.js`,
- * outside node_modules, in a package that is not `"type": "module"`) whose source uses `import` or
- * `export` statements, these hooks say "ES module", as `.mts` and `.mjs` always are. Files without
- * module syntax (real CommonJS) are left alone.
+ * Node module hooks (`module.register`) for user code, registered once per process by
+ * `importUserModule` (a workflow file in the leader, a job's module in a worker):
  *
- * Registered by `importUserModule` after tsx's loader, so they see its resolution first.
+ * - **TypeScript** (`.ts`, `.mts`, `.cts`, `.tsx`) is loaded by stripping its types with sucrase
+ *   (pure JavaScript, bundled with these hooks and loaded only when the first TypeScript file is):
+ *   nothing native to start, and lines keep their numbers, so stack traces point at the user's
+ *   source. A file that uses syntax Node 20 cannot run once its types are gone (`using`
+ *   declarations, decorators) is compiled by esbuild instead, where it is installed;
+ * - a relative import that names `./x.js` (the TypeScript NodeNext convention) or `./x` falls back
+ *   to `./x.ts` / `./x/index.ts` when that is the file that exists;
+ * - ES-module workflow files load in a CommonJS package too. `npm init -y` writes
+ *   `"type": "commonjs"` into package.json, and a package.json without a "type" means the same, so
+ *   Node would load a `flow.ts` or `flow.js` that says `import { Job } from "@toil/job"` as CommonJS
+ *   and fail. For such files (`.ts`, `.js`, outside node_modules, in a package that is not
+ *   `"type": "module"`) whose source uses `import` or `export` statements, these hooks say "ES
+ *   module", as `.mts` and `.mjs` always are. Files without module syntax (real CommonJS) are left
+ *   alone (a CommonJS TypeScript file is stripped and loaded as CommonJS).
  *
  * @module @toil/worker/module-hooks
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -90,14 +99,115 @@ interface ResolveResult {
   shortCircuit?: boolean;
 }
 
-/** Module hook: resolve as usual, then mark ES-module-syntax user files in CommonJS packages as modules. */
+/** Other file names a relative import may mean when the named file does not exist. */
+function fallbacks(specifier: string, parentURL: string): string[] {
+  const out: string[] = [];
+  const js = /\.([mc]?)js$/.exec(specifier);
+  if (js) out.push(specifier.replace(/\.([mc]?)js$/, `.${js[1]}ts`));
+  else if (!/\.[cm]?[jt]sx?$/i.test(specifier)) out.push(`${specifier}.ts`, `${specifier}/index.ts`);
+  return out.filter((s) => existsSync(fileURLToPath(new URL(s, parentURL))));
+}
+
+/**
+ * Module hook: resolve as usual (a relative import of a missing `./x.js` or `./x` tries the
+ * TypeScript file), then mark ES-module-syntax user files in CommonJS packages as modules.
+ */
 export async function resolve(
   specifier: string,
   context: { parentURL?: string; conditions?: string[] },
   next: (specifier: string, context: unknown) => Promise<ResolveResult>,
 ): Promise<ResolveResult> {
-  const resolved = await next(specifier, context);
+  let resolved: ResolveResult;
+  try {
+    resolved = await next(specifier, context);
+  } catch (err) {
+    const parent = context.parentURL;
+    const relative = specifier.startsWith("./") || specifier.startsWith("../");
+    if (!relative || !parent?.startsWith("file:") || (err as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw err;
+    const [alt] = fallbacks(specifier, parent);
+    if (alt === undefined) throw err;
+    resolved = await next(alt, context);
+  }
   if (resolved.format === "module" || resolved.format === "builtin" || resolved.format === "json" || resolved.format === "wasm") return resolved;
   const format = esmFormatFor(resolved.url);
   return format ? { ...resolved, format } : resolved;
+}
+
+const TS_FILE = /\.(?:ts|mts|cts|tsx)$/i;
+
+type Transform = (code: string, options: { transforms: string[]; filePath: string; disableESTransforms: boolean }) => { code: string };
+let sucrase: Promise<Transform> | undefined;
+
+/** sucrase's transform, loaded the first time a TypeScript file is. */
+function stripper(): Promise<Transform> {
+  sucrase ??= import("sucrase").then((m) => (m as unknown as { transform: Transform }).transform);
+  return sucrase;
+}
+
+type EsbuildTransform = (code: string, options: Record<string, unknown>) => Promise<{ code: string }>;
+let esbuild: Promise<EsbuildTransform | undefined> | undefined;
+
+/** esbuild's transform (it starts a native service), or undefined where it is not installed (the standalone bundle). */
+function lowering(): Promise<EsbuildTransform | undefined> {
+  esbuild ??= import("esbuild").then(
+    (m) => ((m as { transform?: EsbuildTransform }).transform ?? (m as { default?: { transform?: EsbuildTransform } }).default?.transform),
+    () => undefined,
+  );
+  return esbuild;
+}
+
+/**
+ * Syntax that types-stripping leaves as it is but Node 20 cannot run: `using` / `await using`
+ * declarations (which TypeScript lowers) and decorators. Files with it are compiled by esbuild.
+ */
+const NEEDS_LOWERING = /(?:^|[;{}\s])(?:await[ \t]+)?using[ \t]+[\w$]+[ \t]*=|^[ \t]*@[\w$]/m;
+
+/** The format a TypeScript file loads as: by extension, then by its package and its own syntax. */
+function typeScriptFormat(file: string, source: string): "module" | "commonjs" {
+  if (/\.mts$/i.test(file)) return "module";
+  if (/\.cts$/i.test(file)) return "commonjs";
+  if (!file.includes(`${path.sep}node_modules${path.sep}`) && packageTypeOf(file) === "module") return "module";
+  return hasModuleSyntax(source) ? "module" : "commonjs";
+}
+
+/** What a `load` hook answers for one module (Node's `LoadFnOutput`). */
+export interface LoadResult {
+  /** How Node runs the source: "module", "commonjs", ... */
+  format?: string | null;
+  /** The module's source, as Node runs it. */
+  source?: string | ArrayBuffer | Uint8Array | null;
+  /** True when no later hook is to be asked. */
+  shortCircuit?: boolean;
+}
+
+/** Module hook: TypeScript files are loaded with their types stripped (see the module comment). */
+export async function load(
+  url: string,
+  context: { format?: string | null },
+  next: (url: string, context: unknown) => Promise<LoadResult>,
+): Promise<LoadResult> {
+  if (!url.startsWith("file:") || !TS_FILE.test(url.split("?")[0] ?? url)) return next(url, context);
+  const file = fileURLToPath(url.split("?")[0]!);
+  const source = await readFile(file, "utf8");
+  const format = typeScriptFormat(file, source);
+  if (NEEDS_LOWERING.test(source)) {
+    const transform = await lowering();
+    if (transform) {
+      const loader = /\.tsx$/i.test(file) ? "tsx" : "ts";
+      const { code } = await transform(source, { loader, format: format === "module" ? "esm" : "cjs", target: "node20", sourcefile: file, sourcemap: "inline" });
+      return { format, source: code, shortCircuit: true };
+    }
+  }
+  const transform = await stripper();
+  let code: string;
+  try {
+    ({ code } = transform(source, { transforms: /\.tsx$/i.test(file) ? ["typescript", "jsx"] : ["typescript"], filePath: file, disableESTransforms: true }));
+  } catch (err) {
+    // sucrase says "Error transforming <file>: Unexpected token (4:22)": name the place as file:line:col.
+    const text = err instanceof Error ? err.message : String(err);
+    const at = /\((\d+):(\d+)\)\s*$/.exec(text);
+    const reason = text.replace(/^Error transforming [^:]*: /, "").replace(/\s*\(\d+:\d+\)\s*$/, "");
+    throw new SyntaxError(at ? `${file}:${at[1]}:${Number(at[2]) + 1}: ${reason}` : `${file}: ${reason}`);
+  }
+  return { format, source: code, shortCircuit: true };
 }

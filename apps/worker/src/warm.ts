@@ -7,22 +7,31 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { onProcessUnfit } from "./job-faults.js";
-import { runWorker, type WorkerIO } from "./worker.js";
+import { closeOpenStores, runWorker, type WorkerIO } from "./worker.js";
 
 /**
  * Warm worker protocol: run the command `argv` (`[node, <this script>, jobStore, jobId]`) in this
  * process and resolve to its exit code. `io.retire`, when given, is called once if the process
  * becomes unfit for more jobs (a job's code left an error unhandled, now or after it finished): the
- * host should then run no further job and be replaced.
+ * host should then run no further job and be replaced. `io.release`, when given, is called once only
+ * the job's commit is being synced (the host may start its next job).
  */
 export async function runWarmCommand(
   argv: string[],
-  io: { env: Record<string, string>; cwd: string; stdoutPath?: string; stderrPath?: string; retire?: (reason: string) => void },
+  io: {
+    env: Record<string, string>;
+    cwd: string;
+    stdoutPath?: string;
+    stderrPath?: string;
+    retire?: (reason: string) => void;
+    release?: () => void;
+  },
 ): Promise<number> {
   if (io.retire) onProcessUnfit(io.retire);
   const workerIO: WorkerIO = { env: io.env, cwd: io.cwd };
   if (io.stdoutPath) workerIO.stdoutPath = io.stdoutPath;
   if (io.stderrPath) workerIO.stderrPath = io.stderrPath;
+  if (io.release) workerIO.release = io.release;
   return runWorker(argv.slice(2), workerIO);
 }
 
@@ -48,5 +57,7 @@ export function isMainModule(moduleUrl: string, argv: readonly string[] = proces
 export async function runWorkerIfMain(moduleUrl: string): Promise<void> {
   if (!isMainModule(moduleUrl)) return;
   const code = await runWorker(process.argv.slice(2), { env: process.env, cwd: process.cwd() });
+  // Seal this process's commit log, so readers stop looking at it.
+  await closeOpenStores().catch(() => undefined);
   process.exit(code);
 }

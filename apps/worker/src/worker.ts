@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
+  DamagedJobError,
+  DamagedJobStoreFileError,
   DeferredFunctionManager,
   NoSuchJobError,
   NoSuchJobStoreError,
@@ -51,6 +53,12 @@ export interface WorkerIO {
   stderrPath?: string;
   /** Running inside the leader (`--debugWorker`): no output capture, no fault injection. */
   inProcess?: boolean;
+  /**
+   * Called once the job no longer needs the process (its output, environment and temporary files
+   * are given back) and only its commit's sync is left; a warm host then takes its next job while
+   * the sync runs (and syncs of jobs ending together are shared).
+   */
+  release?: () => void;
 }
 
 const IN_WORKER = Symbol.for("toil.inWorker");
@@ -115,6 +123,12 @@ class OutputCapture {
 const openStores = new Map<string, JobStore>();
 
 
+/** Close every job store this process opened (a worker process about to exit). */
+export async function closeOpenStores(): Promise<void> {
+  for (const store of openStores.values()) await store.close();
+  openStores.clear();
+}
+
 /** Make a job-store resolver for promise values. */
 function resolverOf(store: JobStore) {
   return {
@@ -171,7 +185,7 @@ async function deleteSubtree(store: JobStore, ids: Iterable<string>): Promise<vo
     const id = stack.pop()!;
     if (!(await store.jobExists(id))) continue;
     const d = await store.loadJob(id);
-    stack.push(...d.successorsAndServiceHosts());
+    for (const s of d.successorsAndServiceHosts()) stack.push(s);
     await store.deleteJob(id);
   }
 }
@@ -461,36 +475,43 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
         const successorId = chained.id;
         capture.line(`Chaining from ${desc} to ${chained}`);
         chained.replace(desc);
+        // Not synced per link: nothing outside this worker sees the links in between, so the
+        // whole chain is made durable once, before the worker reports (see the end of runWorker).
         await store.batch(async () => {
           await store.writeResult(outcome.resultJobId, resultText);
           await store.createJobs(outcome.newDescriptions.filter((d) => d.id !== successorId));
           await store.updateJob(chained);
-        });
+        }, { sync: false });
         recordStat(desc, statOf(desc, started, cpu, false, config, ran));
         await deferred.runOwn();
         desc = chained;
         current = desc;
         continue;
       }
-      // Commit: result first, then the new jobs, then the job itself (with its delete journal).
-      await store.writeResult(outcome.resultJobId, resultText);
-      if (outcome.newDescriptions.length > 0) await store.createJobs(outcome.newDescriptions);
+      // Commit, as one group: the result, the new jobs, and the job itself (updated with its delete
+      // journal, or deleted when its subtree is done). Files the job deleted go after the group that
+      // journals them. The group is synced with the rest of the chain before the worker reports.
       const subtreeDone = desc.isSubtreeDone();
-      if (subtreeDone) {
-        for (const id of desc.filesToDelete) await store.deleteFile(id);
-        desc.filesToDelete = [];
-        for (const link of desc.getChain()) await store.deleteJob(link.id);
+      const doomedFiles = desc.filesToDelete;
+      const finish = async (): Promise<void> => {
+        for (const link of desc.getChain()) if (link.id !== desc.id) await store.deleteJob(link.id);
         await store.deleteJob(desc.id);
-        current = undefined;
-      } else {
-        await store.updateJob(desc);
-        if (desc.filesToDelete.length > 0) {
-          for (const id of desc.filesToDelete) await store.deleteFile(id);
-          desc.filesToDelete = [];
-          await store.updateJob(desc);
-        }
-        current = desc;
+      };
+      await store.batch(async () => {
+        await store.writeResult(outcome.resultJobId, resultText);
+        if (outcome.newDescriptions.length > 0) await store.createJobs(outcome.newDescriptions);
+        if (subtreeDone && doomedFiles.length === 0) await finish();
+        else await store.updateJob(desc);
+      }, { sync: false });
+      if (doomedFiles.length > 0) {
+        // The journal is in the store: make it durable before the files go.
+        await store.sync();
+        for (const id of doomedFiles) await store.deleteFile(id);
+        desc.filesToDelete = [];
+        if (subtreeDone) await store.batch(finish, { sync: false });
+        else await store.batch(() => store.updateJob(desc), { sync: false });
       }
+      current = subtreeDone ? undefined : desc;
       recordStat(desc, statOf(desc, started, cpu, false, config, ran));
       await deferred.runOwn();
       if (subtreeDone) break;
@@ -506,9 +527,12 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
       const successorId = next.id;
       capture.line(`Chaining from ${desc} to ${next}`);
       next.replace(desc);
-      // The successor now lives under this job's id: commit that, then drop its old description.
-      await store.updateJob(next);
-      await store.deleteJob(successorId);
+      // The successor now lives under this job's id: commit that and drop its old description, in
+      // one group (synced with the rest of the chain).
+      await store.batch(async () => {
+        await store.updateJob(next);
+        await store.deleteJob(successorId);
+      }, { sync: false });
       desc = next;
       current = desc;
     }
@@ -518,11 +542,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     capture.line(`Job ${current ? current.toString() : jobId} failed:\n${text}`);
     if (cannotSucceedOnRetry(err)) {
       noRetry = true;
-      capture.line(
-        isToilError(err) && err.code === PermanentJobFailureError.code
-          ? "The job failed for good (a retry cannot help), so it is not retried: fix the cause, then run again with --restart."
-          : "Retrying cannot fix this error in the workflow's code, so the job is not retried: fix the code, then run again with --restart.",
-      );
+      capture.line(retryRefusal(err));
     }
     // The file store's open() already put the files the job accessed in its leader log messages.
     if (lastFileStore) logsToLeader.push(...lastFileStore.logMessages);
@@ -590,10 +610,36 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     returnDeferred(coordinationDir, deferredSlot);
   }
   if (failed && io.inProcess) process.stderr.write(capture.text().slice(-64 * 1024));
+  // Only durability is left: a warm host may start its next job meanwhile (see WorkerIO.release).
+  io.release?.();
+  try {
+    // One sync for everything this run committed (every link of its chain, its report): the job
+    // is committed, and the worker says so, only now. Syncs of jobs that end while one is running
+    // are shared.
+    await store.sync();
+  } catch (err) {
+    process.stderr.write(`toil-worker: could not make the commit of job ${jobId} durable: ${(err as Error).stack ?? String(err)}\n`);
+    code = WORKER_EXIT.JOB_FAILED;
+  }
   return code;
 }
 
 /** A job's failure as its log shows it: the error and the user's frames of its stack (all of them at debug level). */
+/**
+ * Why a job that failed with `err` (one {@link cannotSucceedOnRetry} names) is not retried, and what
+ * fixes it. Decided by code, so errors of another copy of the packages get the same line.
+ */
+function retryRefusal(err: unknown): string {
+  const code = isToilError(err) ? err.code : undefined;
+  if (code === PermanentJobFailureError.code) {
+    return "The job failed for good (a retry cannot help), so it is not retried: fix the cause, then run again with --restart.";
+  }
+  if (code === DamagedJobStoreFileError.code || code === DamagedJobError.code) {
+    return "The job read damaged data from the job store, so it is not retried: restore the file named above, then run again with --restart.";
+  }
+  return "Retrying cannot fix this error in the workflow's code, so the job is not retried: fix the code, then run again with --restart.";
+}
+
 function failureText(err: unknown, config: Config): string {
   if (err instanceof UnhandledJobError) return err.message;
   if (config.logLevel === "debug" || config.logLevel === "trace") return err instanceof Error ? (err.stack ?? err.message) : String(err);
@@ -646,7 +692,8 @@ function statOf(
     start: started,
     end: ran?.end ?? Date.now(),
     cpu: (used.user + used.system) / 1e6,
-    memory: process.memoryUsage.rss(),
+    // Reading the resident set size costs a /proc read: only runs that keep stats (--stats) report it.
+    memory: config.stats ? process.memoryUsage.rss() : 0,
     requested,
     failed,
   };

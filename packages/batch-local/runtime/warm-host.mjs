@@ -5,11 +5,13 @@
 // script's `runWarmCommand(argv, io)`; the resolved number is the job's exit status. If the
 // script does not export `runWarmCommand`, the host answers "notWarm" and the batch system
 // runs the command as a fresh process. Once its first script is loaded it says { t: "loaded", id }, so
-// the batch system can pace how many hosts load at once. A crash (or process.exit) of the host ends only the job
-// it was running: the batch system reports the host's exit status for that job. When the script says the
-// process is unfit for more jobs (io.retire: a job left an error unhandled), the host answers its current
-// job with { t: "done", ..., retire: true }, or says { t: "retire" } while idle, and the batch system
-// replaces it.
+// the batch system can pace how many hosts load at once. A command may call `io.release()` once only
+// its commit's sync is left: the host answers { t: "free", id } and may get the next job meanwhile.
+// Finished jobs are reported as { t: "done", jobs: [{ id, code }, ...] } (those ending together, in one
+// message). A crash (or process.exit) of the host ends only the jobs it was running or syncing: the
+// batch system reports the host's exit status for them. When the script says the process is unfit for
+// more jobs (io.retire: a job left an error unhandled), the host's next "free" or "done" carries
+// `retire: true` (or it says { t: "retire" } while no job runs), and the batch system replaces it.
 import { openSync, closeSync, writeSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
@@ -112,6 +114,24 @@ async function run(msg) {
   }
   const restoreOut = redirect(process.stdout, msg.stdoutPath);
   const restoreErr = redirect(process.stderr, msg.stderrPath);
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    busy = false;
+    restoreOut();
+    restoreErr();
+    noteJobEnvChanges();
+  };
+  // The command may say it no longer needs the process (only its commit's sync is left): the
+  // host gives back its output and environment at once and tells the batch system, which frees
+  // the job's resources and may send the next job while this one's sync finishes.
+  // (The leader may be gone: a failed send changes nothing for this job.)
+  const release = () => {
+    if (restored) return;
+    restore();
+    if (process.connected) process.send({ t: "free", id: msg.id, ...retiring() }, () => {});
+  };
   let code;
   busy = true;
   try {
@@ -121,20 +141,34 @@ async function run(msg) {
       stdoutPath: msg.stdoutPath,
       stderrPath: msg.stderrPath,
       retire,
+      release,
     });
     code = Number.isInteger(result) ? result : result === undefined ? 0 : 1;
   } catch (err) {
     process.stderr.write(`${err && err.stack ? err.stack : err}\n`);
     code = 1;
   } finally {
-    busy = false;
-    restoreOut();
-    restoreErr();
-    noteJobEnvChanges();
+    restore();
   }
+  reportDone(msg.id, code & 0xff);
+}
+
+/** What a message says about retiring this host (nothing unless the script asked for it). */
+function retiring() {
+  return retireReason !== null ? { retire: true, reason: retireReason } : {};
+}
+
+// Jobs that end together (their commits share one sync) are reported in one message.
+const doneQueue = [];
+function reportDone(id, code) {
+  doneQueue.push({ id, code });
+  if (doneQueue.length === 1) setImmediate(flushDone);
+}
+function flushDone() {
+  const jobs = doneQueue.splice(0);
   // The leader may be gone (killed): then there is nobody to tell, and nothing more to do.
   if (!process.connected) process.exit(0);
-  process.send({ t: "done", id: msg.id, code: code & 0xff, ...(retireReason !== null ? { retire: true, reason: retireReason } : {}) }, (err) => {
+  process.send({ t: "done", jobs, ...retiring() }, (err) => {
     if (err) process.exit(0);
   });
 }
@@ -143,4 +177,4 @@ process.on("message", (msg) => {
   if (msg && msg.t === "run") void run(msg);
 });
 process.on("disconnect", () => process.exit(0));
-process.send({ t: "ready" });
+if (process.connected) process.send({ t: "ready" });

@@ -98,6 +98,8 @@ interface LocalJob {
   gpus: ReadonlySet<number> | null;
   host: WarmHost | null;
   killIntended: boolean;
+  /** Its warm host said it only waits for its commit's sync: its resources are free already. */
+  released: boolean;
   exited: Promise<void> | null;
   markExited: (() => void) | null;
 }
@@ -112,6 +114,8 @@ interface WarmHost {
   child: ChildProcess;
   pid: number;
   job: LocalJob | null;
+  /** Jobs it released (see `LocalJob.released`) and has not reported done yet. */
+  syncing: Set<LocalJob>;
   jobsRun: number;
   dead: boolean;
   /** The environment of the last job sent to this host: the next one is sent as a difference. */
@@ -123,6 +127,18 @@ interface WarmHost {
   retiring: boolean;
   /** Why, as the host said. */
   retireReason?: string | undefined;
+}
+
+/** What a warm host says (see runtime/warm-host.mjs). */
+interface HostMessage {
+  t: string;
+  id?: number;
+  code?: number;
+  /** "done": every job that ended (older hosts send one `id` and `code`). */
+  jobs?: { id: number; code: number }[];
+  /** The script found the process unfit for more jobs ("retire", or with "free" / "done"). */
+  retire?: boolean;
+  reason?: string;
 }
 
 /** How long a host's start may hold a start slot when it never says it loaded (a hung import). */
@@ -382,6 +398,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       gpus: null,
       host: null,
       killIntended: false,
+      released: false,
       exited: null,
       markExited: null,
     };
@@ -707,7 +724,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     if (job.state !== "running") return;
     job.state = "done";
     this.running.delete(job.id);
-    this.releaseResources(job);
+    if (!job.released) this.releaseResources(job);
     const wallTime = Math.max((performance.now() - job.startTime) / 1000, 1e-6);
     job.markExited?.();
     this.sweepAfter(job);
@@ -735,6 +752,8 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
 
   private async killRunning(job: LocalJob): Promise<void> {
     job.killIntended = true;
+    // A released job only waits for its sync (its host may run another job): let it finish.
+    if (job.released) return void (await job.exited);
     const marker = `${JOB_MARKER_ENV}=${this.markerOf(job)}\0`;
     const roots = job.host ? [job.host.pid] : job.pid !== undefined ? [job.pid] : [];
     await killProcessTree({ roots, envMarker: marker }, this.killGrace);
@@ -797,12 +816,24 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     });
     if (child.pid === undefined) throw new BatchSystemError("fork returned no pid");
     this.forwardOutput(child);
-    const host: WarmHost = { id, child, pid: child.pid, job: null, jobsRun: 0, dead: false, lastEnv: null, starting: true, startTimer: undefined, retiring: false };
+    const host: WarmHost = {
+      id,
+      child,
+      pid: child.pid,
+      job: null,
+      syncing: new Set(),
+      jobsRun: 0,
+      dead: false,
+      lastEnv: null,
+      starting: true,
+      startTimer: undefined,
+      retiring: false,
+    };
     this.startingHosts++;
     host.startTimer = setTimeout(() => this.hostStarted(host), HOST_START_SLOT_MS);
     host.startTimer.unref();
     this.hosts.add(host);
-    child.on("message", (msg: { t: string; id?: number; code?: number }) => this.onHostMessage(host, msg));
+    child.on("message", (msg: HostMessage) => this.onHostMessage(host, msg));
     child.once("error", () => {
       /* reported through exit */
     });
@@ -819,26 +850,33 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     this.schedule();
   }
 
-  private onHostMessage(host: WarmHost, msg: { t: string; id?: number; code?: number; retire?: boolean; reason?: string }): void {
-    if (msg.t === "loaded" || msg.t === "done" || msg.t === "notWarm") this.hostStarted(host);
+  private onHostMessage(host: WarmHost, msg: HostMessage): void {
+    if (msg.t === "loaded" || msg.t === "done" || msg.t === "notWarm" || msg.t === "free") this.hostStarted(host);
     // The host's script found the process unfit for more jobs (a job left an error unhandled).
-    if (msg.t === "retire" || (msg.t === "done" && msg.retire === true)) {
+    if (msg.t === "retire" || msg.retire === true) {
       host.retiring = true;
       host.retireReason ??= msg.reason;
     }
-    if (msg.t === "retire" && !host.job) {
-      this.retireHost(host);
+    if (msg.t === "retire") {
+      if (!host.job) this.retireWhenSynced(host);
+      return;
+    }
+    if (msg.t === "done") {
+      for (const { id, code } of msg.jobs ?? [{ id: msg.id, code: msg.code }]) this.hostJobDone(host, id, code);
       return;
     }
     const job = host.job;
     if (!job || msg.id !== job.id) return;
-    if (msg.t === "done") {
+    if (msg.t === "free") {
+      // Only the job's commit is being synced: its resources and the host are free for the next job.
+      job.released = true;
+      this.releaseResources(job);
       host.job = null;
-      job.host = null;
+      host.syncing.add(job);
       host.jobsRun++;
-      if (host.retiring) this.retireHost(host);
+      if (host.retiring) this.retireWhenSynced(host);
       else this.recycleHost(host);
-      this.finish(job, msg.code ?? EXIT_STATUS_UNAVAILABLE_VALUE, msg.code === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED);
+      this.schedule();
     } else if (msg.t === "notWarm") {
       host.job = null;
       job.host = null;
@@ -858,12 +896,39 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     }
   }
 
-  /** Stop a host that must run no more jobs; the next job gets a fresh one. */
-  private retireHost(host: WarmHost): void {
+  /** Stop a host that must run no more jobs (once the jobs it is syncing are done); the next job gets a fresh one. */
+  private retireWhenSynced(host: WarmHost): void {
     const i = this.idleHosts.indexOf(host);
     if (i >= 0) this.idleHosts.splice(i, 1);
+    if (host.syncing.size > 0 || host.dead) return;
     this.log("info", `Replacing warm worker host ${host.pid}: ${host.retireReason ?? "its script asked for it"}`);
     void this.stopHost(host);
+  }
+
+  /** A job of `host` ended (after its commit was synced, when it released the host first). */
+  private hostJobDone(host: WarmHost, id: number | undefined, code: number | undefined): void {
+    let job: LocalJob | undefined;
+    if (host.job && host.job.id === id) {
+      job = host.job;
+      host.job = null;
+      host.jobsRun++;
+      job.host = null;
+      if (host.retiring) this.retireWhenSynced(host);
+      else this.recycleHost(host);
+    } else {
+      for (const j of host.syncing) if (j.id === id) job = j;
+      if (!job) return;
+      host.syncing.delete(job);
+      job.host = null;
+      if (host.retiring && !host.job) this.retireWhenSynced(host);
+      else if (host.syncing.size === 0 && !host.job && this.idleHosts.includes(host)) this.unrefIdle(host);
+    }
+    this.finish(job, code ?? EXIT_STATUS_UNAVAILABLE_VALUE, code === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED);
+  }
+
+  private unrefIdle(host: WarmHost): void {
+    host.child.unref();
+    (host.child.channel as { unref?: () => void } | undefined)?.unref?.();
   }
 
   private recycleHost(host: WarmHost): void {
@@ -873,8 +938,8 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       void this.stopHost(host);
       return;
     }
-    host.child.unref();
-    (host.child.channel as { unref?: () => void } | undefined)?.unref?.();
+    // A host still syncing a job keeps the leader's event loop alive until it reports.
+    if (host.syncing.size === 0) this.unrefIdle(host);
     this.idleHosts.push(host);
   }
 
@@ -885,9 +950,10 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     const i = this.idleHosts.indexOf(host);
     if (i >= 0) this.idleHosts.splice(i, 1);
     signalGroup(host.pid, "SIGKILL");
-    const job = host.job;
+    const jobs = [...host.syncing, ...(host.job ? [host.job] : [])];
     host.job = null;
-    if (job) {
+    host.syncing.clear();
+    for (const job of jobs) {
       job.host = null;
       const { status, reason } = exitOf(code, signal);
       this.finish(job, status, code === 0 ? BatchJobExitReason.FAILED : reason);

@@ -20,6 +20,34 @@ describe("warm worker hosts", () => {
     expect(bs.warmHostCount).toBe(1);
   });
 
+  it("a job that releases its host frees its resources at once: the next job runs in the same host while it finishes", async () => {
+    const dir = tempDir();
+    const script = join(dir, "release.mjs");
+    const log = join(dir, "log");
+    writeFileSync(
+      script,
+      `import { appendFileSync } from "node:fs";
+      export async function runWarmCommand(argv, io) {
+        const name = argv[2];
+        appendFileSync(${JSON.stringify(log)}, "start " + name + "\\n");
+        io.release?.();
+        // Only the commit's sync would be left: the host takes the next job meanwhile.
+        await new Promise((r) => setTimeout(r, 400));
+        appendFileSync(${JSON.stringify(log)}, "end " + name + "\\n");
+        return name === "b" ? 5 : 0;
+      }\n`,
+    );
+    const bs = makeBatchSystem({ maxCores: 1 }, { warmWorkers: true, stdio: "ignore" });
+    const a = await bs.issueBatchJob(`${process.execPath} ${script} a`, desc("a"));
+    const b = await bs.issueBatchJob(`${process.execPath} ${script} b`, desc("b"));
+    const done = new Map<number, number>();
+    for (const u of [await next(bs), await next(bs)]) done.set(u.jobId, u.exitStatus);
+    expect(done).toEqual(new Map([[a, 0], [b, 5]]));
+    // b started (one core: a's core was given back) before a ended, in the same host.
+    expect(readFileSync(log, "utf8").trim().split("\n")).toEqual(["start a", "start b", "end a", "end b"]);
+    expect(bs.warmHostCount).toBe(1);
+  });
+
   it("a host crash fails only its job; the next job gets a new host", async () => {
     const dir = tempDir();
     const script = join(dir, "crash.mjs");

@@ -131,6 +131,8 @@ export class NoSuchJobError extends JobStoreError {
  */
 export class DamagedJobError extends NoSuchJobError {
   static override readonly code: string = "FILESTORE_DAMAGED_JOB";
+  /** Reading the same damaged description again cannot succeed: a job that meets it is not retried. */
+  static override readonly retryable: boolean = false;
   constructor(
     jobId: string,
     /** The damaged document. */
@@ -146,9 +148,14 @@ export class DamagedJobError extends NoSuchJobError {
   }
 }
 
-/** A file of the job store's own bookkeeping (e.g. `meta/root-job`) exists but cannot be read. */
+/**
+ * Data the job store holds is damaged: a commit-log record, a folded document or result, or a stored
+ * file whose CRC-32 does not match, or a bookkeeping file (e.g. `meta/root-job`) that cannot be read.
+ */
 export class DamagedJobStoreFileError extends JobStoreError {
   static override readonly code: string = "FILESTORE_DAMAGED_FILE";
+  /** Reading the same damaged data again cannot succeed: a job that meets it is not retried. */
+  static override readonly retryable: boolean = false;
   constructor(
     /** The damaged file. */
     readonly path: string,

@@ -34,6 +34,7 @@ export {
 } from "./errors.js";
 export type {
   JobStore,
+  BatchOptions,
   WriteFileOptions,
   ReadFileOptions,
   ImportOptions,

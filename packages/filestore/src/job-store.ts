@@ -7,6 +7,16 @@ import type { Config, JobDescription, JobDescriptionJSON, JobStoreView } from "@
 
 export type { WriteFileOptions, ReadFileOptions, ImportOptions } from "@toil/job";
 
+/** How {@link JobStore.batch} commits its group. */
+export interface BatchOptions {
+  /**
+   * Wait until the group is durable (default true). With false the group is visible to every
+   * reader when `batch` returns, and durable after the next {@link JobStore.sync}: a worker commits
+   * each link of a chain this way and syncs once before it reports.
+   */
+  sync?: boolean;
+}
+
 /** A handle on the leader lock; `release()` gives it up. */
 export interface LeaderLock {
   /** Process id of the holder (this process). */
@@ -105,7 +115,14 @@ export interface JobStore extends JobStoreView {
    * (results first, then the jobs in call order), with one durability flush for the whole group.
    * Until the batch ends, none of them is visible to readers.
    */
-  batch<T>(fn: () => Promise<T>): Promise<T>;
+  batch<T>(fn: () => Promise<T>, options?: BatchOptions): Promise<T>;
+  /**
+   * Make every change this instance made durable (those of batches run with `sync: false`, and
+   * deletions and mailbox messages, which are not synced on their own).
+   */
+  sync(): Promise<void>;
+  /** Sync and release what this instance holds open (it may still be used afterwards). */
+  close(): Promise<void>;
   /** Whether a job with this id is stored. */
   jobExists(jobId: string): Promise<boolean>;
   /** NoSuchJobError if missing. */

@@ -1,21 +1,28 @@
 /**
  * Crash safety: a child process mutates a FileJobStore and is killed with SIGKILL at random points,
- * again and again on the same store. After every kill the store must resume, and every operation the
+ * again and again on the same store (in one lane each child also folds the earlier runs' commit
+ * logs first, so kills land in the middle of folds). After every kill the store must resume, and every operation the
  * child had completed (logged "done") must be there; an operation in flight may be there or not, but
- * never half.
+ * never half. The writers' own log survives the kills too: a line the kill cut short never hides
+ * the next writer's first entry.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FileJobStore, NoSuchJobError } from "../src/index.js";
+import { JobDescription } from "@toil/job";
+import { FileJobStore } from "../src/index.js";
 import { makeTempDir, sampleConfig } from "../src/testing/index.js";
 import { bundleChild } from "./helpers/bundle.js";
+import { replay, verify } from "./helpers/crash-model.js";
+import { appendEntry, readEntries, type OpsEntry } from "./helpers/ops-log.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ITERATIONS = Number(process.env.TOIL_CRASH_ITERATIONS ?? 200);
 const LANES = 2;
+/** Time for the kill loop: 300 s for the default 200 kills, more when TOIL_CRASH_ITERATIONS asks for more. */
+const LOOP_TIMEOUT_MS = Math.max(300_000, ITERATIONS * 1_500);
 
 let dir: string;
 let bundle: string;
@@ -28,95 +35,6 @@ beforeAll(async () => {
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 }, 300_000);
-
-type Entry = { t: "intent"; op: string; [k: string]: unknown } | { t: "done"; id?: string };
-
-interface Model {
-  /** job id -> allowed data.n values; `null` in the set means "may be absent". */
-  jobs: Map<string, Set<number | null>>;
-  files: Map<string, Set<string>>;
-  results: Map<string, Set<string | null>>;
-  /** contents of a file write in flight (its id was never logged). */
-}
-
-function replay(logFile: string): Model {
-  const lines = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").split("\n") : [];
-  // A torn last line (killed mid-append) is dropped with the empty tail.
-  const entries: Entry[] = [];
-  for (const l of lines) {
-    try {
-      entries.push(JSON.parse(l) as Entry);
-    } catch {
-      /* torn or empty */
-    }
-  }
-  const m: Model = { jobs: new Map(), files: new Map(), results: new Map() };
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
-    if (e.t !== "intent") continue;
-    const done = entries[i + 1]?.t === "done" ? (entries[i + 1] as { id?: string }) : undefined;
-    const apply = <K, V>(map: Map<K, Set<V>>, key: K, value: V) => {
-      if (done) map.set(key, new Set([value]));
-      else map.set(key, new Set([...(map.get(key) ?? []), value]));
-    };
-    switch (e.op) {
-      case "create":
-        for (const [id, data] of e.jobs as [string, { n: number }][]) {
-          if (!done) m.jobs.set(id, new Set([null]));
-          apply(m.jobs, id, data.n);
-        }
-        break;
-      case "update":
-        apply(m.jobs, e.id as string, (e.data as { n: number }).n);
-        break;
-      case "delete":
-        apply(m.jobs, e.id as string, null);
-        m.results.delete(e.id as string);
-        break;
-      case "writeFile":
-        if (done?.id) m.files.set(done.id, new Set([e.content as string]));
-        break;
-      case "updateFile":
-        apply(m.files, e.id as string, e.content as string);
-        break;
-      case "result":
-        if (!m.results.has(e.id as string)) m.results.set(e.id as string, new Set([null]));
-        apply(m.results, e.id as string, e.value as string);
-        break;
-    }
-  }
-  return m;
-}
-
-async function verify(storePath: string, logFile: string): Promise<number> {
-  const store = new FileJobStore(storePath);
-  await store.resume(); // must always succeed
-  const model = replay(logFile);
-  const present = new Set<string>();
-  for await (const id of store.jobIds()) present.add(id);
-  for (const [id, allowed] of model.jobs) {
-    let n: number | null = null;
-    try {
-      n = ((await store.loadJob(id)).getBody().data as { n: number }).n;
-    } catch (err) {
-      if (!(err instanceof NoSuchJobError)) throw err;
-    }
-    expect(allowed.has(n), `job ${id}: found ${n}, allowed ${[...allowed].join(",")}`).toBe(true);
-    if (n !== null) expect(present.has(id)).toBe(true);
-  }
-  for (const [id, allowed] of model.files) {
-    const chunks: Buffer[] = [];
-    for await (const c of await store.readFileStream(id)) chunks.push(c as Buffer);
-    const content = Buffer.concat(chunks).toString();
-    expect(allowed.has(content), `file ${id}: found ${content.slice(0, 30)}`).toBe(true);
-  }
-  for (const [id, allowed] of model.results) {
-    if (!model.jobs.has(id)) continue;
-    const value = (await store.hasResult(id)) ? await store.readResult(id) : null;
-    expect(allowed.has(value), `result of ${id}: ${value}`).toBe(true);
-  }
-  return model.jobs.size + model.files.size;
-}
 
 /** A writer started ahead of time (modules loaded), waiting for "go" on stdin. */
 interface Spare {
@@ -136,9 +54,9 @@ function startSpare(storePath: string, logFile: string): Spare {
 }
 
 /** Start the spare's writes, SIGKILL it `delayMs` after it is ready, and wait for it to die. */
-async function killAfter(spare: Spare, seed: number, delayMs: number, durable: boolean): Promise<void> {
+async function killAfter(spare: Spare, seed: number, delayMs: number, durable: boolean, fold: boolean): Promise<void> {
   const ready = new Promise<void>((resolve) => spare.child.stdout!.once("data", () => resolve()));
-  spare.child.stdin!.write(`go ${seed} ${durable ? "durable" : "fast"}\n`);
+  spare.child.stdin!.write(`go ${seed} ${durable ? "durable" : "fast"} ${fold ? "fold" : "write"}\n`);
   const outcome = await Promise.race([ready.then(() => undefined), spare.exited]);
   if (outcome) throw new Error(`writer exited before it was ready (code ${outcome.code}): ${spare.stderr()}`);
   await new Promise((r) => setTimeout(r, delayMs));
@@ -163,7 +81,9 @@ describe("crash safety (SIGKILL at random points)", () => {
             // The next writer loads its modules while this one runs and the store is checked.
             spare = startSpare(storePath, logFile);
             // Lane 0 fsyncs like production every 10th run; the rest skip fsync (irrelevant to SIGKILL).
-            await killAfter(current, i * 7919 + 1, (i * 37) % 60, lane === 0 && i % 10 === 0);
+            // Lane 1 starts a new generation and folds the earlier ones' logs at every start, so
+            // kills land in folds too (the kill comes 0-59 ms after the fold).
+            await killAfter(current, i * 7919 + 1, (i * 37) % 60, lane === 0 && i % 10 === 0, lane === 1);
             checked = await verify(storePath, logFile);
           }
         } finally {
@@ -174,5 +94,56 @@ describe("crash safety (SIGKILL at random points)", () => {
       }),
     );
     for (const c of counts) expect(c).toBeGreaterThan(10);
-  }, 300_000);
+  }, LOOP_TIMEOUT_MS);
+});
+
+describe("the writers' log across a kill", () => {
+  const first: OpsEntry = { t: "intent", op: "create", jobs: [["a", { n: 1 }]] };
+  const cut: OpsEntry = { t: "intent", op: "update", id: "a", data: { n: 2 } };
+  const next: OpsEntry = { t: "intent", op: "delete", id: "a" };
+
+  /** The bytes a writer appends for `entry`. */
+  function appended(entry: OpsEntry): Buffer {
+    const file = path.join(dir, "one-entry.log");
+    fs.rmSync(file, { force: true });
+    appendEntry(file, entry);
+    return fs.readFileSync(file);
+  }
+
+  it("reads the next writer's first entry after a line cut at any byte", () => {
+    const file = path.join(dir, "torn.log");
+    const torn = appended(cut);
+    for (let at = 1; at < torn.length; at++) {
+      fs.rmSync(file, { force: true });
+      appendEntry(file, first);
+      fs.appendFileSync(file, torn.subarray(0, at)); // what SIGKILL in the middle of the append leaves
+      appendEntry(file, next);
+      const entries = readEntries(file);
+      // The cut entry itself is there only when the cut left it whole (only its line end missing).
+      expect(entries, `cut after byte ${at}`).toEqual(at === torn.length - 1 ? [first, cut, next] : [first, next]);
+    }
+  });
+
+  it("holds a job deleted by the writer after a kill cut the log: it is allowed to be gone", async () => {
+    const storePath = path.join(dir, "store-torn-log");
+    const logFile = path.join(dir, "ops-torn-log.log");
+    const store = new FileJobStore(storePath);
+    await store.initialize(sampleConfig(storePath));
+    const job = new JobDescription({ jobName: "crash1" });
+    job.attachBody({ kind: "function", module: "file:///x.js", exportName: "f", data: { n: 100 } });
+    store.assignJobId(job);
+    appendEntry(logFile, { t: "intent", op: "create", jobs: [[job.id, { n: 100 }]] });
+    await store.createJobs([job]);
+    appendEntry(logFile, { t: "done" });
+    // The writer was killed in the middle of its next intent line (the operation never started)...
+    const torn = appended({ t: "intent", op: "update", id: job.id, data: { n: 101 } });
+    fs.appendFileSync(logFile, torn.subarray(0, Math.floor(torn.length / 2)));
+    // ...and the next writer deletes the job first thing.
+    appendEntry(logFile, { t: "intent", op: "delete", id: job.id });
+    await store.deleteJob(job.id);
+    appendEntry(logFile, { t: "done" });
+    await store.close();
+    expect(replay(logFile).jobs.get(job.id)).toEqual(new Set([null]));
+    await verify(storePath, logFile);
+  });
 });

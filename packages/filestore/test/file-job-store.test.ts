@@ -7,6 +7,7 @@ import { text } from "node:stream/consumers";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  FILE_JOB_STORE_VERSION,
   FileJobStore,
   InvalidIdError,
   JobStoreError,
@@ -19,6 +20,7 @@ import {
   parseLocator,
 } from "../src/index.js";
 import { makeTempDir, sampleConfig, sampleJob } from "../src/testing/index.js";
+import { shardOf } from "../src/ids.js";
 
 let dir: string;
 let n = 0;
@@ -186,51 +188,72 @@ describe("watchFile", () => {
   });
 });
 
-describe("job-state index and new documents", () => {
-  it("an incomplete new document (creation cut by a crash) is absent: load, exists, scans, clean", async () => {
+describe("format 1 stores and the job-state index", () => {
+  /** Turn a fresh store into one a format-1 release wrote: documents as files, no logs. */
+  function asFormat1(root: string, docs: { id: string; text: string }[]): void {
+    for (const d of docs) {
+      const file = path.join(root, "jobs", shardOf(d.id), `${d.id}.json`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, d.text);
+    }
+    const format = path.join(root, "format.json");
+    fs.writeFileSync(format, JSON.stringify({ ...JSON.parse(fs.readFileSync(format, "utf8")), version: 1 }));
+  }
+
+  it("a format-1 store is read; its incomplete new document (creation cut by a crash) is absent: load, exists, scans, clean", async () => {
     const { store, root } = await fresh();
     const root1 = sampleJob("root");
     store.assignJobId(root1);
-    await store.createJob(root1);
-    await store.setRootJob(root1.id);
+    root1.preUpdateHook();
     const torn = "tornJob_0123456789abc";
-    const shards = fs.readdirSync(path.join(root, "jobs"));
-    // Put it where the store looks for it (the shard is a hash of the id: find it by creating one).
-    const probe = sampleJob("probe");
-    probe.id = torn;
-    await store.createJob(probe);
-    const file = shards.map((s) => path.join(root, "jobs", s, `${torn}.json`)).find((f) => fs.existsSync(f))!;
-    fs.writeFileSync(file, fs.readFileSync(file, "utf8").slice(0, 40));
-    await expect(store.loadJob(torn)).rejects.toBeInstanceOf(NoSuchJobError);
-    expect(await store.jobExists(torn)).toBe(false);
+    asFormat1(root, [
+      { id: root1.id, text: JSON.stringify(root1.toJSON()) },
+      { id: torn, text: JSON.stringify(root1.toJSON()).slice(0, 40) },
+    ]);
+    const v1 = new FileJobStore(root);
+    await v1.resume();
+    await v1.setRootJob(root1.id);
+    expect((await v1.loadJob(root1.id)).jobName).toBe("root");
+    await expect(v1.loadJob(torn)).rejects.toBeInstanceOf(NoSuchJobError);
+    expect(await v1.jobExists(torn)).toBe(false);
     const ids: string[] = [];
-    for await (const j of store.jobs()) ids.push(j.id);
+    for await (const j of v1.jobs()) ids.push(j.id);
     expect(ids).toEqual([root1.id]);
-    await store.clean();
-    expect(fs.existsSync(file)).toBe(false);
+    await v1.clean();
+    expect(fs.existsSync(path.join(root, "jobs", shardOf(torn), `${torn}.json`))).toBe(false);
     const states: string[] = [];
-    for await (const r of store.jobStates()) states.push(r.id);
+    for await (const r of v1.jobStates()) states.push(r.id);
     expect(states).toEqual([root1.id]);
+    // A leader taking the store over makes it format 2 before it writes a log.
+    const lock = await v1.acquireLeaderLock();
+    expect(JSON.parse(fs.readFileSync(path.join(root, "format.json"), "utf8")).version).toBe(FILE_JOB_STORE_VERSION);
+    await lock.release();
   });
 
-  it("the index survives a torn tail and concurrent appenders; stores without one are scanned", async () => {
+  it("the index covers folded documents, survives a torn tail and is rebuilt when missing; the logs cover the rest", async () => {
     const { store, root } = await fresh();
     const jobs = Array.from({ length: 50 }, (_, i) => sampleJob(`j${i}`));
     for (const j of jobs) store.assignJobId(j);
     await store.createJobs(jobs.slice(0, 25));
+    // A new leader run folds the first 25 into files (and their states into the index).
+    const leader = new FileJobStore(root);
+    await leader.resume();
+    const lock = await leader.acquireLeaderLock();
+    expect(await leader.fold()).toMatchObject({ jobsWritten: 25 });
+    await lock.release();
     fs.appendFileSync(path.join(root, "index", "jobs.log"), '{"id":"cut-in-the-mid'); // killed mid-append
     const other = new FileJobStore(root);
     await other.resume();
     await other.createJobs(jobs.slice(25));
     const seen = new Set<string>();
-    for await (const r of store.jobStates()) seen.add(r.id);
+    for await (const r of leader.jobStates()) seen.add(r.id);
     expect(seen).toEqual(new Set(jobs.map((j) => j.id)));
     fs.rmSync(path.join(root, "index"), { recursive: true });
     const scanned = new Set<string>();
-    for await (const r of store.jobStates()) scanned.add(r.id);
+    for await (const r of leader.jobStates()) scanned.add(r.id);
     expect(scanned).toEqual(seen);
-    expect(await store.rebuildJobIndex()).toBe(50);
-    expect(fs.readFileSync(path.join(root, "index", "jobs.log"), "utf8").trim().split("\n")).toHaveLength(50);
+    expect(await leader.rebuildJobIndex()).toBe(25);
+    expect(fs.readFileSync(path.join(root, "index", "jobs.log"), "utf8").trim().split("\n")).toHaveLength(25);
   });
 });
 
@@ -264,6 +287,37 @@ describe("batched commits", () => {
     ).rejects.toThrow("the job's commit failed");
     expect(await store.hasResult(other.id)).toBe(false);
     expect(await store.jobExists(other.id)).toBe(false);
+  });
+
+  it("a job deleted inside a batch keeps its files and folded document until the group is in the log", async () => {
+    const { store, root } = await fresh();
+    const job = sampleJob("doomed");
+    store.assignJobId(job);
+    await store.createJob(job);
+    const file = await store.writeFileStream((s) => void s.write("tied to the job"), { jobId: job.id, cleanup: true });
+    // Fold it, so its document is a file of its own.
+    const leader = new FileJobStore(root);
+    await leader.resume();
+    await (await leader.acquireLeaderLock()).release();
+    await leader.fold();
+    const reader = new FileJobStore(root);
+    await reader.resume();
+    await expect(
+      reader.batch(async () => {
+        await reader.writeResult(job.id, "1");
+        await reader.deleteJob(job.id);
+        throw new Error("the commit never lands");
+      }),
+    ).rejects.toThrow("never lands");
+    expect((await reader.loadJob(job.id)).jobName).toBe("doomed");
+    expect(await reader.fileExists(file)).toBe(true);
+    await reader.batch(async () => {
+      await reader.writeResult(job.id, "1");
+      await reader.deleteJob(job.id);
+    });
+    expect(await reader.jobExists(job.id)).toBe(false);
+    expect(await reader.fileExists(file)).toBe(false);
+    expect(await reader.readResult(job.id)).toBe("1");
   });
 
   it("concurrent batches of one store do not interleave: every update lands whole and the last one wins", async () => {

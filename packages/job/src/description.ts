@@ -492,8 +492,8 @@ export class JobDescription {
    * hands its place in the graph to the real job). `other` is left with none.
    */
   adoptSuccessorsOf(other: JobDescription): void {
-    this.#childIds.push(...other.#childIds);
-    this.#followOnIds.push(...other.#followOnIds);
+    for (const id of other.#childIds) this.#childIds.push(id);
+    for (const id of other.#followOnIds) this.#followOnIds.push(id);
     this.#adoptedPhases = [...other.#adoptedPhases, ...this.#adoptedPhases];
     for (const [id, kids] of other.#serviceTree) this.#serviceTree.set(id, [...kids]);
     other.#childIds = [];

@@ -123,19 +123,29 @@ class Augmented {
     return undefined;
   }
 
+  /** Marks of the last search (`runsAfter`): one array for every search, so a search costs what it visits. */
+  private marks: Uint32Array | undefined;
+  private search = 0;
+
   /** Whether `to` runs strictly after `from`. */
   runsAfter(from: GraphNode, to: GraphNode): boolean {
     const a = this.index.get(from);
     const b = this.index.get(to);
     if (a === undefined || b === undefined) return false;
-    const seen = new Uint8Array(this.edges.length);
+    // A fresh visited array per search made a fan-out of N jobs cost N² (one search per promise).
+    if (this.marks === undefined || this.search >= 0xfffffffe) {
+      this.marks = new Uint32Array(this.edges.length);
+      this.search = 0;
+    }
+    const seen = this.marks;
+    const mark = ++this.search;
     const queue = [a];
-    seen[a] = 1;
+    seen[a] = mark;
     for (let i = 0; i < queue.length; i++) {
       for (const w of this.edges[queue[i] as number] as number[]) {
         if (w === b) return true;
-        if (!seen[w]) {
-          seen[w] = 1;
+        if (seen[w] !== mark) {
+          seen[w] = mark;
           queue.push(w);
         }
       }
@@ -148,11 +158,18 @@ class Augmented {
 export function orderingOf(nodes: readonly GraphNode[]): { runsAfter(from: GraphNode, to: GraphNode): boolean } {
   const g = new Augmented(nodes);
   const cache = new Map<GraphNode, Set<GraphNode>>();
+  // A job's children as a set, made once per job asked about (a root may have a million).
+  const childSets = new Map<GraphNode, Set<GraphNode>>();
+  const isChild = (p: GraphNode, c: GraphNode): boolean => {
+    let set = childSets.get(p);
+    if (set === undefined) childSets.set(p, (set = new Set(p.children)));
+    return set.has(c);
+  };
   return {
     runsAfter(from, to) {
       // fast paths: direct successor, or follow-on of a predecessor that has `from` as a child
       if (from.children.includes(to) || from.followOns.includes(to)) return true;
-      for (const p of from.predecessors) if (p.children.includes(from) && p.followOns.includes(to)) return true;
+      for (const p of from.predecessors) if (p.followOns.includes(to) && isChild(p, from)) return true;
       let known = cache.get(from);
       if (known?.has(to)) return true;
       const yes = g.runsAfter(from, to);

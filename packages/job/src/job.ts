@@ -809,9 +809,10 @@ function snapshot(start: Job): JobNode[] {
     const s = jobState(n.job);
     const out = map.get(n.job)!;
     const get = (j: Job) => map.get(j)!;
-    out.children.push(...s.children.map(get));
-    out.followOns.push(...s.followOns.map(get));
-    out.services.push(...s.services.map(({ host, parent }) => ({ host: get(host), parent: parent && get(parent) })));
+    // (Assigned, not pushed with a spread: a job may have a million children.)
+    out.children = s.children.map(get);
+    out.followOns = s.followOns.map(get);
+    out.services = s.services.map(({ host, parent }) => ({ host: get(host), parent: parent && get(parent) }));
     for (const p of s.predecessors) out.predecessors.add(get(p));
     out.client = s.client && get(s.client);
   }

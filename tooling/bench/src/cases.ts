@@ -244,7 +244,7 @@ export async function fanoutCase(ctx: Ctx, sizes: number[]): Promise<void> {
       value: rate,
       unit: "jobs/s",
       ...(ceiling && rate !== null ? { baseline: { value: ceiling, unit: "jobs/s", label: "spawn-per-job ceiling" }, ratio: rate / ceiling } : {}),
-      ...(n === 10_000 ? { target: { op: ">=", value: 1000 } } : {}),
+      ...(n === 10_000 ? { target: { op: ">=", value: 1000 } } : n === 100_000 ? { target: { op: ">=", value: 1200 } } : {}),
       published:
         n === 1000 ? "Toil 6.9 jobs/s; Snakemake ≈120 jobs/s" : n === 10_000 ? "Toil ≈5 jobs/s; Snakemake does not finish" : "",
       ...(note ? { note } : {}),
@@ -320,8 +320,9 @@ export async function fanoutCase(ctx: Ctx, sizes: number[]): Promise<void> {
 
 // ------------------------------------------------------------------------------- chain
 
-export async function chainCase(ctx: Ctx, n: number): Promise<void> {
+export async function chainCase(ctx: Ctx, chained: number, unchained: number): Promise<void> {
   for (const disable of [false, true]) {
+    const n = disable ? unchained : chained;
     const dir = caseDir(ctx, `chain-${disable ? "nochain" : "chain"}`);
     const out = join(dir, "out");
     const label = `chain ${n.toLocaleString("en-US")}, ${disable ? "--disableChaining" : "chaining on"}`;
@@ -403,6 +404,11 @@ function writeFileOfSize(path: string, bytes: number, seed: Buffer): void {
   }
 }
 
+/** Wall time of `cp -r src dst` followed by `sync` of the copied files (ms). */
+function durableCopy(src: string, dst: string): number {
+  return timeCommand("sh", ["-c", 'cp -r "$1" "$2" && if [ -d "$2" ]; then find "$2" -type f -exec sync {} +; else sync "$2"; fi', "sh", src, dst]);
+}
+
 export async function filesCase(ctx: Ctx): Promise<void> {
   const count = ctx.quick ? 20 : 200;
   const largeBytes = ctx.quick ? 64 * MiB : 1024 * MiB;
@@ -419,8 +425,14 @@ export async function filesCase(ctx: Ctx): Promise<void> {
   const cpMs = timeCommand("cp", ["-r", src, join(dir, "cp-a")]) + timeCommand("cp", ["-r", join(dir, "cp-a"), join(dir, "cp-b")]);
   rmSync(join(dir, "cp-a"), { recursive: true });
   rmSync(join(dir, "cp-b"), { recursive: true });
+  // The like-for-like baseline: the store makes what it writes durable, so `cp` then `sync` of
+  // the same files (coreutils sync with file arguments fsyncs exactly those).
+  const cpSyncMs = durableCopy(src, join(dir, "cp-a")) + durableCopy(join(dir, "cp-a"), join(dir, "cp-b"));
+  rmSync(join(dir, "cp-a"), { recursive: true });
+  rmSync(join(dir, "cp-b"), { recursive: true });
   const smallBytes = 2 * count * MiB;
   const cpRate = smallBytes / MB / (cpMs / 1000);
+  const cpSyncRate = smallBytes / MB / (cpSyncMs / 1000);
   const timingSmall = join(dir, "timing-small");
   ctx.log(`files: ${count} × 1 MiB...`);
   const r = await runToil({
@@ -443,10 +455,10 @@ export async function filesCase(ctx: Ctx): Promise<void> {
     figure: `files: ${count} jobs each write + read 1 MiB through the file store, end to end`,
     value: rate,
     unit: "MB/s",
-    baseline: { value: cpRate, unit: "MB/s", label: "`cp -r` of the same files, twice" },
-    ...(rate !== null ? { ratio: rate / cpRate } : {}),
-    target: { op: ">=", value: cpRate / 1.5 },
-    ...(note ? { note } : {}),
+    baseline: { value: cpSyncRate, unit: "MB/s", label: "`cp -r` then `sync` of the same files, twice" },
+    ...(rate !== null ? { ratio: rate / cpSyncRate } : {}),
+    target: { op: ">=", value: cpSyncRate / 1.5 },
+    note: `${note ? `${note}; ` : ""}\`cp -r\` alone (not durable): ${cpRate.toFixed(0)} MB/s`,
   });
   if (ok) {
     const xfer = t.filter((x) => x.name === "write" || x.name === "read");
@@ -473,8 +485,11 @@ export async function filesCase(ctx: Ctx): Promise<void> {
     timeCommand("cp", [join(dir, "cp-2"), join(dir, "cp-3")]),
   ];
   for (const f of ["cp-1", "cp-2", "cp-3"]) rmSync(join(dir, f));
+  const cpSyncLarge = [durableCopy(large, join(dir, "cp-1")), durableCopy(join(dir, "cp-1"), join(dir, "cp-2")), durableCopy(join(dir, "cp-2"), join(dir, "cp-3"))];
+  for (const f of ["cp-1", "cp-2", "cp-3"]) rmSync(join(dir, f));
   const cpLargeMs = cpLarge.reduce((a, b) => a + b, 0);
   const cpLargeRate = (3 * largeBytes) / MB / (cpLargeMs / 1000);
+  const cpSyncLargeRate = (3 * largeBytes) / MB / (cpSyncLarge.reduce((a, b) => a + b, 0) / 1000);
   const oneCpRate = largeBytes / MB / (median(cpLarge) / 1000);
   const timingLarge = join(dir, "timing-large");
   const dst = join(dir, "exported.bin");
@@ -508,10 +523,10 @@ export async function filesCase(ctx: Ctx): Promise<void> {
     figure: `files: ${sizeLabel} imported, copied by a job, exported (3 copies), end to end`,
     value: rate2,
     unit: "MB/s",
-    baseline: { value: cpLargeRate, unit: "MB/s", label: "3 × `cp` of the same file" },
-    ...(rate2 !== null ? { ratio: rate2 / cpLargeRate } : {}),
-    target: { op: ">=", value: cpLargeRate / 1.5 },
-    ...(note2 ? { note: note2 } : {}),
+    baseline: { value: cpSyncLargeRate, unit: "MB/s", label: "3 × `cp` then `sync` of the same file" },
+    ...(rate2 !== null ? { ratio: rate2 / cpSyncLargeRate } : {}),
+    target: { op: ">=", value: cpSyncLargeRate / 1.5 },
+    note: `${note2 ? `${note2}; ` : ""}3 × \`cp\` alone (not durable): ${cpLargeRate.toFixed(0)} MB/s`,
   });
   if (ok2) {
     for (const step of ["import", "copy", "export"]) {
@@ -685,7 +700,7 @@ export async function restartCase(ctx: Ctx, withStatus: boolean, size?: number):
     value: firstIssuedS,
     unit: "s",
     ...(ctx.emptyWallMs !== null ? { baseline: { value: ctx.emptyWallMs / 1000, unit: "s", label: "whole 2-job workflow" } } : {}),
-    target: { op: "<=", value: 5 },
+    target: { op: "<=", value: 3 },
     published: "Toil stalls 60–75 s on workers the dead leader left running",
     note:
       issuedAt !== undefined

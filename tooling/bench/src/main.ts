@@ -5,7 +5,9 @@
  *
  * Cases: floor, fanout, chain, files, restart, status (status runs inside the restart case, on its store),
  * services (how soon a service stops after its last client), slurm, bundle (the standalone leader's
- * size and start-up), cwl (toil-cwl-runner next to cwltool: a scatter of 1,000 steps, a one-step tool).
+ * size and start-up), cwl (toil-cwl-runner next to cwltool: a scatter of 1,000 steps, a one-step tool),
+ * startup (hello world, toil --help, a cold .ts worker), million (a fan-out of 1,000,000; full suite or
+ * --only million).
  * Writes bench/results.json and bench/results.md at the repository root (or --out DIR).
  * `--profile` instead runs one fanout with `--cpu-prof` on the leader and every worker and prints
  * the heaviest functions of each.
@@ -20,13 +22,17 @@ import { type Ctx, chainCase, fanoutCase, filesCase, floorCase, restartCase, toi
 import { bundleCase } from "./cases/bundle.js";
 import { cwlCase } from "./cases/cwl.js";
 import { servicesCase } from "./cases/services.js";
+import { checksumCase } from "./cases/checksum.js";
+import { millionCase } from "./cases/million.js";
+import { physicalCase, physicalRatios } from "./cases/physical.js";
+import { startupCase } from "./cases/startup.js";
 import { slurmCase } from "./cases/slurm.js";
 import { renderProfile, summarizeProfile } from "./profile.js";
 import { environment, writeResults } from "./report.js";
 import { CLI, REPO_ROOT, killActive, killPids, runToil } from "./run.js";
 import { type WorkflowMode, compileWorkflows, setWorkflowMode, workflowMode } from "./workflows.js";
 
-const CASES = ["floor", "fanout", "chain", "files", "restart", "status", "services", "slurm", "bundle", "cwl"] as const;
+const CASES = ["floor", "fanout", "chain", "files", "restart", "status", "services", "slurm", "bundle", "cwl", "startup", "million"] as const;
 type CaseName = (typeof CASES)[number];
 
 const { values } = parseArgs({
@@ -46,7 +52,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    "usage: node --import tsx tooling/bench/src/main.ts [--quick] [--only floor,fanout,chain,files,restart,status,services,slurm,bundle,cwl] [--sizes 1000,10000] [--restart-size N] [--profile] [--out DIR] [--keep]\n",
+    "usage: node --import tsx tooling/bench/src/main.ts [--quick] [--only floor,fanout,chain,files,restart,status,services,slurm,bundle,cwl,startup,million] [--sizes 1000,10000] [--restart-size N] [--profile] [--out DIR] [--keep]\n",
   );
   process.exit(0);
 }
@@ -184,6 +190,8 @@ async function main(): Promise<void> {
     return;
   }
   floorCase(ctx); // every per-job figure is compared with it, so it always runs
+  physicalCase(ctx); // so is every per-job figure with one fdatasync and one rename of the store's disk
+  if (wants("startup")) await startupCase(ctx);
   if (wants("fanout") || wants("chain") || wants("restart") || wants("status")) {
     const sizes = values.sizes
       ? values.sizes.split(",").map(Number)
@@ -193,15 +201,21 @@ async function main(): Promise<void> {
     // fanout 0 measures the fixed cost of a run; other figures subtract it.
     await fanoutCase(ctx, wants("fanout") ? [0, ...sizes] : [0]);
   }
-  if (wants("chain")) await chainCase(ctx, ctx.quick ? 100 : 1000);
-  if (wants("files")) await filesCase(ctx);
+  if (wants("chain")) await chainCase(ctx, ctx.quick ? 100 : 10_000, ctx.quick ? 100 : 1000);
+  if (wants("files")) {
+    await filesCase(ctx);
+    checksumCase(ctx);
+  }
   if (wants("restart") || wants("status")) {
     await restartCase(ctx, wants("status"), values["restart-size"] ? Number(values["restart-size"]) : undefined);
   }
   if (wants("services")) await servicesCase(ctx);
+  // The largest size runs in the full suite only (about half an hour; --only million runs it alone).
+  if (!ctx.quick && wants("million")) await millionCase(ctx, undefined);
   if (wants("slurm")) await slurmCase(ctx);
   if (wants("bundle")) await bundleCase(ctx);
   if (wants("cwl")) await cwlCase(ctx);
+  physicalRatios(ctx);
   const durationS = (performance.now() - t0) / 1000;
   const outDir = values.out ?? join(REPO_ROOT, "bench");
   const env = { ...environment(ctx.quick, gitCommit), workflows: workflowMode(), ...(workflowNote ? { workflowNote } : {}) };

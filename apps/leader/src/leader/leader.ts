@@ -239,7 +239,7 @@ export class Leader {
       const id = stack.pop()!;
       if (!(await this.store.jobExists(id))) continue;
       const d = await this.store.loadJob(id);
-      stack.push(...d.successorsAndServiceHosts());
+      for (const s of d.successorsAndServiceHosts()) stack.push(s);
       await this.store.deleteJob(id);
     }
   }
@@ -594,6 +594,9 @@ export class Leader {
     const id = issued.jobId;
     const status = update.exitStatus;
     this.options.bus.publish(jobUpdated({ jobId: id, jobName: issued.jobName, exitCode: status, exitReason: update.exitReason }));
+    // A worker that did not report success may have appended its commit without syncing it: make
+    // whatever it stored durable before acting on it.
+    if (status !== 0) await this.store.syncCommitOf?.(id);
 
     if (!(await this.store.jobExists(id))) {
       if (status !== 0) {
@@ -737,7 +740,7 @@ export class Leader {
         }
       }
       const desc = waiting ?? this.live.get(id) ?? this.options.preloaded?.get(id) ?? ((await this.store.jobExists(id)) ? await this.store.loadJob(id) : undefined);
-      if (desc) stack.push(...desc.allSuccessors());
+      if (desc) for (const s of desc.allSuccessors()) stack.push(s);
     }
   }
 

@@ -1,4 +1,4 @@
-import type { JobStore } from "@toil/filestore";
+import { FileJobStore, type JobStore } from "@toil/filestore";
 import type { JobDescription } from "@toil/job";
 import type { LeaderStore, WorkerMessage } from "./store.js";
 
@@ -63,5 +63,6 @@ export function leaderStoreOf(store: JobStore): LeaderStore {
         for (const m of workerMessagesOf(raw)) handler(m);
       }),
     readKillFlag: () => store.readKillFlag(),
+    ...(store instanceof FileJobStore ? { syncCommitOf: (id: string) => store.syncCommitOf(id) } : {}),
   };
 }

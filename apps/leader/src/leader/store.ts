@@ -44,4 +44,9 @@ export interface LeaderStore {
   readMessages(handler: (message: WorkerMessage) => void): Promise<number>;
   /** Whether `toil kill` asked the workflow to stop. */
   readKillFlag(): Promise<boolean>;
+  /**
+   * Make a job's newest stored state durable, whoever wrote it (a worker killed after it appended
+   * its commit but before its sync). Called before the leader trusts a commit the worker did not report.
+   */
+  syncCommitOf?(id: string): Promise<void>;
 }

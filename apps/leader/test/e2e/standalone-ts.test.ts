@@ -82,6 +82,6 @@ test("a .ts workflow with a syntax error fails before anything runs, naming the 
   });
   expect(r.status).not.toBe(0);
   expect(r.stderr).toContain(path.join(d, "bad.ts"));
-  expect(r.stderr).toMatch(/\(2:\d+\)/);
+  expect(r.stderr).toMatch(/bad\.ts:2:\d+/);
   expect(existsSync(path.join(d, "js"))).toBe(false);
 });

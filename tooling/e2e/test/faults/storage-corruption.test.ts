@@ -58,14 +58,51 @@ interface Damage {
   after?: (c: Case, restart: RunResult) => Promise<void> | void;
 }
 
-function jobFileNamed(c: Case, jobName: string): string {
-  for (const shard of fs.readdirSync(path.join(c.js, "jobs"))) {
-    for (const f of fs.readdirSync(path.join(c.js, "jobs", shard))) {
-      const p = path.join(c.js, "jobs", shard, f);
-      if (JSON.parse(fs.readFileSync(p, "utf8")).jobName === jobName) return p;
+/** The commit logs of a case's store. */
+function logsOf(c: Case): string[] {
+  const dir = path.join(c.js, "log");
+  return fs.readdirSync(dir).filter((f) => f.endsWith(".log")).map((f) => path.join(dir, f));
+}
+
+/** The log holding the newest entry whose bytes contain `needle`, and where in it that is. */
+function logEntryWith(c: Case, needle: string): { file: string; at: number } {
+  let found: { file: string; at: number; mtime: number } | undefined;
+  for (const file of logsOf(c)) {
+    const at = fs.readFileSync(file).lastIndexOf(Buffer.from(needle));
+    const mtime = fs.statSync(file).mtimeMs;
+    if (at >= 0 && (!found || mtime >= found.mtime)) found = { file, at, mtime };
+  }
+  if (!found) throw new Error(`no commit log holds ${needle}`);
+  return found;
+}
+
+/**
+ * Where in the commit logs a result entry holding `value` keeps its data (the record layout is in
+ * the filestore README: a 20-byte record header, entries of a 16-byte header, id, aux, data, CRC).
+ */
+function resultEntry(c: Case, value: string): { file: string; at: number } {
+  for (const file of logsOf(c)) {
+    const b = fs.readFileSync(file);
+    for (let r = 0; r + 20 <= b.length; r += 20 + b.readUInt32LE(r + 8) + 8) {
+      const end = r + 20 + b.readUInt32LE(r + 8);
+      for (let e = r + 20; e < end; ) {
+        const idLength = b.readUInt8(e + 1);
+        const auxLength = b.readUInt32LE(e + 8);
+        const dataLength = b.readUInt32LE(e + 12);
+        const data = e + 16 + idLength + auxLength;
+        if (b.readUInt8(e) === 3 && b.toString("utf8", data, data + dataLength) === value) return { file, at: data };
+        e = data + dataLength + 4;
+      }
     }
   }
-  throw new Error(`no stored job named ${jobName}`);
+  throw new Error(`no result ${value} in the commit logs`);
+}
+
+/** Flip one bit of a file at `at`. */
+function flipByte(file: string, at: number): void {
+  const b = fs.readFileSync(file);
+  b[at] = b[at]! ^ 0x04;
+  fs.writeFileSync(file, b);
 }
 
 function truncateHalf(p: string): void {
@@ -82,49 +119,38 @@ const restartRefuses = (what: RegExp): Expect => ({ error: what });
 
 const CASES: Damage[] = [
   {
-    kind: "job description: not JSON (pending follow-on)",
+    kind: "commit log: a byte of a job description flipped (pending follow-on)",
     damage: (c) => {
-      const p = jobFileNamed(c, "sum");
-      fs.writeFileSync(p, "garbage{");
-      return p;
+      const { file, at } = logEntryWith(c, '"jobName":"sum"');
+      flipByte(file, at + 12);
+      return file;
     },
-    status: "same",
-    stats: "same",
-    restart: restartRefuses(/DamagedJobError.*is not valid JSON/),
+    status: { error: /DamagedJobStoreFileError.*checksum/ },
+    stats: { error: /DamagedJobStoreFileError.*checksum/ },
+    restart: restartRefuses(/DamagedJobStoreFileError.*checksum/),
   },
   {
-    kind: "job description: truncated (root job)",
+    kind: "commit log: a byte of a stored result flipped",
     damage: (c) => {
-      const p = jobFileNamed(c, "fanOut");
-      truncateHalf(p);
-      return p;
+      // Child 5 returned 25.
+      const { file, at } = resultEntry(c, "25");
+      flipByte(file, at + 1);
+      return file;
     },
-    status: "same",
-    stats: "same",
-    // Before the fix the restart dropped the root and answered "already finished".
-    restart: restartRefuses(/DamagedJobError.*is not valid JSON/),
+    status: { error: /DamagedJobStoreFileError.*checksum.*the result of job/ },
+    stats: { error: /DamagedJobStoreFileError.*checksum.*the result of job/ },
+    restart: restartRefuses(/DamagedJobStoreFileError.*checksum.*the result of job/),
   },
   {
-    kind: "job description: empty (failed job)",
+    kind: "commit log: a record cut short with garbage after it (crash mid-append; documented: the torn record is dropped)",
     damage: (c) => {
-      const p = jobFileNamed(c, "gate");
-      fs.writeFileSync(p, "");
-      return p;
+      const file = logsOf(c)[0]!;
+      fs.appendFileSync(file, Buffer.concat([Buffer.from("TLG1"), Buffer.from(Array.from({ length: 57 }, (_, i) => (i * 91 + 7) % 256))]));
+      return file;
     },
     status: "same",
     stats: "same",
-    restart: restartRefuses(/DamagedJobError.*is empty/),
-  },
-  {
-    kind: "job description: JSON of another job",
-    damage: (c) => {
-      const p = jobFileNamed(c, "sum");
-      rewriteJson(p, (doc) => (doc.id = "someOtherJob_123"));
-      return p;
-    },
-    status: "same",
-    stats: "same",
-    restart: restartRefuses(/DamagedJobError.*holds job "someOtherJob_123" instead/),
+    restart: { ok: new RegExp(`^${EXPECTED}$`, "m") },
   },
   {
     kind: "job-state index: garbage (documented: the documents are scanned, restart rewrites it)",
@@ -223,12 +249,12 @@ const CASES: Damage[] = [
     kind: "store layout: newer format version",
     damage: (c) => {
       const p = path.join(c.js, "format.json");
-      rewriteJson(p, (doc) => (doc.version = 2));
+      rewriteJson(p, (doc) => (doc.version = 3));
       return p;
     },
-    status: { error: /layout version 2/ },
-    stats: { error: /layout version 2/ },
-    restart: restartRefuses(/JobStoreVersionError.*layout version 2/),
+    status: { error: /layout version 3/ },
+    stats: { error: /layout version 3/ },
+    restart: restartRefuses(/JobStoreVersionError.*layout version 3/),
     // The version belongs to the whole store: the errors name the store.
     names: (c) => c.js,
   },
@@ -334,7 +360,7 @@ describe("storage faults: damaged job-store files (status, stats, --restart)", (
     check("toil stats", stats, spec.stats, templateStats, names);
     expect(snapshot(dir), "status and stats change nothing").toEqual(before);
 
-    const kept = ["js/jobs", "js/results", "js/files", "js/job-files", "js/shared"];
+    const kept = ["js/jobs", "js/results", "js/files", "js/job-files", "js/shared", "js/log"];
     const storedBefore = snapshot(dir, kept);
     const restart = await runToil(["run", FLOW, "--jobStore", c.js, "--restart", "--clean", "never", "--writeMessages", c.bus], { timeoutMs: 180_000 });
     check("toil run --restart", restart, spec.restart, "", names);
@@ -348,4 +374,32 @@ describe("storage faults: damaged job-store files (status, stats, --restart)", (
     }
     await spec.after?.(c, restart);
   });
+});
+
+describe("storage faults: a damaged user file", () => {
+  it("the job reading it fails for good naming the file, and the run exits 1", async () => {
+    const dir = path.join(work, "user-file");
+    const gate = path.join(dir, "gate");
+    fs.mkdirSync(gate, { recursive: true });
+    fs.writeFileSync(path.join(gate, "closed"), "");
+    const js = path.join(dir, "js");
+    const flow = path.join(REPO_ROOT, "tooling", "e2e", "fixtures", "storage", "damaged-file.ts");
+    const first = await runToil(["run", flow, "--jobStore", js, "--retryCount", "0", "--", gate], { timeoutMs: 180_000 });
+    expect(first.code, output(first).slice(-1500)).toBe(1);
+    // The file the root wrote: flip a byte of its data.
+    const stored = (fs.readdirSync(path.join(js, "files"), { recursive: true }) as string[])
+      .map((rel) => path.join(js, "files", rel))
+      .find((p) => fs.statSync(p).isFile() && !path.basename(p).startsWith(".crc32-"))!;
+    flipByte(stored, 100);
+    fs.rmSync(path.join(gate, "closed"));
+    fs.rmSync(path.join(gate, "attempts"));
+    const restart = await runToil(["run", flow, "--jobStore", js, "--restart", "--retryCount", "3", "--clean", "never"], { timeoutMs: 180_000 });
+    const text = output(restart);
+    expect(restart.code, text.slice(-1500)).toBe(1);
+    expect(text).toMatch(/DamagedJobStoreFileError/);
+    expect(text).toContain(stored);
+    // Not retried: reading it again cannot help.
+    expect(fs.readFileSync(path.join(gate, "attempts"), "utf8").trim().split("\n")).toHaveLength(1);
+    recordFigure({ suite: SUITE, name: "corruptions detected", value: 1 });
+  }, 400_000);
 });

@@ -155,17 +155,17 @@ describe(`storage faults: the job store's disk fills up (${METHOD})`, () => {
     fs.mkdirSync(markers);
     const n = 12;
     const size = MiB / 2; // 6 MiB in all, with 2 MiB free
-    const free = fillDisk(() => countFiles(path.join(storeDir, "results")) >= 3);
+    const free = fillDisk(() => countFiles(markers) >= 3);
     const flow = path.join(FIXTURES, "big-files.ts");
     // The store resumes, holds no half-written file, and every file a finished child returned is whole.
     const store = await runUntilDiskFull(flow, storeDir, [String(n), String(size), markers]);
+    // The children that committed: their results (the root still names them all).
     const committed = new Map<number, string>();
-    for (const shard of fs.readdirSync(path.join(storeDir, "results"))) {
-      for (const jobId of fs.readdirSync(path.join(storeDir, "results", shard))) {
-        const value = JSON.parse(await store.readResult(jobId)) as unknown;
-        const m = typeof value === "string" ? /\/part-(\d+)\.bin$/.exec(value) : null;
-        if (m) committed.set(Number(m[1]), value as string);
-      }
+    for (const jobId of (await store.loadRootJob()).childIds) {
+      if (!(await store.hasResult(jobId))) continue;
+      const value = JSON.parse(await store.readResult(jobId)) as unknown;
+      const m = typeof value === "string" ? /\/part-(\d+)\.bin$/.exec(value) : null;
+      if (m) committed.set(Number(m[1]), value as string);
     }
     expect(committed.size, "some children committed before the disk filled").toBeGreaterThan(0);
     expect(committed.size, "the disk filled before every child committed").toBeLessThan(n);

@@ -12,6 +12,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
+import { crc32 } from "node:zlib";
+import { FileJobStore } from "@toil/filestore";
 import { TRUSTED_MODULE_ROOTS_ENV, trustedModuleRootsFor } from "@toil/job";
 import { recordFigure, REPO_ROOT, runToil, tempDir } from "../../src/index.js";
 
@@ -26,7 +28,10 @@ const pristine = path.join(base, "pristine");
 const canary = path.join(base, "canary-by-foreign-code");
 let refusedCount = 0;
 
-/** The stored JSON document of the store's only job. */
+/**
+ * The stored document of the store's only job. The pristine store's commit logs are folded first
+ * (see beforeAll), so the job is a file of its own: `#toil v=<version> crc32=<hex>` and its JSON.
+ */
 function jobFile(store: string): string {
   const jobs = path.join(store, "jobs");
   for (const shard of readdirSync(jobs)) {
@@ -40,8 +45,31 @@ beforeAll(async () => {
   const r = await runToil(["run", GATE, "--jobStore", pristine, ...QUIET, "--", path.join(base, "gate")], { cwd: base });
   expect(r.code, r.stderr).not.toBe(0);
   expect(r.stderr).toContain("gate closed");
+  // Fold its commit logs into files (what the next leader run does), so the job's description is
+  // a file of its own for the tests to edit.
+  const store = new FileJobStore(pristine);
+  await store.resume();
+  await (await store.acquireLeaderLock()).release();
+  await store.fold();
   expect(existsSync(jobFile(pristine))).toBe(true);
 }, 120_000);
+
+/** A folded document's JSON (after its header line). */
+function readDoc(file: string): Doc {
+  const raw = readFileSync(file, "utf8");
+  return JSON.parse(raw.slice(raw.indexOf("\n") + 1)) as Doc;
+}
+
+/**
+ * Write a folded document back as someone who can write the store would: with a header whose
+ * checksum matches (the checksum finds damage; it is not a defence against tampering).
+ */
+function writeDoc(file: string, doc: Doc): void {
+  const raw = readFileSync(file, "utf8");
+  const version = /^#toil v=(\d+)/.exec(raw)?.[1] ?? "1";
+  const body = Buffer.from(JSON.stringify(doc));
+  writeFileSync(file, Buffer.concat([Buffer.from(`#toil v=${version} crc32=${(crc32(body) >>> 0).toString(16).padStart(8, "0")}\n`), body]));
+}
 
 afterAll(() => {
   recordFigure({ suite: SUITE, name: "tampered job descriptions refused", value: refusedCount });
@@ -64,9 +92,9 @@ async function runWorkerTampered(name: string, edit: (doc: Doc, store: string) =
   const store = path.join(base, name);
   cpSync(pristine, store, { recursive: true });
   const file = jobFile(store);
-  const doc = JSON.parse(readFileSync(file, "utf8")) as Doc;
+  const doc = readDoc(file);
   edit(doc, store);
-  writeFileSync(file, JSON.stringify(doc));
+  writeDoc(file, doc);
   // What `toil run` puts in its workers' environment: the workflow's project, minus the job store.
   const roots = [...trustedModuleRootsFor([pathToFileURL(GATE).href]), `!${store}`];
   const code = await new Promise<number | null>((resolve, reject) => {
@@ -91,10 +119,10 @@ async function restartTampered(name: string, edit: (doc: Doc, store: string) => 
   stored.config.workflowId = randomUUID();
   writeFileSync(configFile, JSON.stringify(stored));
   const file = jobFile(store);
-  const doc = JSON.parse(readFileSync(file, "utf8")) as Doc;
+  const doc = readDoc(file);
   expect(doc.body?.kind).toBe("class");
   edit(doc, store);
-  writeFileSync(file, JSON.stringify(doc));
+  writeDoc(file, doc);
   // The gate stays closed: a job that is not refused fails there ("gate closed"), not silently.
   const r = await runToil(["run", GATE, "--jobStore", store, "--restart", ...QUIET, "--", path.join(base, "gate")], { cwd: base });
   return { ...r, out: r.stdout + r.stderr };

@@ -139,8 +139,13 @@ export function renderReportHtml(data: ReportData, library: string = echartsSour
       laneNames.push(hosts.length > 1 || h !== "" ? `${h || "?"} · slot ${i + 1}` : `slot ${i + 1}`);
     }
   }
-  const t0 = jobs.length ? Math.min(...jobs.map((j) => j.start)) : data.generatedAt;
-  const t1 = jobs.length ? Math.max(...jobs.map((j) => j.end)) : data.generatedAt;
+  // (Loops, not Math.min(...all): a report may cover a million jobs.)
+  let t0 = jobs.length ? Infinity : data.generatedAt;
+  let t1 = jobs.length ? -Infinity : data.generatedAt;
+  for (const j of jobs) {
+    if (j.start < t0) t0 = j.start;
+    if (j.end > t1) t1 = j.end;
+  }
   const stats = aggregateStats(data.locator, jobs);
   const kinds = sortKinds(stats.kinds, { sortCategory: "wall", sortField: "total" });
   const kindNames = kinds.map((k) => k.name);

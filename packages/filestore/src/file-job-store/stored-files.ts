@@ -1,0 +1,324 @@
+/**
+ * Files of a file job store (`files/`, `job-files/`): written through temp files, named by FileIDs,
+ * read only through paths checked to stay inside the store.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Readable, Writable } from "node:stream";
+import { finished } from "node:stream/promises";
+import { pathToFileURL } from "node:url";
+import type { Config, FileID } from "@toil/job";
+import { InvalidIdError, JobStoreError, NoSuchFileError } from "../errors.js";
+import { mintFileId, parseFileId, withSize, type ParsedFileId } from "../ids.js";
+import { EXEC_FILE_MODE, FILE_MODE, asNoSpace, failIfDiskFullInjected, isErrno, mkdirp, tempNameFor } from "../internal/fsx.js";
+import type { ReadFileOptions, WriteFileOptions } from "../job-store.js";
+import { forgetOtherSums, recordSum, recordedSums, sumOfFile, verifyAgainst, VerifyingStream, type FileSum } from "./file-checksums.js";
+import type { StoreLayout } from "./layout.js";
+import type { PendingFileSync } from "./pending-sync.js";
+
+/** Marker file in a file's directory: its entry is a symlink the store made (moved export). */
+export const LINK_MARKER = ".store-link";
+
+/** A file's stored entry as a reader opens it. */
+export interface ReadableEntry {
+  /** What the id says. */
+  parsed: ParsedFileId;
+  /** The entry's path. */
+  path: string;
+  /** The entry is a store-made symlink. */
+  link: boolean;
+}
+
+/** Where a new file goes. */
+export interface FileTarget {
+  /** The new id (size 0 until written). */
+  parsed: ParsedFileId;
+  /** Its directory (to create). */
+  dir: string;
+  /** Its path. */
+  file: string;
+}
+
+/**
+ * Stream `write`'s output into `target` through a temp file; returns the byte count. `beforeRename`
+ * sees the complete temp file before it takes the target's name (to record its checksum).
+ */
+export async function streamToFile(
+  target: string,
+  write: (stream: Writable) => void | Promise<void>,
+  mode: number,
+  beforeRename?: (tmp: string) => Promise<void>,
+): Promise<number> {
+  const tmp = tempNameFor(target);
+  const out = fs.createWriteStream(tmp, { flags: "wx", mode });
+  // A write error (a full disk) fails the write at once, even while the caller's callback still
+  // waits for a 'drain' that a failed stream never emits. The listener stays, so a later error
+  // of the destroyed stream is never unhandled.
+  const failed = new Promise<never>((_, reject) => out.on("error", reject));
+  failed.catch(() => undefined);
+  try {
+    await Promise.race([new Promise<void>((resolve) => out.once("open", () => resolve())), failed]);
+    await Promise.race([Promise.resolve().then(() => write(out)), failed]);
+    failIfDiskFullInjected(target);
+    if (!out.writableEnded) out.end();
+    await Promise.race([finished(out), failed]);
+    await beforeRename?.(tmp);
+    fs.renameSync(tmp, target);
+    return out.bytesWritten;
+  } catch (err) {
+    out.destroy();
+    fs.rmSync(tmp, { force: true });
+    throw asNoSpace(err, target);
+  }
+}
+
+/** Options of {@link StoredFiles} that override the workflow config. */
+export interface StoredFilesOptions {
+  /** Let reads link to the stored file instead of copying it (config `symlinkJobStoreReads`). */
+  symlinkReads?: boolean;
+}
+
+/** The user files of one store. */
+export class StoredFiles {
+  constructor(
+    private readonly layout: StoreLayout,
+    private readonly pending: PendingFileSync,
+    private readonly options: StoredFilesOptions,
+    private readonly config: () => Config | undefined,
+  ) {}
+
+  /**
+   * Resolve a file id to its stored path, refusing anything that leaves the store: the directory
+   * chain must resolve inside the store, and the entry itself may be a symlink only where the store
+   * made one (link imports, moved exports).
+   */
+  locate(fileId: string): { parsed: ParsedFileId; dir: string; file: string } {
+    const parsed = parseFileId(fileId);
+    const dir = this.layout.fileDir(parsed);
+    return { parsed, dir, file: path.join(dir, parsed.basename) };
+  }
+
+  /** Path to open for reading, following only store-made links. undefined if the file is missing. */
+  readablePath(fileId: string): ReadableEntry | undefined {
+    const { parsed, dir } = this.locate(fileId);
+    const realDir = this.layout.checkedDir(dir, fileId);
+    if (realDir === undefined) return undefined;
+    const entry = path.join(realDir, parsed.basename);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(entry);
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return undefined;
+      throw err;
+    }
+    if (st.isSymbolicLink()) {
+      if (!parsed.link && !fs.existsSync(path.join(realDir, LINK_MARKER))) {
+        throw new InvalidIdError("file id", fileId, "its stored entry is a symlink the job store did not make");
+      }
+      return { parsed, path: entry, link: true };
+    }
+    if (!st.isFile()) throw new InvalidIdError("file id", fileId, "its stored entry is not a regular file");
+    return { parsed, path: entry, link: false };
+  }
+
+  requireReadable(fileId: string): ReadableEntry {
+    const r = this.readablePath(fileId);
+    if (!r) throw new NoSuchFileError(fileId);
+    return r;
+  }
+
+  /** Mint an id for a new file and say where it goes. */
+  newFileTarget(options: WriteFileOptions, basename: string, executable: boolean, link = false): FileTarget {
+    if (options.cleanup && options.jobId === undefined) {
+      throw new InvalidIdError("file option", "cleanup", "cleanup=true needs the jobId the file belongs to");
+    }
+    const draft = mintFileId({
+      size: 0,
+      executable,
+      link,
+      ...(options.cleanup ? { jobId: options.jobId! } : {}),
+      basename,
+      ...(options.hints ? { hints: options.hints } : {}),
+    });
+    return this.locate(draft);
+  }
+
+  makeFileDir(dir: string): void {
+    mkdirp(dir);
+    if (this.layout.checkedDir(dir, dir) === undefined) throw new JobStoreError(`could not create ${dir}`);
+  }
+
+  /** A new file was written: its data is made durable before the next job-state write. */
+  notePending(file: string): void {
+    this.pending.note(file);
+  }
+
+  async writeFile(localPath: string, options: WriteFileOptions = {}): Promise<FileID> {
+    const st = await fs.promises.stat(localPath);
+    if (!st.isFile()) throw new InvalidIdError("local path", localPath, "not a regular file");
+    const executable = options.executable ?? (st.mode & 0o100) !== 0;
+    const t = this.newFileTarget(options, options.basename ?? path.basename(localPath), executable);
+    this.makeFileDir(t.dir);
+    const tmp = tempNameFor(t.file);
+    try {
+      failIfDiskFullInjected(t.file);
+      await fs.promises.copyFile(localPath, tmp);
+      await fs.promises.chmod(tmp, executable ? EXEC_FILE_MODE : FILE_MODE);
+      recordSum(t.dir, await sumOfFile(tmp));
+      fs.renameSync(tmp, t.file);
+    } catch (err) {
+      fs.rmSync(t.dir, { recursive: true, force: true });
+      throw asNoSpace(err, t.file);
+    }
+    this.notePending(t.file);
+    const size = fs.statSync(t.file).size;
+    return withSize(t.parsed, size);
+  }
+
+  async writeFileStream(write: (stream: Writable) => void | Promise<void>, options: WriteFileOptions = {}): Promise<FileID> {
+    const executable = options.executable ?? false;
+    const t = this.newFileTarget(options, options.basename ?? "stream", executable);
+    this.makeFileDir(t.dir);
+    let size: number;
+    try {
+      size = await streamToFile(t.file, write, executable ? EXEC_FILE_MODE : FILE_MODE, async (tmp) => void recordSum(t.dir, await sumOfFile(tmp)));
+    } catch (err) {
+      fs.rmSync(t.dir, { recursive: true, force: true });
+      throw err;
+    }
+    this.notePending(t.file);
+    return withSize(t.parsed, size);
+  }
+
+  async readFile(fileId: string, localPath: string, options: ReadFileOptions = {}): Promise<void> {
+    const src = this.requireReadable(fileId);
+    const real = src.link ? fs.realpathSync(src.path) : src.path;
+    const symlinkOk = options.symlink === true && (this.options.symlinkReads ?? this.config()?.symlinkJobStoreReads ?? true);
+    const what = `file ${fileId}`;
+    await fs.promises.rm(localPath, { force: true });
+    if (symlinkOk || options.mutable === false) {
+      // A link shares the stored bytes: check them once, here.
+      await verifyAgainst(src.path, real, what);
+    }
+    if (symlinkOk) {
+      await fs.promises.symlink(real, localPath);
+      return;
+    }
+    if (options.mutable === false) {
+      try {
+        await fs.promises.link(real, localPath);
+        return;
+      } catch (err) {
+        if (!isErrno(err, "EXDEV", "EPERM", "EMLINK")) throw err;
+      }
+    }
+    await fs.promises.copyFile(real, localPath);
+    try {
+      // The copy is what the reader gets: check it (a damaged copy is never left behind).
+      await verifyAgainst(src.path, localPath, what);
+    } catch (err) {
+      await fs.promises.rm(localPath, { force: true });
+      throw err;
+    }
+    await fs.promises.chmod(localPath, src.parsed.executable ? EXEC_FILE_MODE : FILE_MODE);
+  }
+
+  async readFileStream(fileId: string): Promise<Readable> {
+    const src = this.requireReadable(fileId);
+    const fd = await fs.promises.open(src.path, src.link ? "r" : fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const stream = fd.createReadStream();
+    return this.verifying(stream, src.path, `file ${fileId}`);
+  }
+
+  /** `stream` of the stored file `storedPath`, failing at its end if it does not match its checksum. */
+  verifying(stream: Readable, storedPath: string, what: string): Readable {
+    const sums = recordedSums(path.dirname(storedPath));
+    if (sums === undefined) return stream;
+    const checked = new VerifyingStream(sums, storedPath, what);
+    stream.on("error", (err) => checked.destroy(err));
+    checked.on("close", () => stream.destroy());
+    return stream.pipe(checked);
+  }
+
+  /** Stored path of a file (for the file stores' link/copy decisions). Throws NoSuchFileError. */
+  storedPath(fileId: string): string {
+    const src = this.requireReadable(fileId);
+    return src.link ? fs.realpathSync(src.path) : src.path;
+  }
+
+  async updateFile(fileId: string, localPath: string): Promise<FileID> {
+    const { parsed, dir, file } = this.locate(fileId);
+    if (this.layout.checkedDir(dir, fileId) === undefined) throw new NoSuchFileError(fileId);
+    const tmp = tempNameFor(file);
+    let sum: FileSum;
+    try {
+      failIfDiskFullInjected(file);
+      await fs.promises.copyFile(localPath, tmp);
+      await fs.promises.chmod(tmp, parsed.executable ? EXEC_FILE_MODE : FILE_MODE);
+      sum = await sumOfFile(tmp);
+      recordSum(dir, sum);
+      fs.renameSync(tmp, file);
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw asNoSpace(err, file);
+    }
+    forgetOtherSums(dir, sum);
+    fs.rmSync(path.join(dir, LINK_MARKER), { force: true });
+    this.notePending(file);
+    return withSize({ ...parsed, link: false }, fs.statSync(file).size);
+  }
+
+  async updateFileStream(fileId: string, write: (stream: Writable) => void | Promise<void>): Promise<FileID> {
+    const { parsed, dir, file } = this.locate(fileId);
+    if (this.layout.checkedDir(dir, fileId) === undefined) throw new NoSuchFileError(fileId);
+    let sum: FileSum | undefined;
+    const size = await streamToFile(file, write, parsed.executable ? EXEC_FILE_MODE : FILE_MODE, async (tmp) => {
+      sum = await sumOfFile(tmp);
+      recordSum(dir, sum);
+    });
+    forgetOtherSums(dir, sum!);
+    fs.rmSync(path.join(dir, LINK_MARKER), { force: true });
+    this.notePending(file);
+    return withSize({ ...parsed, link: false }, size);
+  }
+
+  async deleteFile(fileId: string): Promise<void> {
+    const { dir } = this.locate(fileId);
+    if (this.layout.checkedDir(dir, fileId) === undefined) return;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  async fileExists(fileId: string): Promise<boolean> {
+    return this.readablePath(fileId) !== undefined;
+  }
+
+  watchFile(fileId: string, listener: () => void): () => void {
+    // Each file has a directory of its own (deleteFile removes it): watch that directory.
+    const { dir } = this.locate(fileId);
+    let watcher: fs.FSWatcher;
+    try {
+      watcher = fs.watch(dir, { persistent: false }, () => listener());
+    } catch (err) {
+      // Already deleted: say so at once. Cannot watch (no inotify instances left): the caller polls.
+      if (isErrno(err, "ENOENT", "ENOTDIR")) queueMicrotask(listener);
+      return () => {};
+    }
+    // The watch ends by itself when the directory goes; errors only mean no more events.
+    watcher.on("error", () => watcher.close());
+    return () => watcher.close();
+  }
+
+  async getFileSize(fileId: string): Promise<number> {
+    const src = this.readablePath(fileId);
+    if (!src) return 0;
+    try {
+      return fs.statSync(src.path).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  async getPublicUrl(fileId: string): Promise<string> {
+    return pathToFileURL(this.requireReadable(fileId).path).href;
+  }
+}

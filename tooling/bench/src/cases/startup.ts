@@ -1,0 +1,117 @@
+/**
+ * Start-up: what a run costs before any work, next to a bare `node -e ""` measured in the same run.
+ *
+ * - the hello-world example (`examples/hello-world/flow.ts`, TypeScript) end to end, median of a few runs;
+ * - `toil --help` as a multiple of the floor;
+ * - a cold worker: `node <toil-worker> <store> <jobId>` running one trivial job defined in a `.ts`
+ *   module, as a multiple of the floor (what every job of a batch system without warm workers pays,
+ *   Slurm's included).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Ctx } from "../cases.js";
+import { CLI, REPO_ROOT, median, timeCommand } from "../run.js";
+
+const HELLO = join(REPO_ROOT, "examples", "hello-world", "flow.ts");
+const WORKER = join(REPO_ROOT, "apps", "leader", "dist", "worker.js");
+
+function helloWorld(ctx: Ctx, dir: string): void {
+  const k = ctx.quick ? 3 : 7;
+  const times: number[] = [];
+  let failure: string | undefined;
+  for (let i = 0; i < k + 1; i++) {
+    const store = join(dir, `hello-${i}`);
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [CLI, "run", HELLO, "--jobStore", store, "--logLevel", "warning", "--", "bench"], { encoding: "utf8", cwd: dir });
+    const ms = performance.now() - t;
+    if (r.status !== 0 || !r.stdout.includes("Hello, bench!")) {
+      failure = `exit ${r.status}: ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" / ").slice(0, 300)}`;
+      break;
+    }
+    if (i > 0) times.push(ms); // the first run warms the page cache
+  }
+  const ms = failure ? null : median(times);
+  ctx.figures.push({
+    id: "startup.helloWorldSeconds",
+    case: "startup",
+    figure: "start-up: the hello-world example (.ts), `toil run` end to end (median)",
+    value: ms === null ? null : ms / 1000,
+    unit: "s",
+    ...(ctx.floorMs && ms !== null ? { baseline: { value: ctx.floorMs / 1000, unit: "s", label: "floor" }, ratio: ms / ctx.floorMs } : {}),
+    target: { op: "<=", value: 0.5 },
+    published: "Toil: a 3-job workflow takes 2.8 s",
+    ...(failure ? { note: failure } : { note: `runs: ${times.map((t) => (t / 1000).toFixed(2)).join(", ")} s` }),
+  });
+}
+
+function helpRatio(ctx: Ctx): void {
+  if (!ctx.floorMs) return;
+  const t: number[] = [];
+  timeCommand(process.execPath, [CLI, "--help"]);
+  for (let i = 0; i < (ctx.quick ? 3 : 9); i++) t.push(timeCommand(process.execPath, [CLI, "--help"]));
+  const ms = median(t);
+  ctx.figures.push({
+    id: "startup.helpFloorMultiple",
+    case: "startup",
+    figure: "start-up: `toil --help` as a multiple of a bare `node -e \"\"`",
+    value: ms / ctx.floorMs,
+    unit: "× floor",
+    baseline: { value: ctx.floorMs, unit: "ms", label: "floor" },
+    target: { op: "<=", value: 2 },
+    note: `${ms.toFixed(0)} ms`,
+  });
+}
+
+async function coldWorker(ctx: Ctx, dir: string): Promise<void> {
+  const note = (why: string) =>
+    ctx.figures.push({ id: "startup.coldWorkerFloorMultiple", case: "startup", figure: "start-up: a cold worker running one trivial `.ts` job, as a multiple of the floor", value: null, unit: "× floor", target: { op: "<=", value: 2.5 }, note: why });
+  if (!existsSync(WORKER)) return void note(`not built: ${WORKER} is missing`);
+  if (!ctx.floorMs) return void note("no floor measured");
+  const { FileJobStore } = (await import("@toil/filestore")) as typeof import("@toil/filestore");
+  const job = (await import("@toil/job")) as typeof import("@toil/job");
+  const module = join(dir, "trivial.ts");
+  writeFileSync(module, "export function trivial(n: number): number {\n  return n + 1;\n}\n");
+  const { trivial } = (await job.importWorkflowModule(module)) as { trivial: (n: number) => number };
+  const locator = join(dir, "cold-store");
+  const store = new FileJobStore(locator);
+  const config = job.prepareStart(job.defaultConfig({ jobStore: locator, workDir: dir }));
+  await store.initialize(config);
+  const k = ctx.quick ? 3 : 9;
+  const times: number[] = [];
+  for (let i = 0; i < k + 1; i++) {
+    const root = job.Job.wrapFn(trivial, i);
+    const { descriptions } = job.saveJobGraph(root);
+    for (const d of descriptions) d.assignConfig(config);
+    await store.createJobs(descriptions);
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [WORKER, store.locator, root.jobStoreId], { encoding: "utf8", cwd: dir });
+    const ms = performance.now() - t;
+    if (r.status !== 0) return void note(`the worker exited ${r.status}: ${r.stderr.trim().slice(-300)}`);
+    if (i > 0) times.push(ms);
+  }
+  const ms = median(times);
+  ctx.figures.push({
+    id: "startup.coldWorkerFloorMultiple",
+    case: "startup",
+    figure: "start-up: a cold worker running one trivial `.ts` job, as a multiple of the floor",
+    value: ms / ctx.floorMs,
+    unit: "× floor",
+    baseline: { value: ctx.floorMs, unit: "ms", label: "floor" },
+    target: { op: "<=", value: 2.5 },
+    published: "a Toil worker start: 220 ms",
+    note: `${ms.toFixed(0)} ms (median of ${k}; each a fresh \`node toil-worker\` process loading the worker, the store and the job's module)`,
+  });
+}
+
+export async function startupCase(ctx: Ctx): Promise<void> {
+  const dir = mkdtempSync(join(ctx.tmp, "startup-"));
+  ctx.log("start-up: hello world, toil --help, a cold worker...");
+  try {
+    helloWorld(ctx, dir);
+    helpRatio(ctx);
+    await coldWorker(ctx, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
