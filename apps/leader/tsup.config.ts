@@ -6,17 +6,47 @@ import { defineConfig, type Options } from "tsup";
 
 /**
  * The scripts the batch systems start in other processes must sit in `runtime/` next to the
- * bundled code: @toil/batch-local's warm host, @toil/batch-slurm's worker host and pack runner
- * (and the module they share).
+ * bundled code: @toil/batch-local's warm host, @toil/batch-slurm's worker host and pack runner,
+ * found through the packages' exports maps, with the runtime modules they import. The folder has
+ * no node_modules, so a script's import of another package's runtime module (`@toil/batch-core/
+ * runtime/redirect-output.mjs`) becomes an import of its copy beside it; the scripts stay as
+ * written otherwise (readable where they run, on a cluster node), and an import that the folder
+ * cannot provide fails the build.
  */
 function copyRuntimeScripts(): void {
-  mkdirSync("dist/standalone/runtime", { recursive: true });
-  const scripts: [string, string[]][] = [
-    ["batch-local", ["warm-host.mjs"]],
-    ["batch-slurm", ["worker-host.mjs", "pack-runner.mjs", "run-job.mjs", "cgroup-memory.mjs"]],
-  ];
-  for (const [pkg, names] of scripts) {
-    for (const name of names) copyFileSync(path.join("node_modules", "@toil", pkg, "runtime", name), `dist/standalone/runtime/${name}`);
+  const outDir = "dist/standalone/runtime";
+  mkdirSync(outDir, { recursive: true });
+  const require = createRequire(import.meta.url);
+  const copiedFrom = new Map<string, string>();
+  const copy = (file: string): void => {
+    const name = path.basename(file);
+    const earlier = copiedFrom.get(name);
+    if (earlier === file) return;
+    if (earlier) throw new Error(`Two runtime scripts are both named ${name}: ${earlier} and ${file}`);
+    copiedFrom.set(name, file);
+    const source = readFileSync(file, "utf8").replace(
+      /^((?:import|export)\b[^;]*?\bfrom\s*|import\s*)(["'])([^"']+)\2/gm,
+      (statement: string, head: string, quote: string, specifier: string) => {
+        if (specifier.startsWith("node:")) return statement;
+        if (specifier.startsWith("./")) {
+          copy(path.resolve(path.dirname(file), specifier));
+          return statement;
+        }
+        if (!/^@toil\/[^/]+\/runtime\/[^/]+\.mjs$/.test(specifier)) {
+          throw new Error(`${file} imports "${specifier}", which the standalone runtime/ folder cannot provide`);
+        }
+        copy(createRequire(file).resolve(specifier));
+        return `${head}${quote}./${path.basename(specifier)}${quote}`;
+      },
+    );
+    writeFileSync(path.join(outDir, name), source);
+  };
+  for (const script of [
+    "@toil/batch-local/runtime/warm-host.mjs",
+    "@toil/batch-slurm/runtime/worker-host.mjs",
+    "@toil/batch-slurm/runtime/pack-runner.mjs",
+  ]) {
+    copy(require.resolve(script));
   }
 }
 

@@ -12,8 +12,8 @@
 // batch system reports the host's exit status for them. When the script says the process is unfit for
 // more jobs (io.retire: a job left an error unhandled), the host's next "free" or "done" carries
 // `retire: true` (or it says { t: "retire" } while no job runs), and the batch system replaces it.
-import { openSync, closeSync, writeSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { redirectOutput } from "@toil/batch-core/runtime/redirect-output.mjs";
 
 const hostEnv = { ...process.env };
 // What process.env holds now, as far as this host set it: consecutive jobs of one workflow carry the
@@ -45,25 +45,6 @@ function importScript(script) {
     loading.catch(() => scripts.delete(script));
   }
   return loading;
-}
-
-function redirect(stream, path) {
-  if (!path) return () => {};
-  const fd = openSync(path, "a");
-  const original = stream.write;
-  stream.write = function (chunk, encoding, cb) {
-    if (typeof encoding === "function") {
-      cb = encoding;
-      encoding = undefined;
-    }
-    writeSync(fd, typeof chunk === "string" ? Buffer.from(chunk, encoding || "utf8") : chunk);
-    if (cb) process.nextTick(cb);
-    return true;
-  };
-  return () => {
-    stream.write = original;
-    closeSync(fd);
-  };
 }
 
 let saidLoaded = false;
@@ -112,8 +93,8 @@ async function run(msg) {
   } catch {
     // keep the current directory; the job sees io.cwd
   }
-  const restoreOut = redirect(process.stdout, msg.stdoutPath);
-  const restoreErr = redirect(process.stderr, msg.stderrPath);
+  const restoreOut = redirectOutput(process.stdout, msg.stdoutPath);
+  const restoreErr = redirectOutput(process.stderr, msg.stderrPath);
   let restored = false;
   const restore = () => {
     if (restored) return;

@@ -12,7 +12,9 @@
  */
 import { SingleMachineBatchSystem } from "./single-machine.js";
 
-export { JOB_MARKER_ENV, SingleMachineBatchSystem, type SingleMachineOptions } from "./single-machine.js";
+export { SingleMachineBatchSystem } from "./single-machine.js";
+export { JOB_MARKER_ENV } from "./local-job.js";
+export type { SingleMachineOptions } from "./single-machine-options.js";
 export { detectGpus } from "./gpus.js";
 
 /** The batch system class, as the plugin registry loads it. */

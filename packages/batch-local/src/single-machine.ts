@@ -1,10 +1,9 @@
-import { type ChildProcess, fork, spawn, type StdioOptions } from "node:child_process";
+import { type ChildProcess, spawn, type StdioOptions } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
-import { availableParallelism, constants as osConstants } from "node:os";
-import { dirname, join } from "node:path";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import {
   type AcceleratorRequirement,
   type BatchJobDescription,
@@ -19,161 +18,22 @@ import {
   EXIT_STATUS_UNAVAILABLE_VALUE,
   FifoQueue,
   InsufficientSystemResources,
-  ResourcePool,
-  ResourceSet,
   type UpdatedBatchJobInfo,
 } from "@toil/batch-core";
 import { externalBatchId } from "@toil/bus";
-import { localJobArgv, markNotWarm, warmScriptOf } from "./command.js";
+import { localJobArgv, warmScriptOf } from "./command.js";
 import { detectGpus } from "./gpus.js";
+import { JobResources } from "./job-resources.js";
 import { capLimits, explainLimit, type Limits } from "./limits.js";
 import { EscapedProcessSweeper } from "./escaped-processes.js";
+import { exitOf, forwardOutput, JOB_MARKER_ENV, type LocalJob, type OutputSink, type Shape } from "./local-job.js";
 import { environHas, findTreeProcesses, killProcessTree, signalGroup } from "./process-tree.js";
-
-/** Environment variable that marks every process of a job (used to find escaped descendants). */
-export const JOB_MARKER_ENV = "TOIL_BATCH_LOCAL_JOB";
+import { SINGLE_MACHINE_OPTION_SPECS, type SingleMachineOptions } from "./single-machine-options.js";
+import { WarmHostPool } from "./warm-host-pool.js";
 
 /** The workflow part of the marker: the workflow id with anything but [A-Za-z0-9_-] replaced. */
 function workflowMarkOf(workflowId: string | undefined): string {
   return (workflowId ?? "").replace(/[^A-Za-z0-9_-]/g, "_") || "none";
-}
-
-/** Construction options of {@link SingleMachineBatchSystem} beyond the config. */
-export interface SingleMachineOptions {
-  /** Run `[node, script.js, ...]` commands whose script exports `runWarmCommand` in warm hosts (default: config `warmWorkers`, else true). */
-  warmWorkers?: boolean;
-  /** Idle warm hosts kept for reuse (default: the number of cores). */
-  maxIdleWarmWorkers?: number;
-  /** Replace a warm host after it ran this many jobs (default: never). */
-  warmWorkerMaxJobs?: number;
-  /**
-   * Warm hosts that may be starting (loading their script) at once (default: the number of CPUs).
-   * Jobs that need a new host beyond this wait in the queue for a started or an idle one: twenty
-   * processes loading their modules together on two CPUs take longer than the same twenty in turn,
-   * and short jobs mostly reuse the first hosts instead.
-   */
-  warmStartsAtOnce?: number;
-  /** Where job std-out/err go: inherit the leader's (default), discard, or per-job files from `formatStdOutErrPath`. */
-  stdio?: "inherit" | "ignore" | "files";
-  /** Accelerator indices to schedule instead of the detected GPUs (a count means 0..count-1). */
-  accelerators?: number | readonly number[];
-  /** Seconds between SIGTERM and SIGKILL when killing a job (default 2). */
-  killGraceSeconds?: number;
-  /** Where warnings go (default: stderr). */
-  logger?: (level: "warn" | "info", message: string) => void;
-  /**
-   * With `stdio: "inherit"`: receive the jobs' stdout/stderr bytes through pipes instead of letting
-   * the processes write to the leader's own stdout/stderr. The leader then prints them where its
-   * display allows (above a live progress bar), and a job never writes into a pipe the user closed
-   * (`toil run … | head`), which would kill the job's tools with SIGPIPE.
-   */
-  output?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
-}
-
-type JobState = "queued" | "running" | "done" | "killed";
-
-interface LocalJob {
-  id: number;
-  seq: number;
-  command: string;
-  argv: string[] | null;
-  warmScript: string | null;
-  jobName: string;
-  jobStoreId: string | undefined;
-  cores: number;
-  tenths: number;
-  memory: number;
-  disk: number;
-  gpuCount: number;
-  /** The batch system's environment when the job was issued (shared by the jobs issued with it). */
-  baseEnv: Environment;
-  /** The job's own variables, if any. */
-  jobEnv: Environment | undefined;
-  /** The whole environment, built when the job starts (not per queued job: 100,000 queued jobs). */
-  env: Environment | null;
-  shape: Shape;
-  state: JobState;
-  startTime: number;
-  pid: number | undefined;
-  gpus: ReadonlySet<number> | null;
-  host: WarmHost | null;
-  killIntended: boolean;
-  /** Its warm host said it only waits for its commit's sync: its resources are free already. */
-  released: boolean;
-  exited: Promise<void> | null;
-  markExited: (() => void) | null;
-}
-
-interface Shape {
-  key: string;
-  jobs: FifoQueue<LocalJob>;
-}
-
-interface WarmHost {
-  id: number;
-  child: ChildProcess;
-  pid: number;
-  job: LocalJob | null;
-  /** Jobs it released (see `LocalJob.released`) and has not reported done yet. */
-  syncing: Set<LocalJob>;
-  jobsRun: number;
-  dead: boolean;
-  /** The environment of the last job sent to this host: the next one is sent as a difference. */
-  lastEnv: Environment | null;
-  /** Still loading its script: counts against `warmStartsAtOnce` until loaded, or a few seconds. */
-  starting: boolean;
-  startTimer: NodeJS.Timeout | undefined;
-  /** Its script said the process is unfit for more jobs: it is stopped once its job is done. */
-  retiring: boolean;
-  /** Why, as the host said. */
-  retireReason?: string | undefined;
-}
-
-/** What a warm host says (see runtime/warm-host.mjs). */
-interface HostMessage {
-  t: string;
-  id?: number;
-  code?: number;
-  /** "done": every job that ended (older hosts send one `id` and `code`). */
-  jobs?: { id: number; code: number }[];
-  /** The script found the process unfit for more jobs ("retire", or with "free" / "done"). */
-  retire?: boolean;
-  reason?: string;
-}
-
-/** How long a host's start may hold a start slot when it never says it loaded (a hung import). */
-const HOST_START_SLOT_MS = 10_000;
-
-/** What changes `from` into `to`: keys to set and keys to remove. */
-function envPatch(from: Environment, to: Environment): { set: Environment; unset: string[] } {
-  const set: Environment = {};
-  const unset: string[] = [];
-  for (const key of Object.keys(to)) if (from[key] !== to[key]) set[key] = to[key]!;
-  for (const key of Object.keys(from)) if (!(key in to)) unset.push(key);
-  return { set, unset };
-}
-
-let warmHostScript: string | undefined;
-function findWarmHostScript(): string {
-  if (warmHostScript) return warmHostScript;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, "runtime", "warm-host.mjs");
-    if (existsSync(candidate)) return (warmHostScript = candidate);
-    const parent = dirname(dir);
-    if (parent === dir) throw new BatchSystemError("Cannot find runtime/warm-host.mjs of @toil/batch-local (broken installation).");
-    dir = parent;
-  }
-}
-
-function signalNumber(signal: NodeJS.Signals): number {
-  return (osConstants.signals as Record<string, number>)[signal] ?? 0;
-}
-
-function exitOf(code: number | null, signal: NodeJS.Signals | null): { status: number; reason: BatchJobExitReason } {
-  if (code !== null) return { status: code, reason: code === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED };
-  if (signal) return { status: 128 + signalNumber(signal), reason: BatchJobExitReason.KILLED };
-  return { status: EXIT_STATUS_UNAVAILABLE_VALUE, reason: BatchJobExitReason.LOST };
 }
 
 /**
@@ -197,24 +57,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   }
 
   /** Options this batch system adds to the workflow config. */
-  static readonly options: readonly BatchSystemOptionSpec[] = [
-    {
-      name: "warmWorkers",
-      kind: "boolean",
-      section: "Single machine",
-      env: "TOIL_WARM_WORKERS",
-      default: true,
-      help: "Run node worker commands whose script exports runWarmCommand in warm node processes reused between jobs.",
-    },
-    {
-      name: "killGraceSeconds",
-      kind: "number",
-      section: "Single machine",
-      env: "TOIL_KILL_GRACE_SECONDS",
-      default: 2,
-      help: "Seconds a killed job gets between SIGTERM and SIGKILL.",
-    },
-  ];
+  static readonly options: readonly BatchSystemOptionSpec[] = SINGLE_MACHINE_OPTION_SPECS;
 
   /** Warnings about limits that were capped to what the machine has. */
   readonly warnings: readonly string[];
@@ -223,20 +66,13 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   /** Accelerator indices this batch system schedules. */
   readonly acceleratorIndices: readonly number[];
 
-  private readonly slots: ResourcePool;
-  private readonly coreTenths: ResourcePool;
-  private readonly memoryPool: ResourcePool;
-  private readonly diskPool: ResourcePool;
-  private readonly gpuSet: ResourceSet;
+  private readonly resources: JobResources;
   private readonly scale: number;
   private readonly limits: Limits;
   private readonly warm: boolean;
-  private readonly maxIdleWarm: number;
-  private readonly warmMaxJobs: number;
-  private readonly warmStartsAtOnce: number;
-  private startingHosts = 0;
+  private readonly warmHosts: WarmHostPool;
   private readonly stdio: "inherit" | "ignore" | "files";
-  private readonly output: ((stream: "stdout" | "stderr", chunk: Buffer) => void) | undefined;
+  private readonly output: OutputSink | undefined;
   private readonly killGrace: number;
   private readonly log: (level: "warn" | "info", message: string) => void;
   /**
@@ -263,10 +99,6 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   private scheduleAgain = false;
   private isShutdown = false;
 
-  private readonly idleHosts: WarmHost[] = [];
-  private readonly hosts = new Set<WarmHost>();
-  private nextHostId = 1;
-
   constructor(
     config: BatchSystemConfig,
     maxCores: number,
@@ -285,20 +117,13 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     const maxJobs = config.maxJobs;
     this.maxJobs = typeof maxJobs === "number" && maxJobs > 0 && Number.isFinite(maxJobs) ? Math.floor(maxJobs) : Number.MAX_SAFE_INTEGER;
     this.scale = typeof config.scale === "number" && config.scale > 0 ? config.scale : 1;
-    this.slots = new ResourcePool(this.maxJobs, "job slots");
-    this.coreTenths = new ResourcePool(Math.max(1, Math.floor(this.maxCores * 10 + 1e-9)), "cores");
-    this.memoryPool = new ResourcePool(Math.floor(this.maxMemory), "memory");
-    this.diskPool = new ResourcePool(Math.floor(this.maxDisk), "disk");
     const acc = options.accelerators;
     this.acceleratorIndices =
       acc === undefined ? detectGpus() : typeof acc === "number" ? Array.from({ length: acc }, (_, i) => i) : [...acc];
-    this.gpuSet = new ResourceSet(this.acceleratorIndices, "accelerators");
+    this.resources = new JobResources(this.maxJobs, this.maxCores, this.maxMemory, this.maxDisk, this.acceleratorIndices);
 
     const cfgWarm = config.batchOptions?.warmWorkers;
     this.warm = options.warmWorkers ?? (typeof cfgWarm === "boolean" ? cfgWarm : true);
-    this.maxIdleWarm = options.maxIdleWarmWorkers ?? Math.max(1, Math.ceil(this.maxCores));
-    this.warmMaxJobs = options.warmWorkerMaxJobs ?? 0;
-    this.warmStartsAtOnce = Math.max(1, options.warmStartsAtOnce ?? availableParallelism());
     this.stdio = options.stdio ?? "inherit";
     this.output = this.stdio === "inherit" ? options.output : undefined;
     const cfgGrace = config.batchOptions?.killGraceSeconds;
@@ -307,6 +132,30 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     this.token = `${this.workflowMark}/${process.pid}-${randomBytes(4).toString("hex")}`;
     this.escaped = new EscapedProcessSweeper(`${JOB_MARKER_ENV}=${this.token}.`, (jobId) => this.running.has(jobId));
     this.baseEnv = this.computeBaseEnv();
+    this.warmHosts = new WarmHostPool(
+      {
+        token: this.token,
+        maxIdle: options.maxIdleWarmWorkers ?? Math.max(1, Math.ceil(this.maxCores)),
+        maxJobsPerHost: options.warmWorkerMaxJobs ?? 0,
+        startsAtOnce: Math.max(1, options.warmStartsAtOnce ?? availableParallelism()),
+        stdio: this.stdio,
+        output: this.output,
+        killGraceSeconds: this.killGrace,
+      },
+      {
+        baseEnv: () => this.baseEnv,
+        outputPaths: (job) =>
+          this.stdio === "files"
+            ? { stdoutPath: this.formatStdOutErrPath(job.id, "local", "out"), stderrPath: this.formatStdOutErrPath(job.id, "local", "err") }
+            : {},
+        announce: (job, externalId) => this.announce(job, externalId),
+        releaseResources: (job) => this.resources.release(job),
+        finish: (job, status, reason) => this.finish(job, status, reason),
+        runCold: (job) => this.runColdInstead(job),
+        schedule: () => this.schedule(),
+        log: (level, message) => this.log(level, message),
+      },
+    );
   }
 
   /**
@@ -342,12 +191,12 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     this.checkResourceRequest(jobDesc);
     const req = jobDesc.requirements;
     const tenths = this.tenthsOf(req.cores);
-    if (tenths > this.coreTenths.initialValue) {
+    if (tenths > this.resources.coreTenthsTotal) {
       // A --maxCores that is not a whole number of tenths: the pool holds fewer than it says.
       const refusal = new InsufficientSystemResources({
         resource: "cores",
         requested: tenths / 10,
-        available: this.coreTenths.initialValue / 10,
+        available: this.resources.coreTenthsTotal / 10,
         jobName: jobDesc.jobName,
         batchSystem: SingleMachineBatchSystem.batchSystemName,
       });
@@ -475,7 +324,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       else if (job.state === "running") waits.push(this.killRunning(job));
     }
     this.issued.clear();
-    for (const host of [...this.hosts]) if (!host.job) waits.push(this.stopHost(host));
+    waits.push(this.warmHosts.close());
     await Promise.all(waits);
     // Anything that escaped its job (new session, cleared process group) but kept the marker.
     await killProcessTree({ roots: [], envMarker: `${JOB_MARKER_ENV}=${this.token}.` }, 0);
@@ -525,47 +374,6 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     return Math.max(1, Math.ceil(Math.round(scaled * 10 * 1e6) / 1e6));
   }
 
-  /** Take everything the job needs, or nothing; returns the name of the missing resource. */
-  private acquire(job: LocalJob): string | null {
-    if (!this.slots.acquireNow(1)) return "job slots";
-    if (!this.coreTenths.acquireNow(job.tenths)) {
-      this.slots.release(1);
-      return "cores";
-    }
-    if (!this.memoryPool.acquireNow(job.memory)) {
-      this.coreTenths.release(job.tenths);
-      this.slots.release(1);
-      return "memory";
-    }
-    if (!this.diskPool.acquireNow(job.disk)) {
-      this.memoryPool.release(job.memory);
-      this.coreTenths.release(job.tenths);
-      this.slots.release(1);
-      return "disk";
-    }
-    if (job.gpuCount > 0) {
-      const gpus = this.gpuSet.acquireAnyNow(job.gpuCount);
-      if (!gpus) {
-        this.diskPool.release(job.disk);
-        this.memoryPool.release(job.memory);
-        this.coreTenths.release(job.tenths);
-        this.slots.release(1);
-        return "accelerators";
-      }
-      job.gpus = gpus;
-    }
-    return null;
-  }
-
-  private releaseResources(job: LocalJob): void {
-    this.slots.release(1);
-    this.coreTenths.release(job.tenths);
-    this.memoryPool.release(job.memory);
-    this.diskPool.release(job.disk);
-    if (job.gpus) this.gpuSet.release(job.gpus);
-    job.gpus = null;
-  }
-
   // ---------------------------------------------------------------- scheduling
 
   private schedule(): void {
@@ -600,11 +408,11 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
           shape.jobs.shift();
           continue;
         }
-        if (job.warmScript && this.idleHosts.length === 0 && this.startingHosts >= this.warmStartsAtOnce) {
+        if (job.warmScript && this.warmHosts.mustWaitForStart) {
           blocked ??= `Waiting for warm workers to start before running job ${job.id} ("${job.jobName}")`;
           break;
         }
-        const missing = this.acquire(job);
+        const missing = this.resources.acquire(job);
         if (missing) {
           blocked ??= `Not enough ${missing} to run job ${job.id} ("${job.jobName}")`;
           break;
@@ -643,8 +451,9 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       env.SINGULARITYENV_CUDA_VISIBLE_DEVICES = list;
     }
     job.env = env;
-    if (job.warmScript) this.startWarm(job);
-    else this.startCold(job);
+    if (job.warmScript && this.warmHosts.run(job)) return;
+    job.warmScript = null;
+    this.startCold(job);
   }
 
   private stdioFor(job: LocalJob): { stdio: StdioOptions; close: () => void; out?: string; err?: string } {
@@ -671,7 +480,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       return;
     }
     io.close();
-    this.forwardOutput(child);
+    forwardOutput(child, this.output);
     job.pid = child.pid;
     let settled = false;
     child.once("error", (err: NodeJS.ErrnoException) => {
@@ -687,19 +496,6 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       this.finish(job, status, reason);
     });
     if (job.pid !== undefined) this.announce(job, String(job.pid));
-  }
-
-  /** Hand a child's piped stdout/stderr to the `output` option; the pipes never keep the leader alive. */
-  private forwardOutput(child: ChildProcess): void {
-    const output = this.output;
-    if (!output) return;
-    for (const name of ["stdout", "stderr"] as const) {
-      const pipe = child[name] as (NodeJS.ReadableStream & { unref?: () => void }) | null;
-      if (!pipe) continue;
-      pipe.on("data", (chunk: Buffer) => output(name, chunk));
-      pipe.on("error", () => undefined);
-      pipe.unref?.();
-    }
   }
 
   private spawnFailed(job: LocalJob, err: NodeJS.ErrnoException): void {
@@ -724,7 +520,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     if (job.state !== "running") return;
     job.state = "done";
     this.running.delete(job.id);
-    if (!job.released) this.releaseResources(job);
+    if (!job.released) this.resources.release(job);
     const wallTime = Math.max((performance.now() - job.startTime) / 1000, 1e-6);
     job.markExited?.();
     this.sweepAfter(job);
@@ -760,214 +556,18 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     await job.exited;
   }
 
-  // ---------------------------------------------------------------- warm hosts
-
-  private startWarm(job: LocalJob): void {
-    const host = this.takeHost();
-    if (!host) {
-      job.warmScript = null;
-      this.startCold(job);
-      return;
-    }
-    host.job = job;
-    job.host = host;
-    job.pid = host.pid;
-    host.child.ref();
-    const io = this.stdio === "files"
-      ? { stdoutPath: this.formatStdOutErrPath(job.id, "local", "out"), stderrPath: this.formatStdOutErrPath(job.id, "local", "err") }
-      : {};
-    // Consecutive jobs differ in a variable or two: send the difference, not ~100 variables per job.
-    const jobEnv = job.env ?? {};
-    const env = host.lastEnv ? { envPatch: envPatch(host.lastEnv, jobEnv) } : { env: jobEnv };
-    host.lastEnv = jobEnv;
-    host.child.send({
-      t: "run",
-      id: job.id,
-      script: job.warmScript,
-      argv: job.argv,
-      ...env,
-      cwd: process.cwd(),
-      ...io,
-    });
-    this.announce(job, `${host.pid}/warm`);
-  }
-
-  private takeHost(): WarmHost | null {
-    for (;;) {
-      const idle = this.idleHosts.pop();
-      if (!idle) break;
-      if (!idle.dead && !idle.retiring) return idle;
-    }
-    try {
-      return this.spawnHost();
-    } catch (err) {
-      this.log("warn", `Could not start a warm worker host: ${(err as Error).message}; running the job as a fresh process.`);
-      return null;
-    }
-  }
-
-  private spawnHost(): WarmHost {
-    const id = this.nextHostId++;
-    const child = fork(findWarmHostScript(), [], {
-      env: { ...this.baseEnv, [JOB_MARKER_ENV]: `${this.token}.h${id}` },
-      detached: true,
-      stdio: this.stdio === "ignore" ? ["ignore", "ignore", "ignore", "ipc"] : this.output ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "inherit", "inherit", "ipc"],
-      serialization: "json",
-    });
-    if (child.pid === undefined) throw new BatchSystemError("fork returned no pid");
-    this.forwardOutput(child);
-    const host: WarmHost = {
-      id,
-      child,
-      pid: child.pid,
-      job: null,
-      syncing: new Set(),
-      jobsRun: 0,
-      dead: false,
-      lastEnv: null,
-      starting: true,
-      startTimer: undefined,
-      retiring: false,
-    };
-    this.startingHosts++;
-    host.startTimer = setTimeout(() => this.hostStarted(host), HOST_START_SLOT_MS);
-    host.startTimer.unref();
-    this.hosts.add(host);
-    child.on("message", (msg: HostMessage) => this.onHostMessage(host, msg));
-    child.once("error", () => {
-      /* reported through exit */
-    });
-    child.once("exit", (code, signal) => this.onHostExit(host, code, signal));
-    return host;
-  }
-
-  /** The host no longer counts as starting; queued jobs that waited for a start slot may go. */
-  private hostStarted(host: WarmHost): void {
-    if (!host.starting) return;
-    host.starting = false;
-    clearTimeout(host.startTimer);
-    this.startingHosts--;
-    this.schedule();
-  }
-
-  private onHostMessage(host: WarmHost, msg: HostMessage): void {
-    if (msg.t === "loaded" || msg.t === "done" || msg.t === "notWarm" || msg.t === "free") this.hostStarted(host);
-    // The host's script found the process unfit for more jobs (a job left an error unhandled).
-    if (msg.t === "retire" || msg.retire === true) {
-      host.retiring = true;
-      host.retireReason ??= msg.reason;
-    }
-    if (msg.t === "retire") {
-      if (!host.job) this.retireWhenSynced(host);
-      return;
-    }
-    if (msg.t === "done") {
-      for (const { id, code } of msg.jobs ?? [{ id: msg.id, code: msg.code }]) this.hostJobDone(host, id, code);
-      return;
-    }
-    const job = host.job;
-    if (!job || msg.id !== job.id) return;
-    if (msg.t === "free") {
-      // Only the job's commit is being synced: its resources and the host are free for the next job.
-      job.released = true;
-      this.releaseResources(job);
-      host.job = null;
-      host.syncing.add(job);
-      host.jobsRun++;
-      if (host.retiring) this.retireWhenSynced(host);
-      else this.recycleHost(host);
+  /** A warm host would not run the job (its script has no `runWarmCommand`): it runs as a fresh process. */
+  private runColdInstead(job: LocalJob): void {
+    if (job.killIntended) {
+      job.state = "done";
+      this.running.delete(job.id);
+      this.resources.release(job);
+      job.markExited?.();
       this.schedule();
-    } else if (msg.t === "notWarm") {
-      host.job = null;
-      job.host = null;
-      if (job.warmScript) markNotWarm(job.warmScript);
-      job.warmScript = null;
-      this.recycleHost(host);
-      if (job.killIntended) {
-        job.state = "done";
-        this.running.delete(job.id);
-        this.releaseResources(job);
-        job.markExited?.();
-        this.schedule();
-        return;
-      }
-      job.startTime = performance.now();
-      this.startCold(job);
-    }
-  }
-
-  /** Stop a host that must run no more jobs (once the jobs it is syncing are done); the next job gets a fresh one. */
-  private retireWhenSynced(host: WarmHost): void {
-    const i = this.idleHosts.indexOf(host);
-    if (i >= 0) this.idleHosts.splice(i, 1);
-    if (host.syncing.size > 0 || host.dead) return;
-    this.log("info", `Replacing warm worker host ${host.pid}: ${host.retireReason ?? "its script asked for it"}`);
-    void this.stopHost(host);
-  }
-
-  /** A job of `host` ended (after its commit was synced, when it released the host first). */
-  private hostJobDone(host: WarmHost, id: number | undefined, code: number | undefined): void {
-    let job: LocalJob | undefined;
-    if (host.job && host.job.id === id) {
-      job = host.job;
-      host.job = null;
-      host.jobsRun++;
-      job.host = null;
-      if (host.retiring) this.retireWhenSynced(host);
-      else this.recycleHost(host);
-    } else {
-      for (const j of host.syncing) if (j.id === id) job = j;
-      if (!job) return;
-      host.syncing.delete(job);
-      job.host = null;
-      if (host.retiring && !host.job) this.retireWhenSynced(host);
-      else if (host.syncing.size === 0 && !host.job && this.idleHosts.includes(host)) this.unrefIdle(host);
-    }
-    this.finish(job, code ?? EXIT_STATUS_UNAVAILABLE_VALUE, code === 0 ? BatchJobExitReason.FINISHED : BatchJobExitReason.FAILED);
-  }
-
-  private unrefIdle(host: WarmHost): void {
-    host.child.unref();
-    (host.child.channel as { unref?: () => void } | undefined)?.unref?.();
-  }
-
-  private recycleHost(host: WarmHost): void {
-    if (host.dead) return;
-    const tooOld = this.warmMaxJobs > 0 && host.jobsRun >= this.warmMaxJobs;
-    if (this.isShutdown || tooOld || this.idleHosts.length >= this.maxIdleWarm) {
-      void this.stopHost(host);
       return;
     }
-    // A host still syncing a job keeps the leader's event loop alive until it reports.
-    if (host.syncing.size === 0) this.unrefIdle(host);
-    this.idleHosts.push(host);
-  }
-
-  private onHostExit(host: WarmHost, code: number | null, signal: NodeJS.Signals | null): void {
-    host.dead = true;
-    this.hostStarted(host);
-    this.hosts.delete(host);
-    const i = this.idleHosts.indexOf(host);
-    if (i >= 0) this.idleHosts.splice(i, 1);
-    signalGroup(host.pid, "SIGKILL");
-    const jobs = [...host.syncing, ...(host.job ? [host.job] : [])];
-    host.job = null;
-    host.syncing.clear();
-    for (const job of jobs) {
-      job.host = null;
-      const { status, reason } = exitOf(code, signal);
-      this.finish(job, status, code === 0 ? BatchJobExitReason.FAILED : reason);
-    }
-  }
-
-  private async stopHost(host: WarmHost): Promise<void> {
-    if (host.dead) return;
-    const exited = new Promise<void>((resolve) => host.child.once("exit", () => resolve()));
-    // An idle host is unreferenced; the wait for its exit must keep the event loop alive, or a
-    // caller awaiting shutdown() sees its program end with the promise unsettled.
-    host.child.ref();
-    await killProcessTree({ roots: [host.pid], envMarker: `${JOB_MARKER_ENV}=${this.token}.h${host.id}\0` }, this.killGrace);
-    if (!host.dead) await exited;
+    job.startTime = performance.now();
+    this.startCold(job);
   }
 
   private computeBaseEnv(): Environment {
@@ -978,7 +578,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
 
   /** Number of warm hosts alive (busy or idle). */
   get warmHostCount(): number {
-    return this.hosts.size;
+    return this.warmHosts.size;
   }
 
   /** Whether any process of this batch system's jobs is still alive (for diagnostics and tests). */

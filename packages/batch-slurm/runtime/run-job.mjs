@@ -14,6 +14,7 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { redirectOutput } from "@toil/batch-core/runtime/redirect-output.mjs";
 import { oomKills } from "./cgroup-memory.mjs";
 
 const modules = new Map();
@@ -43,24 +44,6 @@ function retire(reason) {
       // a listener's failure must not hide the fault
     }
   }
-}
-
-function redirect(stream, path) {
-  const fd = openSync(path, "a", 0o600);
-  const original = stream.write;
-  stream.write = function (chunk, encoding, cb) {
-    if (typeof encoding === "function") {
-      cb = encoding;
-      encoding = undefined;
-    }
-    writeSync(fd, typeof chunk === "string" ? Buffer.from(chunk, encoding || "utf8") : chunk);
-    if (cb) process.nextTick(cb);
-    return true;
-  };
-  return () => {
-    stream.write = original;
-    closeSync(fd);
-  };
 }
 
 function mentionsWarmEntry(script) {
@@ -188,8 +171,8 @@ export async function runJob(job, { baseEnv, cwd, taskId }) {
   } catch {
     // keep the current directory; the job sees io.cwd
   }
-  const restoreOut = out === "/dev/null" ? () => {} : redirect(process.stdout, out);
-  const restoreErr = err === "/dev/null" ? () => {} : redirect(process.stderr, err);
+  const restoreOut = out === "/dev/null" ? () => {} : redirectOutput(process.stdout, out, 0o600);
+  const restoreErr = err === "/dev/null" ? () => {} : redirectOutput(process.stderr, err, 0o600);
   let code;
   try {
     code = await warm(job.argv, {

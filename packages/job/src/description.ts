@@ -2,6 +2,7 @@
  * `JobDescription`: everything the leader needs to know about a job, and the unit the job store
  * persists (one JSON document per job, with the job body inline). Never contains other jobs or
  * descriptions: every reference is by id.
+ * (Over 600 lines: one class, whose private fields toJSON/fromJSON must all see; requirement parsing is in requirements.ts.)
  */
 import { nanoid } from "nanoid";
 import { JobDescriptionFormatError, JobUsageError, JobVersionError, ToilError } from "./errors.js";

@@ -1,6 +1,7 @@
 /**
  * The workflow author's API: `Job` (extend it and implement `run`), function jobs, edges, services,
  * typed promises, encapsulation, checkpoints, and saving a job graph as JobDescriptions.
+ * (Over 600 lines: Job's methods build its subclasses here and the graph saver reads Job's state, so a split makes an import cycle.)
  */
 import {
   ConflictingPredecessorError,

@@ -3,6 +3,7 @@
  * time, handed out by the leader through files on the shared file system, until they have been
  * idle for `--slurmWorkerIdleTime`. How many hosts of each shape to keep is decided here, from
  * the jobs waiting for them.
+ * (Over 600 lines: one state machine over the hosts and their jobs; its pure parts are in host-scaling, host-files, host-slurm, job-queue.)
  */
 import { appendFileSync } from "node:fs";
 import { BatchJobExitReason, updatedBatchJobInfo } from "@toil/batch-core";

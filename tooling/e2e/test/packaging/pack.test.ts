@@ -47,7 +47,7 @@ const PUBLISHABLE: Publishable[] = [
   { dir: "packages/bus", runtime: [], mustContain: [] },
   { dir: "packages/job", runtime: [], mustContain: [] },
   { dir: "packages/filestore", runtime: [], mustContain: ["dist/testing.js"] },
-  { dir: "packages/batch-core", runtime: ["fixtures"], mustContain: ["fixtures/kit-job.mjs", "dist/testing.js"] },
+  { dir: "packages/batch-core", runtime: ["runtime", "fixtures"], mustContain: ["runtime/redirect-output.mjs", "fixtures/kit-job.mjs", "dist/testing.js"] },
   { dir: "packages/batch-local", runtime: ["runtime"], mustContain: ["runtime/warm-host.mjs"] },
   { dir: "packages/batch-slurm", runtime: ["runtime"], mustContain: ["runtime/pack-runner.mjs", "runtime/worker-host.mjs", "runtime/run-job.mjs", "runtime/cgroup-memory.mjs", "dist/testing.js"] },
   { dir: "packages/cwl", runtime: [], mustContain: ["dist/cwl-jobs.js"] },
@@ -55,7 +55,14 @@ const PUBLISHABLE: Publishable[] = [
   {
     dir: "apps/leader",
     runtime: [],
-    mustContain: ["dist/cli.js", "dist/worker.js", "dist/standalone/toil.js", "dist/standalone/runtime/warm-host.mjs"],
+    mustContain: [
+      "dist/cli.js",
+      "dist/worker.js",
+      "dist/standalone/toil.js",
+      "dist/standalone/runtime/warm-host.mjs",
+      "dist/standalone/runtime/worker-host.mjs",
+      "dist/standalone/runtime/redirect-output.mjs",
+    ],
   },
 ];
 
@@ -224,7 +231,14 @@ describe.each(PUBLISHABLE.map((p) => [p.dir, p] as const))("pnpm pack %s", (dir,
       targets.push(bin);
       expect(readFileSync(path.join(root, bin), "utf8").startsWith("#!/usr/bin/env node\n"), `${bin} has a node shebang`).toBe(true);
     }
-    for (const t of targets) expect(files, `target ${t}`).toContain(path.posix.normalize(t));
+    for (const t of targets) {
+      const target = path.posix.normalize(t);
+      // A subpath pattern ("./runtime/*") must match at least one file.
+      if (target.includes("*")) {
+        const [before, after] = target.split("*") as [string, string];
+        expect(files.filter((f) => f.startsWith(before) && f.endsWith(after)), `target ${t}`).not.toEqual([]);
+      } else expect(files, `target ${t}`).toContain(target);
+    }
     const missing: string[] = [];
     for (const f of files.filter((x) => /\.(m?js|d\.ts)$/.test(x))) {
       for (const line of readFileSync(path.join(root, f), "utf8").split("\n")) {
