@@ -16,16 +16,20 @@ import {
 import {
   PermanentJobFailureError,
   cannotSucceedOnRetry,
+  createServiceFlags,
   executeJob,
+  importUserModule,
   isToilError,
+  jobStoreResultResolver,
   nextChainable,
   runDeferredFunction,
   runServiceHost,
+  workerCoordinationDir,
+  workerWorkflowDir,
   type Config,
   type JobDescription,
   type SerializedValue,
 } from "@toil/job";
-import { importUserModule } from "./import.js";
 import { installJobFaultHandlers, processUnfitReason, runInJobScope, UnhandledJobError, type JobScope } from "./job-faults.js";
 import { userStack } from "./user-stack.js";
 
@@ -129,29 +133,6 @@ export async function closeOpenStores(): Promise<void> {
   openStores.clear();
 }
 
-/** Make a job-store resolver for promise values. */
-function resolverOf(store: JobStore) {
-  return {
-    async readResult(jobId: string): Promise<unknown> {
-      if (!(await store.hasResult(jobId))) return undefined;
-      return JSON.parse(await store.readResult(jobId)) as unknown;
-    },
-  };
-}
-
-/** Give every new service host its three flag files (start / terminate / error, signalled by deletion). */
-export async function createServiceFlags(store: JobStore, descriptions: readonly JobDescription[]): Promise<void> {
-  for (const d of descriptions) {
-    if (!d.isService || d.serviceFlags) continue;
-    const opts = { jobId: d.id, cleanup: true } as const;
-    d.serviceFlags = {
-      start: await store.getEmptyFileStoreId({ ...opts, hints: ["service", "start"] }),
-      terminate: await store.getEmptyFileStoreId({ ...opts, hints: ["service", "terminate"] }),
-      error: await store.getEmptyFileStoreId({ ...opts, hints: ["service", "error"] }),
-    };
-  }
-}
-
 /**
  * The successor `desc` would chain to, if it is one of the jobs its run just created (not yet
  * stored); chaining to an older job goes through the store as usual.
@@ -188,30 +169,6 @@ async function deleteSubtree(store: JobStore, ids: Iterable<string>): Promise<vo
     for (const s of d.successorsAndServiceHosts()) stack.push(s);
     await store.deleteJob(id);
   }
-}
-
-/**
- * The workflow's directory on this machine, inside the work directory (`--workDir`, `TOIL_WORKDIR`,
- * else the system temp directory); the name batch systems' worker cleanup removes
- * (`workflowDirName` of @toil/batch-core).
- */
-function workflowDirOf(config: Config, env: Readonly<Record<string, string | undefined>>): string {
-  const workRoot = config.workDir ?? env.TOIL_WORKDIR ?? os.tmpdir();
-  return path.join(workRoot, `toilwf-${config.workflowId ?? "unknown"}`);
-}
-
-/** Where a workflow keeps its node-wide state (deferred functions, cache bookkeeping). */
-function coordinationDirOf(config: Config, workflowDir: string): string {
-  return config.coordinationDir ? path.join(config.coordinationDir, path.basename(workflowDir)) : workflowDir;
-}
-
-/**
- * Where the workers of a workflow on this machine keep their node-wide state (deferred functions,
- * cache bookkeeping): under `--coordinationDir` if given, else in the workflow's directory in the
- * work directory. `env` is the workers' environment (for `TOIL_WORKDIR`).
- */
-export function workerCoordinationDir(config: Config, env: Readonly<Record<string, string | undefined>> = process.env): string {
-  return coordinationDirOf(config, workflowDirOf(config, env));
 }
 
 /** A deferred-function manager and where its failures are logged (the run using it sets that). */
@@ -313,7 +270,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     process.env[k] = v;
   }
 
-  const workflowDir = workflowDirOf(config, io.env);
+  const workflowDir = workerWorkflowDir(config, io.env);
   // The job's temporary directory is made only if the job asks for local files.
   let tempDir: string | undefined;
   const tempDirOf = (): string => {
@@ -324,7 +281,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
     return tempDir;
   };
   const capture = new OutputCapture(config.maxLogFileSize, !io.inProcess && !config.disableWorkerOutputCapture, io.inProcess === true);
-  const coordinationDir = coordinationDirOf(config, workflowDir);
+  const coordinationDir = workerCoordinationDir(config, io.env);
   const deferredSlot = takeDeferred(coordinationDir, (message) => capture.line(message));
   const deferred = deferredSlot.manager;
   // Each job gets its own subdirectory of the worker's temp dir, made only if it needs local space.
@@ -438,7 +395,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
             // The leader deletes the terminate flag to stop the service: react to that at once.
             watchStop: (wake) => (flags && store.watchFile ? store.watchFile(flags.terminate, wake) : () => {}),
           },
-          { resolver: resolverOf(store), importModule: importUserModule },
+          { resolver: jobStoreResultResolver(store), importModule: importUserModule },
         )));
         logsToLeader.push(...fileStore.logMessages);
         // Stopped because its client's successors failed: fail, so the host stays in the job store
@@ -453,7 +410,7 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
 
       // open(): cache reservation, disk-use check, accessed files to the leader's log on failure.
       const outcome = await runInJobScope(jobScope(store, desc), () => fileStore.open(() => executeJob(desc, fileStore, {
-        resolver: resolverOf(store),
+        resolver: jobStoreResultResolver(store),
         importModule: importUserModule,
       })));
       // The job's own time and CPU end here: committing it is the worker's bookkeeping.
