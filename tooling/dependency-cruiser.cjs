@@ -1,6 +1,6 @@
 // Import rules from the architecture: imports point down the layer picture, never up,
 // never into an app, and never in a cycle (type-only imports included).
-//   apps/leader -> cwl, batch-local, batch-slurm, filestore, bus, job, batch-core
+//   apps/leader -> cwl, batch-local, batch-slurm, filestore, bus, job, batch-core, and worker only for its entries
 //   apps/worker -> filestore, job, bus (CWL job classes are loaded by module reference, never imported)
 //   cwl -> filestore -> job -> bus
 //   batch-local, batch-slurm -> batch-core -> job -> bus
@@ -44,6 +44,18 @@ module.exports = {
       comment: "The worker runs jobs; it does not schedule them (no batch systems, no leader), and it loads CWL jobs by module reference.",
       from: { path: "^apps/worker/" },
       to: { path: "^(apps/leader|packages/batch-|packages/cwl/)" },
+    },
+    {
+      name: "leader-runs-worker-only-as-entry",
+      severity: "error",
+      comment:
+        "The leader reaches @toil/worker only to run a job itself (debug-job, --debugWorker) and for the worker entries it builds; " +
+        "loading user modules, service flags, job results and worker directories come from @toil/job.",
+      from: {
+        path: "^apps/leader/src/",
+        pathNot: "^apps/leader/src/(ops/debug-job|debug-worker|worker|standalone/worker|standalone/module-hooks)\\.ts$",
+      },
+      to: { path: "^apps/worker/" },
     },
     {
       name: "no-deep-imports",

@@ -1,8 +1,16 @@
 import type { JobStore } from "@toil/filestore";
 import { NoSuchFileError } from "@toil/filestore";
-import { deserializeValue, isJob, saveJobGraph, type Config, type Job, type JobDescription } from "@toil/job";
+import {
+  createServiceFlags,
+  deserializeValue,
+  importUserModule,
+  isJob,
+  jobStoreResultResolver,
+  saveJobGraph,
+  type Config,
+  type Job,
+} from "@toil/job";
 import { ToilContextError } from "./leader/errors.js";
-import { createServiceFlags, importUserModule } from "@toil/worker";
 
 /** What `Toil.start` accepts as the root of a workflow. */
 export type RootJob = Job;
@@ -25,16 +33,6 @@ export async function saveRootJob(root: RootJob, store: JobStore, config: Config
   return root.jobStoreId;
 }
 
-/** A resolver that reads job results (promise values) from the store. */
-export function storeResolver(store: JobStore) {
-  return {
-    async readResult(jobId: string): Promise<unknown> {
-      if (!(await store.hasResult(jobId))) return undefined;
-      return JSON.parse(await store.readResult(jobId)) as unknown;
-    },
-  };
-}
-
 /** The root job's deserialized return value (undefined if it stored none). */
 export async function rootJobReturnValue(store: JobStore): Promise<unknown> {
   let text: string;
@@ -44,5 +42,5 @@ export async function rootJobReturnValue(store: JobStore): Promise<unknown> {
     if (err instanceof NoSuchFileError) return undefined;
     throw err;
   }
-  return deserializeValue(JSON.parse(text), { resolver: storeResolver(store), importModule: importUserModule });
+  return deserializeValue(JSON.parse(text), { resolver: jobStoreResultResolver(store), importModule: importUserModule });
 }

@@ -4,6 +4,5 @@
  *
  * @module @toil/worker
  */
-export { createServiceFlags, runWorker, WORKER_EXIT, workerCoordinationDir, type WorkerIO } from "./worker.js";
+export { runWorker, WORKER_EXIT, type WorkerIO } from "./worker.js";
 export { runWarmCommand, runWorkerIfMain, isMainModule } from "./warm.js";
-export { importUserModule } from "./import.js";

@@ -10,8 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { FileJobStore } from "@toil/filestore";
-import { Job, defaultConfig, prepareStart, saveJobGraph, type FileID } from "@toil/job";
-import { importUserModule } from "../src/index.js";
+import { Job, defaultConfig, importUserModule, prepareStart, saveJobGraph, type FileID } from "@toil/job";
 import type { ReadReport } from "./fixtures/cache-flow.js";
 
 const WORKER_DIR = path.resolve(import.meta.dirname, "..");

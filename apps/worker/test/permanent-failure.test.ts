@@ -9,8 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { FileJobStore } from "@toil/filestore";
-import { Job, defaultConfig, prepareStart, saveJobGraph } from "@toil/job";
-import { importUserModule } from "../src/index.js";
+import { Job, defaultConfig, importUserModule, prepareStart, saveJobGraph } from "@toil/job";
 
 const WORKER_DIR = path.resolve(import.meta.dirname, "..");
 const CLI = path.join(WORKER_DIR, "src", "cli.ts");

@@ -157,13 +157,14 @@ export {
   registerModule,
   registerExport,
   findExport,
-  importModule,
-  importWorkflowModule,
-  resolveExport,
   registeredModuleUrls,
   type ExportRef,
   type ModuleImporter,
 } from "./registry.js";
+export { importUserModule, importModule, importWorkflowModule, resolveExport, unwrapCommonJsNamespace } from "./loader.js";
+export { createServiceFlags } from "./service-flags.js";
+export { jobStoreResultResolver, type StoredResults } from "./stored-results.js";
+export { workerWorkflowDir, workerCoordinationDir } from "./worker-dirs.js";
 export { checkModuleReference, TRUSTED_MODULE_ROOTS_ENV, trustedModuleRootsFor, UntrustedModuleError } from "./trust.js";
 
 // worker runtime and scheduling helpers

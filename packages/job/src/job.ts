@@ -26,7 +26,8 @@ import {
   isJobPromise,
   isPromisedRequirement,
 } from "./promise.js";
-import { type ExportRef, exportAdvice, findExport, importsInProgress } from "./registry.js";
+import { type ExportRef, exportAdvice, findExport } from "./registry.js";
+import { importsInProgress } from "./loader.js";
 import type { Requirements, RequirementsInput } from "./requirements.js";
 import { NOT_DATA, type SerializedValue, serializeValue } from "./serialize.js";
 

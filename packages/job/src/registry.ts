@@ -12,13 +12,10 @@
  *   `import * as self from "./this-file.js"; registerModule(import.meta.url, self);`
  *   (a module may import itself; the scan is lazy, so the line may sit anywhere in the file).
  *
- * Worker side, {@link importModule} loads `.ts`/`.mts`/`.cts` files with tsx and everything else
- * with `import()`, and registers what it loads.
+ * Loading a module by its reference, and registering what it exports, is loader.ts's part.
  */
 import { pathToFileURL } from "node:url";
 import { isAbsolute, resolve } from "node:path";
-import { JobRebuildError } from "./errors.js";
-import { checkModuleReference } from "./trust.js";
 
 /** Where an exported class or function lives. */
 export interface ExportRef {
@@ -126,84 +123,3 @@ export function normalizeModuleUrl(specifier: string): string {
 
 /** A function that imports a module by URL or specifier and returns its namespace. */
 export type ModuleImporter = (specifier: string) => Promise<object>;
-
-const TS_EXTENSION = /\.(?:ts|mts|cts|tsx)$/i;
-
-/**
- * tsx loads a TypeScript file without a `"type": "module"` package.json above it as CommonJS, whose
- * namespace is `{ default: { ...exports } }`; unwrap that so callers see the real exports.
- */
-function unwrapNamespace(ns: Record<string, unknown>): object {
-  const inner = ns.default;
-  if (inner !== null && typeof inner === "object" && "default" in inner) return inner;
-  if (inner !== null && typeof inner === "object" && Object.keys(ns).every((k) => k === "default" || k === "module.exports")) {
-    return inner;
-  }
-  return ns;
-}
-
-const loaded = new Map<string, Promise<object>>();
-let inProgress = 0;
-
-/** How many module imports are under way (jobs built while a workflow module loads are checked when saved). */
-export function importsInProgress(): number {
-  return inProgress;
-}
-
-/**
- * Import a module (a `file:` URL, an absolute path or a package specifier) and register its
- * exports. TypeScript files are loaded with tsx. Imports are cached.
- */
-export function importModule(specifier: string): Promise<object> {
-  const url = normalizeModuleUrl(specifier);
-  let p = loaded.get(url);
-  if (p === undefined) {
-    p = (async () => {
-      let ns: object;
-      inProgress++;
-      try {
-        if (TS_EXTENSION.test(url.split("?")[0] ?? url)) {
-          const { tsImport } = (await import("tsx/esm/api")) as {
-            tsImport: (s: string, parent: string) => Promise<Record<string, unknown>>;
-          };
-          ns = unwrapNamespace(await tsImport(url, import.meta.url));
-        } else {
-          ns = (await import(url)) as object;
-        }
-      } catch (cause) {
-        loaded.delete(url);
-        inProgress--;
-        throw new JobRebuildError(
-          `Cannot import module ${url}: ${cause instanceof Error ? cause.message : String(cause)}. ` +
-            `The module must be reachable at the same path on every machine that runs workers.`,
-          { cause },
-        );
-      }
-      inProgress--;
-      registerModule(url, ns);
-      return ns;
-    })();
-    loaded.set(url, p);
-  }
-  return p;
-}
-
-/** Import the workflow module (path or URL), register its exports, and return its namespace. */
-export async function importWorkflowModule(pathOrUrl: string): Promise<Record<string, unknown>> {
-  return (await importModule(pathOrUrl)) as Record<string, unknown>;
-}
-
-/** Resolve an export reference to its value, importing the module (with `importer`, default {@link importModule}). */
-export async function resolveExport(ref: ExportRef, importer: ModuleImporter = importModule): Promise<unknown> {
-  // Stored references are data: check what they name before importing anything.
-  checkModuleReference(ref?.module, ref?.exportName);
-  const ns = (await importer(ref.module)) as Record<string, unknown>;
-  if (importer !== importModule) registerModule(ref.module, ns);
-  if (!(ref.exportName in ns)) {
-    throw new JobRebuildError(
-      `Module ${ref.module} has no export '${ref.exportName}' (it exports: ${Object.keys(ns).join(", ") || "nothing"}). ` +
-        `Was the workflow changed since the job was stored? Restore the export or start the workflow afresh.`,
-    );
-  }
-  return ns[ref.exportName];
-}

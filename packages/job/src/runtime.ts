@@ -19,7 +19,8 @@ import {
   jobState,
   saveJobGraph,
 } from "./job.js";
-import { type ModuleImporter, resolveExport } from "./registry.js";
+import type { ModuleImporter } from "./registry.js";
+import { resolveExport } from "./loader.js";
 import type { RequirementDefaults, Requirements } from "./requirements.js";
 import { NOT_DATA, type PromiseResolver, type SerializedValue, deserializeValue, serializeValue } from "./serialize.js";
 
@@ -27,7 +28,7 @@ import { NOT_DATA, type PromiseResolver, type SerializedValue, deserializeValue,
 export interface RuntimeOptions extends SaveOptions {
   /** Reads stored results of finished jobs, to resolve promises in job data. */
   resolver?: PromiseResolver;
-  /** How to import user modules (default: native import, tsx for TypeScript files). */
+  /** How to import user modules (default: `importModule`, the package's loader of user modules). */
   importModule?: ModuleImporter;
 }
 

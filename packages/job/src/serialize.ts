@@ -12,7 +12,8 @@
  */
 import { JobRebuildError, JobSerializationError, UnresolvedPromiseError } from "./errors.js";
 import { type PathKey, type PromiseSource, isJobPromise, isPromisedRequirement } from "./promise.js";
-import { type ExportRef, type ModuleImporter, exportAdvice, findExport, importModule, resolveExport } from "./registry.js";
+import { type ExportRef, type ModuleImporter, exportAdvice, findExport } from "./registry.js";
+import { importModule, resolveExport } from "./loader.js";
 
 /** Serialized job data: a JSON-compatible value. */
 export type SerializedValue = null | boolean | number | string | SerializedValue[] | { [key: string]: SerializedValue };
@@ -201,7 +202,7 @@ export interface PromiseResolver {
 export interface DeserializeOptions {
   /** Needed if the data contains promises. */
   resolver?: PromiseResolver;
-  /** How to import user modules (default: `importModule`, which handles .ts with tsx). */
+  /** How to import user modules (default: `importModule`, the package's loader of user modules). */
   importModule?: ModuleImporter;
   /** Cache of already-resolved job results, shared between calls of one job rebuild. */
   resultCache?: Map<string, Promise<unknown>>;

@@ -10,12 +10,14 @@ import { describe, expect, it } from "vitest";
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, "..");
 
-function runScript(source: string): string {
+/** Run `source` in a fresh node: from the sources with tsx, or (`built`) with only Node and the built package. */
+function runScript(source: string, built = false): string {
   const dir = mkdtempSync(join(tmpdir(), "toil-job-tsx-"));
-  const script = join(pkg, "test", "fixtures", `.run-${process.pid}-${Math.random().toString(36).slice(2)}.mts`);
+  const script = join(pkg, "test", "fixtures", `.run-${process.pid}-${Math.random().toString(36).slice(2)}.${built ? "mjs" : "mts"}`);
   writeFileSync(script, source.replaceAll("$DIR", dir));
   try {
-    return execFileSync(process.execPath, ["--conditions=source", "--import", "tsx", script], { cwd: pkg, encoding: "utf8" });
+    const args = built ? [script] : ["--conditions=source", "--import", "tsx", script];
+    return execFileSync(process.execPath, args, { cwd: pkg, encoding: "utf8" });
   } finally {
     execFileSync("rm", ["-f", script]);
   }
@@ -53,6 +55,19 @@ describe("worker-side module loading", () => {
       try { await executeJob(d, { jobId: "x" }); } catch (e) { console.log(e.name + ": " + e.message); }
     `);
     expect(out).toMatch(/JobRebuildError: Cannot import module file:\/\/\/nonexistent\/flow.ts/);
+  });
+  it("loads TypeScript workflow files with only Node, in a CommonJS package too (the built package's module hooks)", () => {
+    const out = runScript(`
+      import { writeFileSync } from "node:fs";
+      import { importUserModule, findExport } from "@toil/job";
+      writeFileSync("$DIR/package.json", JSON.stringify({ name: "cjs-project", type: "commonjs" }));
+      writeFileSync("$DIR/flow.ts", "export function shout(s: string): string { return s.toUpperCase(); }\\nexport default function main(): string { return shout('hi'); }\\n");
+      writeFileSync("$DIR/legacy.ts", "const n: number = 2;\\nmodule.exports = { twice: (x: number): number => x * n };\\n");
+      const esm = await importUserModule("$DIR/flow.ts");
+      const cjs = await importUserModule("$DIR/legacy.ts");
+      console.log(JSON.stringify([esm.shout("hey"), typeof esm.default, findExport(esm.shout)?.exportName, cjs.twice(21)]));
+    `, true);
+    expect(JSON.parse(out.trim())).toEqual(["HEY", "function", "shout", 42]);
   });
 });
 void pathToFileURL;

@@ -1,8 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { inspect } from "node:util";
-import { ConfigError, isToilError, ToilError, type Config, type FileID } from "@toil/job";
-import { importUserModule } from "@toil/worker";
+import { ConfigError, importUserModule, isToilError, ToilError, type Config, type FileID } from "@toil/job";
 import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { configFromCommand } from "../cli/toil-options.js";
 import { EXIT, type CliIO } from "../cli/io.js";

@@ -9,14 +9,15 @@ import { fileURLToPath } from "node:url";
 import type { BatchSystem, BatchSystemClass } from "@toil/batch-core";
 import { DeferredFunctionManager } from "@toil/filestore";
 import {
+  importUserModule,
   registeredModuleUrls,
   runDeferredFunction,
   trustedModuleRootsFor,
   UntrustedModuleError,
+  workerCoordinationDir,
   type Config,
   type DeferredFunctionRef,
 } from "@toil/job";
-import { importUserModule, workerCoordinationDir } from "@toil/worker";
 import type { Logger } from "pino";
 
 /**

@@ -17,7 +17,7 @@
  *   module", as `.mts` and `.mjs` always are. Files without module syntax (real CommonJS) are left
  *   alone (a CommonJS TypeScript file is stripped and loaded as CommonJS).
  *
- * @module @toil/worker/module-hooks
+ * @module @toil/job/module-hooks
  */
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
