@@ -2,7 +2,7 @@
  * Before a job runs: load its description, drop the log of its previous failed attempt, and handle
  * a job issued without a body (a checkpoint to restart, or a job re-issued only to clean up).
  */
-import { NoSuchJobError, type JobStore } from "@toil/filestore";
+import { DamagedJobError, NoSuchJobError, type JobStore } from "@toil/filestore";
 import type { JobDescription } from "@toil/job";
 import type { WorkerRun } from "./worker-run.js";
 
@@ -29,7 +29,8 @@ export async function prepareJob(run: WorkerRun): Promise<JobDescription | undef
   try {
     desc = await store.loadJob(jobId);
   } catch (err) {
-    if (!(err instanceof NoSuchJobError)) throw err;
+    // A damaged description is not a job that is gone: it fails the job for good.
+    if (!(err instanceof NoSuchJobError) || err instanceof DamagedJobError) throw err;
     capture.line(`Job ${jobId} no longer exists: nothing to do.`);
     return undefined;
   }

@@ -65,3 +65,9 @@ export async function reportRun(run: WorkerRun): Promise<number> {
   if (failed && run.io.inProcess) process.stderr.write(capture.text().slice(-64 * 1024));
   return code;
 }
+
+/** Give the process back after a run that had nothing to report: output capture and deferred-function slot. */
+export function releaseRun(run: WorkerRun): void {
+  run.capture.close();
+  returnDeferred(run.coordinationDir, run.deferredSlot);
+}

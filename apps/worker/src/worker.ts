@@ -8,7 +8,7 @@ import { NoSuchJobStoreError, type JobStore } from "@toil/filestore";
 import { runJobChain } from "./chain.js";
 import { installJobFaultHandlers } from "./job-faults.js";
 import { openStoreOnce } from "./open-stores.js";
-import { reportRun } from "./report.js";
+import { releaseRun, reportRun } from "./report.js";
 import { WORKER_EXIT, type WorkerIO } from "./worker-io.js";
 import { startRun } from "./worker-run.js";
 
@@ -51,19 +51,30 @@ export async function runWorker(argv: readonly string[], io: WorkerIO): Promise<
   } finally {
     run.restoreProcess();
   }
-  if (outcome === "nothing to do") return WORKER_EXIT.OK;
+  if (outcome === "nothing to do") {
+    // Still give the process back (a warm host runs the next job with clean output) and make a
+    // clean-up this run did durable.
+    releaseRun(run);
+    io.release?.();
+    return (await syncRun(store, jobId)) ?? WORKER_EXIT.OK;
+  }
 
-  let code = await reportRun(run);
+  const code = await reportRun(run);
   // Only durability is left: a warm host may start its next job meanwhile (see WorkerIO.release).
   io.release?.();
+  // One sync for everything this run committed (every link of its chain, its report): the job
+  // is committed, and the worker says so, only now. Syncs of jobs that end while one is running
+  // are shared.
+  return (await syncRun(store, jobId)) ?? code;
+}
+
+/** Make what the run wrote durable; an exit code when that failed. */
+async function syncRun(store: JobStore, jobId: string): Promise<number | undefined> {
   try {
-    // One sync for everything this run committed (every link of its chain, its report): the job
-    // is committed, and the worker says so, only now. Syncs of jobs that end while one is running
-    // are shared.
     await store.sync();
+    return undefined;
   } catch (err) {
     process.stderr.write(`toil-worker: could not make the commit of job ${jobId} durable: ${(err as Error).stack ?? String(err)}\n`);
-    code = WORKER_EXIT.JOB_FAILED;
+    return WORKER_EXIT.JOB_FAILED;
   }
-  return code;
 }

@@ -1,9 +1,14 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
+import { DamagedJobError, FileJobStore, NoSuchJobError } from "@toil/filestore";
+import { defaultConfig, prepareStart } from "@toil/job";
 import { WORKER_EXIT, isMainModule, runWorker } from "../src/index.js";
+import { prepareJob } from "../src/prepare-job.js";
+import { startRun } from "../src/worker-run.js";
 
 const io = { env: {}, cwd: process.cwd() };
 
@@ -18,6 +23,43 @@ describe("toil-worker exit codes", () => {
   test("a bad command line is exit 2", async () => {
     expect(await runWorker([], io)).toBe(WORKER_EXIT.USAGE);
     expect(await runWorker(["only-one"], io)).toBe(WORKER_EXIT.USAGE);
+  });
+});
+
+async function newStore(): Promise<FileJobStore> {
+  const dir = mkdtempSync(path.join(tmpdir(), "toil-worker-"));
+  const config = prepareStart(defaultConfig({ jobStore: path.join(dir, "store"), workDir: dir }));
+  const store = new FileJobStore(config.jobStore, { durable: false });
+  await store.initialize(config);
+  return store;
+}
+
+describe("a job that is not there", () => {
+  test("a job gone from the store is nothing to do, and the process gets its output back (a warm host runs the next job)", async () => {
+    const store = await newStore();
+    const out = execFileSync(process.execPath, ["--conditions=source", "--import", "tsx", path.join(import.meta.dirname, "fixtures", "empty-run.ts"), store.locator], {
+      cwd: path.resolve(import.meta.dirname, ".."),
+      encoding: "utf8",
+    });
+    expect(out).toContain(`code=${WORKER_EXIT.OK} restored=true`);
+  });
+
+  test("a damaged job description is not a job that is gone: preparing it fails with the damage", async () => {
+    const store = await newStore();
+    const damaged = Object.assign(Object.create(store) as FileJobStore, {
+      loadJob: async (id: string) => {
+        throw new DamagedJobError(id, path.join(store.locator, "jobs", id), "checksum mismatch");
+      },
+    });
+    const run = startRun(damaged, "a-job", { env: {}, cwd: process.cwd(), inProcess: true });
+    try {
+      const err = await prepareJob(run).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DamagedJobError);
+      expect(err).toBeInstanceOf(NoSuchJobError);
+    } finally {
+      run.restoreProcess();
+      run.capture.close();
+    }
   });
 });
 
