@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 import type { KnipConfig } from "knip";
 
 // Unused files, exports and dependencies across the workspace (run by `pnpm lint`).
@@ -6,27 +8,41 @@ import type { KnipConfig } from "knip";
 // their vitest and tsup configs are entry points through knip's package.json, vitest and tsup
 // handling; the entries below are the rest: scripts other processes start by path (runtime/,
 // fixtures/), benchmarks and tooling scripts.
-const config: KnipConfig = {
-  ignore: ["**/dist/**"],
-  // System programs the code and tests run (Slurm, GPU probes, mount, cwltool): not npm packages.
-  ignoreBinaries: ["sbatch", "squeue", "scontrol", "scancel", "nvidia-smi", "rocm-smi", "flock", "mount", "umount", "cwltool"],
-  rules: {
-    // The `testing` entries import vitest, an optional peer: only a user who runs the kits has it.
-    optionalPeerDependencies: "off",
-  },
-  ignoreIssues: {
-    // Batch-system plugins are loaded by their module's default export; the named export is the API.
-    "packages/batch-local/src/index.ts": ["duplicates"],
-    "packages/batch-slurm/src/index.ts": ["duplicates"],
-    // Revisited after the commit-log/Slurm-hosts merge (these modules are being rewritten there).
-    "packages/filestore/src/ids.ts": ["exports"],
-    "packages/filestore/src/internal/fsx.ts": ["exports"],
-    "packages/filestore/src/internal/process-info.ts": ["exports"],
-    "packages/filestore/src/file-store/caching.ts": ["exports"],
-    "apps/worker/src/user-stack.ts": ["exports"],
-    "apps/worker/src/worker.ts": ["exports"],
-  },
-  workspaces: {
+type Exports = Record<string, string | Record<string, string>>;
+
+/**
+ * Each workspace package's entry points by import specifier, read from the `source` condition of
+ * its exports map: knip's resolver does not know that condition, and without it an import of
+ * `@toil/job` in another package would count as a use of dist/, not of packages/job/src/.
+ */
+function sourceEntries(): Map<string, string> {
+  const entries = new Map<string, string>();
+  for (const group of ["packages", "apps", "examples", "tooling"]) {
+    for (const dir of readdirSync(group, { withFileTypes: true })) {
+      if (!dir.isDirectory()) continue;
+      let manifest: { name?: string; exports?: Exports };
+      try {
+        manifest = JSON.parse(readFileSync(path.join(group, dir.name, "package.json"), "utf8"));
+      } catch {
+        continue;
+      }
+      for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
+        if (typeof target !== "object" || target.source === undefined) continue;
+        entries.set(`${manifest.name}${subpath.slice(1)}`, path.join(group, dir.name, target.source));
+      }
+    }
+  }
+  return entries;
+}
+
+const sources = sourceEntries();
+
+/** The `paths` of a workspace: every package specifier mapped to its source entry, relative to the workspace. */
+function sourcePaths(workspace: string): Record<string, string[]> {
+  return Object.fromEntries([...sources].map(([specifier, file]) => [specifier, [path.relative(workspace, file)]]));
+}
+
+const workspaces: NonNullable<KnipConfig["workspaces"]> = {
     ".": {
       entry: ["tooling/scripts/*.mjs", "docs/*.mjs", "tooling/*.ts"],
       project: ["*.ts", "tooling/*.ts", "tooling/scripts/**", "docs/*.mjs"],
@@ -92,7 +108,28 @@ const config: KnipConfig = {
     "examples/toil-batch-echo": {
       project: ["src/**!", "test/**"],
     },
+};
+
+const config: KnipConfig = {
+  // System programs the code and tests run (Slurm, GPU probes, mount, cwltool): not npm packages.
+  ignoreBinaries: ["sbatch", "squeue", "scontrol", "scancel", "nvidia-smi", "rocm-smi", "flock", "mount", "umount", "cwltool"],
+  rules: {
+    // The `testing` entries import vitest, an optional peer: only a user who runs the kits has it.
+    optionalPeerDependencies: "off",
   },
+  ignoreIssues: {
+    // Batch-system plugins are loaded by their module's default export; the named export is the API.
+    "packages/batch-local/src/index.ts": ["duplicates"],
+    "packages/batch-slurm/src/index.ts": ["duplicates"],
+    // Revisited after the commit-log/Slurm-hosts merge (these modules are being rewritten there).
+    "packages/filestore/src/ids.ts": ["exports"],
+    "packages/filestore/src/internal/fsx.ts": ["exports"],
+    "packages/filestore/src/internal/process-info.ts": ["exports"],
+    "packages/filestore/src/file-store/caching.ts": ["exports"],
+    "apps/worker/src/user-stack.ts": ["exports"],
+    "apps/worker/src/worker.ts": ["exports"],
+  },
+  workspaces: Object.fromEntries(Object.entries(workspaces).map(([name, ws]) => [name, { ...ws, paths: sourcePaths(name) }])),
 };
 
 export default config;

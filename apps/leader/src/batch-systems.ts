@@ -1,7 +1,6 @@
 import {
   addBatchSystemFactory,
   getBatchSystem,
-  type BatchSystemClass,
   type BatchSystemFactory,
   type BatchSystemOptionSpec,
 } from "@toil/batch-core";
@@ -12,7 +11,7 @@ import { SLURM_OPTIONS } from "@toil/batch-slurm";
  * The batch systems built into the leader, each imported only when a run asks for it. Static
  * import specifiers (not names looked up at run time) let the standalone build bundle them.
  */
-export const BUILTIN_BATCH_SYSTEMS = {
+const BUILTIN_BATCH_SYSTEMS = {
   single_machine: async () => (await import("@toil/batch-local")).default,
   slurm: async () => (await import("@toil/batch-slurm")).default,
 } as const satisfies Record<string, BatchSystemFactory>;

@@ -1,6 +1,6 @@
 import type { JobStore } from "@toil/filestore";
 import { NoSuchFileError } from "@toil/filestore";
-import { deserializeValue, isJob, saveJobGraph, type Config, type Job, type JobDescription } from "@toil/job";
+import { deserializeValue, isJob, saveJobGraph, type Config, type Job } from "@toil/job";
 import { ToilContextError } from "./leader/errors.js";
 import { createServiceFlags, importUserModule } from "@toil/worker";
 
@@ -26,7 +26,7 @@ export async function saveRootJob(root: RootJob, store: JobStore, config: Config
 }
 
 /** A resolver that reads job results (promise values) from the store. */
-export function storeResolver(store: JobStore) {
+function storeResolver(store: JobStore) {
   return {
     async readResult(jobId: string): Promise<unknown> {
       if (!(await store.hasResult(jobId))) return undefined;

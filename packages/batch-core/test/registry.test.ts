@@ -13,7 +13,6 @@ import {
   getBatchSystemOptionSpecs,
   hasBatchSystem,
   InvalidBatchSystemPluginError,
-  pluginPackageCandidates,
   removeBatchSystemFactory,
   resetBatchSystemRegistry,
   resolveBatchSystemOptions,
@@ -21,6 +20,7 @@ import {
   type UpdatedBatchJobInfo,
   validateBatchSystemClass,
 } from "../src/index.js";
+import { pluginPackageCandidates } from "../src/registry.js";
 
 class FakeBatchSystem extends BatchSystemSupport {
   static readonly options = [

@@ -60,11 +60,11 @@ export {
   evaluateExpressions,
   interpolationText,
 } from "./expr/engine.js";
-export { JavaScriptEngine, EXPRESSION_TIMEOUT_MS, EXPRESSION_MEMORY_LIMIT, EVAL_TIMEOUT_ENV, expressionTimeoutMs, loadJavaScriptEngine, loadJavaScriptEngineFor, usesJavaScript, javaScriptEngineLoaded } from "./expr/javascript.js";
+export { JavaScriptEngine, EXPRESSION_TIMEOUT_MS, EXPRESSION_MEMORY_LIMIT, EVAL_TIMEOUT_ENV, expressionTimeoutMs, loadJavaScriptEngineFor, usesJavaScript, javaScriptEngineLoaded } from "./expr/javascript.js";
 
 // running tools
 export { type FileBackend, localBackend } from "./tool/backend.js";
-export { buildCommandLine, shellCommand, shellQuote, formatNumber, type CommandWord, type CommandLineContext } from "./tool/command-line.js";
+export { buildCommandLine, shellCommand, shellQuote, type CommandWord, type CommandLineContext } from "./tool/command-line.js";
 export { runCommandLineTool, runExpressionTool, type ToolRunOptions, type ToolRunResult } from "./tool/run.js";
 export {
   expressionEngineFor,

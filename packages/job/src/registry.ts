@@ -118,7 +118,7 @@ export function exportAdvice(what: string, name: string): string {
 }
 
 /** Absolute paths become file URLs; URLs and package specifiers are kept. */
-export function normalizeModuleUrl(specifier: string): string {
+function normalizeModuleUrl(specifier: string): string {
   if (isAbsolute(specifier)) return pathToFileURL(specifier).href;
   if (specifier.startsWith("./") || specifier.startsWith("../")) return pathToFileURL(resolve(specifier)).href;
   return specifier;

@@ -14,7 +14,7 @@ import { EXIT, type CliIO } from "./io.js";
  * Build the `toil` command. `pluginSpecs` are the options of the batch systems the command line
  * may use (they become flags of `run`).
  */
-export function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionSpec[], setExit: (code: number) => void): Command {
+function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionSpec[], setExit: (code: number) => void): Command {
   const program = new Command("toil")
     .description("Run and manage toil-ts workflows.")
     .version(leaderPackage.version, "-V, --version", "print the toil-ts version (of @toil/leader) and exit")

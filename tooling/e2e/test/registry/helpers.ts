@@ -60,7 +60,7 @@ export async function mustRun(cmd: string, args: readonly string[], opts: { cwd:
 }
 
 /** A port nothing listens on now, on 127.0.0.1. */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.on("error", reject);
@@ -188,7 +188,7 @@ function readJson<T = Record<string, unknown>>(file: string): T {
 }
 
 /** Every package of the workspace (the globs of pnpm-workspace.yaml, one level deep). */
-export function workspacePackages(root = REPO_ROOT): WorkspacePackage[] {
+function workspacePackages(root = REPO_ROOT): WorkspacePackage[] {
   const yaml = readFileSync(path.join(root, "pnpm-workspace.yaml"), "utf8");
   const globs = [...yaml.matchAll(/^\s+-\s+["']?([^"'\n]+?)\/\*["']?\s*$/gm)].map((m) => m[1] as string);
   const out: WorkspacePackage[] = [];
