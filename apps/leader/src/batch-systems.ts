@@ -32,7 +32,7 @@ export function registerBundledBatchSystems(): void {
 }
 
 /** Options declared by a batch system (empty if it cannot be loaded: the run reports that later). */
-export async function batchSystemOptionSpecs(name: string): Promise<readonly BatchSystemOptionSpec[]> {
+async function batchSystemOptionSpecs(name: string): Promise<readonly BatchSystemOptionSpec[]> {
   registerBundledBatchSystems();
   try {
     const cls = await getBatchSystem(name);
@@ -40,20 +40,6 @@ export async function batchSystemOptionSpecs(name: string): Promise<readonly Bat
   } catch {
     return [];
   }
-}
-
-/** Options of every bundled batch system (for `--help` and `toil config`). */
-export async function allBundledOptionSpecs(): Promise<BatchSystemOptionSpec[]> {
-  const out: BatchSystemOptionSpec[] = [];
-  const seen = new Set<string>();
-  for (const name of BUNDLED_BATCH_SYSTEMS) {
-    for (const spec of await batchSystemOptionSpecs(name)) {
-      if (seen.has(spec.name)) continue;
-      seen.add(spec.name);
-      out.push(spec);
-    }
-  }
-  return out;
 }
 
 /**

@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import path from "node:path";
+import { collect } from "@toil/test-support";
 import { REPO_ROOT } from "../../src/toil.js";
 
 export interface Run {
@@ -32,20 +33,10 @@ export function userEnv(extra: Record<string, string> = {}): Record<string, stri
 }
 
 /** Run a command to its end (killed after `timeoutMs`), collecting its output. */
-export function run(cmd: string, args: readonly string[], opts: { cwd: string; env: Record<string, string>; timeoutMs?: number }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (c) => (stdout += c));
-    child.stderr!.on("data", (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 300_000);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+export async function run(cmd: string, args: readonly string[], opts: { cwd: string; env: Record<string, string>; timeoutMs?: number }): Promise<Run> {
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+  const { code, signal, stdout, stderr } = await collect(child, opts.timeoutMs ?? 300_000);
+  return { code, signal, stdout, stderr };
 }
 
 /** Run a command that must succeed; a failure throws with its output. */
