@@ -60,7 +60,7 @@ export {
   evaluateExpressions,
   interpolationText,
 } from "./expr/engine.js";
-export { JavaScriptEngine, EXPRESSION_TIMEOUT_MS, EXPRESSION_MEMORY_LIMIT, EVAL_TIMEOUT_ENV, expressionTimeoutMs, loadJavaScriptEngineFor, usesJavaScript, javaScriptEngineLoaded } from "./expr/javascript.js";
+export { JavaScriptEngine, EXPRESSION_TIMEOUT_MS, EXPRESSION_MEMORY_LIMIT, EVAL_TIMEOUT_ENV, expressionTimeoutMs, loadJavaScriptEngine, loadJavaScriptEngineFor, usesJavaScript, javaScriptEngineLoaded } from "./expr/javascript.js";
 
 // running tools
 export { type FileBackend, localBackend } from "./tool/backend.js";

@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { CwlExpressionError, JavaScriptEngine, evaluateExpressions, interpolationText, parameterReferenceEngine } from "../src/index.js";
-import { loadJavaScriptEngine } from "../src/expr/javascript.js";
+import { CwlExpressionError, JavaScriptEngine, evaluateExpressions, interpolationText, loadJavaScriptEngine, parameterReferenceEngine } from "../src/index.js";
 import { scanExpressions } from "../src/expr/scan.js";
 
 const ctx = {
