@@ -71,6 +71,10 @@ const workspaces: NonNullable<KnipConfig["workspaces"]> = {
       project: ["src/**/*.ts!", "runtime/**!", "test/**/*.ts", "bench/**"],
     },
     "packages/batch-slurm": {
+      // Its built declarations import @toil/job (the inferred type of SlurmBatchSystem.options); the
+      // sources never do. Revisited after the Slurm-hosts merge: typed with @toil/batch-core's
+      // BatchSystemOptionSpec, the dependency can go.
+      ignoreDependencies: ["@toil/job"],
       // The pack runner is started by path on the compute node.
       entry: ["runtime/*.mjs!", "test/fixtures/*.mjs"],
       project: ["src/**/*.ts!", "runtime/**!", "test/**/*.{ts,mjs}", "bench/**"],
@@ -113,6 +117,11 @@ const workspaces: NonNullable<KnipConfig["workspaces"]> = {
 };
 
 const config: KnipConfig = {
+  // Built output: a fresh clone has none, and knip must find the same there as after a build.
+  // (Lint runs with --no-config-hints: with dist/ present, knip reads the declarations its exports
+  // maps name and calls this entry and batch-slurm's ignoreDependencies redundant. Run plain
+  // `npx knip` after changing this file to see its hints.)
+  ignore: ["**/dist/**"],
   // System programs the code and tests run (Slurm, GPU probes, mount, cwltool): not npm packages.
   ignoreBinaries: ["sbatch", "squeue", "scontrol", "scancel", "nvidia-smi", "rocm-smi", "flock", "mount", "umount", "cwltool"],
   rules: {
