@@ -123,7 +123,7 @@ const config: KnipConfig = {
   // `npx knip` after changing this file to see its hints.)
   ignore: ["**/dist/**"],
   // System programs the code and tests run (Slurm, GPU probes, mount, cwltool): not npm packages.
-  ignoreBinaries: ["sbatch", "squeue", "scontrol", "scancel", "nvidia-smi", "rocm-smi", "flock", "mount", "umount", "cwltool"],
+  ignoreBinaries: ["sbatch", "squeue", "scontrol", "scancel", "nvidia-smi", "rocm-smi", "flock", "mount", "umount", "cwltool", "sinfo"],
   rules: {
     // The `testing` entries import vitest, an optional peer: only a user who runs the kits has it.
     optionalPeerDependencies: "off",
@@ -139,6 +139,12 @@ const config: KnipConfig = {
     "packages/filestore/src/file-store/caching.ts": ["exports"],
     "apps/worker/src/user-stack.ts": ["exports"],
     "apps/worker/src/worker.ts": ["exports"],
+    "packages/filestore/src/commit-log/record.ts": ["exports", "types"],
+    "packages/filestore/src/file-job-store/file-checksums.ts": ["exports"],
+    "packages/filestore/src/file-job-store/folded-files.ts": ["exports"],
+    "packages/filestore/src/file-job-store/fold.ts": ["types"],
+    "packages/batch-slurm/src/slurm-commands.ts": ["exports"],
+    "packages/batch-slurm/src/worker-hosts/*.ts": ["exports"],
   },
   workspaces: Object.fromEntries(Object.entries(workspaces).map(([name, ws]) => [name, { ...ws, paths: sourcePaths(name) }])),
 };
