@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { defineConfig, type Options } from "tsup";
+import { packageBuild } from "../../tooling/tsup-preset.js";
 
 /**
  * The scripts the batch systems start in other processes must sit in `runtime/` next to the
@@ -78,12 +79,9 @@ const tsxInBundle: NonNullable<Options["esbuildPlugins"]>[number] = {
 export default defineConfig([
   {
     // The package build: dependencies stay external (installed next to it).
+    ...packageBuild,
     entry: ["src/index.ts", "src/cli.ts", "src/cwl-runner.ts", "src/worker.ts"],
-    format: ["esm"],
     dts: { entry: ["src/index.ts"] },
-    clean: true,
-    target: "node20",
-    sourcemap: true,
     keepNames: true,
   },
   {

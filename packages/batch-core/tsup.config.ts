@@ -1,11 +1,7 @@
-import { defineConfig } from "tsup";
+import { packageConfig } from "../../tooling/tsup-preset.js";
 
-export default defineConfig({
+export default packageConfig({
   entry: { index: "src/index.ts", testing: "src/testing/index.ts" },
-  format: ["esm"],
-  dts: true,
-  clean: true,
-  target: "node20",
-  sourcemap: true,
+  // The testing entry imports vitest, which the package only names as an optional peer.
   external: ["vitest"],
 });

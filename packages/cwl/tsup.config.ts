@@ -1,11 +1,6 @@
-import { defineConfig } from "tsup";
+import { packageConfig } from "../../tooling/tsup-preset.js";
 
-export default defineConfig({
+export default packageConfig({
   // `jobs` is the module workers import by reference to rebuild CWL jobs (see src/jobs/index.ts).
   entry: { index: "src/index.ts", "cwl-jobs": "src/jobs/index.ts" },
-  format: ["esm"],
-  dts: true,
-  clean: true,
-  target: "node20",
-  sourcemap: true,
 });

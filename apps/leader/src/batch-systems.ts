@@ -1,7 +1,6 @@
 import {
   addBatchSystemFactory,
   getBatchSystem,
-  type BatchSystemClass,
   type BatchSystemFactory,
   type BatchSystemOptionSpec,
 } from "@toil/batch-core";
@@ -12,7 +11,7 @@ import { SLURM_OPTIONS } from "@toil/batch-slurm";
  * The batch systems built into the leader, each imported only when a run asks for it. Static
  * import specifiers (not names looked up at run time) let the standalone build bundle them.
  */
-export const BUILTIN_BATCH_SYSTEMS = {
+const BUILTIN_BATCH_SYSTEMS = {
   single_machine: async () => (await import("@toil/batch-local")).default,
   slurm: async () => (await import("@toil/batch-slurm")).default,
 } as const satisfies Record<string, BatchSystemFactory>;
@@ -33,7 +32,7 @@ export function registerBundledBatchSystems(): void {
 }
 
 /** Options declared by a batch system (empty if it cannot be loaded: the run reports that later). */
-export async function batchSystemOptionSpecs(name: string): Promise<readonly BatchSystemOptionSpec[]> {
+async function batchSystemOptionSpecs(name: string): Promise<readonly BatchSystemOptionSpec[]> {
   registerBundledBatchSystems();
   try {
     const cls = await getBatchSystem(name);
@@ -41,20 +40,6 @@ export async function batchSystemOptionSpecs(name: string): Promise<readonly Bat
   } catch {
     return [];
   }
-}
-
-/** Options of every bundled batch system (for `--help` and `toil config`). */
-export async function allBundledOptionSpecs(): Promise<BatchSystemOptionSpec[]> {
-  const out: BatchSystemOptionSpec[] = [];
-  const seen = new Set<string>();
-  for (const name of BUNDLED_BATCH_SYSTEMS) {
-    for (const spec of await batchSystemOptionSpecs(name)) {
-      if (seen.has(spec.name)) continue;
-      seen.add(spec.name);
-      out.push(spec);
-    }
-  }
-  return out;
 }
 
 /**

@@ -30,7 +30,7 @@ export {
 export type { WorkflowContext, WorkflowMain } from "./commands/run.js";
 export { loadWorkflowFile } from "./commands/run.js";
 export { resolveConfig, readConfigFile, normalizeJobStoreLocator, type ResolveInput, type ResolvedConfig, type OptionSource } from "./config/resolve.js";
-export { renderConfigFile, writeConfigFile } from "./config/file.js";
+export { writeConfigFile } from "./config/file.js";
 export { parseToilArgs } from "./cli/parse-args.js";
 export { main as toilMain, EXIT, type CliIO } from "./cli/program.js";
 export { workerArgv, workerCommand, workerScriptPath } from "./worker-command.js";

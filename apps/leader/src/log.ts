@@ -23,7 +23,7 @@ const LEVEL_NAMES: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INF
  * terminal; in a log file the whole UTC time stamp, `2024-05-01T12:00:01.123Z INFO message`. Control characters in the message and
  * the values are escaped (see `escapeControl`); fields holding objects stay in the JSON only.
  */
-export function formatLogRecord(rec: Record<string, unknown>, withDate: boolean): string {
+function formatLogRecord(rec: Record<string, unknown>, withDate: boolean): string {
   const { level, time, msg, pid: _pid, hostname: _host, err, ...rest } = rec;
   const iso = new Date(typeof time === "number" ? time : Date.now()).toISOString();
   const when = withDate ? iso : `[${iso.slice(11, 19)}]`;
@@ -56,7 +56,7 @@ export class HumanLogStream implements DestinationStream {
  * Opened at the first line, so a command that fails before it logs anything leaves no file.
  * Appends: a restarted workflow's runs follow each other in one file.
  */
-export class LogFileStream implements DestinationStream {
+class LogFileStream implements DestinationStream {
   private file: WriteStream | undefined;
   private ended = false;
   constructor(
@@ -134,9 +134,4 @@ export function createLeaderLogger(options: LeaderLoggerOptions): { logger: Logg
   if (file) streams.push({ stream: file, level: streamLevel });
   const logger = pino({ level, base: undefined }, pino.multistream(streams));
   return { logger, human, close: () => file?.end() ?? Promise.resolve() };
-}
-
-/** Pino level name for a config log level. */
-export function pinoLevel(level: LogLevel): string {
-  return PINO_LEVEL[level];
 }

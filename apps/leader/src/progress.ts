@@ -90,7 +90,7 @@ export class Progress {
 }
 
 /** `42s`, `3m07s`, `1h02m03s`. */
-export function formatElapsed(seconds: number): string {
+function formatElapsed(seconds: number): string {
   const s = Math.floor(seconds);
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);

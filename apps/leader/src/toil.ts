@@ -583,4 +583,4 @@ export function normalizeUri(uri: string): string {
   return `file://${abs}`;
 }
 
-export { FailedJobsError };
+;

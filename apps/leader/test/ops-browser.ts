@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 
-export const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM = "/usr/bin/chromium";
 export const browserRequired = process.env.TOIL_TEST_REQUIRE_BROWSER === "1";
 export const browserAvailable = fs.existsSync(CHROMIUM);
 export const browserSkipReason = browserAvailable

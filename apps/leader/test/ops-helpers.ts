@@ -9,7 +9,7 @@ export const FLOW = path.join(here, "ops-fixtures", "flow.ts");
 
 export { requireBuild as assertBuilt, TOIL_CLI as TOIL_BIN } from "@toil/test-support";
 
-export type { RunResult as ToilResult } from "@toil/test-support";
+;
 
 /** Start `toil <args>` in `cwd`; the caller waits with {@link finish}. */
 export function startToil(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): ChildProcess {

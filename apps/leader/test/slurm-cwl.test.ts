@@ -7,12 +7,13 @@
  * Without `sbatch` on PATH the test is skipped with the reason in its name, unless
  * TOIL_TEST_REQUIRE_SLURM=1 (CI), where that is a failure (the gate is @toil/batch-slurm/testing).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describeSlurm } from "@toil/batch-slurm/testing";
 import { expect, it } from "vitest";
+import { collect, startScript } from "@toil/test-support";
 import { LEADER_DIR, requireBuild, tempDir, type RunResult } from "./e2e/helpers.js";
 
 const CWL_RUNNER = path.join(LEADER_DIR, "dist", "cwl-runner.js");
@@ -21,19 +22,7 @@ const RAM_MIB = 300;
 
 function runCwl(args: readonly string[], cwd: string): Promise<RunResult> {
   requireBuild();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CWL_RUNNER, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 420_000);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, pid: child.pid! });
-    });
-  });
+  return collect(startScript(CWL_RUNNER, args, { cwd }), 420_000);
 }
 
 /** Memory (MiB) and CPUs each Slurm job of ours asks for, by `--comment` tag; empty when squeue fails. */

@@ -65,7 +65,6 @@ export {
   hasBatchSystem,
   loadBatchSystemPackage,
   PLUGIN_PACKAGE_PREFIX,
-  pluginPackageCandidates,
   removeBatchSystemFactory,
   resetBatchSystemRegistry,
   resolvePackageEntry,

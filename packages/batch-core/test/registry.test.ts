@@ -7,40 +7,25 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   addBatchSystemFactory,
   type BatchSystemClass,
-  BatchSystemSupport,
   getBatchSystem,
   getBatchSystemNames,
   getBatchSystemOptionSpecs,
   hasBatchSystem,
   InvalidBatchSystemPluginError,
-  pluginPackageCandidates,
   removeBatchSystemFactory,
   resetBatchSystemRegistry,
   resolveBatchSystemOptions,
   UnknownBatchSystemError,
-  type UpdatedBatchJobInfo,
   validateBatchSystemClass,
 } from "../src/index.js";
+import { pluginPackageCandidates } from "../src/registry.js";
+import { IdleBatchSystem } from "./idle-batch-system.js";
 
-class FakeBatchSystem extends BatchSystemSupport {
+class FakeBatchSystem extends IdleBatchSystem {
   static readonly options = [
     { name: "fakeArgument", kind: "string", section: "Fake", help: "A fake plugin option.", default: "exists", env: "TOIL_FAKE_ARGUMENT" },
     { name: "fakeCount", kind: "int", section: "Fake", help: "A number.", flag: "fake-count" },
   ] as const;
-  async issueBatchJob(): Promise<number> {
-    return 1;
-  }
-  async killBatchJobs(): Promise<void> {}
-  async getIssuedBatchJobIds(): Promise<number[]> {
-    return [];
-  }
-  async getRunningBatchJobIds(): Promise<Map<number, number>> {
-    return new Map();
-  }
-  async getUpdatedBatchJob(): Promise<UpdatedBatchJobInfo | null> {
-    return null;
-  }
-  async shutdown(): Promise<void> {}
 }
 
 // A plugin module as a third party would ship it, without importing anything.

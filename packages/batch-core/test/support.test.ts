@@ -13,28 +13,13 @@ import {
   isBatchJobExitReason,
   isScalableBatchSystem,
   type Requirements,
-  type UpdatedBatchJobInfo,
   updatedBatchJobInfo,
   workflowDirName,
 } from "../src/index.js";
 import { defaultConfig } from "@toil/job";
+import { IdleBatchSystem } from "./idle-batch-system.js";
 
-class Minimal extends BatchSystemSupport {
-  async issueBatchJob(): Promise<number> {
-    return 1;
-  }
-  async killBatchJobs(): Promise<void> {}
-  async getIssuedBatchJobIds(): Promise<number[]> {
-    return [];
-  }
-  async getRunningBatchJobIds(): Promise<Map<number, number>> {
-    return new Map();
-  }
-  async getUpdatedBatchJob(): Promise<UpdatedBatchJobInfo | null> {
-    return null;
-  }
-  async shutdown(): Promise<void> {}
-}
+class Minimal extends IdleBatchSystem {}
 
 const req = (over: Partial<Requirements>): BatchJobDescription => ({
   jobName: "j",

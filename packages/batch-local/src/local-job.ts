@@ -10,7 +10,7 @@ import { BatchJobExitReason, EXIT_STATUS_UNAVAILABLE_VALUE, type Environment, ty
 export const JOB_MARKER_ENV = "TOIL_BATCH_LOCAL_JOB";
 
 /** Where a job is: waiting for resources, running, ended, or killed before it started. */
-export type JobState = "queued" | "running" | "done" | "killed";
+type JobState = "queued" | "running" | "done" | "killed";
 
 /** Receives the jobs' stdout/stderr bytes (see `SingleMachineOptions.output`). */
 export type OutputSink = (stream: "stdout" | "stderr", chunk: Buffer) => void;

@@ -120,7 +120,7 @@ export function findTreeProcesses(sel: ProcessTreeSelector): number[] {
 }
 
 /** Whether a pid names a live, non-zombie process. */
-export function isAlive(pid: number): boolean {
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (err) {

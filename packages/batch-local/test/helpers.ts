@@ -5,7 +5,7 @@ import type { BatchJobDescription, Requirements, UpdatedBatchJobInfo } from "@to
 import { kitJobScript } from "@toil/batch-core/testing";
 import { SingleMachineBatchSystem, type SingleMachineOptions } from "../src/index.js";
 
-export const KIT_JOB = kitJobScript();
+const KIT_JOB = kitJobScript();
 
 const cleanups: (() => Promise<void> | void)[] = [];
 

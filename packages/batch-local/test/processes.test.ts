@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { externalBatchId, MessageBus } from "@toil/bus";
 import { BatchJobExitReason } from "@toil/batch-core";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
-import { cleanup, desc, kitJob, makeBatchSystem, next, tempDir, until } from "./helpers.js";
+import { cleanup, desc, makeBatchSystem, next, tempDir, until } from "./helpers.js";
 import { localJobArgv } from "../src/command.js";
 
 afterEach(cleanup, 60_000);

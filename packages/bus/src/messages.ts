@@ -192,7 +192,7 @@ type Kind = "string" | "number" | "string|null";
  * messages read back from a bus log; publishing does not pay for it.
  * @internal
  */
-export const FIELD_KINDS: { readonly [T in BusMessageType]: Readonly<Record<string, Kind>> } = {
+const FIELD_KINDS: { readonly [T in BusMessageType]: Readonly<Record<string, Kind>> } = {
   JobIssued: { jobId: "string", jobName: "string", batchId: "number" },
   JobUpdated: { jobId: "string", jobName: "string", exitCode: "number", exitReason: "string|null" },
   JobCompleted: { jobId: "string", jobName: "string", exitCode: "number" },

@@ -27,7 +27,7 @@ export function isFileOrDirectory(v: unknown): v is CwlFileOrDirectory {
 }
 
 /** `nameroot` and `nameext` of a basename (`a.tar.gz` → `a.tar`, `.gz`; `.bashrc` → `.bashrc`, ``). */
-export function splitName(basename: string): { nameroot: string; nameext: string } {
+function splitName(basename: string): { nameroot: string; nameext: string } {
   const dot = basename.lastIndexOf(".");
   if (dot <= 0) return { nameroot: basename, nameext: "" };
   return { nameroot: basename.slice(0, dot), nameext: basename.slice(dot) };

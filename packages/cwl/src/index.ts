@@ -64,7 +64,7 @@ export { JavaScriptEngine, EXPRESSION_TIMEOUT_MS, EXPRESSION_MEMORY_LIMIT, EVAL_
 
 // running tools
 export { type FileBackend, localBackend } from "./tool/backend.js";
-export { buildCommandLine, shellCommand, shellQuote, formatNumber, type CommandWord, type CommandLineContext } from "./tool/command-line.js";
+export { buildCommandLine, shellCommand, shellQuote, type CommandWord, type CommandLineContext } from "./tool/command-line.js";
 export { runCommandLineTool, runExpressionTool, type ToolRunOptions, type ToolRunResult } from "./tool/run.js";
 export {
   expressionEngineFor,

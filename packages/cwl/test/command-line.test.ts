@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildCommandLine, formatNumber, parameterReferenceEngine, shellCommand, type CommandLineTool, type InputParameter } from "../src/index.js";
+import { buildCommandLine, parameterReferenceEngine, shellCommand, type CommandLineTool, type InputParameter } from "../src/index.js";
+import { formatNumber } from "../src/tool/command-line.js";
 
 function tool(inputs: InputParameter[], extra: Partial<CommandLineTool> = {}): CommandLineTool {
   return {

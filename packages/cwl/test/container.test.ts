@@ -1,7 +1,5 @@
-import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  CwlLoader,
   UnsupportedCwlFeatureError,
   checkSupported,
   containerCommand,
@@ -10,10 +8,9 @@ import {
   imagePresentCommand,
   localBackend,
   runCommandLineTool,
-  type CommandLineTool,
   type ContainerRun,
 } from "../src/index.js";
-import { tempDir, writeFiles } from "./helpers.js";
+import { loadTool, tempDir } from "./helpers.js";
 
 const base: ContainerRun = {
   engine: "docker",
@@ -32,11 +29,6 @@ const base: ContainerRun = {
   gid: 1001,
   name: "toil-cwl-abc",
 };
-
-async function tool(text: string): Promise<CommandLineTool> {
-  const dir = writeFiles(tempDir(), { "t.cwl": `cwlVersion: v1.2\nclass: CommandLineTool\n${text}` });
-  return (await new CwlLoader().load(path.join(dir, "t.cwl"))) as CommandLineTool;
-}
 
 describe("the container command line", () => {
   it("Docker: output and tmp dirs read-write, inputs read-only, user, env, workdir, no network, removed afterwards", () => {
@@ -155,7 +147,7 @@ describe("choosing an engine", () => {
   });
 
   it("a DockerRequirement with no engine is unsupported (exit 33) with the reason, unless --no-container", async () => {
-    const t = await tool("requirements:\n  DockerRequirement: {dockerPull: docker.io/debian:stable-slim}\ninputs: []\noutputs: []\nbaseCommand: 'true'\n");
+    const t = await loadTool("requirements:\n  DockerRequirement: {dockerPull: docker.io/debian:stable-slim}\ninputs: []\noutputs: []\nbaseCommand: 'true'\n");
     const none = () => ({ reason: "no container engine answers (docker info: exit 1)" });
     expect(() => checkSupported(t, { containerEngine: none })).toThrow(UnsupportedCwlFeatureError);
     expect(() => checkSupported(t, { containerEngine: none })).toThrow(/docker info: exit 1.*--no-container/);
@@ -166,7 +158,7 @@ describe("choosing an engine", () => {
   const here = detectContainerEngine();
 
   it.skipIf(here.engine !== undefined)(`with no engine here, a DockerRequirement hint is ignored with a warning and the tool runs on this host (${here.reason})`, async () => {
-    const t = await tool("hints:\n  DockerRequirement: {dockerPull: docker.io/debian:stable-slim}\ninputs: []\noutputs:\n  out: stdout\nstdout: o.txt\nbaseCommand: [echo, on-host]\n");
+    const t = await loadTool("hints:\n  DockerRequirement: {dockerPull: docker.io/debian:stable-slim}\ninputs: []\noutputs:\n  out: stdout\nstdout: o.txt\nbaseCommand: [echo, on-host]\n");
     const lines: string[] = [];
     const { outputs } = await runCommandLineTool(t, {}, { workDir: tempDir(), backend: localBackend, log: (l) => lines.push(l) });
     expect((outputs.out as { size: number }).size).toBe("on-host\n".length);
@@ -174,7 +166,7 @@ describe("choosing an engine", () => {
   });
 
   it.skipIf(here.engine === undefined)(`runs a tool in a container of the engine that answers (${here.reason})`, async () => {
-    const t = await tool(
+    const t = await loadTool(
       "requirements:\n  DockerRequirement: {dockerPull: docker.io/debian:stable-slim}\ninputs: []\noutputs:\n  out: stdout\nstdout: o.txt\nbaseCommand: [sh, -c, 'echo $HOME; pwd']\n",
     );
     const { outputs } = await runCommandLineTool(t, {}, { workDir: tempDir(), backend: localBackend });

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { CwlLoader, type CommandLineTool } from "../src/index.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -24,4 +25,10 @@ export function tempDir(prefix = "toil-cwl-test-"): string {
 export function writeFiles(dir: string, files: Record<string, string>): string {
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   return dir;
+}
+
+/** A CommandLineTool loaded from a document of `text` after its `cwlVersion` and `class` lines. */
+export async function loadTool(text: string): Promise<CommandLineTool> {
+  const dir = writeFiles(tempDir(), { "t.cwl": `cwlVersion: v1.2\nclass: CommandLineTool\n${text}` });
+  return (await new CwlLoader().load(path.join(dir, "t.cwl"))) as CommandLineTool;
 }

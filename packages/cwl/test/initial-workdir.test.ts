@@ -2,13 +2,8 @@ import { lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { CwlLoader, CwlPermanentFailureError, localBackend, runCommandLineTool, type CommandLineTool } from "../src/index.js";
-import { tempDir, writeFiles } from "./helpers.js";
-
-async function tool(text: string): Promise<CommandLineTool> {
-  const dir = writeFiles(tempDir(), { "t.cwl": `cwlVersion: v1.2\nclass: CommandLineTool\n${text}` });
-  return (await new CwlLoader().load(path.join(dir, "t.cwl"))) as CommandLineTool;
-}
+import { CwlPermanentFailureError, localBackend, runCommandLineTool, type CommandLineTool } from "../src/index.js";
+import { loadTool, tempDir, writeFiles } from "./helpers.js";
 
 function run(t: CommandLineTool, inputs: Record<string, unknown> = {}) {
   const workDir = tempDir("toil-cwl-iwd-");
@@ -20,7 +15,7 @@ const localPath = (f: unknown): string => new URL(String((f as { location: strin
 
 describe("InitialWorkDirRequirement", () => {
   it("writes text entries, keeping a trailing newline, and JSON for other values", async () => {
-    const t = await tool(`requirements:
+    const t = await loadTool(`requirements:
   InlineJavascriptRequirement: {}
   InitialWorkDirRequirement:
     listing:
@@ -47,7 +42,7 @@ baseCommand: "true"
 
   it("links a read-only input into the working directory, under its entryname, and the tool sees that path", async () => {
     const src = writeFiles(tempDir(), { "in.txt": "hello\n" });
-    const t = await tool(`requirements:
+    const t = await loadTool(`requirements:
   InitialWorkDirRequirement:
     listing:
       - entryname: renamed.txt
@@ -70,7 +65,7 @@ baseCommand: echo
 
   it("copies a writable entry, so the tool's changes never reach the original", async () => {
     const src = writeFiles(tempDir(), { "in.txt": "original\n" });
-    const t = await tool(`requirements:
+    const t = await loadTool(`requirements:
   InitialWorkDirRequirement:
     listing:
       - entry: $(inputs.f)
@@ -91,7 +86,7 @@ baseCommand: [sh, -c, "echo changed > in.txt"]
   it("makes a writable copy of a Directory whose every entry the tool may change", async () => {
     const src = tempDir();
     writeFiles(src, { "a.txt": "a" });
-    const t = await tool(`requirements:
+    const t = await loadTool(`requirements:
   InitialWorkDirRequirement:
     listing:
       - entry: $(inputs.d)
@@ -112,7 +107,7 @@ baseCommand: [sh, -c, "echo more >> work/a.txt && touch work/b.txt"]
 
   it("builds a Directory literal from an expression, with the input files inside it", async () => {
     const src = writeFiles(tempDir(), { "x.txt": "x", "y.txt": "y" });
-    const t = await tool(`requirements:
+    const t = await loadTool(`requirements:
   InlineJavascriptRequirement: {}
   InitialWorkDirRequirement:
     listing:
@@ -130,7 +125,7 @@ baseCommand: "true"
 
   it("refuses an entryname above the working directory, and an absolute one outside a container", async () => {
     for (const name of ["../x.txt", "/tmp/elsewhere/x.txt"]) {
-      const t = await tool(`requirements:
+      const t = await loadTool(`requirements:
   InitialWorkDirRequirement:
     listing:
       - entryname: ${name}

@@ -87,9 +87,6 @@ const PROMISED_REQUIREMENT_SHELL: RequirementsInput = { disk: "1Mi", memory: "32
 /** Requirements of the no-op follow-on of an encapsulated job (Toil's values). */
 const ENCAPSULATED_FOLLOW_ON: RequirementsInput = { disk: "100Mi", memory: "512Mi", cores: 0.1 };
 
-/** A reference to the builtin no-op body. */
-export const NOOP_BODY: JobBody = Object.freeze({ kind: "builtin", module: "@toil/job", exportName: "noop", data: null }) as JobBody;
-
 type BodySpec =
   | { kind: "class" }
   | { kind: "function" | "jobFunction"; fn: (...args: never[]) => unknown; args: readonly unknown[] }
@@ -533,7 +530,7 @@ interface ServiceState {
 const serviceStates = new WeakMap<object, ServiceState>();
 
 /** Internal: a service's state. */
-export function serviceState(service: Service): ServiceState {
+function serviceState(service: Service): ServiceState {
   const s = serviceStates.get(service);
   if (s === undefined) throw new JobUsageError(`This object is not a Service (a Service subclass constructor must call super()).`);
   return s;
@@ -757,7 +754,7 @@ function serializePromisedRequirements(
 }
 
 /** Build the reference used for deferred functions. */
-export function deferredFunctionRef(fn: AnyFn, args: readonly unknown[]): DeferredFunctionRef {
+function deferredFunctionRef(fn: AnyFn, args: readonly unknown[]): DeferredFunctionRef {
   const ref = checkFunctionFindable(fn, true) as ExportRef;
   return { module: ref.module, exportName: ref.exportName, args: serializeValue(args, { what: `Deferred function '${fn.name}'` }, "args"), name: fn.name };
 }

@@ -108,6 +108,34 @@ function fallbacks(specifier: string, parentURL: string): string[] {
   return out.filter((s) => existsSync(fileURLToPath(new URL(s, parentURL))));
 }
 
+/** What a resolve hook is told about the import: who imports it. */
+export interface ResolveHookContext {
+  /** The importing module's URL (none for the entry point). */
+  parentURL?: string;
+}
+
+/**
+ * Resolve `specifier` as `next` does; when a relative import names a file that does not exist
+ * (`./x.js` or `./x`, the TypeScript NodeNext convention), the TypeScript file it means
+ * (`./x.ts`, `./x/index.ts`). Shared by every loader hook of toil-ts, the standalone bundle's too.
+ */
+export async function resolveWithTypeScriptFallback<C extends ResolveHookContext, R>(
+  specifier: string,
+  context: C,
+  next: (specifier: string, context: C) => Promise<R>,
+): Promise<R> {
+  try {
+    return await next(specifier, context);
+  } catch (err) {
+    const parent = context.parentURL;
+    const relative = specifier.startsWith("./") || specifier.startsWith("../");
+    if (!relative || !parent?.startsWith("file:") || (err as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw err;
+    const [alt] = fallbacks(specifier, parent);
+    if (alt === undefined) throw err;
+    return next(alt, context);
+  }
+}
+
 /**
  * Module hook: resolve as usual (a relative import of a missing `./x.js` or `./x` tries the
  * TypeScript file), then mark ES-module-syntax user files in CommonJS packages as modules.
@@ -117,17 +145,7 @@ export async function resolve(
   context: { parentURL?: string; conditions?: string[] },
   next: (specifier: string, context: unknown) => Promise<ResolveResult>,
 ): Promise<ResolveResult> {
-  let resolved: ResolveResult;
-  try {
-    resolved = await next(specifier, context);
-  } catch (err) {
-    const parent = context.parentURL;
-    const relative = specifier.startsWith("./") || specifier.startsWith("../");
-    if (!relative || !parent?.startsWith("file:") || (err as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw err;
-    const [alt] = fallbacks(specifier, parent);
-    if (alt === undefined) throw err;
-    resolved = await next(alt, context);
-  }
+  const resolved = await resolveWithTypeScriptFallback(specifier, context, next);
   if (resolved.format === "module" || resolved.format === "builtin" || resolved.format === "json" || resolved.format === "wasm") return resolved;
   const format = esmFormatFor(resolved.url);
   return format ? { ...resolved, format } : resolved;

@@ -6,7 +6,7 @@
  */
 
 /** Marks JobPromise objects (works across duplicate copies of the package). */
-export const JOB_PROMISE = Symbol.for("toil.JobPromise");
+const JOB_PROMISE = Symbol.for("toil.JobPromise");
 
 declare const resultType: unique symbol;
 
@@ -54,7 +54,7 @@ export function isJobPromise(value: unknown): value is JobPromise<unknown> {
 }
 
 /** Marker property of {@link PromisedRequirement} objects. */
-export const PROMISED_REQUIREMENT = Symbol.for("toil.PromisedRequirement");
+const PROMISED_REQUIREMENT = Symbol.for("toil.PromisedRequirement");
 
 /**
  * A requirement computed from promised values when the job is about to be scheduled:

@@ -323,7 +323,7 @@ export function formatSize(bytes: number): string {
 }
 
 /** Describe accelerators briefly, e.g. `2 x gpu (nvidia, cuda)`. */
-export function formatAccelerator(a: AcceleratorRequirement): string {
+function formatAccelerator(a: AcceleratorRequirement): string {
   const details = [a.model, a.brand, a.api].filter((x): x is string => x !== undefined);
   return `${a.count} x ${a.kind}${details.length > 0 ? ` (${details.join(", ")})` : ""}`;
 }

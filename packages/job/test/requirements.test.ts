@@ -3,14 +3,13 @@ import {
   InvalidRequirementError,
   ToilError,
   parseAccelerator,
-  parseAccelerators,
   parseCores,
-  parsePreemptible,
   parseRequirements,
   parseSize,
   requirementsString,
   resolveRequirements,
 } from "../src/index.js";
+import { parseAccelerators, parsePreemptible } from "../src/requirements.js";
 
 describe("parseSize", () => {
   it("uses powers of 1000 for decimal units and 1024 for binary ones", () => {

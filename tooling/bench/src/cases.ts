@@ -36,7 +36,7 @@ export interface Ctx {
   env?: NodeJS.ProcessEnv;
 }
 
-export interface RunSummary {
+interface RunSummary {
   label: string;
   ok: boolean;
   timedOut: boolean;

@@ -73,7 +73,7 @@ function readCommand(pid: number): string {
 }
 
 /** Direct children of a process (all its threads). */
-export function childrenOf(pid: number): number[] {
+function childrenOf(pid: number): number[] {
   const out: number[] = [];
   let tids: string[];
   try {
@@ -93,7 +93,7 @@ export function childrenOf(pid: number): number[] {
 }
 
 /** The root and all its descendants, root first. */
-export function processTree(root: number): { pid: number; ppid: number }[] {
+function processTree(root: number): { pid: number; ppid: number }[] {
   const out = [{ pid: root, ppid: 0 }];
   for (let i = 0; i < out.length; i++) {
     const p = out[i] as { pid: number };

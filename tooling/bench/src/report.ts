@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 
-export interface Target {
+interface Target {
   /** The figure must be >= value (higher is better) or <= value (lower is better). */
   op: ">=" | "<=";
   value: number;
@@ -31,7 +31,7 @@ export interface Figure {
   note?: string;
 }
 
-export function met(f: Figure): boolean | null {
+function met(f: Figure): boolean | null {
   if (f.target === undefined || f.value === null) return null;
   return f.target.op === ">=" ? f.value >= f.target.value : f.value <= f.target.value;
 }
@@ -74,7 +74,7 @@ export function environment(quick: boolean, gitCommit: string): Environment {
   };
 }
 
-export function renderMarkdown(env: Environment, figures: readonly Figure[], floorMs: number | null, durationS: number): string {
+function renderMarkdown(env: Environment, figures: readonly Figure[], floorMs: number | null, durationS: number): string {
   const lines: string[] = [];
   lines.push(`# toil-ts benchmark results${env.quick ? " (quick mode: small sizes, targets not judged)" : ""}`);
   lines.push("");

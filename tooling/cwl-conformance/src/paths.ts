@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { RunnerCommand } from "./run.js";
 
 /** The repository's root directory. */
-export function repoRoot(): string {
+function repoRoot(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 }
 

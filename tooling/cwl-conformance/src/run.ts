@@ -14,7 +14,7 @@ import { requiresDocker } from "./containers.js";
 import type { ConformanceTest } from "./suite.js";
 
 /** Exit code of a runner for "unsupported feature". */
-export const UNSUPPORTED_FEATURE = 33;
+const UNSUPPORTED_FEATURE = 33;
 
 /** How to call the runner under test. */
 export interface RunnerCommand {
@@ -80,7 +80,7 @@ function relativeToCwd(p: string, cwd: string): string {
 }
 
 /** Run one test. */
-export async function runTest(test: ConformanceTest, o: DriverOptions): Promise<TestResult> {
+async function runTest(test: ConformanceTest, o: DriverOptions): Promise<TestResult> {
   const required = test.tags.includes("required");
   if (o.containerEngine === undefined && requiresDocker(test.tool)) {
     return { test, status: "skipped", seconds: 0, message: `needs a container engine (DockerRequirement under requirements); ${o.noEngineReason ?? "none found"}` };

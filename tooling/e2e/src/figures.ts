@@ -6,7 +6,7 @@ import { REPO_ROOT } from "./toil.js";
  * Where suites leave the figures CI prints at the end of a run (kills survived, bad inputs tried,
  * bytes verified). One JSON object per line, so parallel test files can append without a lock.
  */
-export function figuresFile(): string {
+function figuresFile(): string {
   return process.env.TOIL_TEST_FIGURES ?? path.join(REPO_ROOT, ".test-figures", "figures.jsonl");
 }
 

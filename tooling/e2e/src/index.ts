@@ -1,2 +1,2 @@
-export { figuresFile, recordFigure, type Figure } from "./figures.js";
-export { REPO_ROOT, TOIL_CLI, processesMatching, requireBuild, runToil, tempDir, type RunOptions, type RunResult } from "./toil.js";
+export { recordFigure } from "./figures.js";
+export { REPO_ROOT, TOIL_CLI, requireBuild, runToil, tempDir, type RunResult } from "./toil.js";

@@ -63,14 +63,19 @@ export interface RunOptions {
   onSpawn?: (child: ChildProcess) => void;
 }
 
-/** Start `toil <args>` with piped output; wait for it with {@link collect}. */
-export function startToil(args: readonly string[], options: Omit<RunOptions, "timeoutMs" | "onSpawn"> = {}): ChildProcess {
-  requireBuild();
-  return spawn(process.execPath, [TOIL_CLI, ...args], {
+/** Start `node <script> <args>` with piped output; wait for it with {@link collect}. */
+export function startScript(script: string, args: readonly string[], options: Omit<RunOptions, "timeoutMs" | "onSpawn"> = {}): ChildProcess {
+  return spawn(process.execPath, [script, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, NO_COLOR: "1", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+}
+
+/** Start `toil <args>` with piped output; wait for it with {@link collect}. */
+export function startToil(args: readonly string[], options: Omit<RunOptions, "timeoutMs" | "onSpawn"> = {}): ChildProcess {
+  requireBuild();
+  return startScript(TOIL_CLI, args, options);
 }
 
 /** Collect a started process's output until it ends (SIGKILLed after `timeoutMs`, default 300 s). */

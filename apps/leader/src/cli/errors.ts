@@ -13,7 +13,7 @@
 import { escapeControl } from "../text.js";
 
 /** The name printed for mistakes in the command line itself (unknown flag, missing argument, unknown command). */
-export const USAGE_ERROR_NAME = "UsageError";
+const USAGE_ERROR_NAME = "UsageError";
 
 /** The stable name of an error: its class name. */
 export function errorName(err: unknown): string {

@@ -39,7 +39,7 @@ export const CWL_EXIT_BY_CODE: Readonly<Record<string, number>> = {
 };
 
 /** The error's toil-ts code, or undefined when it is not a toil-ts error (a bug, or a system error). */
-export function toilErrorCode(err: unknown): string | undefined {
+function toilErrorCode(err: unknown): string | undefined {
   return isToilError(err) ? err.code : undefined;
 }
 

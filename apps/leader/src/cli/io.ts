@@ -10,6 +10,8 @@ export interface CliIO {
   cwd: string;
 }
 
+import type { CommanderError } from "commander";
+
 /** Process exit codes of the `toil` command. */
 export const EXIT = {
   /** Success. */
@@ -25,3 +27,7 @@ export const EXIT = {
   INTERRUPTED: 3,
 } as const;
 
+/** The exit code of one of commander's own exits: success after `--help` or `--version`, else a usage error. */
+export function commanderExitCode(err: CommanderError): number {
+  return err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help" ? EXIT.OK : EXIT.USAGE;
+}

@@ -8,13 +8,13 @@ import { RUN_HELP_AFTER } from "./run-help.js";
 import leaderPackage from "../../package.json" with { type: "json" };
 
 export { EXIT, type CliIO } from "./io.js";
-import { EXIT, type CliIO } from "./io.js";
+import { EXIT, commanderExitCode, type CliIO } from "./io.js";
 
 /**
  * Build the `toil` command. `pluginSpecs` are the options of the batch systems the command line
  * may use (they become flags of `run`).
  */
-export function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionSpec[], setExit: (code: number) => void): Command {
+function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionSpec[], setExit: (code: number) => void): Command {
   const program = new Command("toil")
     .description("Run and manage toil-ts workflows.")
     .version(leaderPackage.version, "-V, --version", "print the toil-ts version (of @toil/leader) and exit")
@@ -80,10 +80,7 @@ export async function main(argv: readonly string[], io: CliIO, pluginSpecs: read
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return EXIT.OK;
-      return EXIT.USAGE;
-    }
+    if (err instanceof CommanderError) return commanderExitCode(err);
     if (isToilError(err)) {
       io.stderr.write(formatCliError(argv[0] && !argv[0].startsWith("-") ? argv[0] : "", errorName(err), err.message));
       return EXIT.USAGE;

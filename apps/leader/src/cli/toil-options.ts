@@ -61,7 +61,7 @@ export function addToilOptions(cmd: Command, pluginSpecs: readonly BatchSystemOp
 }
 
 /** The explicitly given run-option values of a parsed command, keyed by option name. */
-export function givenFlags(opts: Record<string, unknown>, pluginSpecs: readonly BatchSystemOptionSpec[] = []): Record<string, unknown> {
+function givenFlags(opts: Record<string, unknown>, pluginSpecs: readonly BatchSystemOptionSpec[] = []): Record<string, unknown> {
   const flags: Record<string, unknown> = {};
   for (const option of cliOptions(pluginSpecs)) {
     const key = option.flag;

@@ -25,7 +25,7 @@ import {
 } from "@toil/cwl";
 import { getBatchSystem } from "@toil/batch-core";
 import { addToilOptions, configFromCommand } from "../cli/toil-options.js";
-import { EXIT, type CliIO } from "../cli/io.js";
+import { EXIT, commanderExitCode, type CliIO } from "../cli/io.js";
 import { errorName, formatCliError, formatUsageError } from "../cli/errors.js";
 import { cwlExitCode } from "../cli/exit-codes.js";
 import { registerBundledBatchSystems } from "../batch-systems.js";
@@ -87,10 +87,7 @@ export async function cwlMain(argv: readonly string[], io: CliIO, pluginSpecs: r
   try {
     await cmd.parseAsync([...argv], { from: "user" });
   } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return EXIT.OK;
-      return EXIT.USAGE;
-    }
+    if (err instanceof CommanderError) return commanderExitCode(err);
     throw err;
   }
   return code;

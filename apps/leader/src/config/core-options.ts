@@ -11,7 +11,7 @@ type CoreSpec = Omit<ConfigOptionSpec, "name">;
  * Every user-settable core option. Keys missing here (workflowId, workflowAttemptNumber, batchOptions)
  * are assigned by the engine, not by users.
  */
-export const CORE_OPTION_SPECS = {
+const CORE_OPTION_SPECS = {
   jobStore: { kind: "string", section: "Core", help: "Job store locator: a directory path or file:<path>. Relative paths are made absolute." },
   batchSystem: { kind: "string", section: "Core", help: "Batch system that runs the workers (single_machine, slurm, or a toil-batch-<name> plugin)." },
   workDir: { kind: "path", section: "Core", env: "TOIL_WORKDIR", help: "Existing directory under which workers make their temporary directories (default: the system temp dir)." },

@@ -53,7 +53,7 @@ interface ClientServices {
 }
 
 /** What the leader sees of one issued batch job, for {@link ServiceManager.checkStall}. */
-export interface IssuedJobView {
+interface IssuedJobView {
   /** The job's id. */
   jobId: string;
   /** Whether it was issued as a service host. */

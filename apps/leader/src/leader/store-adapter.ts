@@ -5,7 +5,7 @@ import type { LeaderStore, WorkerMessage } from "./store.js";
 const LEVELS = new Set(["debug", "info", "warning", "error", "critical"]);
 
 /** Parse one mailbox message a worker wrote (its stats/log JSON) into log lines for the leader. */
-export function workerMessagesOf(raw: Buffer): WorkerMessage[] {
+function workerMessagesOf(raw: Buffer): WorkerMessage[] {
   let doc: unknown;
   try {
     doc = JSON.parse(raw.toString("utf8"));

@@ -3,7 +3,7 @@
  * `registerOpsCommands(program, io, setExit)` adds them to the program.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { OPS_EXIT, type OpsIO } from "./exit-codes.js";
+import type { OpsIO } from "./exit-codes.js";
 
 const EXIT_CODES = `
 Exit codes:
@@ -197,4 +197,4 @@ ${EXIT_CODES.replace('the answer is "not OK" (see above)', "the job failed")}`,
   }
 }
 
-export { OPS_EXIT };
+;

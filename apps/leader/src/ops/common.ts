@@ -126,7 +126,7 @@ export async function leaderInfo(opened: OpenedStore): Promise<LeaderInfo | unde
 }
 
 /** Refuse a job description written by a newer toil-ts. */
-export function checkJobFormat(doc: JobDescriptionJSON): JobDescriptionJSON {
+function checkJobFormat(doc: JobDescriptionJSON): JobDescriptionJSON {
   if (typeof doc.format === "number" && doc.format > JOB_DESCRIPTION_FORMAT) {
     throw new OpsUsageError(
       `Job ${doc.id} in the store uses description format ${doc.format}, newer than this toil-ts reads (${JOB_DESCRIPTION_FORMAT}). Use the toil-ts release that ran the workflow.`,

@@ -20,7 +20,7 @@ function nameOf(doc: JobDescriptionJSON): string {
 }
 
 /** Find a job by id, or by job/unit/display name (preferring one that failed). */
-export async function findJob(opened: OpenedStore, ref: string): Promise<JobDescriptionJSON> {
+async function findJob(opened: OpenedStore, ref: string): Promise<JobDescriptionJSON> {
   if (/^[A-Za-z0-9_-]{1,64}$/.test(ref) && (await opened.store.jobExists(ref))) {
     return (await opened.store.loadJob(ref)).toJSON();
   }

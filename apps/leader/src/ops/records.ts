@@ -85,7 +85,7 @@ function makeRecord(
 }
 
 /** Parse one stats entry; undefined if it lacks what every record needs. */
-export function parseJobEntry(entry: unknown, host?: string): JobRecord | undefined {
+function parseJobEntry(entry: unknown, host?: string): JobRecord | undefined {
   if (!entry || typeof entry !== "object") return undefined;
   const e = entry as Record<string, unknown>;
   const id = str(e.jobId);

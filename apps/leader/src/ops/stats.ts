@@ -7,13 +7,13 @@ import { OPS_EXIT, OpsUsageError, openExistingStore, type OpsIO } from "./common
 import { recordsOfMessage, visitRecordsOfMessage, waitSeconds, wallSeconds, type JobRecord } from "./records.js";
 import { escapeControl, plural } from "../text.js";
 
-export const STATS_CATEGORIES = ["wall", "cpu", "wait", "memory", "disk"] as const;
-export type StatsCategory = (typeof STATS_CATEGORIES)[number];
-export const STATS_FIELDS = ["min", "median", "mean", "max", "total"] as const;
-export type StatsField = (typeof STATS_FIELDS)[number];
+const STATS_CATEGORIES = ["wall", "cpu", "wait", "memory", "disk"] as const;
+type StatsCategory = (typeof STATS_CATEGORIES)[number];
+const STATS_FIELDS = ["min", "median", "mean", "max", "total"] as const;
+type StatsField = (typeof STATS_FIELDS)[number];
 
 /** min/median/mean/max/total of a set of values (all 0 when empty). */
-export interface Summary {
+interface Summary {
   count: number;
   min: number;
   median: number;
@@ -22,7 +22,7 @@ export interface Summary {
   total: number;
 }
 
-export function summarize(values: number[]): Summary {
+function summarize(values: number[]): Summary {
   const n = values.length;
   if (n === 0) return { count: 0, min: 0, median: 0, mean: 0, max: 0, total: 0 };
   const sorted = Float64Array.from(values).sort();
@@ -94,7 +94,7 @@ class Group {
 }
 
 /** Aggregates records per kind and overall as they come (keeps numbers, not records). */
-export class StatsAggregator {
+class StatsAggregator {
   private readonly all = new Group();
   private readonly kinds = new Map<string, Group>();
   private first = Infinity;
@@ -194,7 +194,7 @@ function fmt(cat: StatsCategory, v: number): string {
 }
 
 /** The human-readable table. */
-export function formatStats(report: StatsReport, categories: readonly StatsCategory[], sorted: GroupStats[]): string {
+function formatStats(report: StatsReport, categories: readonly StatsCategory[], sorted: GroupStats[]): string {
   const lines: string[] = [];
   lines.push(`Stats of ${plural(report.jobs, "job run")} in ${report.locator}, spanning ${formatSeconds(report.span)}.`);
   const header = ["", ...STATS_FIELDS];

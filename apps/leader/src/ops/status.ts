@@ -21,7 +21,7 @@ import { OUTCOME_MARKERS, type RunOutcome } from "./outcome.js";
 export type WorkflowState = "QUEUED" | "RUNNING" | "COMPLETED" | "FAILED" | "STOPPED";
 
 /** What `toil status` counts. A job is in exactly one of ready/waiting/failed/done/service. */
-export interface StatusCounts {
+interface StatusCounts {
   /** Job descriptions in the store. */
   jobs: number;
   /** Has a body still to run (issued, queued, or waiting for predecessors). */
@@ -38,10 +38,10 @@ export interface StatusCounts {
   withLogs: number;
 }
 
-export type JobState = "ready" | "waiting" | "failed" | "done" | "service";
+type JobState = "ready" | "waiting" | "failed" | "done" | "service";
 
 /** The state of a job from its state record (`jobStates()`, or `jobStateRecordOf(doc)`). */
-export function jobStateOf(r: JobStateRecord): JobState {
+function jobStateOf(r: JobStateRecord): JobState {
   if (r.remainingTryCount === 0) return "failed";
   if (r.service) return "service";
   if (r.hasBody) return "ready";
@@ -56,7 +56,7 @@ export function jobStateOf(r: JobStateRecord): JobState {
 }
 
 /** A remaining job as `--perJob`, `--dot` and `--json` show it. */
-export interface JobSummary {
+interface JobSummary {
   id: string;
   name: string;
   state: JobState;
@@ -66,7 +66,7 @@ export interface JobSummary {
   followOns: string[];
 }
 
-export interface WorkflowStatus {
+interface WorkflowStatus {
   locator: string;
   state: WorkflowState;
   leader?: LeaderInfo;
@@ -77,7 +77,7 @@ export interface WorkflowStatus {
   busLog?: string;
 }
 
-export interface StatusScanOptions {
+interface StatusScanOptions {
   /** Keep a summary of each job (needed by --perJob, --dot, --json, --logs). */
   keepJobs?: boolean;
 }
@@ -114,7 +114,7 @@ async function lastOutcome(opened: OpenedStore): Promise<RunOutcome | undefined>
 const NONE: string[] = [];
 
 /** One pass over the store's job-state index. */
-export async function scanStatus(opened: OpenedStore, opts: StatusScanOptions = {}): Promise<WorkflowStatus> {
+async function scanStatus(opened: OpenedStore, opts: StatusScanOptions = {}): Promise<WorkflowStatus> {
   const counts: StatusCounts = { jobs: 0, ready: 0, waiting: 0, failed: 0, done: 0, services: 0, withLogs: 0 };
   const jobs: JobSummary[] = [];
   for await (const doc of opened.store.jobStates()) {
@@ -146,12 +146,12 @@ export async function scanStatus(opened: OpenedStore, opts: StatusScanOptions = 
 }
 
 /** A worker host running now according to the bus log, with the jobs it runs. */
-export interface HostSummary extends WorkerHostStatus {
+interface HostSummary extends WorkerHostStatus {
   jobs: { jobId: string; jobName: string }[];
 }
 
 /** Jobs and worker hosts running now according to the bus log (undefined when there is no bus log). */
-export async function runningFromBusLog(busLog: string | undefined): Promise<{ jobs: JobStatus[]; hosts: HostSummary[] } | undefined> {
+async function runningFromBusLog(busLog: string | undefined): Promise<{ jobs: JobStatus[]; hosts: HostSummary[] } | undefined> {
   if (!busLog || !fs.existsSync(busLog)) return undefined;
   const { BusLogNotFoundError, isRunning, JobStatusTracker, readBusLog } = await import("@toil/bus");
   try {
@@ -214,7 +214,7 @@ const DOT_COLORS: Record<JobState, string> = {
 };
 
 /** GraphViz of the remaining jobs: nodes coloured by state, edges labelled child / follow-on. */
-export function statusDot(status: WorkflowStatus): string {
+function statusDot(status: WorkflowStatus): string {
   const lines = ["digraph toil_workflow {", "  node [shape=box, style=filled];"];
   const present = new Set(status.jobs.map((j) => j.id));
   for (const j of status.jobs) {

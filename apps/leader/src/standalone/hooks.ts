@@ -9,9 +9,9 @@
  * - a relative import that names `./x.js` (the TypeScript NodeNext convention) or `./x` falls
  *   back to `./x.ts` / `./x/index.ts` when that is the file that exists.
  */
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { resolveWithTypeScriptFallback } from "@toil/job/module-hooks";
 import { transform } from "sucrase";
 
 let urls: Record<string, string> = {};
@@ -28,15 +28,6 @@ interface ResolveContext {
 
 type NextResolve = (specifier: string, context: ResolveContext) => Promise<{ url: string; format?: string | null }>;
 
-/** Other file names a relative import may mean when the named file does not exist. */
-function fallbacks(specifier: string, parentURL: string): string[] {
-  const out: string[] = [];
-  const js = /\.(m?)js$/.exec(specifier);
-  if (js) out.push(specifier.replace(/\.(m?)js$/, js[1] ? ".mts" : ".ts"));
-  else if (!/\.[cm]?[jt]s$/i.test(specifier)) out.push(`${specifier}.ts`, `${specifier}/index.ts`);
-  return out.filter((s) => existsSync(fileURLToPath(new URL(s, parentURL))));
-}
-
 export async function resolve(
   specifier: string,
   context: ResolveContext,
@@ -44,16 +35,7 @@ export async function resolve(
 ): Promise<{ url: string; format?: string | null; shortCircuit?: boolean }> {
   const url = urls[specifier];
   if (url) return { url, shortCircuit: true };
-  try {
-    return await next(specifier, context);
-  } catch (err) {
-    const parent = context.parentURL;
-    const relative = specifier.startsWith("./") || specifier.startsWith("../");
-    if (!relative || !parent?.startsWith("file:") || (err as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw err;
-    const [alt] = fallbacks(specifier, parent);
-    if (alt === undefined) throw err;
-    return next(alt, context);
-  }
+  return resolveWithTypeScriptFallback(specifier, context, next);
 }
 
 type NextLoad = (url: string, context: unknown) => Promise<{ format?: string | null; source?: string | ArrayBuffer | Uint8Array | null }>;

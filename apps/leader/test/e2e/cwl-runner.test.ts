@@ -4,10 +4,10 @@
  * removed, tool inputs as flags, exit 33 for unsupported features, retries of temporary failures
  * only, `toil status` on a CWL run, and the standalone bundle.
  */
-import { spawn } from "node:child_process";
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
+import { collect, startScript } from "@toil/test-support";
 import { LEADER_DIR, requireBuild, runToil, tempDir, type RunResult } from "./helpers.js";
 
 const CWL_RUNNER = path.join(LEADER_DIR, "dist", "cwl-runner.js");
@@ -15,23 +15,7 @@ const CWL_RUNNER = path.join(LEADER_DIR, "dist", "cwl-runner.js");
 /** Run `toil-cwl-runner <args>` (or another entry point) as a real process. */
 function runCwl(args: readonly string[], options: { cwd: string; env?: Record<string, string>; entry?: string } ): Promise<RunResult> {
   requireBuild();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.entry ?? CWL_RUNNER, ...args], {
-      cwd: options.cwd,
-      env: { ...process.env, NO_COLOR: "1", ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 180_000);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, pid: child.pid! });
-    });
-  });
+  return collect(startScript(options.entry ?? CWL_RUNNER, args, { cwd: options.cwd, env: options.env }), 180_000);
 }
 
 /** A two-step workflow: sort the lines of a file, then count them. */

@@ -5,10 +5,11 @@
  * appear once, plurals are right, and no control character from a job name or an error message
  * reaches the output raw.
  */
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
+import { spawn } from "node:child_process";
+import { collect, type RunResult } from "@toil/test-support";
 import { HOSTILE_SHOWN, newProject, requireBuiltCli, userEnv } from "./project.js";
 
 const projects: string[] = [];
@@ -50,29 +51,11 @@ export default function main() { return new Hello(); }
   return dir;
 }
 
-interface Shell {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Run a shell command line in `cwd` with `toil` on the PATH, as a person's shell would. */
-function sh(command: string, cwd: string): Promise<Shell> {
+function sh(command: string, cwd: string): Promise<RunResult> {
   const env = userEnv();
   env.PATH = `${path.join(cwd, "node_modules", ".bin")}:${env.PATH}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", command], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 240_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return collect(spawn("bash", ["-c", command], { cwd, env, stdio: ["ignore", "pipe", "pipe"] }), 240_000);
 }
 
 const SUMMARY = /^\[\d\d:\d\d:\d\d\] (?:INFO|WARNING) Workflow (completed|failed|stopped): (\d+) jobs? succeeded, (\d+) retried, (\d+) failed in \d+\.\d\d s \([\d.]+ jobs\/s\)\. Log: (\S+)$/m;

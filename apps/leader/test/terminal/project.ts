@@ -11,12 +11,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = path.resolve(here, "..", "..", "..", "..");
+const REPO_ROOT = path.resolve(here, "..", "..", "..", "..");
 const LEADER = path.join(REPO_ROOT, "apps", "leader");
 const JOB = path.join(REPO_ROOT, "packages", "job");
 
 /** A job's unit name as input data can bring it (a sample name): clears the screen and retitles the terminal if printed raw. */
-export const HOSTILE_NAME = "x\u001b[2J\u001b]0;pwned\u0007y";
+const HOSTILE_NAME = "x\u001b[2J\u001b]0;pwned\u0007y";
 /** The same name as the CLI must show it (`cat -v`). */
 export const HOSTILE_SHOWN = "x^[[2J^[]0;pwned^Gy";
 
@@ -26,7 +26,7 @@ export const HOSTILE_SHOWN = "x^[[2J^[]0;pwned^Gy";
  * (named with {@link HOSTILE_NAME}) throw an error whose message carries ANSI codes; `kill` makes
  * the last five children sleep for minutes, to be stopped with Ctrl-C.
  */
-export const FLOW_TS = `// flow.ts
+const FLOW_TS = `// flow.ts
 import { Job, type FileStore } from "@toil/job";
 import type { WorkflowContext } from "@toil/leader";
 

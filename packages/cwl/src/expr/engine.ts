@@ -62,8 +62,3 @@ export function evaluateExpressions(value: string, context: ExpressionContext, e
   }
   return out;
 }
-
-/** Evaluate any value: strings may hold expressions; other values are returned unchanged. */
-export function evaluateValue(value: unknown, context: ExpressionContext, engine: ExpressionEngine): unknown {
-  return typeof value === "string" ? evaluateExpressions(value, context, engine) : value;
-}

@@ -10,7 +10,7 @@ const SEGMENT = /^(?:\.(\w+)|\['((?:[^'\\]|\\.)*)'\]|\["((?:[^"\\]|\\.)*)"\]|\[(
 type Step = { key: string } | { index: number };
 
 /** Parse `inputs.a['b'][0]` into its root and steps, or undefined if it is not a parameter reference. */
-export function parseParameterReference(code: string): { root: string; steps: Step[] } | undefined {
+function parseParameterReference(code: string): { root: string; steps: Step[] } | undefined {
   const m = /^\s*(\w+)/.exec(code);
   if (!m) return undefined;
   const steps: Step[] = [];

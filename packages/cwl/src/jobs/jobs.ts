@@ -23,12 +23,12 @@ import { FileStoreBackend } from "./file-store-backend.js";
 const LIGHT_JOB: RequirementsInput = { cores: 0.1, memory: "128Mi", disk: "1Mi" };
 
 /** Toil requirements for a tool's resources (cores; RAM, outdir and tmpdir in MiB). */
-export function toilRequirements(r: ToolResources): RequirementsInput {
+function toilRequirements(r: ToolResources): RequirementsInput {
   return { cores: r.cores, memory: `${Math.max(1, r.ram)}Mi`, disk: `${Math.max(1, r.outdirSize + r.tmpdirSize)}Mi` };
 }
 
 /** Resources a process asks for when they do not depend on its inputs; undefined when they do. */
-export function staticResources(process: Process): ToolResources | undefined {
+function staticResources(process: Process): ToolResources | undefined {
   const found = findRequirement(process, "ResourceRequirement");
   if (found && Object.entries(found.req).some(([k, v]) => k !== "class" && typeof v === "string")) return undefined;
   return evaluateResources(process, {}, expressionEngineFor(process));
@@ -127,13 +127,13 @@ export class CwlToolJob extends Job {
 }
 
 /** One link into a step: its declaration and its sources (values, or promises of upstream results). */
-export interface StepLink {
+interface StepLink {
   spec: WorkflowStepInput;
   values: unknown[];
 }
 
 /** What a step job needs to know about its step besides its process and links. */
-export interface StepSpec {
+interface StepSpec {
   /** The step's name within the run (`step`, or `outer/step` inside a subworkflow): shown in logs and status. */
   name: string;
   /** The outputs the step exposes. */
@@ -270,7 +270,7 @@ export class CwlScatterGatherJob extends Job {
 }
 
 /** One workflow output: its declaration and its sources (values or promises). */
-export interface OutputLink {
+interface OutputLink {
   spec: OutputParameter;
   values: unknown[];
 }

@@ -51,8 +51,3 @@ export function parseYaml(text: string, source: string): unknown {
     throw new CwlDocumentError(`${source} is not valid YAML or JSON: ${(err as Error).message}`, { cause: err });
   }
 }
-
-/** Fetch and parse a YAML/JSON document. */
-export async function fetchYaml(url: string): Promise<unknown> {
-  return parseYaml(await fetchText(url), url);
-}

@@ -124,7 +124,7 @@ function expandIdmap(field: string, value: Obj, rule: LinkRule): unknown[] {
 }
 
 /** An id in the scope of `base`: `x` in `file:///a.cwl#main` → `file:///a.cwl#main/x`. */
-export function scopedId(id: string, base: string): string {
+function scopedId(id: string, base: string): string {
   if (hasScheme(id)) return id;
   if (id.startsWith("#")) return `${stripFragment(base)}${id}`;
   const [doc, frag] = splitFragment(base);

@@ -9,7 +9,7 @@ import table from "../schema/cwl-v1.2.json" with { type: "json" };
 export type SchemaType = string | SchemaType[] | { array: SchemaType } | { enum: string[] } | { map: SchemaType };
 
 /** One field of a record type. */
-export interface SchemaField {
+interface SchemaField {
   type: SchemaType;
   default?: unknown;
 }

@@ -13,7 +13,7 @@ export function hasScheme(s: string): boolean {
 }
 
 /** The `file:` URL of a local path (absolute or relative to `cwd`). */
-export function fileUrl(p: string, cwd = process.cwd()): string {
+function fileUrl(p: string, cwd = process.cwd()): string {
   return pathToFileURL(path.resolve(cwd, p)).href;
 }
 

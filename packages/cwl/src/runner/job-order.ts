@@ -11,7 +11,7 @@ import { CwlInputError } from "../errors.js";
 import { parameterReferenceEngine } from "../expr/engine.js";
 import { fetchText, parseYaml } from "../load/fetch.js";
 import { expandCurie, hasScheme, resolveUri, toUrl, urlToPath } from "../load/uri.js";
-import { LISTED_BY_RUNNER, fillNames, isFileOrDirectory, visitFiles, type CwlFileOrDirectory } from "../files.js";
+import { LISTED_BY_RUNNER, fillNames, visitFiles, type CwlFileOrDirectory } from "../files.js";
 import type { CwlType, InputParameter, Process, Requirement } from "../model.js";
 import { resolveDocument } from "../load/resolve.js";
 import { expressionEngineFor } from "../tool/requirements.js";
@@ -21,7 +21,7 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** Resolve `location`/`path` of File and Directory values against `baseUrl` (the file they were read from). */
-export function resolveFileLocations(value: unknown, baseUrl: string): void {
+function resolveFileLocations(value: unknown, baseUrl: string): void {
   visitFiles(value, (f) => {
     if (typeof f.location === "string" && !f.location.startsWith("_:")) f.location = resolveUri(f.location, baseUrl);
     if (typeof f.path === "string") {
@@ -96,15 +96,6 @@ export function expandDirectoryListings(value: unknown): void {
   visitFiles(value, (f) => {
     expand(f);
     fillNames(f);
-  });
-}
-
-/** Check that each `file:` File and Directory of an input object exists. */
-export function checkLocalFilesExist(value: unknown): void {
-  visitFiles(value, (f) => {
-    const p = f.location !== undefined ? urlToPath(f.location) : undefined;
-    if (p === undefined) return;
-    if (!existsSync(p)) throw new CwlInputError(`Input ${f.class} ${f.location} does not exist.`);
   });
 }
 
@@ -227,13 +218,4 @@ function convertFlagValue(type: string, value: string, cwd: string, name: string
     default:
       return value;
   }
-}
-
-/** Whether a value holds any File or Directory. */
-export function hasFiles(value: unknown): boolean {
-  let found = false;
-  visitFiles(value, () => {
-    found = true;
-  });
-  return found || (isFileOrDirectory(value) as boolean);
 }

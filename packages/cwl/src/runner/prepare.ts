@@ -188,7 +188,7 @@ export function cwlRootJob(run: PreparedCwlRun): Job {
 }
 
 /** The process tree without DockerRequirement (requirements and hints): `--no-container`. */
-export function withoutContainers<P extends Process>(p: P): P {
+function withoutContainers<P extends Process>(p: P): P {
   const strip = (list: Requirement[]): Requirement[] => list.filter((r) => r.class !== "DockerRequirement");
   const out = { ...p, requirements: strip(p.requirements), hints: strip(p.hints) };
   if (out.class !== "Workflow") return out;

@@ -29,7 +29,7 @@ export interface CollectContext {
 }
 
 /** Files and directories a glob pattern matches in the output directory, sorted by path. */
-export async function globOutputs(pattern: string, outdir: string, toHost: (runtimePath: string) => string = (p) => p): Promise<string[]> {
+async function globOutputs(pattern: string, outdir: string, toHost: (runtimePath: string) => string = (p) => p): Promise<string[]> {
   if (path.isAbsolute(pattern)) pattern = toHost(pattern);
   let rel = pattern;
   if (path.isAbsolute(pattern)) {

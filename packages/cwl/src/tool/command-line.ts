@@ -7,7 +7,7 @@
 import { CwlExpressionError } from "../errors.js";
 import { evaluateExpressions, type ExpressionContext, type ExpressionEngine } from "../expr/engine.js";
 import { isFileOrDirectory } from "../files.js";
-import type { CommandLineBinding, CommandLineTool, CwlType } from "../model.js";
+import type { CommandLineBinding, CommandLineTool, CwlRecordField, CwlType } from "../model.js";
 import { matchingType } from "../types/check.js";
 
 /** One word of the command line, and whether a shell may see it unquoted (`shellQuote: false`). */
@@ -161,8 +161,13 @@ class Binder {
         else this.bindNested(items, v, [...key, i]);
       });
     } else if (member.type === "record" && typeof value === "object") {
-      for (const f of member.fields) this.bind(f.inputBinding, f.type, (value as Record<string, unknown>)[f.name], key, f.name);
+      this.bindFields(member.fields, value, key);
     }
+  }
+
+  /** The bindings of a record value's fields. */
+  private bindFields(fields: readonly CwlRecordField[], value: unknown, key: SortKey): void {
+    for (const f of fields) this.bind(f.inputBinding, f.type, (value as Record<string, unknown>)[f.name], key, f.name);
   }
 
   /** Nested bindings inside an array item that has no binding of its own (records in arrays). */
@@ -170,7 +175,7 @@ class Binder {
     const member = value === null || value === undefined ? undefined : matchingType(type, value);
     if (member === undefined || typeof member !== "object" || Array.isArray(member)) return;
     if (member.type === "record" && typeof value === "object") {
-      for (const f of member.fields) this.bind(f.inputBinding, f.type, (value as Record<string, unknown>)[f.name], key, f.name);
+      this.bindFields(member.fields, value, key);
     }
   }
 

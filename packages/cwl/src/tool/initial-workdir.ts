@@ -43,11 +43,6 @@ export interface WorkDirContext {
 
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
-/** Whether the process has an InitialWorkDirRequirement (requirement or hint). */
-export function hasInitialWorkDir(tool: CommandLineTool): boolean {
-  return findRequirement(tool, "InitialWorkDirRequirement") !== undefined;
-}
-
 /** A File/Directory with its name: the entryname, else its basename. */
 function nameOf(value: CwlFileOrDirectory): string {
   if (typeof value.basename === "string" && value.basename !== "") return value.basename;

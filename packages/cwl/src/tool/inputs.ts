@@ -22,7 +22,7 @@ export const LOAD_CONTENTS_LIMIT = 64 * 1024;
 const clone = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
 
 /** Complete File/Directory values: `location` from `path`, `basename`/`nameroot`/`nameext`. */
-export function completeFileValues(value: unknown): void {
+function completeFileValues(value: unknown): void {
   visitFiles(value, (f) => {
     if (f.location === undefined && typeof f.path === "string") f.location = toUrl(f.path);
     fillNames(f);
@@ -132,7 +132,7 @@ export async function readContents(file: string, label: string): Promise<string>
 }
 
 /** The contents of a File for `loadContents`: read through the backend (at most 64 KiB; larger is an error). */
-export async function contentsOf(file: CwlFile, backend: FileBackend, label: string): Promise<string> {
+async function contentsOf(file: CwlFile, backend: FileBackend, label: string): Promise<string> {
   if (typeof file.path === "string" && existsSync(file.path)) return readContents(file.path, label);
   if (typeof file.contents === "string") return file.contents;
   if (file.location === undefined) throw new CwlInputError(`loadContents: ${label} has no location.`);

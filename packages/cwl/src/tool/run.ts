@@ -57,7 +57,7 @@ export interface ToolRunResult {
 }
 
 /** Prepare inputs: Directories changed in place brought up to date, defaults, types, secondary files, formats. */
-export async function prepareInputs(
+async function prepareInputs(
   tool: CommandLineTool | ExpressionTool,
   given: Record<string, unknown>,
   engine: ExpressionEngine,
@@ -72,7 +72,7 @@ export async function prepareInputs(
 }
 
 /** Outputs handed to the backend: Files stored (unless the backend has them already), local paths dropped. */
-export async function storeOutputs(outputs: Record<string, unknown>, backend: FileBackend, inputs?: unknown): Promise<Record<string, unknown>> {
+async function storeOutputs(outputs: Record<string, unknown>, backend: FileBackend, inputs?: unknown): Promise<Record<string, unknown>> {
   await describeLocalFiles(outputs);
   // Directories of the inputs with their full listings, for outputs that pass one on without it.
   const originals = new Map<string, CwlFileOrDirectory>();

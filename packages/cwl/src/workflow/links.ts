@@ -9,7 +9,7 @@ import { typeMismatch } from "../types/check.js";
 import type { OutputParameter, Process, Requirement, WorkflowStepInput } from "../model.js";
 
 /** A link's values combined: one source gives its value; several (or an explicit linkMerge) give a list. */
-export function mergeSources(values: readonly unknown[], linkMerge: string | undefined): unknown {
+function mergeSources(values: readonly unknown[], linkMerge: string | undefined): unknown {
   const method = linkMerge ?? (values.length > 1 ? "merge_nested" : undefined);
   if (method === undefined) return values.length === 0 ? null : (values[0] ?? null);
   const out: unknown[] = [];
@@ -21,7 +21,7 @@ export function mergeSources(values: readonly unknown[], linkMerge: string | und
 }
 
 /** Apply `pickValue` to a merged list. */
-export function applyPickValue(value: unknown, method: string | undefined, where: string): unknown {
+function applyPickValue(value: unknown, method: string | undefined, where: string): unknown {
   if (method === undefined || !Array.isArray(value)) return value;
   const nonNull = value.filter((v) => v !== null && v !== undefined);
   switch (method) {

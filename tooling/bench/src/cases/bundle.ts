@@ -11,7 +11,7 @@ import { gzipSync } from "node:zlib";
 import type { Ctx } from "../cases.js";
 import { REPO_ROOT, median, timeCommand } from "../run.js";
 
-export const STANDALONE_DIR = join(REPO_ROOT, "apps", "leader", "dist", "standalone");
+const STANDALONE_DIR = join(REPO_ROOT, "apps", "leader", "dist", "standalone");
 
 const MB = 1e6;
 

@@ -11,16 +11,12 @@ import type { Ctx } from "../cases.js";
 import { median } from "../run.js";
 
 /** The floor figures, once measured. */
-export interface PhysicalFloor {
+interface PhysicalFloor {
   fdatasyncMs: number;
   renameMs: number;
 }
 
 let measured: PhysicalFloor | undefined;
-
-export function physicalFloor(): PhysicalFloor | undefined {
-  return measured;
-}
 
 export function physicalCase(ctx: Ctx): void {
   const dir = mkdtempSync(join(ctx.tmp, "physical-"));

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, chownSync, lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { collect } from "@toil/test-support";
 import { TOIL_CLI, requireBuild } from "../../src/toil.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -33,26 +34,16 @@ export interface CliOptions {
 }
 
 /** Run `toil <args>` as a real process. */
-export function runCli(args: readonly string[], options: CliOptions): Promise<CliResult> {
+export async function runCli(args: readonly string[], options: CliOptions): Promise<CliResult> {
   requireBuild();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.cli ?? TOIL_CLI, ...args], {
-      cwd: options.cwd,
-      env: { ...process.env, NO_COLOR: "1", ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-      ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
+  const child = spawn(process.execPath, [options.cli ?? TOIL_CLI, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
   });
+  const { code, signal, stdout, stderr } = await collect(child, options.timeoutMs ?? 120_000);
+  return { code, signal, stdout, stderr };
 }
 
 /** One entry of a tree snapshot: kind, mode, size, mtime and a content hash (files) or target (links). */

@@ -91,7 +91,7 @@ export function journal(state: string): string[] {
 }
 
 /** How many times the fixture job `key` started. */
-export function runsOf(state: string, key: string): number {
+function runsOf(state: string, key: string): number {
   try {
     return readFileSync(path.join(state, "runs", key)).length;
   } catch {

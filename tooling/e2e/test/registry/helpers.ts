@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import path from "node:path";
+import { collect } from "@toil/test-support";
 import { REPO_ROOT } from "../../src/toil.js";
 
 export interface Run {
@@ -32,20 +33,10 @@ export function userEnv(extra: Record<string, string> = {}): Record<string, stri
 }
 
 /** Run a command to its end (killed after `timeoutMs`), collecting its output. */
-export function run(cmd: string, args: readonly string[], opts: { cwd: string; env: Record<string, string>; timeoutMs?: number }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (c) => (stdout += c));
-    child.stderr!.on("data", (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 300_000);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+export async function run(cmd: string, args: readonly string[], opts: { cwd: string; env: Record<string, string>; timeoutMs?: number }): Promise<Run> {
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+  const { code, signal, stdout, stderr } = await collect(child, opts.timeoutMs ?? 300_000);
+  return { code, signal, stdout, stderr };
 }
 
 /** Run a command that must succeed; a failure throws with its output. */
@@ -60,7 +51,7 @@ export async function mustRun(cmd: string, args: readonly string[], opts: { cwd:
 }
 
 /** A port nothing listens on now, on 127.0.0.1. */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.on("error", reject);
@@ -188,7 +179,7 @@ function readJson<T = Record<string, unknown>>(file: string): T {
 }
 
 /** Every package of the workspace (the globs of pnpm-workspace.yaml, one level deep). */
-export function workspacePackages(root = REPO_ROOT): WorkspacePackage[] {
+function workspacePackages(root = REPO_ROOT): WorkspacePackage[] {
   const yaml = readFileSync(path.join(root, "pnpm-workspace.yaml"), "utf8");
   const globs = [...yaml.matchAll(/^\s+-\s+["']?([^"'\n]+?)\/\*["']?\s*$/gm)].map((m) => m[1] as string);
   const out: WorkspacePackage[] = [];

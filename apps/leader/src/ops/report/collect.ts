@@ -13,7 +13,7 @@ import type { FailedJobInfo, ReportData } from "./model.js";
 import { plural } from "../../text.js";
 
 /** Job runs from a bus log: each issue starts a run, the next update/completion/failure of that job ends it. */
-export async function recordsFromBusLog(busLog: string): Promise<JobRecord[]> {
+async function recordsFromBusLog(busLog: string): Promise<JobRecord[]> {
   const open = new Map<string, JobRecord>();
   const out: JobRecord[] = [];
   for await (const m of readBusLog(busLog)) {

@@ -22,10 +22,10 @@ const PALETTE = ["#5470c6", "#91cc75", "#fac858", "#73c0de", "#3ba272", "#fc8452
  * tsup.config.ts), relative to the bundle's modules: the bundle has no node_modules to resolve
  * `echarts` from.
  */
-export const BUNDLED_ECHARTS = "vendor/echarts.min.js.gz";
+const BUNDLED_ECHARTS = "vendor/echarts.min.js.gz";
 
 /** The minified ECharts build: the standalone bundle's own copy, else the installed `echarts` package's. */
-export function echartsSource(): string {
+function echartsSource(): string {
   if (echartsCache === undefined) {
     const bundled = fileURLToPath(new URL(`./${BUNDLED_ECHARTS}`, import.meta.url));
     if (fs.existsSync(bundled)) {

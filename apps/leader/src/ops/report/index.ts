@@ -6,9 +6,9 @@ import { collectReportData } from "./collect.js";
 import { renderReportHtml } from "./html.js";
 import { plural } from "../../text.js";
 
-export { renderReportHtml, echartsSource } from "./html.js";
-export { collectReportData, recordsFromBusLog } from "./collect.js";
-export type { ReportData, FailedJobInfo } from "./model.js";
+export { renderReportHtml,  } from "./html.js";
+;
+;
 
 export interface ReportOptions {
   output?: string;
