@@ -25,13 +25,15 @@ import {
 } from "@toil/batch-core";
 import { externalBatchId } from "@toil/bus";
 import { localJobArgv, markNotWarm, warmScriptOf } from "./command.js";
+import { SINGLE_MACHINE_OPTIONS } from "./options.js";
+import { findWarmHostScript, JOB_MARKER_ENV, takePrestartedHost } from "./prestart.js";
 import { detectGpus } from "./gpus.js";
 import { capLimits, explainLimit, type Limits } from "./limits.js";
 import { EscapedProcessSweeper } from "./escaped-processes.js";
 import { environHas, findTreeProcesses, killProcessTree, signalGroup } from "./process-tree.js";
 
 /** Environment variable that marks every process of a job (used to find escaped descendants). */
-export const JOB_MARKER_ENV = "TOIL_BATCH_LOCAL_JOB";
+export { JOB_MARKER_ENV };
 
 /** The workflow part of the marker: the workflow id with anything but [A-Za-z0-9_-] replaced. */
 function workflowMarkOf(workflowId: string | undefined): string {
@@ -112,6 +114,8 @@ interface Shape {
 interface WarmHost {
   id: number;
   child: ChildProcess;
+  /** Its `JOB_MARKER_ENV` value. */
+  marker: string;
   pid: number;
   job: LocalJob | null;
   /** Jobs it released (see `LocalJob.released`) and has not reported done yet. */
@@ -153,19 +157,6 @@ function envPatch(from: Environment, to: Environment): { set: Environment; unset
   return { set, unset };
 }
 
-let warmHostScript: string | undefined;
-function findWarmHostScript(): string {
-  if (warmHostScript) return warmHostScript;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, "runtime", "warm-host.mjs");
-    if (existsSync(candidate)) return (warmHostScript = candidate);
-    const parent = dirname(dir);
-    if (parent === dir) throw new BatchSystemError("Cannot find runtime/warm-host.mjs of @toil/batch-local (broken installation).");
-    dir = parent;
-  }
-}
-
 function signalNumber(signal: NodeJS.Signals): number {
   return (osConstants.signals as Record<string, number>)[signal] ?? 0;
 }
@@ -197,24 +188,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   }
 
   /** Options this batch system adds to the workflow config. */
-  static readonly options: readonly BatchSystemOptionSpec[] = [
-    {
-      name: "warmWorkers",
-      kind: "boolean",
-      section: "Single machine",
-      env: "TOIL_WARM_WORKERS",
-      default: true,
-      help: "Run node worker commands whose script exports runWarmCommand in warm node processes reused between jobs.",
-    },
-    {
-      name: "killGraceSeconds",
-      kind: "number",
-      section: "Single machine",
-      env: "TOIL_KILL_GRACE_SECONDS",
-      default: 2,
-      help: "Seconds a killed job gets between SIGTERM and SIGKILL.",
-    },
-  ];
+  static readonly options: readonly BatchSystemOptionSpec[] = SINGLE_MACHINE_OPTIONS;
 
   /** Warnings about limits that were capped to what the machine has. */
   readonly warnings: readonly string[];
@@ -808,17 +782,23 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
 
   private spawnHost(): WarmHost {
     const id = this.nextHostId++;
-    const child = fork(findWarmHostScript(), [], {
-      env: { ...this.baseEnv, [JOB_MARKER_ENV]: `${this.token}.h${id}` },
-      detached: true,
-      stdio: this.stdio === "ignore" ? ["ignore", "ignore", "ignore", "ipc"] : this.output ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "inherit", "inherit", "ipc"],
-      serialization: "json",
-    });
+    // A host the leader started while it loaded the workflow, if it was started as this one would be.
+    const prestarted = takePrestartedHost(this.baseEnv, this.stdio === "inherit" && this.output !== undefined);
+    const marker = prestarted?.marker ?? `${this.token}.h${id}`;
+    const child =
+      prestarted?.child ??
+      fork(findWarmHostScript(), [], {
+        env: { ...this.baseEnv, [JOB_MARKER_ENV]: marker },
+        detached: true,
+        stdio: this.stdio === "ignore" ? ["ignore", "ignore", "ignore", "ipc"] : this.output ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "inherit", "inherit", "ipc"],
+        serialization: "json",
+      });
     if (child.pid === undefined) throw new BatchSystemError("fork returned no pid");
     this.forwardOutput(child);
     const host: WarmHost = {
       id,
       child,
+      marker,
       pid: child.pid,
       job: null,
       syncing: new Set(),
@@ -838,6 +818,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
       /* reported through exit */
     });
     child.once("exit", (code, signal) => this.onHostExit(host, code, signal));
+    if (prestarted?.loaded) this.hostStarted(host);
     return host;
   }
 
@@ -966,7 +947,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     // An idle host is unreferenced; the wait for its exit must keep the event loop alive, or a
     // caller awaiting shutdown() sees its program end with the promise unsettled.
     host.child.ref();
-    await killProcessTree({ roots: [host.pid], envMarker: `${JOB_MARKER_ENV}=${this.token}.h${host.id}\0` }, this.killGrace);
+    await killProcessTree({ roots: [host.pid], envMarker: `${JOB_MARKER_ENV}=${host.marker}\0` }, this.killGrace);
     if (!host.dead) await exited;
   }
 
