@@ -14,7 +14,7 @@ import { SingleMachineBatchSystem } from "./single-machine.js";
 
 export { JOB_MARKER_ENV, SingleMachineBatchSystem, type SingleMachineOptions } from "./single-machine.js";
 export { detectGpus } from "./gpus.js";
-export { prestartWarmHost } from "./prestart.js";
+export { discardPrestartedHost, prestartWarmHost } from "./prestart.js";
 
 /** The batch system class, as the plugin registry loads it. */
 export default SingleMachineBatchSystem;

@@ -3,29 +3,29 @@
  * the workflow (`prestartWarmHost`), so the node start-up and the worker script's import overlap
  * with that work instead of following the first job's issue; the first `SingleMachineBatchSystem`
  * that needs a host takes it (`takePrestartedHost`) when it was started as that batch system would
- * start one, and stops it otherwise.
+ * start one, and stops it otherwise. Also the light entry `@toil/batch-local/prestart` (it loads no
+ * other toil-ts package).
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BatchSystemError } from "@toil/batch-core";
 
 /** Environment variable marking every process a single-machine batch system starts (see `SingleMachineBatchSystem`). */
 export const JOB_MARKER_ENV = "TOIL_BATCH_LOCAL_JOB";
 
 let warmHostScript: string | undefined;
 
-/** Path of `runtime/warm-host.mjs` of this package. */
-export function findWarmHostScript(): string {
+/** Path of `runtime/warm-host.mjs` of this package, or undefined if it is missing (a broken installation). */
+export function findWarmHostScript(): string | undefined {
   if (warmHostScript) return warmHostScript;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = join(dir, "runtime", "warm-host.mjs");
     if (existsSync(candidate)) return (warmHostScript = candidate);
     const parent = dirname(dir);
-    if (parent === dir) throw new BatchSystemError("Cannot find runtime/warm-host.mjs of @toil/batch-local (broken installation).");
+    if (parent === dir) return undefined;
     dir = parent;
   }
 }
@@ -63,9 +63,11 @@ export function prestartWarmHost(script: string, lateEnv: readonly string[] = []
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   const marker = `prestart/${process.pid}-${randomBytes(4).toString("hex")}.h0`;
+  const hostScript = findWarmHostScript();
+  if (!hostScript) return;
   let child: ChildProcess;
   try {
-    child = fork(findWarmHostScript(), [], {
+    child = fork(hostScript, [], {
       env: { ...env, [JOB_MARKER_ENV]: marker },
       detached: true,
       stdio: ["ignore", "pipe", "pipe", "ipc"],
@@ -88,6 +90,15 @@ export function prestartWarmHost(script: string, lateEnv: readonly string[] = []
   child.unref();
   (child.channel as { unref?: () => void } | undefined)?.unref?.();
   pending = host;
+}
+
+/** Stop the host started by {@link prestartWarmHost} if it is still waiting (the run will not use it). */
+export function discardPrestartedHost(): void {
+  const host = pending;
+  pending = undefined;
+  if (!host) return;
+  host.detach();
+  host.child.kill("SIGKILL");
 }
 
 /**

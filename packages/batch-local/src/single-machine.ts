@@ -157,6 +157,12 @@ function envPatch(from: Environment, to: Environment): { set: Environment; unset
   return { set, unset };
 }
 
+function warmHostScriptPath(): string {
+  const script = findWarmHostScript();
+  if (!script) throw new BatchSystemError("Cannot find runtime/warm-host.mjs of @toil/batch-local (broken installation).");
+  return script;
+}
+
 function signalNumber(signal: NodeJS.Signals): number {
   return (osConstants.signals as Record<string, number>)[signal] ?? 0;
 }
@@ -787,7 +793,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
     const marker = prestarted?.marker ?? `${this.token}.h${id}`;
     const child =
       prestarted?.child ??
-      fork(findWarmHostScript(), [], {
+      fork(warmHostScriptPath(), [], {
         env: { ...this.baseEnv, [JOB_MARKER_ENV]: marker },
         detached: true,
         stdio: this.stdio === "ignore" ? ["ignore", "ignore", "ignore", "ipc"] : this.output ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "inherit", "inherit", "ipc"],

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { inspect } from "node:util";
-import { ConfigError, isToilError, ToilError, TRUSTED_MODULE_ROOTS_ENV, type Config, type FileID } from "@toil/job";
+import { ConfigError, isToilError, ToilError, type Config, type FileID } from "@toil/job";
 import { importUserModule } from "@toil/worker";
 import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { configFromCommand } from "../cli/toil-options.js";
@@ -15,7 +15,7 @@ import { WorkflowFileError } from "../leader/errors.js";
 import { appendToLogFile, type Logger } from "../log.js";
 import type { RootJob } from "../jobs.js";
 import { insufficientResourcesAdvice } from "../resource-advice.js";
-import { workerScriptPath } from "../worker-command.js";
+import { settlePrestartedWorker } from "../cli/prestart-worker.js";
 
 /** What a workflow file's default export receives. */
 export interface WorkflowContext {
@@ -106,22 +106,6 @@ function printResult(value: unknown, io: CliIO): void {
   io.stdout.write(`${text}\n`);
 }
 
-/**
- * Start the first warm worker host of the single-machine batch system now, so that its start-up
- * and its import of the worker overlap with loading the workflow and opening the store; the batch
- * system adopts it for the first job (see `prestartWarmHost` in @toil/batch-local). The trusted
- * module roots reach jobs with each job's environment, so the host may start without them.
- */
-async function prestartWorker(config: Config): Promise<void> {
-  if (config.batchSystem !== "single_machine" || config.debugWorker || config.batchOptions?.warmWorkers === false) return;
-  try {
-    const { prestartWarmHost } = await import("@toil/batch-local");
-    prestartWarmHost(workerScriptPath(), [TRUSTED_MODULE_ROOTS_ENV]);
-  } catch {
-    // The batch system starts its hosts itself.
-  }
-}
-
 /** The error an isolated tsx import of `file` raises, or undefined if it loads. */
 async function diagnoseTypeScript(file: string): Promise<unknown> {
   try {
@@ -197,7 +181,7 @@ export async function runCommand(
     const { config, explicit } = configFromCommand(opts, pluginSpecs, io.env);
     restart = config.restart;
     if (!config.jobStore) throw new ConfigError("No job store given: add --jobStore PATH (a directory that does not exist yet).");
-    await prestartWorker(config);
+    await settlePrestartedWorker(config);
     const main = await loadWorkflowFile(workflow, io.cwd);
     // An unknown or broken --batchSystem fails here, before a job store is created or resumed.
     registerBundledBatchSystems();
