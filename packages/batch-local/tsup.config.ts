@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { index: "src/index.ts", options: "src/options.ts", prestart: "src/prestart.ts" },
+  entry: { index: "src/index.ts", options: "src/options.ts", prestart: "src/prestart-entry.ts" },
   format: ["esm"],
   dts: true,
   clean: true,

@@ -3,8 +3,7 @@
  * the workflow (`prestartWarmHost`), so the node start-up and the worker script's import overlap
  * with that work instead of following the first job's issue; the first `SingleMachineBatchSystem`
  * that needs a host takes it (`takePrestartedHost`) when it was started as that batch system would
- * start one, and stops it otherwise. Also the light entry `@toil/batch-local/prestart` (it loads no
- * other toil-ts package).
+ * start one, and stops it otherwise.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
