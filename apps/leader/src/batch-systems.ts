@@ -1,17 +1,17 @@
-import {
-  addBatchSystemFactory,
-  getBatchSystem,
-  type BatchSystemFactory,
-  type BatchSystemOptionSpec,
-} from "@toil/batch-core";
-import { SingleMachineBatchSystem } from "@toil/batch-local";
-import { SLURM_OPTIONS } from "@toil/batch-slurm";
+/**
+ * The batch systems built into the leader and the options they add. This module loads none of
+ * them: `toil --help` and the operating commands take the option tables from the packages' light
+ * `options` entries; the registry (@toil/batch-core) is in ./batch-registry.ts, loaded by a run.
+ */
+import type { BatchSystemFactory, BatchSystemOptionSpec } from "@toil/batch-core";
+import { SINGLE_MACHINE_OPTIONS } from "@toil/batch-local/options";
+import { SLURM_OPTIONS } from "@toil/batch-slurm/options";
 
 /**
  * The batch systems built into the leader, each imported only when a run asks for it. Static
  * import specifiers (not names looked up at run time) let the standalone build bundle them.
  */
-const BUILTIN_BATCH_SYSTEMS = {
+export const BUILTIN_BATCH_SYSTEMS = {
   single_machine: async () => (await import("@toil/batch-local")).default,
   slurm: async () => (await import("@toil/batch-slurm")).default,
 } as const satisfies Record<string, BatchSystemFactory>;
@@ -22,21 +22,14 @@ export type BuiltinBatchSystemName = keyof typeof BUILTIN_BATCH_SYSTEMS;
 /** Names of the batch systems built into the leader, in the order `--help` lists their options. */
 export const BUNDLED_BATCH_SYSTEMS = Object.keys(BUILTIN_BATCH_SYSTEMS) as BuiltinBatchSystemName[];
 
-let registered = false;
-
-/** Register the built-in batch systems with the plugin registry (idempotent; loads nothing). */
-export function registerBundledBatchSystems(): void {
-  if (registered) return;
-  registered = true;
-  for (const name of BUNDLED_BATCH_SYSTEMS) addBatchSystemFactory(name, BUILTIN_BATCH_SYSTEMS[name]);
-}
-
-/** Options declared by a batch system (empty if it cannot be loaded: the run reports that later). */
+/** Options declared by a batch system; a plugin is loaded to find them (empty if it cannot be: the run reports that later). */
 async function batchSystemOptionSpecs(name: string): Promise<readonly BatchSystemOptionSpec[]> {
-  registerBundledBatchSystems();
+  if (name === "single_machine") return SINGLE_MACHINE_OPTIONS;
+  if (name === "slurm") return SLURM_OPTIONS;
+  // A plugin is found by name; the built-ins need not be registered for that.
+  const { getBatchSystem } = await import("@toil/batch-core");
   try {
-    const cls = await getBatchSystem(name);
-    return cls.options ?? [];
+    return (await getBatchSystem(name)).options ?? [];
   } catch {
     return [];
   }
@@ -48,7 +41,7 @@ async function batchSystemOptionSpecs(name: string): Promise<readonly BatchSyste
  */
 export function bundledOptionSpecs(): BatchSystemOptionSpec[] {
   const out: BatchSystemOptionSpec[] = [];
-  for (const spec of [...SingleMachineBatchSystem.options, ...SLURM_OPTIONS]) {
+  for (const spec of [...SINGLE_MACHINE_OPTIONS, ...SLURM_OPTIONS]) {
     if (!out.some((s) => s.name === spec.name)) out.push(spec);
   }
   return out;

@@ -29,7 +29,8 @@ import {
   type FileID,
   type JobDescription,
 } from "@toil/job";
-import { BUNDLED_BATCH_SYSTEMS, batchSystemFromArgv, bundledOptionSpecs, optionSpecsForArgv, registerBundledBatchSystems } from "./batch-systems.js";
+import { BUNDLED_BATCH_SYSTEMS, batchSystemFromArgv, bundledOptionSpecs, optionSpecsForArgv } from "./batch-systems.js";
+import { registerBundledBatchSystems } from "./batch-registry.js";
 import { parseToilArgs } from "./cli/parse-args.js";
 import { FailedJobsError, JobStoreStateError, ToilContextError, WorkflowInterruptedError, WorkflowKilledError } from "./leader/errors.js";
 import { Leader, type LeaderCounts } from "./leader/leader.js";

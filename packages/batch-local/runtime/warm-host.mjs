@@ -154,8 +154,23 @@ function flushDone() {
   });
 }
 
+// A host started before its batch system (see src/prestart.ts) is told to import the script now:
+// the first job then finds it loaded. A failed import is left for that job to report.
+function preload(msg) {
+  importScript(msg.script).then(
+    () => {
+      if (!saidLoaded && process.connected) {
+        saidLoaded = true;
+        process.send({ t: "loaded" }, () => {});
+      }
+    },
+    () => {},
+  );
+}
+
 process.on("message", (msg) => {
   if (msg && msg.t === "run") void run(msg);
+  else if (msg && msg.t === "load") preload(msg);
 });
 process.on("disconnect", () => process.exit(0));
 if (process.connected) process.send({ t: "ready" });

@@ -16,6 +16,7 @@ export { SingleMachineBatchSystem } from "./single-machine.js";
 export { JOB_MARKER_ENV } from "./local-job.js";
 export type { SingleMachineOptions } from "./single-machine-options.js";
 export { detectGpus } from "./gpus.js";
+export { discardPrestartedHost, prestartWarmHost } from "./prestart.js";
 
 /** The batch system class, as the plugin registry loads it. */
 export default SingleMachineBatchSystem;

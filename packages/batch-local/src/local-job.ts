@@ -6,8 +6,7 @@ import type { ChildProcess } from "node:child_process";
 import { constants as osConstants } from "node:os";
 import { BatchJobExitReason, EXIT_STATUS_UNAVAILABLE_VALUE, type Environment, type FifoQueue } from "@toil/batch-core";
 
-/** Environment variable that marks every process of a job (used to find escaped descendants). */
-export const JOB_MARKER_ENV = "TOIL_BATCH_LOCAL_JOB";
+export { JOB_MARKER_ENV } from "./prestart.js";
 
 /** Where a job is: waiting for resources, running, ended, or killed before it started. */
 type JobState = "queued" | "running" | "done" | "killed";

@@ -1,8 +1,7 @@
 /**
- * What can be set on the single-machine batch system: its constructor's options, and the options
- * it adds to the workflow config (`--warmWorkers`, `--killGraceSeconds`).
+ * The single-machine batch system's constructor options (the options it adds to the workflow config
+ * are in options.ts, a light entry of their own).
  */
-import type { BatchSystemOptionSpec } from "@toil/batch-core";
 
 /** Construction options of {@link SingleMachineBatchSystem} beyond the config. */
 export interface SingleMachineOptions {
@@ -35,23 +34,3 @@ export interface SingleMachineOptions {
    */
   output?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
 }
-
-/** Options the single-machine batch system adds to the workflow config (its `static options`). */
-export const SINGLE_MACHINE_OPTION_SPECS: readonly BatchSystemOptionSpec[] = [
-  {
-    name: "warmWorkers",
-    kind: "boolean",
-    section: "Single machine",
-    env: "TOIL_WARM_WORKERS",
-    default: true,
-    help: "Run node worker commands whose script exports runWarmCommand in warm node processes reused between jobs.",
-  },
-  {
-    name: "killGraceSeconds",
-    kind: "number",
-    section: "Single machine",
-    env: "TOIL_KILL_GRACE_SECONDS",
-    default: 2,
-    help: "Seconds a killed job gets between SIGTERM and SIGKILL.",
-  },
-];

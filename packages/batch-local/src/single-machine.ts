@@ -28,7 +28,8 @@ import { capLimits, explainLimit, type Limits } from "./limits.js";
 import { EscapedProcessSweeper } from "./escaped-processes.js";
 import { exitOf, forwardOutput, JOB_MARKER_ENV, type LocalJob, type OutputSink, type Shape } from "./local-job.js";
 import { environHas, findTreeProcesses, killProcessTree, signalGroup } from "./process-tree.js";
-import { SINGLE_MACHINE_OPTION_SPECS, type SingleMachineOptions } from "./single-machine-options.js";
+import { SINGLE_MACHINE_OPTIONS } from "./options.js";
+import type { SingleMachineOptions } from "./single-machine-options.js";
 import { WarmHostPool } from "./warm-host-pool.js";
 
 /** The workflow part of the marker: the workflow id with anything but [A-Za-z0-9_-] replaced. */
@@ -57,7 +58,7 @@ export class SingleMachineBatchSystem extends BatchSystemSupport {
   }
 
   /** Options this batch system adds to the workflow config. */
-  static readonly options: readonly BatchSystemOptionSpec[] = SINGLE_MACHINE_OPTION_SPECS;
+  static readonly options: readonly BatchSystemOptionSpec[] = SINGLE_MACHINE_OPTIONS;
 
   /** Warnings about limits that were capped to what the machine has. */
   readonly warnings: readonly string[];

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { BatchJobExitReason, BatchSystemError, type Environment, EXIT_STATUS_UNAVAILABLE_VALUE } from "@toil/batch-core";
 import { markNotWarm } from "./command.js";
 import { exitOf, forwardOutput, JOB_MARKER_ENV, type LocalJob, type OutputSink } from "./local-job.js";
+import { findWarmHostScript, takePrestartedHost } from "./prestart.js";
 import { killProcessTree, signalGroup } from "./process-tree.js";
 
 /** How the pool starts and keeps hosts (fixed for the batch system's life). */
@@ -54,6 +55,8 @@ export interface WarmHostPoolOwner {
 interface WarmHost {
   id: number;
   child: ChildProcess;
+  /** Its `JOB_MARKER_ENV` value. */
+  marker: string;
   pid: number;
   job: LocalJob | null;
   /** Jobs it released (see `LocalJob.released`) and has not reported done yet. */
@@ -95,17 +98,10 @@ function envPatch(from: Environment, to: Environment): { set: Environment; unset
   return { set, unset };
 }
 
-let warmHostScript: string | undefined;
-function findWarmHostScript(): string {
-  if (warmHostScript) return warmHostScript;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, "runtime", "warm-host.mjs");
-    if (existsSync(candidate)) return (warmHostScript = candidate);
-    const parent = dirname(dir);
-    if (parent === dir) throw new BatchSystemError("Cannot find runtime/warm-host.mjs of @toil/batch-local (broken installation).");
-    dir = parent;
-  }
+function warmHostScriptPath(): string {
+  const script = findWarmHostScript();
+  if (!script) throw new BatchSystemError("Cannot find runtime/warm-host.mjs of @toil/batch-local (broken installation).");
+  return script;
 }
 
 /** The warm hosts of one batch system: busy, idle and starting. */
@@ -179,17 +175,24 @@ export class WarmHostPool {
   private spawnHost(): WarmHost {
     const id = this.nextHostId++;
     const { stdio, output } = this.settings;
-    const child = fork(findWarmHostScript(), [], {
-      env: { ...this.owner.baseEnv(), [JOB_MARKER_ENV]: `${this.settings.token}.h${id}` },
-      detached: true,
-      stdio: stdio === "ignore" ? ["ignore", "ignore", "ignore", "ipc"] : output ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "inherit", "inherit", "ipc"],
-      serialization: "json",
-    });
+    // A host the leader started while it loaded the workflow, if it was started as this one would be.
+    const baseEnv = this.owner.baseEnv();
+    const prestarted = takePrestartedHost(baseEnv, stdio === "inherit" && output !== undefined);
+    const marker = prestarted?.marker ?? `${this.settings.token}.h${id}`;
+    const child =
+      prestarted?.child ??
+      fork(warmHostScriptPath(), [], {
+        env: { ...baseEnv, [JOB_MARKER_ENV]: marker },
+        detached: true,
+        stdio: stdio === "ignore" ? ["ignore", "ignore", "ignore", "ipc"] : output ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "inherit", "inherit", "ipc"],
+        serialization: "json",
+      });
     if (child.pid === undefined) throw new BatchSystemError("fork returned no pid");
     forwardOutput(child, output);
     const host: WarmHost = {
       id,
       child,
+      marker,
       pid: child.pid,
       job: null,
       syncing: new Set(),
@@ -209,6 +212,7 @@ export class WarmHostPool {
       /* reported through exit */
     });
     child.once("exit", (code, signal) => this.onHostExit(host, code, signal));
+    if (prestarted?.loaded) this.hostStarted(host);
     return host;
   }
 
@@ -329,8 +333,7 @@ export class WarmHostPool {
     // An idle host is unreferenced; the wait for its exit must keep the event loop alive, or a
     // caller awaiting shutdown() sees its program end with the promise unsettled.
     host.child.ref();
-    const marker = `${JOB_MARKER_ENV}=${this.settings.token}.h${host.id}\0`;
-    await killProcessTree({ roots: [host.pid], envMarker: marker }, this.settings.killGraceSeconds);
+    await killProcessTree({ roots: [host.pid], envMarker: `${JOB_MARKER_ENV}=${host.marker}\0` }, this.settings.killGraceSeconds);
     if (!host.dead) await exited;
   }
 }

@@ -1,8 +1,8 @@
 import { Command, CommanderError } from "commander";
-import { isToilError } from "@toil/job";
+import { isToilError } from "@toil/bus";
 import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { registerOpsCommands } from "../ops/cli.js";
-import { addToilOptions } from "./toil-options.js";
+import type { addToilOptions } from "./toil-options.js";
 import { errorName, formatCliError, formatUsageError } from "./errors.js";
 import { RUN_HELP_AFTER } from "./run-help.js";
 import leaderPackage from "../../package.json" with { type: "json" };
@@ -12,9 +12,16 @@ import { EXIT, commanderExitCode, type CliIO } from "./io.js";
 
 /**
  * Build the `toil` command. `pluginSpecs` are the options of the batch systems the command line
- * may use (they become flags of `run`).
+ * may use (they become flags of `run`). `addRunOptions` adds them: only a command line that runs
+ * a workflow or shows `run`'s help passes it, so that `toil --help` and the operating commands
+ * load neither the option table's defaults (@toil/job's schema) nor the config file reader.
  */
-function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionSpec[], setExit: (code: number) => void): Command {
+function buildProgram(
+  io: CliIO,
+  pluginSpecs: readonly BatchSystemOptionSpec[],
+  setExit: (code: number) => void,
+  addRunOptions?: typeof addToilOptions,
+): Command {
   const program = new Command("toil")
     .description("Run and manage toil-ts workflows.")
     .version(leaderPackage.version, "-V, --version", "print the toil-ts version (of @toil/leader) and exit")
@@ -39,8 +46,10 @@ function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionSpec[], 
       const { runCommand } = await import("../commands/run.js");
       setExit(await runCommand(workflow, args, opts, pluginSpecs, io));
     });
-  addToilOptions(run, pluginSpecs);
-  run.addHelpText("after", RUN_HELP_AFTER);
+  if (addRunOptions) {
+    addRunOptions(run, pluginSpecs);
+    run.addHelpText("after", RUN_HELP_AFTER);
+  }
   program.addCommand(run);
 
   program
@@ -70,13 +79,24 @@ function buildProgram(io: CliIO, pluginSpecs: readonly BatchSystemOptionSpec[], 
   return program;
 }
 
+/** Whether a command line needs `run`'s options: `toil run ...` or `toil help run`. */
+function usesRunOptions(argv: readonly string[]): boolean {
+  return argv[0] === "run" || (argv[0] === "help" && argv[1] === "run");
+}
+
 /** Run the CLI with `argv` (without node and script). Resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIO, pluginSpecs: readonly BatchSystemOptionSpec[]): Promise<number> {
   if (argv[0] === "cwl") return (await import("../commands/cwl.js")).cwlMain(argv.slice(1), io, pluginSpecs, "toil cwl");
   let code: number = EXIT.OK;
-  const program = buildProgram(io, pluginSpecs, (c) => {
-    code = c;
-  });
+  const addRunOptions = usesRunOptions(argv) ? (await import("./toil-options.js")).addToilOptions : undefined;
+  const program = buildProgram(
+    io,
+    pluginSpecs,
+    (c) => {
+      code = c;
+    },
+    addRunOptions,
+  );
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (err) {

@@ -28,7 +28,7 @@ import { addToilOptions, configFromCommand } from "../cli/toil-options.js";
 import { EXIT, commanderExitCode, type CliIO } from "../cli/io.js";
 import { errorName, formatCliError, formatUsageError } from "../cli/errors.js";
 import { cwlExitCode } from "../cli/exit-codes.js";
-import { registerBundledBatchSystems } from "../batch-systems.js";
+import { registerBundledBatchSystems } from "../batch-registry.js";
 import { Toil } from "../toil.js";
 
 interface CwlOptions extends Record<string, unknown> {

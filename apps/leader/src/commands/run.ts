@@ -9,11 +9,12 @@ import { errorName, formatCliError } from "../cli/errors.js";
 import { runExitCode } from "../cli/exit-codes.js";
 import { Toil } from "../toil.js";
 import { getBatchSystem, type InsufficientSystemResources } from "@toil/batch-core";
-import { registerBundledBatchSystems } from "../batch-systems.js";
+import { registerBundledBatchSystems } from "../batch-registry.js";
 import { WorkflowFileError } from "../leader/errors.js";
 import { appendToLogFile, type Logger } from "../log.js";
 import type { RootJob } from "../jobs.js";
 import { insufficientResourcesAdvice } from "../resource-advice.js";
+import { settlePrestartedWorker } from "../cli/prestart-worker.js";
 
 /** What a workflow file's default export receives. */
 export interface WorkflowContext {
@@ -179,6 +180,7 @@ export async function runCommand(
     const { config, explicit } = configFromCommand(opts, pluginSpecs, io.env);
     restart = config.restart;
     if (!config.jobStore) throw new ConfigError("No job store given: add --jobStore PATH (a directory that does not exist yet).");
+    await settlePrestartedWorker(config);
     const main = await loadWorkflowFile(workflow, io.cwd);
     // An unknown or broken --batchSystem fails here, before a job store is created or resumed.
     registerBundledBatchSystems();

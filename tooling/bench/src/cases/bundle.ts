@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
-import type { Ctx } from "../cases.js";
+import type { Ctx } from "./common.js";
 import { REPO_ROOT, median, timeCommand } from "../run.js";
 
 const STANDALONE_DIR = join(REPO_ROOT, "apps", "leader", "dist", "standalone");

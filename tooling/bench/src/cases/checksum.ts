@@ -5,7 +5,7 @@
  */
 import { crc32 } from "node:zlib";
 import { randomBytes } from "node:crypto";
-import type { Ctx } from "../cases.js";
+import type { Ctx } from "./common.js";
 import { median } from "../run.js";
 
 const MiB = 2 ** 20;

@@ -13,7 +13,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Ctx } from "../cases.js";
+import type { Ctx } from "./common.js";
 import { WORKFLOWS, failureNote, killPids, median, runToil } from "../run.js";
 
 const SCATTER = join(WORKFLOWS, "cwl", "scatter.cwl");

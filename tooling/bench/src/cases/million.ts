@@ -6,8 +6,8 @@
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, statfsSync } from "node:fs";
 import { join } from "node:path";
-import type { Ctx } from "../cases.js";
-import { toilRunArgs } from "../cases.js";
+import type { Ctx } from "./common.js";
+import { toilRunArgs } from "./common.js";
 import { failureNote, killPids, runToil } from "../run.js";
 
 const N = 1_000_000;

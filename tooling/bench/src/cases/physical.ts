@@ -7,7 +7,7 @@
  */
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import type { Ctx } from "../cases.js";
+import type { Ctx } from "./common.js";
 import { median } from "../run.js";
 
 /** The floor figures, once measured. */

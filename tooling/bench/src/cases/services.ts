@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Ctx, toilRunArgs } from "../cases.js";
+import { type Ctx, toilRunArgs } from "./common.js";
 import { REPO_ROOT, failureNote, killPids, median, runToil } from "../run.js";
 
 const EXAMPLE = join(REPO_ROOT, "examples", "services");

@@ -20,7 +20,7 @@ import { randomUUID } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { loadavg } from "node:os";
-import { type Ctx, lastProgress } from "../cases.js";
+import { type Ctx, lastProgress } from "./common.js";
 import { failureNote, killPids, runToil } from "../run.js";
 import { workflowFile } from "../workflows.js";
 

@@ -10,7 +10,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Ctx } from "../cases.js";
+import type { Ctx } from "./common.js";
 import { CLI, REPO_ROOT, median, timeCommand } from "../run.js";
 
 const HELLO = join(REPO_ROOT, "examples", "hello-world", "flow.ts");
