@@ -5,7 +5,7 @@
  * too big for the plugin is the user's to fix (exit 2 before anything ran, with the advice that
  * goes with it), not a crash with a stack-trace hint. Through the real `toil` CLI.
  */
-import { cpSync, existsSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { FIXTURES, REPO_ROOT, SMALL, runToil, tempDir } from "./helpers.js";
@@ -23,8 +23,9 @@ function pluginWithOwnPackages(): string {
     cpSync(path.join(from, "dist"), path.join(to, "dist"), { recursive: true });
     cpSync(path.join(from, "package.json"), path.join(to, "package.json"));
   }
-  // The third-party packages the copy of @toil/job imports: the installed ones.
-  for (const name of ["nanoid", "tsx", "zod"]) {
+  // The third-party packages the copy of @toil/job depends on: the installed ones.
+  const jobManifest = JSON.parse(readFileSync(path.join(REPO_ROOT, "packages", "job", "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  for (const name of Object.keys(jobManifest.dependencies).filter((n) => !n.startsWith("@toil/"))) {
     symlinkSync(realpathSync(path.join(REPO_ROOT, "packages", "job", "node_modules", name)), path.join(modules, name));
   }
   symlinkSync(path.join(REPO_ROOT, "packages", "batch-local"), path.join(modules, "@toil", "batch-local"));
