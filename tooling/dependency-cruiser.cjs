@@ -68,7 +68,9 @@ module.exports = {
   options: {
     tsPreCompilationDeps: true,
     doNotFollow: { path: "node_modules" },
-    exclude: { path: "(^|/)(dist|node_modules|\\.turbo)/" },
+    // tsup writes tsup.config.bundled_*.mjs next to the config while a package builds, and turbo
+    // runs a package's lint beside its build: the file can vanish while it is read.
+    exclude: { path: "(^|/)(dist|node_modules|\\.turbo)/|tsup\\.config\\.bundled_" },
     enhancedResolveOptions: {
       exportsFields: ["exports"],
       conditionNames: ["source", "import", "types", "default"],
