@@ -71,10 +71,6 @@ const workspaces: NonNullable<KnipConfig["workspaces"]> = {
       project: ["src/**/*.ts!", "runtime/**!", "test/**/*.ts", "bench/**"],
     },
     "packages/batch-slurm": {
-      // Its built declarations import @toil/job (the inferred type of SlurmBatchSystem.options); the
-      // sources never do. Revisited after the Slurm-hosts merge: typed with @toil/batch-core's
-      // BatchSystemOptionSpec, the dependency can go.
-      ignoreDependencies: ["@toil/job"],
       // The pack runner is started by path on the compute node.
       entry: ["runtime/*.mjs!", "test/fixtures/*.mjs"],
       project: ["src/**/*.ts!", "runtime/**!", "test/**/*.{ts,mjs}", "bench/**"],

@@ -32,11 +32,48 @@ export class FifoQueue<T> {
     // Drop the reference: a shifted item must not stay reachable until the next compaction.
     this.items[this.head] = undefined;
     this.head++;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    this.compact();
     return item;
+  }
+
+  /** Puts an item back in front (it was taken and not used). O(1) after a `shift` or `take` of the front. */
+  unshift(item: T): void {
+    if (this.head > 0) this.items[--this.head] = item;
+    else this.items.unshift(item);
+  }
+
+  /**
+   * Removes and returns the oldest item `accept` takes; undefined when none does. O(1) when the
+   * front is accepted (the usual case), O(n) when it has to look past items it skips.
+   */
+  take(accept: (item: T) => boolean): T | undefined {
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i] as T;
+      if (!accept(item)) continue;
+      if (i === this.head) return this.shift();
+      this.items.splice(i, 1);
+      return item;
+    }
+    return undefined;
+  }
+
+  /** Whether some waiting item satisfies `test`. O(n). */
+  some(test: (item: T) => boolean): boolean {
+    for (let i = this.head; i < this.items.length; i++) if (test(this.items[i] as T)) return true;
+    return false;
+  }
+
+  /** Removes one item (compared with `===`); returns whether it was waiting. O(n). */
+  remove(item: T): boolean {
+    return this.take((x) => x === item) !== undefined;
+  }
+
+  /** Removes and returns every waiting item, oldest first. */
+  drain(): T[] {
+    const out = this.items.slice(this.head) as T[];
+    this.items = [];
+    this.head = 0;
+    return out;
   }
 
   /** Removes every item `matches` accepts, keeping the others in order; returns how many went. O(n). */
@@ -45,6 +82,13 @@ export class FifoQueue<T> {
     this.items = (this.items.slice(this.head) as T[]).filter((item) => !matches(item));
     this.head = 0;
     return before - this.items.length;
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
   }
 }
 

@@ -39,6 +39,25 @@ describe("FifoQueue", () => {
     while (q.length > 0) out.push(q.shift()!);
     expect(out).toEqual([5, 7, 9, 11, 13, 15, 17, 19, 100]);
   });
+
+  it("take finds the oldest accepted item, unshift puts one back in front, remove and drain, over many items", () => {
+    const q = new FifoQueue<number>();
+    for (let i = 0; i < 5000; i++) q.push(i);
+    for (let i = 0; i < 3000; i++) expect(q.take(() => true)).toBe(i);
+    expect(q.length).toBe(2000);
+    expect(q.take((x) => x % 7 === 0)).toBe(3003);
+    q.unshift(-1);
+    expect(q.take(() => true)).toBe(-1);
+    expect(q.remove(3004)).toBe(true);
+    expect(q.remove(3004)).toBe(false);
+    expect(q.some((x) => x === 4999)).toBe(true);
+    expect(q.take(() => true)).toBe(3000);
+    const rest = q.drain();
+    expect(rest).toHaveLength(1997);
+    expect(rest.slice(0, 3)).toEqual([3001, 3002, 3005]);
+    expect(q.length).toBe(0);
+    expect(q.take(() => true)).toBeUndefined();
+  });
 });
 
 describe("MinHeap", () => {

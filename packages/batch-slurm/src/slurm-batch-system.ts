@@ -4,6 +4,7 @@ import {
   type BatchJobDescription,
   type BatchSystemClass,
   type BatchSystemConfig,
+  type BatchSystemOptionSpec,
   BatchSystemShutdownError,
   BatchSystemSupport,
   checkArgv,
@@ -78,7 +79,7 @@ export class SlurmBatchSystem extends BatchSystemSupport {
   /** The name this batch system is registered under. */
   static readonly batchSystemName = "slurm";
   /** The options this plugin adds to the workflow config (`--slurm*`). */
-  static readonly options = SLURM_OPTIONS;
+  static readonly options: readonly BatchSystemOptionSpec[] = SLURM_OPTIONS;
 
   /** The resolved Slurm settings. */
   readonly settings: SlurmSettings;

@@ -1,7 +1,7 @@
 // How many worker hosts the plugin keeps, decided from its queue (pure functions, no Slurm).
 import { describe, expect, it } from "vitest";
 import { fits, hostsToSubmit, hostsWanted, hostToMakeRoom, idleHostsToRelease, surplusPending } from "../src/worker-hosts/host-scaling.js";
-import { JobQueue } from "../src/worker-hosts/job-queue.js";
+import { FifoQueue } from "@toil/batch-core";
 import type { HostShape } from "../src/worker-hosts/shapes.js";
 import type { Host, HostedJob, ShapeState } from "../src/worker-hosts/types.js";
 
@@ -27,7 +27,7 @@ function host(over: Partial<Host> = {}): Host {
 }
 const job = (need = 0): HostedJob => ({ id: n++, desc: { jobName: "j", requirements: { cores: 1, memory: 1, disk: 1, accelerators: [], preemptible: false } }, argv: null, command: "true", env: {}, shape: shape(), need, freeReissues: 0 });
 function state(queue: number, hosts: Host[] = [], over: Partial<ShapeState> = {}): ShapeState {
-  const q = new JobQueue<HostedJob>();
+  const q = new FifoQueue<HostedJob>();
   for (let i = 0; i < queue; i++) q.push(job());
   return { shape: shape(), queue: q, hosts: new Set(hosts), idle: new Set(hosts.filter((h) => h.phase === "ready" && !h.job)), submitting: 0, ...over };
 }
@@ -102,26 +102,5 @@ describe("worker host scaling", () => {
     const spare = host();
     expect(hostToMakeRoom([needy, busy, state(0, [spare])], needy)).toBe(spare);
     expect(hostToMakeRoom([needy, busy, state(1, [host()])], needy)).toBeUndefined();
-  });
-});
-
-describe("the queue of jobs waiting for a shape", () => {
-  it("takes the oldest job a host accepts, puts a job back in front, removes and drains, over many jobs", () => {
-    const q = new JobQueue<number>();
-    for (let i = 0; i < 5000; i++) q.push(i);
-    for (let i = 0; i < 3000; i++) expect(q.take(() => true)).toBe(i);
-    expect(q.length).toBe(2000);
-    expect(q.take((x) => x % 7 === 0)).toBe(3003);
-    q.unshift(-1);
-    expect(q.take(() => true)).toBe(-1);
-    expect(q.remove(3004)).toBe(true);
-    expect(q.remove(3004)).toBe(false);
-    expect(q.some((x) => x === 4999)).toBe(true);
-    expect(q.take(() => true)).toBe(3000);
-    const rest = q.drain();
-    expect(rest).toHaveLength(1997);
-    expect(rest.slice(0, 3)).toEqual([3001, 3002, 3005]);
-    expect(q.length).toBe(0);
-    expect(q.take(() => true)).toBeUndefined();
   });
 });

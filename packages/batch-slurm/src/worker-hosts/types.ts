@@ -1,5 +1,4 @@
-import type { BatchJobDescription, Environment } from "@toil/batch-core";
-import type { JobQueue } from "./job-queue.js";
+import type { BatchJobDescription, Environment, FifoQueue } from "@toil/batch-core";
 import type { HostShape } from "./shapes.js";
 
 /** A job that runs on a worker host. */
@@ -57,7 +56,7 @@ export interface Host {
 /** The jobs waiting for hosts of one shape, and those hosts. */
 export interface ShapeState {
   shape: HostShape;
-  queue: JobQueue<HostedJob>;
+  queue: FifoQueue<HostedJob>;
   hosts: Set<Host>;
   /** Its hosts that are ready and have no job. */
   idle: Set<Host>;

@@ -3,17 +3,16 @@
  * time, handed out by the leader through files on the shared file system, until they have been
  * idle for `--slurmWorkerIdleTime`. How many hosts of each shape to keep is decided here, from
  * the jobs waiting for them.
- * (Over 600 lines: one state machine over the hosts and their jobs; its pure parts are in host-scaling, host-files, host-slurm, job-queue.)
+ * (Over 600 lines: one state machine over the hosts and their jobs; its pure parts are in host-scaling, host-files, host-slurm.)
  */
 import { appendFileSync } from "node:fs";
-import { BatchJobExitReason, updatedBatchJobInfo } from "@toil/batch-core";
+import { BatchJobExitReason, FifoQueue, updatedBatchJobInfo } from "@toil/batch-core";
 import { missingGraceSeconds, type SlurmContext } from "../context.js";
 import type { SbatchResult } from "../slurm-commands.js";
 import { jobOutcome, type JobOutcome, normalizeState, type SlurmJobRecord } from "../state.js";
 import { HEARTBEAT_SECONDS, HostFiles, type HostMessage, hostsBaseDir } from "./host-files.js";
 import { coming, fits, hostsToSubmit, hostsWanted, hostToMakeRoom, idleHostsToRelease, readyCount, surplusPending } from "./host-scaling.js";
 import { pollHostStates, slurmLogLines, submitHostArray } from "./host-slurm.js";
-import { JobQueue } from "./job-queue.js";
 import type { Host, HostedJob, ShapeState } from "./types.js";
 
 /** How often a job whose host died under it is run again before the host's end is reported as its own. */
@@ -103,7 +102,7 @@ export class WorkerHosts {
     this.jobs.set(job.id, job);
     let state = this.shapes.get(job.shape.key);
     if (!state) {
-      state = { shape: job.shape, queue: new JobQueue(), hosts: new Set(), idle: new Set(), submitting: 0 };
+      state = { shape: job.shape, queue: new FifoQueue(), hosts: new Set(), idle: new Set(), submitting: 0 };
       this.shapes.set(job.shape.key, state);
     }
     state.queue.push(job);
