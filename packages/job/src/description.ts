@@ -28,9 +28,16 @@ export function newTemporaryJobId(): string {
   return TEMPORARY_ID_PREFIX + nanoid();
 }
 
-/** A fresh permanent job id (nanoid). */
+/**
+ * A fresh permanent job id (nanoid). nanoid's alphabet has `-`, so about one id in 16.8 million
+ * starts with the temporary prefix; a workflow of a million jobs would meet one about once in
+ * seventeen runs, and the store refuses to save it as a temporary id. Such an id is drawn again.
+ */
 export function newJobId(): string {
-  return nanoid();
+  for (;;) {
+    const id = nanoid();
+    if (!isTemporaryJobId(id)) return id;
+  }
 }
 
 /** Whether an id is a temporary one (the job was never saved). */
