@@ -13,7 +13,7 @@
  * - cpu: 200 children (quick: 20) computing 0.5 s each, on worker hosts and on the single-machine
  *   batch system with as many cores, one job per core (full run: in the order A B B A, means).
  *
- * Skipped (with a note in the results) when `sbatch` is not on PATH.
+ * Skipped (with a note in the results) when `sbatch` is not on PATH or no controller answers `sinfo`.
  */
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -212,6 +212,15 @@ const SLURM_RUN = ["--batchSystem", "slurm", "--defaultMemory", "64Mi", "--defau
 export async function slurmCase(ctx: Ctx): Promise<void> {
   if (!which("sbatch")) {
     const note = "skipped: sbatch is not on PATH (start a Slurm cluster, or put its client commands on PATH, to run this case)";
+    ctx.log(`slurm ${note}`);
+    ctx.figures.push({ id: "slurm.skipped", case: "slurm", figure: "Slurm fanout through toil run --batchSystem slurm", value: null, unit: "jobs/s", note });
+    return;
+  }
+  // Client commands without a controller behind them: every run would wait out sbatch's retries.
+  const ping = spawnSync("sinfo", ["--noheader", "--responding"], { encoding: "utf8", timeout: 30_000 });
+  if (ping.status !== 0) {
+    const why = (ping.stderr || ping.error?.message || `sinfo exited ${ping.status ?? ping.signal}`).trim().split("\n")[0];
+    const note = `skipped: sbatch is on PATH but no Slurm controller answers (\`sinfo\`: ${why}); start the cluster to run this case`;
     ctx.log(`slurm ${note}`);
     ctx.figures.push({ id: "slurm.skipped", case: "slurm", figure: "Slurm fanout through toil run --batchSystem slurm", value: null, unit: "jobs/s", note });
     return;
