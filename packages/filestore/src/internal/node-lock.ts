@@ -4,7 +4,7 @@
  * it and the lock is taken over once it is `staleMs` old). Contenders in the same process queue in
  * memory first, so only one of them at a time polls the lock directory.
  */
-import type * as ProperLockfile from "proper-lockfile";
+import type { lock } from "proper-lockfile";
 import { FileStoreStateError } from "../errors.js";
 
 /** Default age after which a lock whose holder stopped refreshing it is taken over. */
@@ -17,9 +17,8 @@ const ACQUIRE_TIMEOUT_MS = 5 * 60_000;
  * proper-lockfile, loaded on the first lock: it loads graceful-fs (which patches node:fs) and
  * signal-exit, which would cost every process start several milliseconds, and most never lock.
  */
-let properLockfile: Promise<typeof ProperLockfile> | undefined;
-const loadLockfile = (): Promise<typeof ProperLockfile> =>
-  (properLockfile ??= import("proper-lockfile").then((m) => ((m as { default?: typeof ProperLockfile }).default ?? m) as typeof ProperLockfile));
+let properLockfile: Promise<{ lock: typeof lock }> | undefined;
+const loadLockfile = (): Promise<{ lock: typeof lock }> => (properLockfile ??= import("proper-lockfile").then((m) => m.default));
 
 const queues = new Map<string, Promise<unknown>>();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
