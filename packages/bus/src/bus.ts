@@ -1,4 +1,12 @@
-import { MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
+import type * as WorkerThreads from "node:worker_threads";
+import type { MessagePort } from "node:worker_threads";
+
+/**
+ * node:worker_threads, loaded on first use: a process that never hands a port to a thread (every
+ * worker) does not pay for loading it at start-up.
+ */
+let workerThreads: typeof WorkerThreads | undefined;
+const threads = (): typeof WorkerThreads => (workerThreads ??= process.getBuiltinModule("node:worker_threads"));
 import { BusHandlerError, BusUsageError, UnknownBusMessageTypeError } from "./errors.js";
 import { BusLogWriter, type BusLogWriterOptions } from "./log.js";
 import { BUS_MESSAGE_TYPES, isBusMessageType, type BusMessage, type BusMessageType, type MessageOfType } from "./messages.js";
@@ -253,7 +261,7 @@ export class MessageBus implements MessagePublisher, Disposable {
    */
   createThreadPort(): MessagePort {
     if (this.#closed) throw new BusUsageError("createThreadPort(): the bus is closed; create ports before closing it.");
-    const { port1, port2 } = new MessageChannel();
+    const { port1, port2 } = new (threads().MessageChannel)();
     const entry: PortEntry = { port: port1, closed: false };
     port1.once("close", () => {
       entry.closed = true;
@@ -328,7 +336,7 @@ export class MessageBus implements MessagePublisher, Disposable {
       // Reading a port after its close event crashes Node 20, hence the flag.
       if (entry.closed) continue;
       for (;;) {
-        const received = receiveMessageOnPort(entry.port);
+        const received = threads().receiveMessageOnPort(entry.port);
         if (received === undefined) break;
         const batch = received.message as BusMessage[];
         for (let k = 0; k < batch.length; k++) queue.push(batch[k]!);

@@ -4,8 +4,7 @@
  * redirects followed, size checked). Another package adds a scheme with {@link registerUrlAccess}.
  */
 import * as fs from "node:fs";
-import * as http from "node:http";
-import * as https from "node:https";
+import type * as Http from "node:http";
 import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL, fileURLToPath } from "node:url";
@@ -122,7 +121,10 @@ const MAX_REDIRECTS = 10;
 
 function httpGet(url: URL, redirects: number, original: string): Promise<UrlSource> {
   return new Promise((resolve, reject) => {
-    const get = url.protocol === "https:" ? https.get : http.get;
+    // Loaded here, not at import: most processes (every worker) never fetch a URL, and node:https
+    // costs a few milliseconds of start-up.
+    const client = process.getBuiltinModule(url.protocol === "https:" ? "node:https" : "node:http") as typeof Http;
+    const get = client.get;
     const req = get(url, (res) => {
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && res.headers.location) {

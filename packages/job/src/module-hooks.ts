@@ -16,10 +16,17 @@
  *   `"type": "module"`) whose source uses `import` or `export` statements, these hooks say "ES
  *   module", as `.mts` and `.mjs` always are. Files without module syntax (real CommonJS) are left
  *   alone (a CommonJS TypeScript file is stripped and loaded as CommonJS).
+ * - **Stripped sources are cached** by the hash of what was stripped (the source text, the
+ *   stripper's version and options), in `$XDG_CACHE_HOME/toil-ts/stripped` (`~/.cache/...`): a
+ *   process that loads a file already stripped by an earlier one (every job of a workflow after
+ *   the first on a host, or on any host sharing the home directory) does not load sucrase at all.
+ *   The module keeps its own URL, so imports, `import.meta` and stack traces are as without the
+ *   cache; an edited file has another hash, so stale code is never served.
  *
  * @module @toil/job/module-hooks
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -162,6 +169,71 @@ function stripper(): Promise<Transform> {
   return sucrase;
 }
 
+/**
+ * What produced a cached stripped source: the stripper and its version. Change it whenever the
+ * stripping changes (sucrase upgraded, other options), so no entry stripped otherwise is used.
+ */
+export const STRIPPER_ID = "sucrase@3.35.1 typescript disableESTransforms v1";
+
+let strippedCache: string | null | undefined;
+
+/** The directory of cached stripped sources, or null when there is no home to keep it in. */
+function strippedCacheDir(): string | null {
+  if (strippedCache !== undefined) return strippedCache;
+  let base = process.env.XDG_CACHE_HOME;
+  if (!base || !path.isAbsolute(base)) {
+    try {
+      const home = homedir();
+      base = home ? path.join(home, ".cache") : undefined;
+    } catch {
+      base = undefined;
+    }
+  }
+  strippedCache = base ? path.join(base, "toil-ts", "stripped") : null;
+  return strippedCache;
+}
+
+/** The cache key of stripping `source` with `transforms` (a .tsx file's path is in its JSX output). */
+function strippedKey(source: string, transforms: readonly string[], file: string): string {
+  const hash = process.getBuiltinModule("node:crypto").createHash("sha256");
+  hash.update(`${STRIPPER_ID}\0${transforms.join(",")}\0${transforms.includes("jsx") ? file : ""}\0`);
+  hash.update(source);
+  return hash.digest("hex");
+}
+
+/** The cached stripped source for `key`, if an earlier process stored it. */
+function readStripped(key: string): string | undefined {
+  const dir = strippedCacheDir();
+  if (!dir) return undefined;
+  try {
+    return readFileSync(path.join(dir, `${key}.js`), "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Keep a stripped source for later processes: written whole then renamed into place, so a reader
+ * sees all of it or nothing. A cache that cannot be written (read-only home, full disk) is skipped.
+ */
+function writeStripped(key: string, code: string): void {
+  const dir = strippedCacheDir();
+  if (!dir) return;
+  const file = path.join(dir, `${key}.js`);
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, code, { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing to clean up
+    }
+  }
+}
+
 type EsbuildTransform = (code: string, options: Record<string, unknown>) => Promise<{ code: string }>;
 let esbuild: Promise<EsbuildTransform | undefined> | undefined;
 
@@ -216,10 +288,14 @@ export async function load(
       return { format, source: code, shortCircuit: true };
     }
   }
+  const transforms = /\.tsx$/i.test(file) ? ["typescript", "jsx"] : ["typescript"];
+  const key = strippedKey(source, transforms, file);
+  const cached = readStripped(key);
+  if (cached !== undefined) return { format, source: cached, shortCircuit: true };
   const transform = await stripper();
   let code: string;
   try {
-    ({ code } = transform(source, { transforms: /\.tsx$/i.test(file) ? ["typescript", "jsx"] : ["typescript"], filePath: file, disableESTransforms: true }));
+    ({ code } = transform(source, { transforms, filePath: file, disableESTransforms: true }));
   } catch (err) {
     // sucrase says "Error transforming <file>: Unexpected token (4:22)": name the place as file:line:col.
     const text = err instanceof Error ? err.message : String(err);
@@ -227,5 +303,6 @@ export async function load(
     const reason = text.replace(/^Error transforming [^:]*: /, "").replace(/\s*\(\d+:\d+\)\s*$/, "");
     throw new SyntaxError(at ? `${file}:${at[1]}:${Number(at[2]) + 1}: ${reason}` : `${file}: ${reason}`);
   }
+  writeStripped(key, code);
   return { format, source: code, shortCircuit: true };
 }

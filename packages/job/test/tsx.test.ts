@@ -1,23 +1,25 @@
 // Loading workflow modules the way a worker does, in a fresh node process: .ts files through tsx
 // (also a CommonJS-loaded .ts outside any "type": "module" package), .mjs natively.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { STRIPPER_ID } from "../src/module-hooks.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, "..");
 
 /** Run `source` in a fresh node: from the sources with tsx, or (`built`) with only Node and the built package. */
-function runScript(source: string, built = false): string {
+function runScript(source: string, built = false, env?: NodeJS.ProcessEnv): string {
   const dir = mkdtempSync(join(tmpdir(), "toil-job-tsx-"));
   const script = join(pkg, "test", "fixtures", `.run-${process.pid}-${Math.random().toString(36).slice(2)}.${built ? "mjs" : "mts"}`);
   writeFileSync(script, source.replaceAll("$DIR", dir));
   try {
     const args = built ? [script] : ["--conditions=source", "--import", "tsx", script];
-    return execFileSync(process.execPath, args, { cwd: pkg, encoding: "utf8" });
+    return execFileSync(process.execPath, args, { cwd: pkg, encoding: "utf8", ...(env ? { env: { ...process.env, ...env } } : {}) });
   } finally {
     execFileSync("rm", ["-f", script]);
   }
@@ -69,5 +71,52 @@ describe("worker-side module loading", () => {
     `, true);
     expect(JSON.parse(out.trim())).toEqual(["HEY", "function", "shout", 42]);
   });
+  it("names the installed sucrase in the stripped-source cache key (an upgrade never serves older output)", () => {
+    const version = (createRequire(join(pkg, "package.json"))("sucrase/package.json") as { version: string }).version;
+    expect(STRIPPER_ID).toContain(`sucrase@${version} `);
+  });
+  it("serves a TypeScript file stripped by an earlier process from the cache, never a stale one", () => {
+    const dir = mkdtempSync(join(tmpdir(), "toil-job-strip-cache-"));
+    const cache = join(dir, "cache");
+    const flow = join(dir, "flow.ts");
+    writeFileSync(join(dir, "helper.ts"), "export const mark: string = 'helper';\n");
+    const write = (word: string) =>
+      writeFileSync(flow, `import { mark } from "./helper.js";\nexport function shout(s: string): string {\n  if (s === "") throw new Error("empty");\n  return s.toUpperCase() + " ${word} " + mark;\n}\n`);
+    const run = () =>
+      JSON.parse(
+        runScript(
+          `
+      import { importUserModule } from "@toil/job";
+      const m = await importUserModule(${JSON.stringify(flow)});
+      let at = "";
+      try { m.shout(""); } catch (e) { at = e.stack.split("\\n")[1].trim(); }
+      console.log(JSON.stringify([m.shout("hey"), at]));
+    `,
+          true,
+          { XDG_CACHE_HOME: cache },
+        ).trim(),
+      ) as [string, string];
+    write("one");
+    // Stack traces name the user's file and line, as without the cache.
+    const at = `at Module.shout (${pathToFileURL(flow).href}:3:`;
+    const first = run();
+    expect(first[0]).toBe("HEY one helper");
+    expect(first[1].startsWith(at)).toBe(true);
+    // Both files were stripped and kept.
+    const entries = () => readdirSync(join(cache, "toil-ts", "stripped")).filter((f) => f.endsWith(".js"));
+    expect(entries()).toHaveLength(2);
+    // A later process uses the kept copy, not sucrase: a planted change to it shows.
+    for (const e of entries()) {
+      const file = join(cache, "toil-ts", "stripped", e);
+      const code = readFileSync(file, "utf8");
+      if (code.includes("shout")) writeFileSync(file, code.replace("toUpperCase()", "toLowerCase()"));
+    }
+    expect(run()[0]).toBe("hey one helper");
+    // An edited file is stripped afresh (its hash changed): never the old copy.
+    write("two");
+    const edited = run();
+    expect(edited[0]).toBe("HEY two helper");
+    expect(edited[1]).toBe(first[1]);
+    expect(entries()).toHaveLength(3);
+  });
 });
-void pathToFileURL;

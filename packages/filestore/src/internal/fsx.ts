@@ -2,7 +2,6 @@
  * Small filesystem helpers shared by the job store and the file stores: owner-only permissions,
  * atomic replace (temp file + rename in the same directory), batched durability.
  */
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -110,7 +109,8 @@ export function syncPaths(files: readonly string[], dirs: readonly string[] = []
   if (total > SYNCFS_THRESHOLD && syncfsWorks !== false) {
     const probe = files[0] ?? dirs[0]!;
     try {
-      execFileSync("sync", ["-f", probe], { stdio: "ignore" });
+      // node:child_process is loaded only here (it costs every process start a few milliseconds).
+      process.getBuiltinModule("node:child_process").execFileSync("sync", ["-f", probe], { stdio: "ignore" });
       syncfsWorks = true;
       return;
     } catch {

@@ -4,7 +4,7 @@
  * it and the lock is taken over once it is `staleMs` old). Contenders in the same process queue in
  * memory first, so only one of them at a time polls the lock directory.
  */
-import lockfile from "proper-lockfile";
+import type { lock } from "proper-lockfile";
 import { FileStoreStateError } from "../errors.js";
 
 /** Default age after which a lock whose holder stopped refreshing it is taken over. */
@@ -12,6 +12,13 @@ export const DEFAULT_LOCK_STALE_MS = 10_000;
 
 /** Give up waiting for a lock after this long (a live holder keeps it only for milliseconds). */
 const ACQUIRE_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * proper-lockfile, loaded on the first lock: it loads graceful-fs (which patches node:fs) and
+ * signal-exit, which would cost every process start several milliseconds, and most never lock.
+ */
+let properLockfile: Promise<{ lock: typeof lock }> | undefined;
+const loadLockfile = (): Promise<{ lock: typeof lock }> => (properLockfile ??= import("proper-lockfile").then((m) => m.default));
 
 const queues = new Map<string, Promise<unknown>>();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -23,6 +30,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function acquire(file: string, staleMs: number, onCompromised: (err: Error) => void): Promise<() => Promise<void>> {
   const deadline = Date.now() + ACQUIRE_TIMEOUT_MS;
   let wait = 1;
+  const lockfile = await loadLockfile();
   for (;;) {
     try {
       return await lockfile.lock(file, { realpath: false, stale: staleMs, retries: 0, onCompromised });
