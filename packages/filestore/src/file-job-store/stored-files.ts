@@ -13,7 +13,7 @@ import { mintFileId, parseFileId, withSize, type ParsedFileId } from "../ids.js"
 import { EXEC_FILE_MODE, FILE_MODE, asNoSpace, failIfDiskFullInjected, isErrno, mkdirp, tempNameFor } from "../internal/fsx.js";
 import type { ReadFileOptions, WriteFileOptions } from "../job-store.js";
 import { checkSum, forgetOtherSums, recordSum, recordedSums, verifyAgainst, VerifyingStream, type FileSum } from "./file-checksums.js";
-import { COPY_CHUNK, copyFileSummed, SummingFileSink } from "./summed-copy.js";
+import { STREAM_CHUNK, copyFileSummed, SummingFileSink } from "./summed-copy.js";
 import type { StoreLayout } from "./layout.js";
 import type { PendingFileSync } from "./pending-sync.js";
 
@@ -241,7 +241,7 @@ export class StoredFiles {
   async readFileStream(fileId: string): Promise<Readable> {
     const src = this.requireReadable(fileId);
     const fd = await fs.promises.open(src.path, src.link ? "r" : fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-    const stream = fd.createReadStream({ highWaterMark: COPY_CHUNK });
+    const stream = fd.createReadStream({ highWaterMark: STREAM_CHUNK });
     return this.verifying(stream, src.path, `file ${fileId}`);
   }
 

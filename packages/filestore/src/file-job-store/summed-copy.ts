@@ -5,16 +5,22 @@
  *
  * Small files are copied in one blocking go: for a file of a few MiB the thread pool's round trips
  * (one per open, read, write, close) cost more than the copy itself, the more so on a busy machine.
- * Larger files go through the thread pool with two buffers, so reading the next piece and writing
- * the last one overlap with summing it.
+ * Larger files are copied by the kernel while the source is summed (see {@link copyFileSummed}).
  */
 import * as fs from "node:fs";
 import { Writable } from "node:stream";
 import { crc32 } from "node:zlib";
+import { isErrno } from "../internal/fsx.js";
 import type { FileSum } from "./file-checksums.js";
 
-/** Size of the pieces a copy reads, sums and writes. */
+/** Size of the pieces a copy reads, sums and writes (through one buffer, allocated once). */
 export const COPY_CHUNK = 1 << 20;
+/**
+ * Size of the pieces a stream of a stored file reads. Each piece is a new buffer: pieces of 1 MiB
+ * are mapped fresh from the kernel for each (and faulted in page by page), which costs more system
+ * time than the larger pieces save; 256 KiB pieces come from the heap.
+ */
+export const STREAM_CHUNK = 256 << 10;
 /** Files up to this size are copied without leaving the event loop (a few milliseconds at most). */
 export const BLOCKING_COPY_LIMIT = 4 * COPY_CHUNK;
 
@@ -36,6 +42,22 @@ async function writeAll(fd: number, buf: Buffer, length: number, position: numbe
   for (let done = 0; done < length; ) done += await writeFd(fd, buf, done, length - done, position + done);
 }
 
+/** Write `bufs` at `position` in one system call (the rest piece by piece after a short write). */
+async function writevAll(fd: number, bufs: Buffer[], position: number): Promise<void> {
+  const written = await new Promise<number>((resolve, reject) => fs.writev(fd, bufs, position, (err, n) => (err ? reject(err) : resolve(n))));
+  let at = position + written;
+  let skip = written;
+  for (const b of bufs) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    await writeAll(fd, b.subarray(skip), b.length - skip, at);
+    at += b.length - skip;
+    skip = 0;
+  }
+}
+
 /** Copy all of `srcFd` to `dstFd` in one blocking loop; returns the copied bytes' sum. */
 export function copyFdSummedSync(srcFd: number, dstFd: number): FileSum {
   sharedBuffer ??= Buffer.allocUnsafe(COPY_CHUNK);
@@ -52,52 +74,75 @@ export function copyFdSummedSync(srcFd: number, dstFd: number): FileSum {
   return { crc: crc >>> 0, size };
 }
 
-/**
- * Copy all of `srcFd` to `dstFd` through the thread pool: while one piece is written and the next
- * read, the event loop sums the piece in hand. Returns the copied bytes' sum.
- */
-export async function copyFdSummed(srcFd: number, dstFd: number): Promise<FileSum> {
-  let hand = Buffer.allocUnsafe(COPY_CHUNK);
-  let next = Buffer.allocUnsafe(COPY_CHUNK);
+/** Sum all of `fd`, through the thread pool, in 1 MiB pieces. */
+async function sumFd(fd: number): Promise<FileSum> {
+  const buf = Buffer.allocUnsafe(COPY_CHUNK);
   let crc = 0;
   let size = 0;
-  let n = await readFd(srcFd, hand, 0);
-  while (n > 0) {
-    const writing = writeAll(dstFd, hand, n, size);
-    const reading = readFd(srcFd, next, size + n);
-    // Neither may be left unobserved if the other fails first.
-    writing.catch(() => undefined);
-    reading.catch(() => undefined);
-    crc = crc32(hand.subarray(0, n), crc);
-    await writing;
+  for (;;) {
+    const n = await readFd(fd, buf, size);
+    if (n === 0) break;
+    crc = crc32(buf.subarray(0, n), crc);
     size += n;
-    n = await reading;
-    [hand, next] = [next, hand];
   }
   return { crc: crc >>> 0, size };
+}
+
+function sameFile(a: fs.Stats, b: fs.Stats): boolean {
+  return a.ino === b.ino && a.dev === b.dev;
 }
 
 /**
  * Copy the file `src` to a new file `dst` (created with `mode`, exactly: the umask does not apply),
  * summing the bytes copied. `flags` is how `dst` is opened ("wx": it must not exist yet).
  * On failure `dst` is removed. Returns the sum (its size is the bytes copied).
+ *
+ * A small file is copied through one buffer, summed on the way. A large one is copied by the kernel
+ * (copy_file_range: the bytes never enter this process, and the copy runs on the thread pool)
+ * while this thread sums the source through the same page cache: the two passes overlap, and the
+ * sum is of the bytes copied as long as `src` still names the file summed when the copy is done
+ * (the store replaces a file by renaming a new one over it, never by writing into it). Should it
+ * have been replaced meanwhile, the copy is summed instead.
  */
 export async function copyFileSummed(src: string, dst: string, mode: number, flags: "w" | "wx", srcFlags: string | number = "r"): Promise<FileSum> {
   const srcFd = fs.openSync(src, srcFlags);
   let dstFd: number | undefined;
+  let created = false;
   try {
-    const size = fs.fstatSync(srcFd).size;
-    dstFd = fs.openSync(dst, flags, mode);
-    fs.fchmodSync(dstFd, mode);
-    const sum = size <= BLOCKING_COPY_LIMIT ? copyFdSummedSync(srcFd, dstFd) : await copyFdSummed(srcFd, dstFd);
-    fs.closeSync(dstFd);
-    dstFd = undefined;
+    const st = fs.fstatSync(srcFd);
+    if (st.size <= BLOCKING_COPY_LIMIT) {
+      dstFd = fs.openSync(dst, flags, mode);
+      created = true;
+      fs.fchmodSync(dstFd, mode);
+      const sum = copyFdSummedSync(srcFd, dstFd);
+      fs.closeSync(dstFd);
+      dstFd = undefined;
+      return sum;
+    }
+    const copying = fs.promises.copyFile(src, dst, flags === "wx" ? fs.constants.COPYFILE_EXCL : 0);
+    copying.catch(() => undefined);
+    let sum: FileSum;
+    try {
+      sum = await sumFd(srcFd);
+    } finally {
+      // A copy that failed part way leaves its partial file; one refused (EEXIST) left no file of ours.
+      await copying.then(
+        () => (created = true),
+        (err: unknown) => (created = !isErrno(err, "EEXIST")),
+      );
+    }
+    await copying;
+    fs.chmodSync(dst, mode);
+    if (!sameFile(st, fs.statSync(src))) {
+      dstFd = fs.openSync(dst, "r");
+      sum = await sumFd(dstFd);
+      fs.closeSync(dstFd);
+      dstFd = undefined;
+    }
     return sum;
   } catch (err) {
-    if (dstFd !== undefined) {
-      fs.closeSync(dstFd);
-      fs.rmSync(dst, { force: true });
-    }
+    if (dstFd !== undefined) fs.closeSync(dstFd);
+    if (created) fs.rmSync(dst, { force: true });
     throw err;
   } finally {
     fs.closeSync(srcFd);

@@ -16,7 +16,7 @@ import { filePathOf, normalizeUrl, urlAccessFor } from "../url-access.js";
 import type { StoreLayout } from "./layout.js";
 import type { SharedFiles } from "./shared-files.js";
 import { checkSum, forgetSums, recordedSums, recordSum, sumOfFile, verifyAgainst } from "./file-checksums.js";
-import { COPY_CHUNK, copyFileSummed } from "./summed-copy.js";
+import { STREAM_CHUNK, copyFileSummed } from "./summed-copy.js";
 import { LINK_MARKER, streamToFile, type StoredFiles } from "./stored-files.js";
 
 /** Options of {@link UrlTransfer} that override the workflow config. */
@@ -155,6 +155,6 @@ export class UrlTransfer {
       return;
     }
     const access = urlAccessFor(url, "export");
-    await access.write!(url, this.files.verifying(fs.createReadStream(src.path, { highWaterMark: COPY_CHUNK }), src.path, `file ${fileId}`), { executable });
+    await access.write!(url, this.files.verifying(fs.createReadStream(src.path, { highWaterMark: STREAM_CHUNK }), src.path, `file ${fileId}`), { executable });
   }
 }
