@@ -275,16 +275,18 @@ export class StoredFiles {
       fs.rmSync(tmp, { force: true });
       throw asNoSpace(err, file);
     }
-    forgetOtherSums(dir, sum);
-    fs.rmSync(path.join(dir, LINK_MARKER), { force: true });
-    this.notePending(file);
-    return withSize({ ...parsed, link: false }, sum.size);
+    return this.replaced(parsed, dir, file, sum);
   }
 
   async updateFileStream(fileId: string, write: (stream: Writable) => void | Promise<void>): Promise<FileID> {
     const { parsed, dir, file } = this.locate(fileId);
     if (this.layout.checkedDir(dir, fileId) === undefined) throw new NoSuchFileError(fileId);
     const sum = await streamToFile(file, write, parsed.executable ? EXEC_FILE_MODE : FILE_MODE, (_tmp, written) => void recordSum(dir, written));
+    return this.replaced(parsed, dir, file, sum);
+  }
+
+  /** An update's new data is in place: drop the old checksums and any link marker, sync it later. */
+  private replaced(parsed: ParsedFileId, dir: string, file: string, sum: FileSum): FileID {
     forgetOtherSums(dir, sum);
     fs.rmSync(path.join(dir, LINK_MARKER), { force: true });
     this.notePending(file);

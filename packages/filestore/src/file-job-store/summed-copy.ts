@@ -14,7 +14,7 @@ import { isErrno } from "../internal/fsx.js";
 import type { FileSum } from "./file-checksums.js";
 
 /** Size of the pieces a copy reads, sums and writes (through one buffer, allocated once). */
-export const COPY_CHUNK = 1 << 20;
+const COPY_CHUNK = 1 << 20;
 /**
  * Size of the pieces a stream of a stored file reads. Each piece is a new buffer: pieces of 1 MiB
  * are mapped fresh from the kernel for each (and faulted in page by page), which costs more system
@@ -22,7 +22,7 @@ export const COPY_CHUNK = 1 << 20;
  */
 export const STREAM_CHUNK = 256 << 10;
 /** Files up to this size are copied without leaving the event loop (a few milliseconds at most). */
-export const BLOCKING_COPY_LIMIT = 4 * COPY_CHUNK;
+const BLOCKING_COPY_LIMIT = 4 * COPY_CHUNK;
 
 let sharedBuffer: Buffer | undefined;
 
@@ -59,7 +59,7 @@ async function writevAll(fd: number, bufs: Buffer[], position: number): Promise<
 }
 
 /** Copy all of `srcFd` to `dstFd` in one blocking loop; returns the copied bytes' sum. */
-export function copyFdSummedSync(srcFd: number, dstFd: number): FileSum {
+function copyFdSummedSync(srcFd: number, dstFd: number): FileSum {
   sharedBuffer ??= Buffer.allocUnsafe(COPY_CHUNK);
   const buf = sharedBuffer;
   let crc = 0;
