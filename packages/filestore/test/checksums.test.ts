@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { text } from "node:stream/consumers";
+import { crc32 } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DamagedJobStoreFileError, FileJobStore, parseFileId } from "../src/index.js";
 import { makeTempDir, sampleConfig, sampleJob } from "../src/testing/index.js";
@@ -76,6 +77,42 @@ describe("stored files carry a checksum checked on every read", () => {
     // Cut short: the size differs.
     fs.truncateSync(stored, 10);
     await damageOf(store.readFile(bad, path.join(dir, `cut-${n++}`)));
+  });
+
+  it("files past the one-buffer copy size, and streamed writes, are summed as written and checked as copied", async () => {
+    const { store, root } = await fresh();
+    const size = 6 * 1024 * 1024 + 3;
+    const bytes = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) bytes[i] = (i * 131 + (i >> 12)) & 0xff;
+    const local = path.join(dir, `big-${n++}`);
+    fs.writeFileSync(local, bytes);
+    const written = await store.writeFile(local);
+    // Handed over in pieces of odd sizes, some together (one writev), some alone.
+    const streamed = await store.writeFileStream(async (s) => {
+      for (let at = 0; at < size; at += 300_007) {
+        if (!s.write(bytes.subarray(at, Math.min(size, at + 300_007)))) await new Promise((r) => s.once("drain", r));
+      }
+    });
+    for (const id of [written, streamed]) {
+      expect(parseFileId(id).size).toBe(size);
+      const sidecars = fs.readdirSync(path.dirname(storedPathOf(root, id))).filter((f) => f.startsWith(".crc32-"));
+      expect(sidecars).toEqual([`.crc32-${crc32(bytes).toString(16).padStart(8, "0")}-${size}`]);
+      const copy = path.join(dir, `bigcopy-${n++}`);
+      await store.readFile(id, copy);
+      expect(fs.readFileSync(copy).equals(bytes)).toBe(true);
+      const exported = path.join(dir, `bigexport-${n++}`);
+      await store.exportFile(id, `file://${exported}`);
+      expect(fs.readFileSync(exported).equals(bytes)).toBe(true);
+    }
+    const stored = storedPathOf(root, streamed);
+    flip(stored, size - 2);
+    const copy = path.join(dir, `bigbad-${n++}`);
+    expect((await damageOf(store.readFile(streamed, copy))).path).toBe(stored);
+    expect(fs.existsSync(copy), "no damaged copy is left").toBe(false);
+    const exported = path.join(dir, `bigbadexport-${n++}`);
+    await damageOf(store.exportFile(streamed, `file://${exported}`));
+    expect(fs.existsSync(exported), "no damaged export is left").toBe(false);
+    await damageOf(text(await store.readFileStream(streamed)));
   });
 
   it("updates keep one matching checksum; streams and empty files are checked too", async () => {

@@ -98,6 +98,15 @@ function describe(sums: readonly FileSum[], got: FileSum): string {
 }
 
 /**
+ * Check a sum taken of bytes read from the file stored at `storedPath` (`got`) against its recorded
+ * checksums (`sums`, undefined: the file has none and is read unchecked). Throws
+ * {@link DamagedJobStoreFileError} naming the stored file and `what`.
+ */
+export function checkSum(sums: readonly FileSum[] | undefined, got: FileSum, storedPath: string, what: string): void {
+  if (sums !== undefined && !matches(sums, got)) throw new DamagedJobStoreFileError(storedPath, `${what}: ${describe(sums, got)}`);
+}
+
+/**
  * Check `readPath` (the stored file, or a copy just made of it) against the checksums of the file
  * stored at `storedPath`. Throws {@link DamagedJobStoreFileError} naming the stored file and `what`.
  */

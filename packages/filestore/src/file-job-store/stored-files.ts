@@ -12,7 +12,8 @@ import { InvalidIdError, JobStoreError, NoSuchFileError } from "../errors.js";
 import { mintFileId, parseFileId, withSize, type ParsedFileId } from "../ids.js";
 import { EXEC_FILE_MODE, FILE_MODE, asNoSpace, failIfDiskFullInjected, isErrno, mkdirp, tempNameFor } from "../internal/fsx.js";
 import type { ReadFileOptions, WriteFileOptions } from "../job-store.js";
-import { forgetOtherSums, recordSum, recordedSums, sumOfFile, verifyAgainst, VerifyingStream, type FileSum } from "./file-checksums.js";
+import { checkSum, forgetOtherSums, recordSum, recordedSums, verifyAgainst, VerifyingStream, type FileSum } from "./file-checksums.js";
+import { STREAM_CHUNK, copyFileSummed, SummingFileSink } from "./summed-copy.js";
 import type { StoreLayout } from "./layout.js";
 import type { PendingFileSync } from "./pending-sync.js";
 
@@ -40,33 +41,47 @@ export interface FileTarget {
 }
 
 /**
- * Stream `write`'s output into `target` through a temp file; returns the byte count. `beforeRename`
- * sees the complete temp file before it takes the target's name (to record its checksum).
+ * Stream `write`'s output into `target` through a temp file; returns the byte count and the sum of
+ * the bytes written (taken as they pass, so the file is not read again). `beforeRename` sees the
+ * complete temp file and its sum before it takes the target's name (to record its checksum).
  */
 export async function streamToFile(
   target: string,
   write: (stream: Writable) => void | Promise<void>,
   mode: number,
-  beforeRename?: (tmp: string) => Promise<void>,
-): Promise<number> {
+  beforeRename?: (tmp: string, sum: FileSum) => void,
+): Promise<FileSum> {
   const tmp = tempNameFor(target);
-  const out = fs.createWriteStream(tmp, { flags: "wx", mode });
-  // A write error (a full disk) fails the write at once, even while the caller's callback still
-  // waits for a 'drain' that a failed stream never emits. The listener stays, so a later error
-  // of the destroyed stream is never unhandled.
-  const failed = new Promise<never>((_, reject) => out.on("error", reject));
-  failed.catch(() => undefined);
+  let fd: number | undefined;
+  let out: SummingFileSink | undefined;
   try {
-    await Promise.race([new Promise<void>((resolve) => out.once("open", () => resolve())), failed]);
-    await Promise.race([Promise.resolve().then(() => write(out)), failed]);
-    failIfDiskFullInjected(target);
-    if (!out.writableEnded) out.end();
-    await Promise.race([finished(out), failed]);
-    await beforeRename?.(tmp);
+    fd = fs.openSync(tmp, "wx", mode);
+    fs.fchmodSync(fd, mode);
+    const sink = new SummingFileSink(fd);
+    out = sink;
+    // A write error (a full disk) fails the write at once, even while the caller's callback still
+    // waits for a 'drain' that a failed stream never emits. The listener stays, so a later error
+    // of the destroyed stream is never unhandled.
+    const failed = new Promise<never>((_, reject) => sink.on("error", reject));
+    failed.catch(() => undefined);
+    try {
+      await Promise.race([Promise.resolve().then(() => write(sink)), failed]);
+      failIfDiskFullInjected(target);
+      if (!sink.writableEnded) sink.end();
+      await Promise.race([finished(sink), failed]);
+    } catch (err) {
+      sink.destroy();
+      throw err;
+    }
+    fs.closeSync(fd);
+    fd = undefined;
+    beforeRename?.(tmp, sink.sum);
     fs.renameSync(tmp, target);
-    return out.bytesWritten;
+    return sink.sum;
   } catch (err) {
-    out.destroy();
+    // A write may still be under way on the thread pool: let it end before the file is closed.
+    await out?.settled();
+    if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
     throw asNoSpace(err, target);
   }
@@ -154,40 +169,39 @@ export class StoredFiles {
   }
 
   async writeFile(localPath: string, options: WriteFileOptions = {}): Promise<FileID> {
-    const st = await fs.promises.stat(localPath);
+    const st = fs.statSync(localPath);
     if (!st.isFile()) throw new InvalidIdError("local path", localPath, "not a regular file");
     const executable = options.executable ?? (st.mode & 0o100) !== 0;
     const t = this.newFileTarget(options, options.basename ?? path.basename(localPath), executable);
     this.makeFileDir(t.dir);
     const tmp = tempNameFor(t.file);
+    let sum: FileSum;
     try {
       failIfDiskFullInjected(t.file);
-      await fs.promises.copyFile(localPath, tmp);
-      await fs.promises.chmod(tmp, executable ? EXEC_FILE_MODE : FILE_MODE);
-      recordSum(t.dir, await sumOfFile(tmp));
+      sum = await copyFileSummed(localPath, tmp, executable ? EXEC_FILE_MODE : FILE_MODE, "wx");
+      recordSum(t.dir, sum);
       fs.renameSync(tmp, t.file);
     } catch (err) {
       fs.rmSync(t.dir, { recursive: true, force: true });
       throw asNoSpace(err, t.file);
     }
     this.notePending(t.file);
-    const size = fs.statSync(t.file).size;
-    return withSize(t.parsed, size);
+    return withSize(t.parsed, sum.size);
   }
 
   async writeFileStream(write: (stream: Writable) => void | Promise<void>, options: WriteFileOptions = {}): Promise<FileID> {
     const executable = options.executable ?? false;
     const t = this.newFileTarget(options, options.basename ?? "stream", executable);
     this.makeFileDir(t.dir);
-    let size: number;
+    let sum: FileSum;
     try {
-      size = await streamToFile(t.file, write, executable ? EXEC_FILE_MODE : FILE_MODE, async (tmp) => void recordSum(t.dir, await sumOfFile(tmp)));
+      sum = await streamToFile(t.file, write, executable ? EXEC_FILE_MODE : FILE_MODE, (_tmp, written) => void recordSum(t.dir, written));
     } catch (err) {
       fs.rmSync(t.dir, { recursive: true, force: true });
       throw err;
     }
     this.notePending(t.file);
-    return withSize(t.parsed, size);
+    return withSize(t.parsed, sum.size);
   }
 
   async readFile(fileId: string, localPath: string, options: ReadFileOptions = {}): Promise<void> {
@@ -195,7 +209,7 @@ export class StoredFiles {
     const real = src.link ? fs.realpathSync(src.path) : src.path;
     const symlinkOk = options.symlink === true && (this.options.symlinkReads ?? this.config()?.symlinkJobStoreReads ?? true);
     const what = `file ${fileId}`;
-    await fs.promises.rm(localPath, { force: true });
+    fs.rmSync(localPath, { force: true });
     if (symlinkOk || options.mutable === false) {
       // A link shares the stored bytes: check them once, here.
       await verifyAgainst(src.path, real, what);
@@ -212,21 +226,22 @@ export class StoredFiles {
         if (!isErrno(err, "EXDEV", "EPERM", "EMLINK")) throw err;
       }
     }
-    await fs.promises.copyFile(real, localPath);
+    // The reader gets the bytes that were summed on their way through: check that sum (a damaged
+    // copy is never left behind).
+    const sums = recordedSums(path.dirname(src.path));
+    const got = await copyFileSummed(real, localPath, src.parsed.executable ? EXEC_FILE_MODE : FILE_MODE, "w");
     try {
-      // The copy is what the reader gets: check it (a damaged copy is never left behind).
-      await verifyAgainst(src.path, localPath, what);
+      checkSum(sums, got, src.path, what);
     } catch (err) {
-      await fs.promises.rm(localPath, { force: true });
+      fs.rmSync(localPath, { force: true });
       throw err;
     }
-    await fs.promises.chmod(localPath, src.parsed.executable ? EXEC_FILE_MODE : FILE_MODE);
   }
 
   async readFileStream(fileId: string): Promise<Readable> {
     const src = this.requireReadable(fileId);
     const fd = await fs.promises.open(src.path, src.link ? "r" : fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-    const stream = fd.createReadStream();
+    const stream = fd.createReadStream({ highWaterMark: STREAM_CHUNK });
     return this.verifying(stream, src.path, `file ${fileId}`);
   }
 
@@ -253,33 +268,29 @@ export class StoredFiles {
     let sum: FileSum;
     try {
       failIfDiskFullInjected(file);
-      await fs.promises.copyFile(localPath, tmp);
-      await fs.promises.chmod(tmp, parsed.executable ? EXEC_FILE_MODE : FILE_MODE);
-      sum = await sumOfFile(tmp);
+      sum = await copyFileSummed(localPath, tmp, parsed.executable ? EXEC_FILE_MODE : FILE_MODE, "wx");
       recordSum(dir, sum);
       fs.renameSync(tmp, file);
     } catch (err) {
       fs.rmSync(tmp, { force: true });
       throw asNoSpace(err, file);
     }
-    forgetOtherSums(dir, sum);
-    fs.rmSync(path.join(dir, LINK_MARKER), { force: true });
-    this.notePending(file);
-    return withSize({ ...parsed, link: false }, fs.statSync(file).size);
+    return this.replaced(parsed, dir, file, sum);
   }
 
   async updateFileStream(fileId: string, write: (stream: Writable) => void | Promise<void>): Promise<FileID> {
     const { parsed, dir, file } = this.locate(fileId);
     if (this.layout.checkedDir(dir, fileId) === undefined) throw new NoSuchFileError(fileId);
-    let sum: FileSum | undefined;
-    const size = await streamToFile(file, write, parsed.executable ? EXEC_FILE_MODE : FILE_MODE, async (tmp) => {
-      sum = await sumOfFile(tmp);
-      recordSum(dir, sum);
-    });
-    forgetOtherSums(dir, sum!);
+    const sum = await streamToFile(file, write, parsed.executable ? EXEC_FILE_MODE : FILE_MODE, (_tmp, written) => void recordSum(dir, written));
+    return this.replaced(parsed, dir, file, sum);
+  }
+
+  /** An update's new data is in place: drop the old checksums and any link marker, sync it later. */
+  private replaced(parsed: ParsedFileId, dir: string, file: string, sum: FileSum): FileID {
+    forgetOtherSums(dir, sum);
     fs.rmSync(path.join(dir, LINK_MARKER), { force: true });
     this.notePending(file);
-    return withSize({ ...parsed, link: false }, size);
+    return withSize({ ...parsed, link: false }, sum.size);
   }
 
   async deleteFile(fileId: string): Promise<void> {

@@ -15,7 +15,8 @@ import type { ImportOptions, WriteFileOptions } from "../job-store.js";
 import { filePathOf, normalizeUrl, urlAccessFor } from "../url-access.js";
 import type { StoreLayout } from "./layout.js";
 import type { SharedFiles } from "./shared-files.js";
-import { forgetSums, recordSum, sumOfFile, verifyAgainst } from "./file-checksums.js";
+import { checkSum, forgetSums, recordedSums, recordSum, sumOfFile, verifyAgainst } from "./file-checksums.js";
+import { STREAM_CHUNK, copyFileSummed } from "./summed-copy.js";
 import { LINK_MARKER, streamToFile, type StoredFiles } from "./stored-files.js";
 
 /** Options of {@link UrlTransfer} that override the workflow config. */
@@ -143,17 +144,17 @@ export class UrlTransfer {
       const real = src.link ? fs.realpathSync(src.path) : src.path;
       const tmp = `${dst}.toil-export-${process.pid}`;
       try {
-        await fs.promises.copyFile(real, tmp);
-        await verifyAgainst(src.path, tmp, `file ${fileId}`);
-        await fs.promises.chmod(tmp, mode);
-        await fs.promises.rename(tmp, dst);
+        // The export gets the bytes that were summed on their way through: check that sum.
+        const sums = recordedSums(path.dirname(src.path));
+        checkSum(sums, await copyFileSummed(real, tmp, mode, "w"), src.path, `file ${fileId}`);
+        fs.renameSync(tmp, dst);
       } catch (err) {
-        await fs.promises.rm(tmp, { force: true });
+        fs.rmSync(tmp, { force: true });
         throw err;
       }
       return;
     }
     const access = urlAccessFor(url, "export");
-    await access.write!(url, this.files.verifying(fs.createReadStream(src.path), src.path, `file ${fileId}`), { executable });
+    await access.write!(url, this.files.verifying(fs.createReadStream(src.path, { highWaterMark: STREAM_CHUNK }), src.path, `file ${fileId}`), { executable });
   }
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, openSync, w
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { failureNote, killPids, median, runToil, timeCommand } from "../run.js";
+import type { Figure } from "../report.js";
 import { type Ctx, MB, MiB, summarize, toilRunArgs, caseDir, timeoutFor } from "./common.js";
 
 interface Timing {
@@ -36,6 +37,40 @@ function writeFileOfSize(path: string, bytes: number, seed: Buffer): void {
   }
 }
 
+/**
+ * Wall of a 2-job workflow (fanout 0): the fixed cost of a run, subtracted from the files runs'
+ * walls. The fanout case's own measurement when it ran in this bench run, else one run here.
+ */
+async function fixedCostMs(ctx: Ctx, dir: string): Promise<number | null> {
+  if (ctx.emptyWallMs !== null) return ctx.emptyWallMs;
+  const out = join(dir, "empty-sum");
+  const r = await runToil({
+    args: toilRunArgs("fanout", join(dir, "store-empty"), [], ["0", out]),
+    logDir: dir,
+    label: "files-empty-run",
+    timeoutMs: timeoutFor(ctx, 2),
+    ...(ctx.env ? { env: ctx.env } : {}),
+  });
+  const ok = r.code === 0 && existsSync(out);
+  ctx.runs.push(summarize(r, ok, ok ? undefined : failureNote(r)));
+  killPids(r.survivors);
+  return ok ? r.wallMs : null;
+}
+
+/** The figure "without the fixed cost of a run" next to an end-to-end one: same baseline and target. */
+function withoutFixedCost(e2e: Figure, bytes: number, wallMs: number, fixedMs: number | null): Figure | undefined {
+  if (e2e.value === null || fixedMs === null || e2e.baseline === undefined) return undefined;
+  const rate = bytes / MB / (Math.max(wallMs - fixedMs, 1) / 1000);
+  return {
+    ...e2e,
+    id: e2e.id.replace(/endToEndMBps$/, "withoutFixedCostMBps"),
+    figure: e2e.figure.replace(/, end to end$/, ", without the fixed cost of a run"),
+    value: rate,
+    ratio: rate / e2e.baseline.value,
+    note: `bytes / (wall − wall of a 2-job workflow, ${(fixedMs / 1000).toFixed(2)} s, measured in the same bench run): the transfers and the jobs' scheduling once the leader is up`,
+  };
+}
+
 /** Wall time of `cp -r src dst` followed by `sync` of the copied files (ms). */
 function durableCopy(src: string, dst: string): number {
   return timeCommand("sh", ["-c", 'cp -r "$1" "$2" && if [ -d "$2" ]; then find "$2" -type f -exec sync {} +; else sync "$2"; fi', "sh", src, dst]);
@@ -46,6 +81,7 @@ export async function filesCase(ctx: Ctx): Promise<void> {
   const largeBytes = ctx.quick ? 64 * MiB : 1024 * MiB;
   const dir = caseDir(ctx, "files");
   const seed = randomBytes(MiB);
+  const fixedMs = await fixedCostMs(ctx, dir);
 
   // --- small files: COUNT jobs, each writes 1 MiB into the store and reads it back
   const src = join(dir, "src");
@@ -92,6 +128,8 @@ export async function filesCase(ctx: Ctx): Promise<void> {
     target: { op: ">=", value: cpSyncRate / 1.5 },
     note: `${note ? `${note}; ` : ""}\`cp -r\` alone (not durable): ${cpRate.toFixed(0)} MB/s`,
   });
+  const smallNet = withoutFixedCost(ctx.figures.at(-1)!, smallBytes, r.wallMs, fixedMs);
+  if (smallNet) ctx.figures.push(smallNet);
   if (ok) {
     const xfer = t.filter((x) => x.name === "write" || x.name === "read");
     const span = Math.max(...xfer.map((x) => x.end)) - Math.min(...xfer.map((x) => x.start));
@@ -160,6 +198,8 @@ export async function filesCase(ctx: Ctx): Promise<void> {
     target: { op: ">=", value: cpSyncLargeRate / 1.5 },
     note: `${note2 ? `${note2}; ` : ""}3 × \`cp\` alone (not durable): ${cpLargeRate.toFixed(0)} MB/s`,
   });
+  const largeNet = withoutFixedCost(ctx.figures.at(-1)!, 3 * largeBytes, r2.wallMs, fixedMs);
+  if (largeNet) ctx.figures.push(largeNet);
   if (ok2) {
     for (const step of ["import", "copy", "export"]) {
       const s = t2.find((x) => x.name === step);
