@@ -15,6 +15,7 @@ import { appendToLogFile, type Logger } from "../log.js";
 import type { RootJob } from "../jobs.js";
 import { insufficientResourcesAdvice } from "../resource-advice.js";
 import { settlePrestartedWorker } from "../cli/prestart-worker.js";
+import { boundLeaderHeapGrowth } from "../cli/leader-heap.js";
 
 /** What a workflow file's default export receives. */
 export interface WorkflowContext {
@@ -176,6 +177,7 @@ export async function runCommand(
   let toil: Toil | undefined;
   let started = false;
   let restart = false;
+  boundLeaderHeapGrowth(io.env);
   try {
     const { config, explicit } = configFromCommand(opts, pluginSpecs, io.env);
     restart = config.restart;

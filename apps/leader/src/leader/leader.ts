@@ -103,13 +103,21 @@ export class Leader {
   private readonly live = new Map<string, JobDescription>();
   /** Ready jobs whose descriptions are not held (see LIVE_WINDOW): read again when processed. */
   private readonly unloaded = new Set<string>();
-  private readonly ready = new FifoQueue<[string, number]>();
+  /**
+   * Ready jobs and the exit status each was reported with, in two queues rather than one of pairs:
+   * a large phase puts every one of its jobs here at once, and a pair is an object per job.
+   */
+  private readonly ready = new FifoQueue<string>();
+  private readonly readyStatus = new FifoQueue<number>();
   private readonly issuedByBatch = new Map<number, Issued>();
   private readonly batchOfJob = new Map<string, number>();
   private readonly backoff = new MinHeap<string>();
   private readonly waitingMulti = new Map<string, JobDescription>();
-  /** Predecessors that have reached the phase containing a job and wait for it. */
-  private readonly predecessorsOf = new Map<string, string[]>();
+  /**
+   * Predecessors that have reached the phase containing a job and wait for it: the one id when there
+   * is one (the usual case, and an array per job of a large phase would be an object per job).
+   */
+  private readonly predecessorsOf = new Map<string, string | string[]>();
   /** The phase a predecessor currently waits on, and how many of its jobs are still pending. */
   private readonly pendingPhase = new Map<string, { all: Set<string>; remaining: number }>();
   private readonly failedJobs = new Map<string, FailedJob>();
@@ -151,7 +159,7 @@ export class Leader {
       live: (id) => this.live.get(id),
       issue: (host) => this.issueJob(host, true),
       isIssued: (id) => this.batchOfJob.has(id),
-      ready: (id, status) => this.ready.push([id, status]),
+      ready: (id, status) => this.pushReady(id, status),
       fail: (id, why) => this.totallyFail(id, why),
     });
   }
@@ -180,7 +188,7 @@ export class Leader {
   async run(): Promise<void> {
     const root = await this.loadForRun(this.options.rootJobId);
     this.track(root);
-    this.ready.push([root.id, 0]);
+    this.pushReady(root.id, 0);
     try {
       await this.loop();
     } finally {
@@ -372,11 +380,24 @@ export class Leader {
 
   // ------------------------------------------------------------------ ready jobs
 
+  private pushReady(id: string, status: number): void {
+    this.ready.push(id);
+    this.readyStatus.push(status);
+  }
+
   private async drainReady(): Promise<void> {
-    let item: [string, number] | undefined;
-    while (!this.issueWindowFull() && (item = this.ready.shift())) {
-      await this.processReadyJob(item[0], item[1]);
+    let id: string | undefined;
+    while (!this.issueWindowFull() && (id = this.ready.shift()) !== undefined) {
+      await this.processReadyJob(id, this.readyStatus.shift()!);
     }
+  }
+
+  /** The predecessors waiting for `id`, forgotten here. */
+  private takePredecessors(id: string): readonly string[] {
+    const preds = this.predecessorsOf.get(id);
+    if (preds === undefined) return [];
+    this.predecessorsOf.delete(id);
+    return typeof preds === "string" ? [preds] : preds;
   }
 
   /** Whether the leader holds back ready jobs until some issued ones finish (see ISSUE_WINDOW). */
@@ -393,7 +414,7 @@ export class Leader {
     const now = Date.now();
     while (this.backoff.size > 0 && (this.backoff.peekKey() ?? Infinity) <= now) {
       const id = this.backoff.pop()!;
-      this.ready.push([id, -1]);
+      this.pushReady(id, -1);
     }
   }
 
@@ -511,8 +532,9 @@ export class Leader {
         continue;
       }
       const preds = this.predecessorsOf.get(succId);
-      if (preds) preds.push(desc.id);
-      else this.predecessorsOf.set(succId, [desc.id]);
+      if (preds === undefined) this.predecessorsOf.set(succId, desc.id);
+      else if (typeof preds === "string") this.predecessorsOf.set(succId, [preds, desc.id]);
+      else preds.push(desc.id);
 
       if (this.unloaded.has(succId)) continue;
       let succ = this.waitingMulti.get(succId) ?? this.live.get(succId);
@@ -534,15 +556,15 @@ export class Leader {
         if (succ.markPredecessorFinished(desc.id)) {
           this.waitingMulti.delete(succId);
           this.live.set(succId, succ);
-          this.ready.push([succId, 0]);
+          this.pushReady(succId, 0);
         }
       } else if (this.live.size >= LIVE_WINDOW && !this.live.has(succId)) {
         this.unloaded.add(succId);
         this.seen++;
-        this.ready.push([succId, 0]);
+        this.pushReady(succId, 0);
       } else {
         this.track(succ);
-        this.ready.push([succId, 0]);
+        this.pushReady(succId, 0);
       }
       // A large phase: start its first jobs while the rest are still being read.
       if (++loadedSinceIssue >= ISSUE_WHILE_LOADING_EVERY) {
@@ -560,7 +582,7 @@ export class Leader {
     const pred = this.live.get(predId);
     if (!pred) return;
     if (phase) pred.filterSuccessors((id) => !phase.all.has(id));
-    this.ready.push([predId, 0]);
+    this.pushReady(predId, 0);
   }
 
   /** A successor of `predId` finished (was removed) or failed for good. */
@@ -578,9 +600,7 @@ export class Leader {
     this.lastFailure.delete(id);
     if (this.services.hostRemoved(id)) return;
     if (id === this.options.rootJobId) this.rootDone = true;
-    const preds = this.predecessorsOf.get(id);
-    this.predecessorsOf.delete(id);
-    if (preds) for (const p of preds) this.successorSettled(p);
+    for (const p of this.takePredecessors(id)) this.successorSettled(p);
   }
 
   // ------------------------------------------------------------------ finished batch jobs
@@ -649,7 +669,7 @@ export class Leader {
       await this.services.hostExited(desc, failed);
       return;
     }
-    this.ready.push([id, failed ? 1 : 0]);
+    this.pushReady(id, failed ? 1 : 0);
   }
 
   private async waitForNewerVersion(id: string, version: number, current: JobDescription): Promise<JobDescription> {
@@ -706,13 +726,9 @@ export class Leader {
       this.hasFailedSuccessors.add(clientId);
       return;
     }
-    const preds = this.predecessorsOf.get(id);
-    this.predecessorsOf.delete(id);
-    if (preds) {
-      for (const p of preds) {
-        this.hasFailedSuccessors.add(p);
-        this.successorSettled(p);
-      }
+    for (const p of this.takePredecessors(id)) {
+      this.hasFailedSuccessors.add(p);
+      this.successorSettled(p);
     }
   }
 
@@ -730,14 +746,10 @@ export class Leader {
       this.failedSuccessors.add(id);
       const waiting = this.waitingMulti.get(id);
       this.waitingMulti.delete(id);
-      const preds = this.predecessorsOf.get(id);
-      this.predecessorsOf.delete(id);
-      if (preds) {
-        for (const p of preds) {
-          if (p === via) continue;
-          this.hasFailedSuccessors.add(p);
-          this.successorSettled(p);
-        }
+      for (const p of this.takePredecessors(id)) {
+        if (p === via) continue;
+        this.hasFailedSuccessors.add(p);
+        this.successorSettled(p);
       }
       const desc = waiting ?? this.live.get(id) ?? this.options.preloaded?.get(id) ?? ((await this.store.jobExists(id)) ? await this.store.loadJob(id) : undefined);
       if (desc) for (const s of desc.allSuccessors()) stack.push(s);
