@@ -44,7 +44,7 @@ export function newJobId(): string {
 const ID_LENGTH = 21;
 const ID_BATCH = 1024;
 const idBytes = Buffer.alloc(ID_BATCH * ID_LENGTH);
-let idsLeft = 0;
+let idsUsed = ID_BATCH;
 
 /**
  * `prefix` and a nanoid-style id (21 symbols of nanoid's URL alphabet, 126 random bits), made as
@@ -52,13 +52,12 @@ let idsLeft = 0;
  * of about ten pieces, which cost more than the rest of a trivial job's description.
  */
 function randomId(prefix: string): string {
-  if (idsLeft === 0) {
+  if (idsUsed === ID_BATCH) {
     getRandomValues(idBytes);
     for (let i = 0; i < idBytes.length; i++) idBytes[i] = urlAlphabet.charCodeAt((idBytes[i] as number) & 63);
-    idsLeft = ID_BATCH;
+    idsUsed = 0;
   }
-  idsLeft--;
-  const start = idsLeft * ID_LENGTH;
+  const start = idsUsed++ * ID_LENGTH;
   return prefix + idBytes.toString("latin1", start, start + ID_LENGTH);
 }
 
