@@ -111,6 +111,12 @@ export interface JobState {
 
 const states = new WeakMap<object, JobState>();
 
+// A job's successor and service lists start as these shared empty ones and get their own on the
+// first add: most jobs of a big fan-out never have any. Frozen, so a push that forgot to take a
+// copy fails loudly.
+const NO_JOBS: Job[] = Object.freeze([]) as unknown as Job[];
+const NO_SERVICE_HOSTS: JobState["services"] = Object.freeze([]) as unknown as JobState["services"];
+
 /** Internal: the state of a job. */
 export function jobState(job: Job): JobState {
   const s = states.get(job);
@@ -127,9 +133,9 @@ export function initJobState(job: Job, description: JobDescription, body: BodySp
   const state: JobState = {
     description,
     body,
-    children: [],
-    followOns: [],
-    services: [],
+    children: NO_JOBS,
+    followOns: NO_JOBS,
+    services: NO_SERVICE_HOSTS,
     predecessors: new Set(),
     client: undefined,
     saved,
@@ -266,6 +272,7 @@ export abstract class Job implements PromiseSource {
     const hostState = jobState(host);
     hostState.client = this;
     validateJob(host, true);
+    if (me.services === NO_SERVICE_HOSTS) me.services = [];
     me.services.push({ host, parent });
     me.description.addServiceHostJob(host.description.id, parent?.description.id);
     return host.rv() as JobPromise<Resolved<Awaited<ReturnType<S["start"]>>>>;
@@ -474,9 +481,11 @@ function addSuccessor(parent: Job, job: Job, kind: "child" | "followOn"): void {
   other.predecessors.add(parent);
   other.description.addPredecessor();
   if (kind === "child") {
+    if (me.children === NO_JOBS) me.children = [];
     me.children.push(job);
     me.description.addChild(other.description.id);
   } else {
+    if (me.followOns === NO_JOBS) me.followOns = [];
     me.followOns.push(job);
     me.description.addFollowOn(other.description.id);
   }
@@ -801,7 +810,7 @@ function snapshot(start: Job): { nodes: JobNode[]; nodeOf: Map<Job, JobNode> } {
     const s = jobState(node.job);
     (node as { name: string }).name = s.description.displayName;
     // (Assigned, not pushed with a spread: a job may have a million children.)
-    node.children = s.children.map(visit);
+    node.children = s.children.length === 0 ? (NO_SERVICES as unknown as JobNode[]) : s.children.map(visit);
     node.followOns = s.followOns.length === 0 ? (NO_SERVICES as unknown as JobNode[]) : s.followOns.map(visit);
     if (s.services.length > 0) node.services = s.services.map(({ host, parent }) => ({ host: visit(host), parent: parent && visit(parent) }));
     for (const p of s.predecessors) node.predecessors.push(visit(p));
