@@ -19,11 +19,14 @@ async function chainableNewSuccessor(
   config: Config,
 ): Promise<JobDescription | undefined> {
   if (created.length === 0) return undefined;
-  const byId = new Map(created.map((d) => [d.id, d] as const));
+  // Made only if chaining looks at a successor: a job with many children never does, and a map of
+  // a million new jobs is not free.
+  let byId: Map<string, JobDescription> | undefined;
   let storedSuccessor = false;
   const next = await nextChainable(
     desc,
     async (id) => {
+      byId ??= new Map(created.map((d) => [d.id, d] as const));
       const fresh = byId.get(id);
       if (fresh) return fresh;
       storedSuccessor = true;

@@ -4,7 +4,8 @@
  * descriptions: every reference is by id.
  * (Over 600 lines: one class, whose private fields toJSON/fromJSON must all see; requirement parsing is in requirements.ts.)
  */
-import { nanoid } from "nanoid";
+import { getRandomValues } from "node:crypto";
+import { urlAlphabet } from "nanoid";
 import { JobDescriptionFormatError, JobUsageError, JobVersionError, ToilError } from "./errors.js";
 import { BatchJobExitReason } from "./exit-reason.js";
 import {
@@ -25,19 +26,39 @@ export const TEMPORARY_ID_PREFIX = "tmp-";
 
 /** A fresh temporary job id (replaced by a real one when the job is saved). */
 export function newTemporaryJobId(): string {
-  return TEMPORARY_ID_PREFIX + nanoid();
+  return randomId(TEMPORARY_ID_PREFIX);
 }
 
 /**
- * A fresh permanent job id (nanoid). nanoid's alphabet has `-`, so about one id in 16.8 million
+ * A fresh permanent job id (nanoid-style, see randomId). nanoid's alphabet has `-`, so about one id in 16.8 million
  * starts with the temporary prefix; a workflow of a million jobs would meet one about once in
  * seventeen runs, and the store refuses to save it as a temporary id. Such an id is drawn again.
  */
 export function newJobId(): string {
   for (;;) {
-    const id = nanoid();
+    const id = randomId("");
     if (!isTemporaryJobId(id)) return id;
   }
+}
+
+const ID_LENGTH = 21;
+const ID_BATCH = 1024;
+const idBytes = Buffer.alloc(ID_BATCH * ID_LENGTH);
+let idsUsed = ID_BATCH;
+
+/**
+ * `prefix` and a nanoid-style id (21 symbols of nanoid's URL alphabet, 126 random bits), made as
+ * one flat string: nanoid builds its id a symbol at a time, and V8 keeps such a string as a chain
+ * of about ten pieces, which cost more than the rest of a trivial job's description.
+ */
+function randomId(prefix: string): string {
+  if (idsUsed === ID_BATCH) {
+    getRandomValues(idBytes);
+    for (let i = 0; i < idBytes.length; i++) idBytes[i] = urlAlphabet.charCodeAt((idBytes[i] as number) & 63);
+    idsUsed = 0;
+  }
+  const start = idsUsed++ * ID_LENGTH;
+  return prefix + idBytes.toString("latin1", start, start + ID_LENGTH);
 }
 
 /** Whether an id is a temporary one (the job was never saved). */
@@ -184,6 +205,13 @@ function freezeIds(ids: Iterable<string>): string[] {
   return [...ids];
 }
 
+// Shared empty collections of descriptions that have none of their own (frozen, so a write that
+// forgot to take its own copy fails loudly; the map is never written: see #ownServiceTree).
+const NO_IDS: string[] = Object.freeze([]) as unknown as string[];
+const NO_PHASES: string[][] = Object.freeze([]) as unknown as string[][];
+const NO_CHAIN: ChainLink[] = Object.freeze([]) as unknown as ChainLink[];
+const NO_SERVICE_TREE: Map<string, string[]> = new Map();
+
 /** Stores all the information that the leader ever needs to know about a job. */
 export class JobDescription {
   /** The job's id: temporary (see {@link isTemporaryJobId}) until the job is saved. */
@@ -199,7 +227,10 @@ export class JobDescription {
   /** Number of predecessor edges into this job (a job added under two parents has 2). */
   predecessorNumber = 0;
   /** Leader memory (never serialized): predecessors that have reached the phase containing this job. */
-  readonly predecessorsFinished = new Set<string>();
+  get predecessorsFinished(): Set<string> {
+    // Made on first use: a worker's new jobs never need it, and a set each cost a fan-out of a million jobs 100 MB.
+    return (this.#predecessorsFinished ??= new Set<string>());
+  }
   /** Job-store file ids to delete once this description's update is committed (a journal). */
   filesToDelete: string[] = [];
   /** Id of a job-store file holding the log of this job's last failed attempt. */
@@ -219,18 +250,21 @@ export class JobDescription {
   /** For service hosts: the flag files. */
   serviceFlags: ServiceFlags | undefined;
 
+  #predecessorsFinished: Set<string> | undefined;
   #explicit: Partial<Requirements>;
   #config: JobDescriptionConfig | RequirementDefaults | undefined;
   #body: JobBody | undefined;
   #remainingTryCount: number | undefined;
   #retryBackoffSeconds: number | undefined;
-  #childIds: string[] = [];
-  #followOnIds: string[] = [];
+  // The collections below start as shared empty ones and get their own on the first write: a
+  // worker's fan-out makes a million descriptions, most of which never have successors.
+  #childIds: string[] = NO_IDS;
+  #followOnIds: string[] = NO_IDS;
   /** Phases adopted from jobs this one replaced by chaining; index 0 runs last. */
-  #adoptedPhases: string[][] = [];
+  #adoptedPhases: string[][] = NO_PHASES;
   /** Service host id -> ids of its child service hosts. Every host is a key. */
-  #serviceTree = new Map<string, string[]>();
-  #chain: ChainLink[] = [];
+  #serviceTree: Map<string, string[]> = NO_SERVICE_TREE;
+  #chain: ChainLink[] = NO_CHAIN;
   #chainDropped = 0;
   #originalId: string | undefined;
 
@@ -379,10 +413,10 @@ export class JobDescription {
     }
     const doomed = [...this.successorsAndServiceHosts()];
     this.#body = this.checkpointBody;
-    this.#childIds = [];
-    this.#followOnIds = [];
-    this.#adoptedPhases = [];
-    this.#serviceTree.clear();
+    this.#childIds = NO_IDS;
+    this.#followOnIds = NO_IDS;
+    this.#adoptedPhases = NO_PHASES;
+    this.#serviceTree = NO_SERVICE_TREE;
     return doomed;
   }
 
@@ -391,12 +425,14 @@ export class JobDescription {
   /** Make `childId` a child (runs after this job, in parallel with the other children). */
   addChild(childId: string): void {
     this.#assertCanHaveSuccessors("a child");
+    if (this.#childIds === NO_IDS) this.#childIds = [];
     this.#childIds.push(childId);
   }
 
   /** Make `followOnId` a follow-on (runs after this job's children and their whole subtrees). */
   addFollowOn(followOnId: string): void {
     this.#assertCanHaveSuccessors("a follow-on");
+    if (this.#followOnIds === NO_IDS) this.#followOnIds = [];
     this.#followOnIds.push(followOnId);
   }
 
@@ -410,7 +446,13 @@ export class JobDescription {
       }
       siblings.push(serviceId);
     }
-    if (!this.#serviceTree.has(serviceId)) this.#serviceTree.set(serviceId, []);
+    if (!this.#serviceTree.has(serviceId)) this.#ownServiceTree().set(serviceId, []);
+  }
+
+  /** The service tree, made this description's own before a write (it starts as the shared empty one). */
+  #ownServiceTree(): Map<string, string[]> {
+    if (this.#serviceTree === NO_SERVICE_TREE) this.#serviceTree = new Map();
+    return this.#serviceTree;
   }
 
   #assertCanHaveSuccessors(what: string): void {
@@ -478,13 +520,14 @@ export class JobDescription {
 
   /** Keep only successors the predicate approves (others are finished); drops emptied adopted phases. */
   filterSuccessors(keep: (id: string) => boolean): void {
-    this.#childIds = this.#childIds.filter(keep);
-    this.#followOnIds = this.#followOnIds.filter(keep);
-    this.#adoptedPhases = this.#adoptedPhases.map((p) => p.filter(keep)).filter((p) => p.length > 0);
+    if (this.#childIds.length > 0) this.#childIds = this.#childIds.filter(keep);
+    if (this.#followOnIds.length > 0) this.#followOnIds = this.#followOnIds.filter(keep);
+    if (this.#adoptedPhases.length > 0) this.#adoptedPhases = this.#adoptedPhases.map((p) => p.filter(keep)).filter((p) => p.length > 0);
   }
 
   /** Keep only service hosts the predicate approves (others are finished). */
   filterServiceHosts(keep: (id: string) => boolean): void {
+    if (this.#serviceTree.size === 0) return;
     for (const id of [...this.#serviceTree.keys()]) if (!keep(id)) this.#serviceTree.delete(id);
     for (const [id, kids] of this.#serviceTree) this.#serviceTree.set(id, kids.filter(keep));
   }
@@ -500,14 +543,14 @@ export class JobDescription {
    * hands its place in the graph to the real job). `other` is left with none.
    */
   adoptSuccessorsOf(other: JobDescription): void {
-    for (const id of other.#childIds) this.#childIds.push(id);
-    for (const id of other.#followOnIds) this.#followOnIds.push(id);
+    this.#childIds = [...this.#childIds, ...other.#childIds];
+    this.#followOnIds = [...this.#followOnIds, ...other.#followOnIds];
     this.#adoptedPhases = [...other.#adoptedPhases, ...this.#adoptedPhases];
-    for (const [id, kids] of other.#serviceTree) this.#serviceTree.set(id, [...kids]);
-    other.#childIds = [];
-    other.#followOnIds = [];
-    other.#adoptedPhases = [];
-    other.#serviceTree.clear();
+    for (const [id, kids] of other.#serviceTree) this.#ownServiceTree().set(id, [...kids]);
+    other.#childIds = NO_IDS;
+    other.#followOnIds = NO_IDS;
+    other.#adoptedPhases = NO_PHASES;
+    other.#serviceTree = NO_SERVICE_TREE;
   }
 
   /** True when the job has run and every successor and service is finished and gone. */
@@ -562,11 +605,11 @@ export class JobDescription {
       renames instanceof Map
         ? (id: string) => renames.get(id) ?? id
         : (id: string) => (renames as Record<string, string>)[id] ?? id;
-    const rename = (ids: string[]) => ids.map(get);
+    const rename = (ids: string[]) => (ids.length === 0 ? ids : ids.map(get));
     this.#childIds = rename(this.#childIds);
     this.#followOnIds = rename(this.#followOnIds);
-    this.#adoptedPhases = this.#adoptedPhases.map(rename);
-    this.#serviceTree = new Map([...this.#serviceTree].map(([id, kids]) => [get(id), rename(kids)]));
+    if (this.#adoptedPhases.length > 0) this.#adoptedPhases = this.#adoptedPhases.map(rename);
+    if (this.#serviceTree.size > 0) this.#serviceTree = new Map([...this.#serviceTree].map(([id, kids]) => [get(id), rename(kids)]));
   }
 
   /** The original id of this job (differs from {@link id} after it replaced another job by chaining). */

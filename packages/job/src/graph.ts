@@ -13,65 +13,65 @@ export interface GraphNode {
   readonly followOns: readonly GraphNode[];
   /** Service hosts of this job, each with its parent service host (if any). */
   readonly services: readonly { host: GraphNode; parent: GraphNode | undefined }[];
-  readonly predecessors: ReadonlySet<GraphNode>;
+  readonly predecessors: Iterable<GraphNode>;
   /** For service hosts: the client job. */
   readonly client: GraphNode | undefined;
 }
 
-/** Every job connected to `start` (through successors, predecessors, services and clients), `start` first. */
-export function connectedComponent<N extends GraphNode>(start: N, include: (n: N) => boolean = () => true): N[] {
-  const seen = new Set<GraphNode>([start]);
-  const out: N[] = [start];
-  for (let i = 0; i < out.length; i++) {
-    const n = out[i] as N;
-    const next: GraphNode[] = [...n.children, ...n.followOns, ...n.services.map((s) => s.host), ...n.predecessors];
-    if (n.client !== undefined) next.push(n.client);
-    for (const m of next) {
-      if (!seen.has(m) && include(m as N)) {
-        seen.add(m);
-        out.push(m as N);
-      }
-    }
-  }
-  return out;
-}
-
 /** Jobs of the component with no predecessor (service hosts are never roots). */
 export function rootsOf<N extends GraphNode>(component: readonly N[], inComponent: ReadonlySet<GraphNode>): N[] {
-  return component.filter(
-    (n) => n.client === undefined && ![...n.predecessors].some((p) => inComponent.has(p)),
-  );
+  return component.filter((n) => {
+    if (n.client !== undefined) return false;
+    for (const p of n.predecessors) if (inComponent.has(p)) return false;
+    return true;
+  });
 }
 
 /** The augmented "runs after" graph: job nodes plus one "subtree done" node per job. */
 class Augmented {
   readonly index = new Map<GraphNode, number>();
-  readonly edges: number[][] = [];
-  readonly labels: string[] = [];
+  /** Edges in compressed rows: the successors of vertex u are targets[offsets[u] .. offsets[u + 1]). */
+  readonly offsets: Int32Array;
+  readonly targets: Int32Array;
   constructor(readonly nodes: readonly GraphNode[]) {
     nodes.forEach((n, i) => this.index.set(n, i));
     const v = nodes.length;
-    for (let i = 0; i < 2 * v; i++) this.edges.push([]);
-    for (const n of nodes) this.labels.push(`'${n.name}'`);
-    for (const n of nodes) this.labels.push(`'${n.name}' (its subtree completing)`);
+    // Two typed arrays per edge list instead of one JS array per vertex: a fan-out of a million
+    // jobs has two million vertices, and an array each cost more than the jobs themselves.
+    let from = new Int32Array(Math.max(16, 4 * v));
+    let to = new Int32Array(from.length);
+    let count = 0;
+    const add = (a: number, b: number): void => {
+      if (count === from.length) {
+        const grow = (old: Int32Array) => {
+          const bigger = new Int32Array(old.length * 2);
+          bigger.set(old);
+          return bigger;
+        };
+        from = grow(from);
+        to = grow(to);
+      }
+      from[count] = a;
+      to[count] = b;
+      count++;
+    };
     const done = (i: number) => i + v;
-    for (const n of nodes) {
-      const i = this.index.get(n) as number;
-      const add = (a: number, b: number) => (this.edges[a] as number[]).push(b);
+    for (let i = 0; i < v; i++) {
+      const n = nodes[i] as GraphNode;
       add(i, done(i));
+      const followOns: number[] = [];
+      for (const f of n.followOns) {
+        const k = this.index.get(f);
+        if (k !== undefined) followOns.push(k);
+      }
       for (const c of n.children) {
         const j = this.index.get(c);
         if (j === undefined) continue;
         add(i, j);
         add(done(j), done(i));
-        for (const f of n.followOns) {
-          const k = this.index.get(f);
-          if (k !== undefined) add(done(j), k);
-        }
+        for (const k of followOns) add(done(j), k);
       }
-      for (const f of n.followOns) {
-        const k = this.index.get(f);
-        if (k === undefined) continue;
+      for (const k of followOns) {
         add(i, k);
         add(done(k), done(i));
       }
@@ -80,43 +80,66 @@ class Augmented {
         if (h === undefined) continue;
         // services start after the client's body and before its successors; sub-services after their parent
         add(parent === undefined ? i : (this.index.get(parent) ?? i), h);
-        for (const s of [...n.children, ...n.followOns]) {
+        for (const s of n.children) {
           const k = this.index.get(s);
           if (k !== undefined) add(h, k);
         }
+        for (const k of followOns) add(h, k);
       }
     }
+    // Counting sort by source keeps each vertex's edges in the order they were added.
+    const offsets = new Int32Array(2 * v + 1);
+    for (let e = 0; e < count; e++) offsets[(from[e] as number) + 1]!++;
+    for (let u = 0; u < 2 * v; u++) offsets[u + 1]! += offsets[u] as number;
+    const next = offsets.slice(0, 2 * v);
+    const targets = new Int32Array(count);
+    for (let e = 0; e < count; e++) targets[next[from[e] as number]!++] = to[e] as number;
+    this.offsets = offsets;
+    this.targets = targets;
+  }
+
+  /** A vertex's label in error messages (made only for a cycle found: a label per vertex costs more than the graph). */
+  label(x: number): string {
+    const v = this.nodes.length;
+    return x < v ? `'${(this.nodes[x] as GraphNode).name}'` : `'${(this.nodes[x - v] as GraphNode).name}' (its subtree completing)`;
   }
 
   /** A cycle as a list of labels, or undefined. Iterative DFS. */
   findCycle(): string[] | undefined {
-    const n = this.edges.length;
+    const { offsets, targets } = this;
+    const n = offsets.length - 1;
     const colour = new Uint8Array(n); // 0 new, 1 on stack, 2 done
     const parent = new Int32Array(n).fill(-1);
+    // The DFS stack as two typed arrays: the vertex and how many of its edges were followed.
+    const stackVertex = new Int32Array(n);
+    const stackEdge = new Int32Array(n);
     for (let s = 0; s < n; s++) {
       if (colour[s] !== 0) continue;
-      const stack: [number, number][] = [[s, 0]];
+      let depth = 0;
+      stackVertex[0] = s;
+      stackEdge[0] = offsets[s] as number;
       colour[s] = 1;
-      while (stack.length > 0) {
-        const top = stack[stack.length - 1] as [number, number];
-        const [u, k] = top;
-        const out = this.edges[u] as number[];
-        if (k < out.length) {
-          top[1] = k + 1;
-          const w = out[k] as number;
+      while (depth >= 0) {
+        const u = stackVertex[depth] as number;
+        const k = stackEdge[depth] as number;
+        if (k < (offsets[u + 1] as number)) {
+          stackEdge[depth] = k + 1;
+          const w = targets[k] as number;
           if (colour[w] === 0) {
             colour[w] = 1;
             parent[w] = u;
-            stack.push([w, 0]);
+            depth++;
+            stackVertex[depth] = w;
+            stackEdge[depth] = offsets[w] as number;
           } else if (colour[w] === 1) {
             const cycle = [w];
             for (let x = u; x !== w && x !== -1; x = parent[x] as number) cycle.push(x);
             cycle.reverse();
-            return [...cycle.map((x) => this.labels[x] as string), this.labels[w] as string];
+            return [...cycle.map((x) => this.label(x)), this.label(w)];
           }
         } else {
           colour[u] = 2;
-          stack.pop();
+          depth--;
         }
       }
     }
@@ -132,9 +155,10 @@ class Augmented {
     const a = this.index.get(from);
     const b = this.index.get(to);
     if (a === undefined || b === undefined) return false;
+    const { offsets, targets } = this;
     // A fresh visited array per search made a fan-out of N jobs cost N² (one search per promise).
     if (this.marks === undefined || this.search >= 0xfffffffe) {
-      this.marks = new Uint32Array(this.edges.length);
+      this.marks = new Uint32Array(offsets.length - 1);
       this.search = 0;
     }
     const seen = this.marks;
@@ -142,7 +166,9 @@ class Augmented {
     const queue = [a];
     seen[a] = mark;
     for (let i = 0; i < queue.length; i++) {
-      for (const w of this.edges[queue[i] as number] as number[]) {
+      const u = queue[i] as number;
+      for (let e = offsets[u] as number; e < (offsets[u + 1] as number); e++) {
+        const w = targets[e] as number;
         if (w === b) return true;
         if (seen[w] !== mark) {
           seen[w] = mark;
@@ -156,7 +182,8 @@ class Augmented {
 
 /** Build the ordering relation once for several queries. */
 export function orderingOf(nodes: readonly GraphNode[]): { runsAfter(from: GraphNode, to: GraphNode): boolean } {
-  const g = new Augmented(nodes);
+  // Built on the first query the fast paths below do not answer (a plain fan-out never needs it).
+  let graph: Augmented | undefined;
   const cache = new Map<GraphNode, Set<GraphNode>>();
   // A job's children as a set, made once per job asked about (a root may have a million).
   const childSets = new Map<GraphNode, Set<GraphNode>>();
@@ -172,7 +199,8 @@ export function orderingOf(nodes: readonly GraphNode[]): { runsAfter(from: Graph
       for (const p of from.predecessors) if (p.followOns.includes(to) && isChild(p, from)) return true;
       let known = cache.get(from);
       if (known?.has(to)) return true;
-      const yes = g.runsAfter(from, to);
+      graph ??= new Augmented(nodes);
+      const yes = graph.runsAfter(from, to);
       if (yes) {
         if (known === undefined) cache.set(from, (known = new Set()));
         known.add(to);
@@ -182,8 +210,8 @@ export function orderingOf(nodes: readonly GraphNode[]): { runsAfter(from: Graph
   };
 }
 
-/** Exactly one root, else {@link JobGraphDeadlockError}. */
-export function checkConnected(component: readonly GraphNode[]): void {
+/** Exactly one root, else {@link JobGraphDeadlockError}. Returns the root. */
+export function checkConnected<N extends GraphNode>(component: readonly N[]): N {
   const inComponent = new Set<GraphNode>(component);
   const roots = rootsOf(component, inComponent);
   if (roots.length !== 1) {
@@ -199,6 +227,7 @@ export function checkConnected(component: readonly GraphNode[]): void {
       names,
     );
   }
+  return roots[0] as N;
 }
 
 /** No cycle in the augmented graph, else {@link JobGraphDeadlockError} naming the jobs on the cycle. */

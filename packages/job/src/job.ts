@@ -12,7 +12,7 @@ import {
 } from "./errors.js";
 import { type JobBody, JobDescription, isTemporaryJobId, newJobId } from "./description.js";
 import type { DeferredFunctionRef, FileStore, LogLevel } from "./filestore.js";
-import { type GraphNode, checkAcyclic, checkConnected, connectedComponent, orderingOf, rootsOf } from "./graph.js";
+import { type GraphNode, checkAcyclic, checkConnected, orderingOf, rootsOf } from "./graph.js";
 import {
   type At,
   type KeyOf,
@@ -111,6 +111,12 @@ export interface JobState {
 
 const states = new WeakMap<object, JobState>();
 
+// A job's successor and service lists start as these shared empty ones and get their own on the
+// first add: most jobs of a big fan-out never have any. Frozen, so a push that forgot to take a
+// copy fails loudly.
+const NO_JOBS: Job[] = Object.freeze([]) as unknown as Job[];
+const NO_SERVICE_HOSTS: JobState["services"] = Object.freeze([]) as unknown as JobState["services"];
+
 /** Internal: the state of a job. */
 export function jobState(job: Job): JobState {
   const s = states.get(job);
@@ -127,9 +133,9 @@ export function initJobState(job: Job, description: JobDescription, body: BodySp
   const state: JobState = {
     description,
     body,
-    children: [],
-    followOns: [],
-    services: [],
+    children: NO_JOBS,
+    followOns: NO_JOBS,
+    services: NO_SERVICE_HOSTS,
     predecessors: new Set(),
     client: undefined,
     saved,
@@ -266,6 +272,7 @@ export abstract class Job implements PromiseSource {
     const hostState = jobState(host);
     hostState.client = this;
     validateJob(host, true);
+    if (me.services === NO_SERVICE_HOSTS) me.services = [];
     me.services.push({ host, parent });
     me.description.addServiceHostJob(host.description.id, parent?.description.id);
     return host.rv() as JobPromise<Resolved<Awaited<ReturnType<S["start"]>>>>;
@@ -436,16 +443,7 @@ export abstract class Job implements PromiseSource {
   }
   /** Throw {@link JobGraphDeadlockError} if a new checkpoint job has successors or services. */
   checkNewCheckpointsAreLeafVertices(): void {
-    for (const n of graphComponent(this)) {
-      const s = jobState(n.job);
-      if (!s.saved && s.description.checkpoint && (s.children.length > 0 || s.followOns.length > 0 || s.services.length > 0)) {
-        throw new JobGraphDeadlockError(
-          `Checkpoint job '${n.name}' has successors or services before it ran; a checkpoint must be a leaf when created ` +
-            `(add its children from inside its run()).`,
-          [n.name],
-        );
-      }
-    }
+    checkNewCheckpointsAreLeaves(graphComponent(this));
   }
   /** All the checks above. */
   checkJobGraphForDeadlocks(): void {
@@ -456,6 +454,19 @@ export abstract class Job implements PromiseSource {
 
   toString(): string {
     return `${this.constructor.name}(${this.description})`;
+  }
+}
+
+function checkNewCheckpointsAreLeaves(component: readonly JobNode[]): void {
+  for (const n of component) {
+    const s = jobState(n.job);
+    if (!s.saved && s.description.checkpoint && (s.children.length > 0 || s.followOns.length > 0 || s.services.length > 0)) {
+      throw new JobGraphDeadlockError(
+        `Checkpoint job '${n.name}' has successors or services before it ran; a checkpoint must be a leaf when created ` +
+          `(add its children from inside its run()).`,
+        [n.name],
+      );
+    }
   }
 }
 
@@ -470,9 +481,11 @@ function addSuccessor(parent: Job, job: Job, kind: "child" | "followOn"): void {
   other.predecessors.add(parent);
   other.description.addPredecessor();
   if (kind === "child") {
+    if (me.children === NO_JOBS) me.children = [];
     me.children.push(job);
     me.description.addChild(other.description.id);
   } else {
+    if (me.followOns === NO_JOBS) me.followOns = [];
     me.followOns.push(job);
     me.description.addFollowOn(other.description.id);
   }
@@ -763,63 +776,51 @@ function deferredFunctionRef(fn: AnyFn, args: readonly unknown[]): DeferredFunct
 
 interface JobNode extends GraphNode {
   readonly job: Job;
+  children: JobNode[];
+  followOns: JobNode[];
+  services: { host: JobNode; parent: JobNode | undefined }[];
+  /** An array, not a set: almost every job has one predecessor, and a set per job of a million-job fan-out cost more than the job. */
+  predecessors: JobNode[];
+  client: JobNode | undefined;
 }
 
-const nodeCache = new WeakMap<Job, JobNode>();
+/** Shared by every node without follow-ons or services (frozen: never pushed to). */
+const NO_SERVICES: readonly never[] = Object.freeze([]);
 
-function nodeOf(job: Job): JobNode {
-  let node = nodeCache.get(job);
-  if (node === undefined) {
-    const s = jobState(job);
-    node = {
-      job,
-      get name() {
-        return s.description.displayName;
-      },
-      get children() {
-        return s.children.map(nodeOf);
-      },
-      get followOns() {
-        return s.followOns.map(nodeOf);
-      },
-      get services() {
-        return s.services.map(({ host, parent }) => ({ host: nodeOf(host), parent: parent && nodeOf(parent) }));
-      },
-      get predecessors() {
-        return new Set([...s.predecessors].map(nodeOf));
-      },
-      get client() {
-        return s.client && nodeOf(s.client);
-      },
-    };
-    nodeCache.set(job, node);
-  }
-  return node;
-}
-
-/** A snapshot node (arrays computed once) for the checks. */
-function snapshot(start: Job): JobNode[] {
-  const live = connectedComponent(nodeOf(start));
-  const map = new Map<Job, JobNode & { children: JobNode[]; followOns: JobNode[]; services: { host: JobNode; parent: JobNode | undefined }[]; predecessors: Set<JobNode>; client: JobNode | undefined }>();
-  for (const n of live) {
-    map.set(n.job, { job: n.job, name: n.name, children: [], followOns: [], services: [], predecessors: new Set(), client: undefined });
-  }
-  for (const n of live) {
-    const s = jobState(n.job);
-    const out = map.get(n.job)!;
-    const get = (j: Job) => map.get(j)!;
+/**
+ * The jobs connected to `start` (through successors, predecessors, services and clients), `start`
+ * first, as snapshot nodes for the checks, and the node of each job. Built straight from the jobs'
+ * state in one pass: a fan-out of a million children makes a million nodes and nothing else per job.
+ */
+function snapshot(start: Job): { nodes: JobNode[]; nodeOf: Map<Job, JobNode> } {
+  const nodeOf = new Map<Job, JobNode>();
+  const nodes: JobNode[] = [];
+  const visit = (job: Job): JobNode => {
+    let node = nodeOf.get(job);
+    if (node === undefined) {
+      node = { job, name: "", children: [], followOns: [], services: NO_SERVICES as unknown as JobNode["services"], predecessors: [], client: undefined };
+      nodeOf.set(job, node);
+      nodes.push(node);
+    }
+    return node;
+  };
+  visit(start);
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i] as JobNode;
+    const s = jobState(node.job);
+    (node as { name: string }).name = s.description.displayName;
     // (Assigned, not pushed with a spread: a job may have a million children.)
-    out.children = s.children.map(get);
-    out.followOns = s.followOns.map(get);
-    out.services = s.services.map(({ host, parent }) => ({ host: get(host), parent: parent && get(parent) }));
-    for (const p of s.predecessors) out.predecessors.add(get(p));
-    out.client = s.client && get(s.client);
+    node.children = s.children.length === 0 ? (NO_SERVICES as unknown as JobNode[]) : s.children.map(visit);
+    node.followOns = s.followOns.length === 0 ? (NO_SERVICES as unknown as JobNode[]) : s.followOns.map(visit);
+    if (s.services.length > 0) node.services = s.services.map(({ host, parent }) => ({ host: visit(host), parent: parent && visit(parent) }));
+    for (const p of s.predecessors) node.predecessors.push(visit(p));
+    node.client = s.client && visit(s.client);
   }
-  return live.map((n) => map.get(n.job)!);
+  return { nodes, nodeOf };
 }
 
 function graphComponent(job: Job): JobNode[] {
-  return snapshot(job);
+  return snapshot(job).nodes;
 }
 
 /** Options for {@link saveJobGraph}. */
@@ -844,32 +845,29 @@ export function saveJobGraph(
   renames: Map<string, string>;
 } {
   const rootState = jobState(root);
-  const component = graphComponent(root);
+  const { nodes: component, nodeOf } = snapshot(root);
   // graph checks
-  checkConnected(component);
-  const roots = rootsOf(component, new Set<GraphNode>(component));
-  if (roots[0]?.job !== root) {
+  const graphRoot = checkConnected(component);
+  if (graphRoot.job !== root) {
     throw new JobGraphDeadlockError(
-      `Job '${roots[0]?.name}' is a predecessor of '${root.displayName}' in the graph being saved, but '${root.displayName}' must be the root.`,
-      [roots[0]?.name ?? "", root.displayName],
+      `Job '${graphRoot.name}' is a predecessor of '${root.displayName}' in the graph being saved, but '${root.displayName}' must be the root.`,
+      [graphRoot.name, root.displayName],
     );
   }
   checkAcyclic(component);
-  root.checkNewCheckpointsAreLeafVertices();
+  checkNewCheckpointsAreLeaves(component);
   // promise consumption
-  const members = new Set(component.map((n) => n.job));
   const order = orderingOf(component);
-  const nodeByJob = new Map(component.map((n) => [n.job, n] as const));
   const fresh = component.filter((n) => !jobState(n.job).saved);
   for (const n of fresh) {
     const consumer = n.job;
     const onPromise = (source: PromiseSource) => {
       if (!isJob(source)) return;
       if (jobState(source).saved) return; // a job already in the store (the running job) has run before anything new
-      if (!members.has(source)) {
+      const from = nodeOf.get(source);
+      if (from === undefined) {
         throw new JobPromiseConstraintError(source.displayName, consumer.displayName);
       }
-      const from = nodeByJob.get(source) as JobNode;
       if (!order.runsAfter(from, n)) throw new JobPromiseConstraintError(source.displayName, consumer.displayName);
     };
     bodyData(consumer, onPromise);

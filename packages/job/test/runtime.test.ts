@@ -94,6 +94,31 @@ describe("worker runtime", () => {
     expect(wf.logs).toContain("spawned 3");
   });
 
+  it("a job adding thousands of children saves each once, with its promise wired to the follow-on", async () => {
+    const n = 5000;
+    const root = Job.wrapJobFn(spawnChildren, n);
+    const wf = new MiniWorkflow();
+    wf.add(saveJobGraph(root).descriptions);
+    const first = await wf.runOne(root.jobStoreId);
+    const childIds = first.description.childIds;
+    const followOnId = first.description.followOnIds[0]!;
+    expect(first.newDescriptions).toHaveLength(n + 1);
+    expect(new Set(first.newDescriptions.map((d) => d.id)).size).toBe(n + 1);
+    expect(new Set(childIds).size).toBe(n);
+    expect(first.newDescriptions.every((d) => !d.id.startsWith("tmp-") && d.predecessorNumber === 1)).toBe(true);
+    // The follow-on's argument names every child's result, in the order the children were added.
+    const followOnBody = JSON.stringify(wf.jobs.get(followOnId)!.getBody().data);
+    let from = 0;
+    for (const id of childIds) {
+      const at = followOnBody.indexOf(JSON.stringify(id), from);
+      expect(at).toBeGreaterThan(from - 1);
+      from = at;
+    }
+    for (const id of childIds) await wf.runOne(id);
+    await wf.runOne(followOnId);
+    expect(await readJobResult(root.jobStoreId, wf.results, { importModule })).toBe((n * (n + 1)) / 2);
+  }, 120_000);
+
   it("resolves promise paths", async () => {
     const root = new Returns();
     const a = root.addChildFn(add, root.rv("a"), 10);
