@@ -45,6 +45,13 @@ function writerIsGone(name: string): boolean {
 }
 /** A fold marker: every log of a generation below `<n>` is folded into the store's files. */
 const FOLD_MARKER = /^folded-(\d+)$/;
+/**
+ * A directory whose timestamps were this close to the clock when it was looked at is listed again at
+ * the next refresh even if its stamp is unchanged: where timestamps are coarse (one clock tick on
+ * Linux before 6.13, up to seconds on some network and older filesystems), a log created in the same
+ * tick as the change seen last leaves the directory's stamp as it was.
+ */
+const RACY_DIR_MS = 2000;
 /** Bytes read at a time when a log is scanned. */
 const CHUNK_BYTES = 8 << 20;
 /**
@@ -104,6 +111,8 @@ export class LogView {
   private readonly logs: LogFile[] = [];
   private readonly byName = new Map<string, number>();
   private dirStamp = "";
+  /** The stamp was taken too soon after the directory changed to show the next change (see {@link RACY_DIR_MS}). */
+  private dirStampRacy = false;
   /** Every log of a generation below this is folded (its content is in the store's files). */
   foldedGeneration = 0;
   /** Deleted ids created in this generation, to forget after one more full pass (see refresh()). */
@@ -236,8 +245,10 @@ export class LogView {
       throw err;
     }
     const stamp = `${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.size}`;
-    if (stamp !== this.dirStamp) {
+    if (stamp !== this.dirStamp || this.dirStampRacy) {
       this.dirStamp = stamp;
+      // Taken before the listing: a change after it either shows in the listing or is later than the stamp.
+      this.dirStampRacy = Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < RACY_DIR_MS;
       let folded = this.foldedGeneration;
       for (const name of fs.readdirSync(this.dir)) {
         const g = generationOfMarker(name);
