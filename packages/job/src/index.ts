@@ -159,7 +159,7 @@ export {
   type ExportRef,
   type ModuleImporter,
 } from "./registry.js";
-export { importUserModule, importModule, importWorkflowModule, resolveExport, unwrapCommonJsNamespace } from "./loader.js";
+export { importUserModule, importModule, importWorkflowModule, resolveExport, unwrapCommonJsNamespace, userModuleLoadPath } from "./loader.js";
 export { createServiceFlags } from "./service-flags.js";
 export { jobStoreResultResolver, type StoredResults } from "./stored-results.js";
 export { workerWorkflowDir, workerCoordinationDir } from "./worker-dirs.js";
