@@ -81,6 +81,16 @@ export function nearestPackageJson(file: string): string | undefined {
   }
 }
 
+/** Whether `text` is a readable record (a damaged one is made again). */
+function isRecord(text: string | undefined): boolean {
+  if (text === undefined) return false;
+  try {
+    return (JSON.parse(text) as Partial<ImportRecord>).version === 1;
+  } catch {
+    return false;
+  }
+}
+
 /** A record being made: lexed when the module loaded, resolved at the first import it makes. */
 const pending = new Map<string, ImportRecord>();
 
@@ -140,7 +150,7 @@ async function lexRecord(url: string, key: string, code: string): Promise<Import
  * earlier process recorded it, start its record; one with nothing to resolve is written at once.
  */
 export async function noteStrippedModule(url: string, key: string, code: string): Promise<void> {
-  if (pending.has(url) || readCacheFile(importRecordName(key, url)) !== undefined) return;
+  if (pending.has(url) || isRecord(readCacheFile(importRecordName(key, url)))) return;
   const record = await lexRecord(url, key, code);
   if (record.unsafe !== undefined || record.imports.length === 0) writeCacheFile(importRecordName(key, url), JSON.stringify(record));
   else pending.set(url, record);
