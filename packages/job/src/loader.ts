@@ -9,6 +9,8 @@
  * process: TypeScript files then load with their types stripped, and ES-module workflow files load
  * in CommonJS packages too (`npm init -y` projects). Running from source (no built hooks file next
  * to this module), the process needs a TypeScript loader of its own (tsx, vitest), which does both.
+ * A TypeScript module that an earlier process loaded through the hooks is imported without them
+ * when that is safe (direct-import.ts): Node 20 starts a thread for the hooks and waits for it.
  */
 import { existsSync } from "node:fs";
 import { register } from "node:module";

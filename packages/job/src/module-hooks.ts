@@ -22,6 +22,9 @@
  *   the first on a host, or on any host sharing the home directory) does not load sucrase at all.
  *   The module keeps its own URL, so imports, `import.meta` and stack traces are as without the
  *   cache; an edited file has another hash, so stale code is never served.
+ * - **Imports are recorded** for each stripped ES module (import-record.ts): what each specifier
+ *   resolved to here, so that a later process can import the module without these hooks
+ *   (direct-import.ts). Modules it imported that way are answered with the same copies here.
  *
  * @module @toil/job/module-hooks
  */
