@@ -5,11 +5,12 @@
  * hooks when a file of the workflow changed or the module has an `import()` it cannot prove. Each
  * job writes what it saw, the way it was loaded included (`userModuleLoadPath`).
  */
-import { spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, test } from "vitest";
 import { FileJobStore } from "@toil/filestore";
 import { Job, defaultConfig, importUserModule, prepareStart, saveJobGraph } from "@toil/job";
@@ -47,18 +48,14 @@ interface Seen {
   path: string;
 }
 
-/** Run `toil-worker <locator> <jobId>` (built) as its own process, with the cache `cache`. */
-function workerProcess(locator: string, jobId: string, cache: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: cache };
-    delete env.TOIL_WORKDIR;
-    delete env.TOIL_DIRECT_IMPORT;
-    const child = spawn(process.execPath, [BUILT_CLI, locator, jobId], { cwd: WORKER_DIR, env, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stderr }));
-  });
+const execFileAsync = promisify(execFile);
+
+/** Run `toil-worker <locator> <jobId>` (built) as its own process, with the cache `cache`; rejects (with its stderr) unless it exits 0. */
+async function workerProcess(locator: string, jobId: string, cache: string): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: cache };
+  delete env.TOIL_WORKDIR;
+  delete env.TOIL_DIRECT_IMPORT;
+  await execFileAsync(process.execPath, [BUILT_CLI, locator, jobId], { cwd: WORKER_DIR, env });
 }
 
 describe.skipIf(!existsSync(BUILT_CLI))("a cold worker imports a recorded .ts workflow without the module hooks", () => {
@@ -87,8 +84,7 @@ describe.skipIf(!existsSync(BUILT_CLI))("a cold worker imports a recorded .ts wo
       const { descriptions } = saveJobGraph(root);
       for (const d of descriptions) d.assignConfig(config);
       await store.createJobs(descriptions);
-      const r = await workerProcess(config.jobStore, root.jobStoreId, cache);
-      expect(r.code, r.stderr).toBe(0);
+      await workerProcess(config.jobStore, root.jobStoreId, cache);
       return JSON.parse(readFileSync(out, "utf8")) as Seen;
     };
     const url = pathToFileURL(flowFile).href;

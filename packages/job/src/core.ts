@@ -86,7 +86,8 @@ export { BATCH_JOB_EXIT_REASONS, BatchJobExitReason, isBatchJobExitReason } from
 
 // workflow configuration (owned by the leader app team): what a worker needs without the schema
 export type { Config, ConfigInput, ConfigKey, CleanPolicy, ConfigLogLevel, ConfigOptionSpec, OptionKind } from "./config/index.js";
-export { CONFIG_FORMAT_VERSION, CONFIG_SCHEMA_ID, ConfigError, configToJSON, readStoredConfig, trustedStoredConfig } from "./config/stored.js";
+export { CONFIG_FORMAT_VERSION, CONFIG_SCHEMA_ID, ConfigError, configToJSON, trustedStoredConfig } from "./config/stored.js";
+export { readStoredConfig } from "./config/read-stored.js";
 export { tryParseConfigSize, formatConfigSize } from "./config/size.js";
 
 // jobs, services, promises

@@ -24,13 +24,13 @@ import { fileURLToPath } from "node:url";
 import { TS_FILE, importRecordName, readCacheFile, resolutionFlags, writeCacheFile } from "./stripped-cache.js";
 
 /** What one specifier of a module resolved to. */
-export type ImportTarget =
+type ImportTarget =
   | { kind: "builtin" | "typescript" | "data"; url: string }
   /** A file of a package, with the stamp of the package.json that decided it (see `packageStamp`). */
   | { kind: "package"; url: string; packageJson: string; stamp: string };
 
 /** One import specifier (static, or a dynamic `import()` of a string literal) of a stripped source. */
-export interface RecordedImport {
+interface RecordedImport {
   /** Where the specifier, quotes included, starts and ends in the stripped source. */
   start: number;
   end: number;
@@ -65,7 +65,7 @@ export function packageStamp(file: string): string | undefined {
 }
 
 /** The package.json nearest above `file`, if any. */
-export function nearestPackageJson(file: string): string | undefined {
+function nearestPackageJson(file: string): string | undefined {
   let dir = path.dirname(file);
   for (;;) {
     const candidate = path.join(dir, "package.json");

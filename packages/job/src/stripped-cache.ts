@@ -49,7 +49,7 @@ export function toilCacheRoot(): string | null {
 }
 
 /** The directory of cached stripped sources and their import records, or null (no home). */
-export function strippedCacheDir(): string | null {
+function strippedCacheDir(): string | null {
   const root = toilCacheRoot();
   return root ? path.join(root, "stripped") : null;
 }
@@ -82,7 +82,7 @@ export function readCacheFile(name: string): string | undefined {
  * process writing the same entry at the same moment included) sees all of it or nothing. A cache that
  * cannot be written (read-only home, full disk) is skipped: false.
  */
-export function writeAtomically(file: string, text: string): boolean {
+function writeAtomically(file: string, text: string): boolean {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });

@@ -6,8 +6,6 @@ import { tryParseConfigSize } from "./size.js";
 import { ConfigError, parseStoredDocument } from "./stored.js";
 import { parseAccelerator } from "../requirements.js";
 
-export { CONFIG_FORMAT_VERSION, ConfigError, configToJSON } from "./stored.js";
-
 function issuesFromZod(error: z.ZodError, sourceOf?: (option: string) => string | undefined): ConfigError {
   const issues = error.issues.map((issue) => {
     const option = issue.path.map(String).join(".") || "(config)";

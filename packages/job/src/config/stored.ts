@@ -4,8 +4,9 @@
  * costs a cold worker's start about as much as everything else it imports. The document records
  * which schema validated it and a digest of the validated configuration; a reader whose schema is
  * the same and whose digest matches takes the configuration as the leader validated it, and any
- * other document is validated again with the schema (loaded then), so a hand-edited or damaged
- * configuration is refused with a {@link ConfigError} naming each bad option, as before.
+ * other document is validated again with the schema (read-stored.ts loads it then), so a
+ * hand-edited or damaged configuration is refused with a {@link ConfigError} naming each bad
+ * option, as before.
  */
 import { ToilError } from "../errors.js";
 import type { Config } from "./schema.js";
@@ -86,17 +87,4 @@ export function trustedStoredConfig(text: string, source?: string): Config | und
   const { config, schema, digest } = parseStoredDocument(text, source);
   if (schema !== CONFIG_SCHEMA_ID || typeof digest !== "string") return undefined;
   return digestOf(JSON.stringify(config)) === digest ? (config as Config) : undefined;
-}
-
-/**
- * Read the document `configToJSON` wrote, for a process that has not loaded the schema (a worker):
- * one this toil-ts's schema validated and nobody changed since is taken as it is; any other is
- * validated with the schema (`configFromJSON`, loaded then), which refuses a bad one with a
- * {@link ConfigError} naming each bad option. `source` (the stored file's path) is named in errors.
- */
-export async function readStoredConfig(text: string, source?: string): Promise<Config> {
-  const trusted = trustedStoredConfig(text, source);
-  if (trusted !== undefined) return trusted;
-  const { configFromJSON } = await import("./config.js");
-  return configFromJSON(text, source);
 }
