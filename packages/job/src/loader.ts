@@ -15,7 +15,6 @@
 import { existsSync } from "node:fs";
 import { register } from "node:module";
 import { fileURLToPath } from "node:url";
-import { debuglog } from "node:util";
 import { planDirectImport } from "./direct-import.js";
 import { JobRebuildError } from "./errors.js";
 import { type ExportRef, type ModuleImporter, normalizeModuleUrl, registerModule } from "./registry.js";
@@ -71,7 +70,10 @@ function ensureModuleHooks(): void {
   if (hooks) register(hooks.href, { data: { aliases: Object.fromEntries(directCopies) } });
 }
 
-const debug = debuglog("toil-import");
+/** `NODE_DEBUG=toil-import` logs, as `util.debuglog` would (without loading node:util's public module). */
+function debug(message: string): void {
+  if (/(?:^|[\s,])toil-import(?:$|[\s,])/i.test(process.env.NODE_DEBUG ?? "")) process.stderr.write(`TOIL-IMPORT ${process.pid}: ${message}\n`);
+}
 
 /** How each user module was imported, by URL (see {@link userModuleLoadPath}). */
 const loadPaths = new Map<string, "direct" | "hooks">();
@@ -99,11 +101,11 @@ function importTarget(url: string): string {
   if (typeof plan === "object" && ![...plan.copies.keys()].some((u) => directCopies.has(u))) {
     for (const [from, to] of plan.copies) directCopies.set(from, to);
     directCopies.set(url, plan.url);
-    debug("direct %s (%s)", url, plan.url);
+    debug(`direct ${url} (${plan.url})`);
     loadPaths.set(url, "direct");
     return plan.url;
   }
-  debug("hooks %s%s", url, typeof plan === "string" ? `: ${plan}` : typeof plan === "object" ? ": shares modules with one imported earlier" : "");
+  debug(`hooks ${url}${typeof plan === "string" ? `: ${plan}` : typeof plan === "object" ? ": shares modules with one imported earlier" : ""}`);
   ensureModuleHooks();
   loadPaths.set(url, "hooks");
   return url;
