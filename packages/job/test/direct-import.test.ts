@@ -171,6 +171,25 @@ describe("importing a TypeScript workflow without the module hooks", () => {
     expect(readdirSync(join(cache, "toil-ts", "stripped")).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 
+  it("uses the hooks for import.meta.resolve, and records a damaged import record again", async () => {
+    const { dir, cache } = caseDir("meta-resolve");
+    writeFileSync(join(dir, "lib.ts"), "export const token = {};\nexport function twice(n: number): number { return n * 2; }\n");
+    writeFileSync(join(dir, "resolves.ts"), 'export const lib: string = import.meta.resolve("./lib.ts");\n');
+    const resolves = script(dir, ["resolves.ts"], "return { lib: mods[0].lib };");
+    const lib = pathToFileURL(join(dir, "lib.ts")).href;
+    for (let i = 0; i < 2; i++) expect(await run(resolves, cache)).toMatchObject({ paths: ["hooks"], out: { lib } });
+    expect((await run(resolves, cache)).stderr).toMatch(/uses import\.meta other than import\.meta\.url/);
+    const plain = script(dir, ["lib.ts"], "return { value: mods[0].twice(4) };");
+    await run(plain, cache);
+    expect(await run(plain, cache)).toMatchObject({ paths: ["direct"], out: { value: 8 } });
+    const strippedDir = join(cache, "toil-ts", "stripped");
+    for (const f of readdirSync(strippedDir).filter((name) => name.endsWith(".imports.json"))) writeFileSync(join(strippedDir, f), "{damaged");
+    const damaged = await run(plain, cache);
+    expect(damaged).toMatchObject({ paths: ["hooks"], out: { value: 8 } });
+    expect(damaged.stderr).toMatch(/import record of .*lib\.ts is damaged/);
+    expect(await run(plain, cache)).toMatchObject({ paths: ["direct"], out: { value: 8 } });
+  });
+
   it("uses the hooks when told to (TOIL_DIRECT_IMPORT=0)", () => {
     const { dir, cache } = caseDir("off");
     writeFileSync(join(dir, "lib.ts"), "export const token = {};\nexport function twice(n: number): number { return n * 2; }\n");
