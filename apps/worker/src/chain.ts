@@ -2,7 +2,7 @@
  * Running the job a worker was started for and the jobs it chains to, committing each; a failure
  * is recorded in the run for the report (see report.ts), never thrown.
  */
-import { cannotSucceedOnRetry, createServiceFlags, executeJob, importUserModule, jobStoreResultResolver } from "@toil/job";
+import { cannotSucceedOnRetry, createServiceFlags, executeJob, importUserModule, jobStoreResultResolver } from "@toil/job/core";
 import { chainToStoredSuccessor, commitChainingToNewSuccessor, commitJob } from "./commit.js";
 import { failureText, jobScope, retryRefusal } from "./job-failure.js";
 import { runInJobScope } from "./job-faults.js";

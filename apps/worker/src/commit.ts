@@ -4,7 +4,7 @@
  * worker syncs the whole chain once, before it reports (see runWorker).
  */
 import type { JobStore } from "@toil/filestore";
-import { nextChainable, type Config, type JobDescription, type JobRunOutcome } from "@toil/job";
+import { nextChainable, type Config, type JobDescription, type JobRunOutcome } from "@toil/job/core";
 import { processUnfitReason } from "./job-faults.js";
 import type { WorkerRun } from "./worker-run.js";
 

@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { DeferredFunctionManager } from "@toil/filestore";
-import { importUserModule, runDeferredFunction } from "@toil/job";
+import { importUserModule, runDeferredFunction } from "@toil/job/core";
 
 /** A deferred-function manager and where its failures are logged (the run using it sets that). */
 export interface DeferredSlot {

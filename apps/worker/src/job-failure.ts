@@ -1,6 +1,6 @@
 /** How a job's failure is told: its log text, why it is not retried, errors its code raises after it ended. */
 import { DamagedJobError, DamagedJobStoreFileError, type JobStore } from "@toil/filestore";
-import { PermanentJobFailureError, isToilError, type Config, type JobDescription } from "@toil/job";
+import { PermanentJobFailureError, isToilError, type Config, type JobDescription } from "@toil/job/core";
 import { UnhandledJobError, type JobScope } from "./job-faults.js";
 import { userStack } from "./user-stack.js";
 

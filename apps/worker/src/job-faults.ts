@@ -13,7 +13,7 @@
  * without these handlers.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { ToilError } from "@toil/job";
+import { ToilError } from "@toil/job/core";
 import { userStack } from "./user-stack.js";
 
 /** What kind of unhandled error it was, as people call it. */

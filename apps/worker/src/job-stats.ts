@@ -1,6 +1,6 @@
 /** What a worker measures of each job it runs: the stats records and the CPU over-use warning. */
 import type { LeaderLogLine } from "@toil/filestore";
-import type { Config, JobDescription } from "@toil/job";
+import type { Config, JobDescription } from "@toil/job/core";
 
 /** One job run, in the stats format `toil stats` and the report read (see the README). */
 export interface JobStat {

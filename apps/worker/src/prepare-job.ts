@@ -3,7 +3,7 @@
  * a job issued without a body (a checkpoint to restart, or a job re-issued only to clean up).
  */
 import { DamagedJobError, NoSuchJobError, type JobStore } from "@toil/filestore";
-import type { JobDescription } from "@toil/job";
+import type { JobDescription } from "@toil/job/core";
 import type { WorkerRun } from "./worker-run.js";
 
 /** Delete a job and, recursively, every successor and service host it still references. */

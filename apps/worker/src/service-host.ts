@@ -3,7 +3,7 @@
  * until the leader deletes the host's terminate flag.
  */
 import type { AbstractFileStore } from "@toil/filestore";
-import { importUserModule, jobStoreResultResolver, runServiceHost, type JobDescription, type SerializedValue } from "@toil/job";
+import { importUserModule, jobStoreResultResolver, runServiceHost, type JobDescription, type SerializedValue } from "@toil/job/core";
 import { jobScope } from "./job-failure.js";
 import { runInJobScope } from "./job-faults.js";
 import type { WorkerRun } from "./worker-run.js";

@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync } from "node:fs";
 import path from "node:path";
 import { createFileStore, type AbstractFileStore, type DeferredFunctionManager, type JobStore, type LeaderLogLine } from "@toil/filestore";
-import { workerCoordinationDir, workerWorkflowDir, type Config, type JobDescription } from "@toil/job";
+import { workerCoordinationDir, workerWorkflowDir, type Config, type JobDescription } from "@toil/job/core";
 import { takeDeferred, type DeferredSlot } from "./deferred-functions.js";
 import { cpuOveruseWarning, type JobStat } from "./job-stats.js";
 import { OutputCapture } from "./output-capture.js";

@@ -22,7 +22,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { runDeferredFunction, type DeferredFunctionRef } from "@toil/job";
+import { runDeferredFunction, type DeferredFunctionRef } from "@toil/job/core";
 import { FileStoreStateError } from "./errors.js";
 import { DIR_MODE, FILE_MODE, isErrno } from "./internal/fsx.js";
 import { currentProcessIdentity, isProcessAlive, type ProcessIdentity } from "./internal/process-info.js";

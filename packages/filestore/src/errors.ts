@@ -3,7 +3,7 @@
  * a stable `code` starting with `FILESTORE_`, and each message says what was wrong and what to do
  * about it.
  */
-import { ToilError } from "@toil/job";
+import { ToilError } from "@toil/job/core";
 
 /** Base class of every error raised by the job store and the file stores. */
 export class JobStoreError extends ToilError {

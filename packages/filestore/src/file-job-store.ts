@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import type { Readable, Writable } from "node:stream";
-import { type Config, type FileID, type JobDescription, type JobDescriptionJSON, configFromJSON, configToJSON } from "@toil/job";
+import { type Config, type FileID, type JobDescription, type JobDescriptionJSON, configToJSON, readStoredConfig } from "@toil/job/core";
 import {
   DamagedJobStoreFileError,
   JobStoreCreateError,
@@ -174,7 +174,7 @@ export class FileJobStore implements JobStore {
     const configFile = this.layout.p("meta", "config.json");
     const raw = readIfExists(configFile);
     if (raw === undefined) throw new NoSuchJobStoreError(this.locator, "its configuration (meta/config.json) is missing");
-    this.configValue = configFromJSON(raw.toString("utf8"), configFile);
+    this.configValue = await readStoredConfig(raw.toString("utf8"), configFile);
     this.formatVersion = format.version;
     this.records.setGeneration(this.readGeneration());
     this.records.setFormatOneFiles(format.version < 2 || format.upgraded === true);

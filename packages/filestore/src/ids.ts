@@ -8,7 +8,7 @@
  * against a strict pattern, so an id can never name a path outside the store.
  */
 import { randomBytes } from "node:crypto";
-import { asFileID, type FileID } from "@toil/job";
+import { asFileID, type FileID } from "@toil/job/core";
 import { InvalidIdError } from "./errors.js";
 
 const JOB_ID_RE = /^[A-Za-z0-9_-]{1,128}$/;

@@ -3,9 +3,9 @@
  * implementation; another store (a database, an object store) implements this interface, registers a
  * locator kind (see `registerJobStoreKind`) and runs the shared conformance suite.
  */
-import type { Config, JobDescription, JobDescriptionJSON, JobStoreView } from "@toil/job";
+import type { Config, JobDescription, JobDescriptionJSON, JobStoreView } from "@toil/job/core";
 
-export type { WriteFileOptions, ReadFileOptions, ImportOptions } from "@toil/job";
+export type { WriteFileOptions, ReadFileOptions, ImportOptions } from "@toil/job/core";
 
 /** How {@link JobStore.batch} commits its group. */
 export interface BatchOptions {

@@ -4,99 +4,16 @@
  *
  * @module @toil/job
  */
+export * from "./core.js";
 
-// errors
-export {
-  ToilError,
-  type ToilErrorOptions,
-  isToilError,
-  InvalidRequirementError,
-  JobGraphDeadlockError,
-  ConflictingPredecessorError,
-  JobUsageError,
-  JobPromiseConstraintError,
-  UnresolvedPromiseError,
-  JobSerializationError,
-  JobRebuildError,
-  JobDescriptionFormatError,
-  JobVersionError,
-  cannotSucceedOnRetry,
-  PermanentJobFailureError,
-} from "./errors.js";
-
-// requirements
-export {
-  type AcceleratorRequirement,
-  type Requirements,
-  type RequirementsInput,
-  type RequirementDefaults,
-  type RequirementContext,
-  type SizeInput,
-  type AcceleratorInput,
-  DEFAULT_REQUIREMENTS,
-  parseSize,
-  parseCores,
-  parseAccelerator,
-  parseRequirements,
-  resolveRequirements,
-  requirementsString,
-  formatSize,
-} from "./requirements.js";
-
-// files
-export { FileID, asFileID } from "./fileid.js";
-export type {
-  FileStore,
-  JobStoreView,
-  WriteFileOptions,
-  ReadFileOptions,
-  ImportOptions,
-  LogLevel,
-  WriteGlobalFileOptions,
-  ReadGlobalFileOptions,
-  ReadGlobalFileStreamOptions,
-  ImportFileOptions,
-  DeferredFunctionRef,
-} from "./filestore.js";
-
-// job descriptions
-export {
-  JobDescription,
-  type JobDescriptionJSON,
-  type JobDescriptionOptions,
-  type JobDescriptionConfig,
-  type JobBody,
-  type ChainLink,
-  MAX_CHAIN_LINKS_KEPT,
-  type ServiceFlags,
-  JOB_DESCRIPTION_FORMAT,
-  TEMPORARY_ID_PREFIX,
-  newJobId,
-  newTemporaryJobId,
-  isTemporaryJobId,
-} from "./description.js";
-
-// why a batch job stopped (re-exported by @toil/batch-core)
-export { BATCH_JOB_EXIT_REASONS, BatchJobExitReason, isBatchJobExitReason } from "./exit-reason.js";
-
-// workflow configuration (owned by the leader app team)
+// workflow configuration (owned by the leader app team): the schema and what validates with it
 export {
   configSchema,
   sizeSchema,
   CLEAN_POLICIES,
   LOG_LEVELS,
-  type Config,
-  type ConfigInput,
-  type ConfigKey,
-  type CleanPolicy,
-  type ConfigLogLevel,
-  type ConfigOptionSpec,
-  type OptionKind,
-  CONFIG_FORMAT_VERSION,
-  ConfigError,
   parseConfig,
   defaultConfig,
-  configToJSON,
   configFromJSON,
   prepareStart,
   prepareRestart,
@@ -105,78 +22,4 @@ export {
   parseSetEnv,
   parseAcceleratorSpec,
   parsePluginOptions,
-  tryParseConfigSize,
-  formatConfigSize,
 } from "./config/index.js";
-
-// jobs, services, promises
-export {
-  Job,
-  FunctionWrappingJob,
-  JobFunctionWrappingJob,
-  EncapsulatedJob,
-  NoopJob,
-  Service,
-  ServiceHostJob,
-  type JobOptions,
-  type FunctionJobOptions,
-  type PromisableRequirements,
-  type SaveOptions,
-  isJob,
-  saveJobGraph,
-} from "./job.js";
-export {
-  JobPromise,
-  PromisedRequirement,
-  promisedRequirement,
-  resolved,
-  isJobPromise,
-  type Promised,
-  type PromisedArgs,
-  type Resolved,
-  type ResultOf,
-  type KeyOf,
-  type At,
-  type PathKey,
-} from "./promise.js";
-
-// job data and user modules (Resource / ModuleDescriptor)
-export {
-  serializable,
-  serializeValue,
-  deserializeValue,
-  type SerializableCodec,
-  type SerializedValue,
-  type SerializeOptions,
-  type DeserializeOptions,
-  type PromiseResolver,
-} from "./serialize.js";
-export {
-  registerModule,
-  registerExport,
-  findExport,
-  registeredModuleUrls,
-  type ExportRef,
-  type ModuleImporter,
-} from "./registry.js";
-export { importUserModule, importModule, importWorkflowModule, resolveExport, unwrapCommonJsNamespace } from "./loader.js";
-export { createServiceFlags } from "./service-flags.js";
-export { jobStoreResultResolver, type StoredResults } from "./stored-results.js";
-export { workerWorkflowDir, workerCoordinationDir } from "./worker-dirs.js";
-export { checkModuleReference, TRUSTED_MODULE_ROOTS_ENV, trustedModuleRootsFor, UntrustedModuleError } from "./trust.js";
-
-// worker runtime and scheduling helpers
-export {
-  loadJob,
-  runJob,
-  executeJob,
-  runServiceHost,
-  runDeferredFunction,
-  readJobResult,
-  chainingBlocker,
-  nextChainable,
-  type RuntimeOptions,
-  type JobRunOutcome,
-  type ServiceHostHooks,
-  type ChainingOptions,
-} from "./runtime.js";

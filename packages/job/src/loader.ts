@@ -9,10 +9,13 @@
  * process: TypeScript files then load with their types stripped, and ES-module workflow files load
  * in CommonJS packages too (`npm init -y` projects). Running from source (no built hooks file next
  * to this module), the process needs a TypeScript loader of its own (tsx, vitest), which does both.
+ * A TypeScript module that an earlier process loaded through the hooks is imported without them
+ * when that is safe (direct-import.ts): Node 20 starts a thread for the hooks and waits for it.
  */
 import { existsSync } from "node:fs";
 import { register } from "node:module";
 import { fileURLToPath } from "node:url";
+import { planDirectImport } from "./direct-import.js";
 import { JobRebuildError } from "./errors.js";
 import { type ExportRef, type ModuleImporter, normalizeModuleUrl, registerModule } from "./registry.js";
 import { checkModuleReference } from "./trust.js";
@@ -41,13 +44,71 @@ export function unwrapCommonJsNamespace(ns: Record<string, unknown>): object {
 }
 
 let hooksRegistered = false;
+let builtHooks: URL | null | undefined;
 
-/** Register the module hooks built next to this module (module-hooks.ts), once per process. */
+/** The module hooks built next to this module (module-hooks.ts), or null (running from the sources). */
+function moduleHooksFile(): URL | null {
+  if (builtHooks === undefined) {
+    const hooks = new URL("./module-hooks.js", import.meta.url);
+    builtHooks = existsSync(fileURLToPath(hooks)) ? hooks : null;
+  }
+  return builtHooks;
+}
+
+/**
+ * User modules imported without the hooks (see direct-import.ts): the user's URL and that of the
+ * copy imported. Once the hooks are registered they answer an import of one of these with the copy,
+ * so no module is ever instantiated twice.
+ */
+const directCopies = new Map<string, string>();
+
+/** Register the module hooks, once per process. */
 function ensureModuleHooks(): void {
   if (hooksRegistered) return;
   hooksRegistered = true;
-  const hooks = new URL("./module-hooks.js", import.meta.url);
-  if (existsSync(fileURLToPath(hooks))) register(hooks.href);
+  const hooks = moduleHooksFile();
+  if (hooks) register(hooks.href, { data: { aliases: Object.fromEntries(directCopies) } });
+}
+
+/** `NODE_DEBUG=toil-import` logs, as `util.debuglog` would (without loading node:util's public module). */
+function debug(message: string): void {
+  if (/(?:^|[\s,])toil-import(?:$|[\s,])/i.test(process.env.NODE_DEBUG ?? "")) process.stderr.write(`TOIL-IMPORT ${process.pid}: ${message}\n`);
+}
+
+/** How each user module was imported, by URL (see {@link userModuleLoadPath}). */
+const loadPaths = new Map<string, "direct" | "hooks">();
+
+/**
+ * How the user module `specifier` was imported in this process: `"direct"` (a TypeScript module
+ * whose graph an earlier process stripped and recorded, imported without Node's module hooks),
+ * `"hooks"` (through them), or undefined (not imported). `NODE_DEBUG=toil-import` also logs it,
+ * with the reason a module could not be imported directly.
+ */
+export function userModuleLoadPath(specifier: string): "direct" | "hooks" | undefined {
+  return loadPaths.get(normalizeModuleUrl(specifier));
+}
+
+/** What to `import()` for the user module `url`: a copy imported without the hooks, or the module itself through them. */
+function importTarget(url: string): string {
+  const earlier = directCopies.get(url);
+  if (earlier !== undefined) {
+    loadPaths.set(url, "direct");
+    return earlier;
+  }
+  // Once the hooks thread runs there is nothing to save; TypeScript only (the hooks are for it).
+  const eligible = !hooksRegistered && moduleHooksFile() !== null && process.env.TOIL_DIRECT_IMPORT !== "0" && /\.(?:ts|mts)$/i.test(url);
+  const plan = eligible ? planDirectImport(url) : undefined;
+  if (typeof plan === "object" && ![...plan.copies.keys()].some((u) => directCopies.has(u))) {
+    for (const [from, to] of plan.copies) directCopies.set(from, to);
+    directCopies.set(url, plan.url);
+    debug(`direct ${url} (${plan.url})`);
+    loadPaths.set(url, "direct");
+    return plan.url;
+  }
+  debug(`hooks ${url}${typeof plan === "string" ? `: ${plan}` : typeof plan === "object" ? ": shares modules with one imported earlier" : ""}`);
+  ensureModuleHooks();
+  loadPaths.set(url, "hooks");
+  return url;
 }
 
 const loaded = new Map<string, Promise<object>>();
@@ -69,11 +130,11 @@ export function importUserModule(specifier: string): Promise<object> {
   let p = loaded.get(url);
   if (p === undefined) {
     p = (async () => {
-      ensureModuleHooks();
+      const target = importTarget(url);
       inProgress++;
       let ns: object;
       try {
-        ns = unwrapCommonJsNamespace((await import(url)) as Record<string, unknown>);
+        ns = unwrapCommonJsNamespace((await import(target)) as Record<string, unknown>);
       } finally {
         inProgress--;
       }

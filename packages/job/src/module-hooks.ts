@@ -22,14 +22,20 @@
  *   the first on a host, or on any host sharing the home directory) does not load sucrase at all.
  *   The module keeps its own URL, so imports, `import.meta` and stack traces are as without the
  *   cache; an edited file has another hash, so stale code is never served.
+ * - **Imports are recorded** for each stripped ES module (import-record.ts): what each specifier
+ *   resolved to here, so that a later process can import the module without these hooks
+ *   (direct-import.ts). Modules it imported that way are answered with the same copies here.
  *
  * @module @toil/job/module-hooks
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { completeRecord, noteStrippedModule, recordPending } from "./import-record.js";
+import { NEEDS_LOWERING, TS_FILE, readCacheFile, strippedKey, strippedName, transformsFor, writeCacheFile } from "./stripped-cache.js";
+
+export { STRIPPER_ID } from "./stripped-cache.js";
 
 const packageTypes = new Map<string, string | undefined>();
 
@@ -152,13 +158,43 @@ export async function resolve(
   context: { parentURL?: string; conditions?: string[] },
   next: (specifier: string, context: unknown) => Promise<ResolveResult>,
 ): Promise<ResolveResult> {
-  const resolved = await resolveWithTypeScriptFallback(specifier, context, next);
-  if (resolved.format === "module" || resolved.format === "builtin" || resolved.format === "json" || resolved.format === "wasm") return resolved;
-  const format = esmFormatFor(resolved.url);
-  return format ? { ...resolved, format } : resolved;
+  const parent = context.parentURL;
+  if (parent !== undefined && recordPending(parent)) {
+    await completeRecord(parent, context, (s, c) => resolveThroughHooks(s, c, next));
+  }
+  const { resolved } = await resolveThroughHooks(specifier, context, next);
+  const alias = directAliases.get(resolved.url);
+  return alias === undefined ? resolved : { url: alias, format: "module", shortCircuit: true };
 }
 
-const TS_FILE = /\.(?:ts|mts|cts|tsx)$/i;
+/** {@link resolve} without the aliases, saying whether these hooks chose the format. */
+async function resolveThroughHooks(
+  specifier: string,
+  context: { parentURL?: string; conditions?: string[] },
+  next: (specifier: string, context: unknown) => Promise<ResolveResult>,
+): Promise<{ resolved: ResolveResult; forcedFormat: boolean }> {
+  const resolved = await resolveWithTypeScriptFallback(specifier, context, next);
+  if (resolved.format === "module" || resolved.format === "builtin" || resolved.format === "json" || resolved.format === "wasm") return { resolved, forcedFormat: false };
+  const format = esmFormatFor(resolved.url);
+  return format ? { resolved: { ...resolved, format }, forcedFormat: true } : { resolved, forcedFormat: false };
+}
+
+/**
+ * User modules this process imported without the hooks (direct-import.ts), by URL, and the URL of
+ * the copy it imported: an import of one of them through the hooks gets that same instance.
+ */
+const directAliases = new Map<string, string>();
+
+/** What `register()` passes to the hooks: the user modules already imported without them. */
+export interface ModuleHooksData {
+  /** User module URL -> URL of the rewritten copy that was imported instead. */
+  aliases?: Record<string, string>;
+}
+
+/** Module hook: takes the data `register()` was given. */
+export function initialize(data: ModuleHooksData | undefined): void {
+  for (const [from, to] of Object.entries(data?.aliases ?? {})) directAliases.set(from, to);
+}
 
 type Transform = (code: string, options: { transforms: string[]; filePath: string; disableESTransforms: boolean }) => { code: string };
 let sucrase: Promise<Transform> | undefined;
@@ -167,71 +203,6 @@ let sucrase: Promise<Transform> | undefined;
 function stripper(): Promise<Transform> {
   sucrase ??= import("sucrase").then((m) => (m as unknown as { transform: Transform }).transform);
   return sucrase;
-}
-
-/**
- * What produced a cached stripped source: the stripper and its version. Change it whenever the
- * stripping changes (sucrase upgraded, other options), so no entry stripped otherwise is used.
- */
-export const STRIPPER_ID = "sucrase@3.35.1 typescript disableESTransforms v1";
-
-let strippedCache: string | null | undefined;
-
-/** The directory of cached stripped sources, or null when there is no home to keep it in. */
-function strippedCacheDir(): string | null {
-  if (strippedCache !== undefined) return strippedCache;
-  let base = process.env.XDG_CACHE_HOME;
-  if (!base || !path.isAbsolute(base)) {
-    try {
-      const home = homedir();
-      base = home ? path.join(home, ".cache") : undefined;
-    } catch {
-      base = undefined;
-    }
-  }
-  strippedCache = base ? path.join(base, "toil-ts", "stripped") : null;
-  return strippedCache;
-}
-
-/** The cache key of stripping `source` with `transforms` (a .tsx file's path is in its JSX output). */
-function strippedKey(source: string, transforms: readonly string[], file: string): string {
-  const hash = process.getBuiltinModule("node:crypto").createHash("sha256");
-  hash.update(`${STRIPPER_ID}\0${transforms.join(",")}\0${transforms.includes("jsx") ? file : ""}\0`);
-  hash.update(source);
-  return hash.digest("hex");
-}
-
-/** The cached stripped source for `key`, if an earlier process stored it. */
-function readStripped(key: string): string | undefined {
-  const dir = strippedCacheDir();
-  if (!dir) return undefined;
-  try {
-    return readFileSync(path.join(dir, `${key}.js`), "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Keep a stripped source for later processes: written whole then renamed into place, so a reader
- * sees all of it or nothing. A cache that cannot be written (read-only home, full disk) is skipped.
- */
-function writeStripped(key: string, code: string): void {
-  const dir = strippedCacheDir();
-  if (!dir) return;
-  const file = path.join(dir, `${key}.js`);
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(tmp, code, { mode: 0o600 });
-    renameSync(tmp, file);
-  } catch {
-    try {
-      rmSync(tmp, { force: true });
-    } catch {
-      // nothing to clean up
-    }
-  }
 }
 
 type EsbuildTransform = (code: string, options: Record<string, unknown>) => Promise<{ code: string }>;
@@ -245,12 +216,6 @@ function lowering(): Promise<EsbuildTransform | undefined> {
   );
   return esbuild;
 }
-
-/**
- * Syntax that types-stripping leaves as it is but Node 20 cannot run: `using` / `await using`
- * declarations (which TypeScript lowers) and decorators. Files with it are compiled by esbuild.
- */
-const NEEDS_LOWERING = /(?:^|[;{}\s])(?:await[ \t]+)?using[ \t]+[\w$]+[ \t]*=|^[ \t]*@[\w$]/m;
 
 /** The format a TypeScript file loads as: by extension, then by its package and its own syntax. */
 function typeScriptFormat(file: string, source: string): "module" | "commonjs" {
@@ -288,10 +253,13 @@ export async function load(
       return { format, source: code, shortCircuit: true };
     }
   }
-  const transforms = /\.tsx$/i.test(file) ? ["typescript", "jsx"] : ["typescript"];
+  const transforms = transformsFor(file);
   const key = strippedKey(source, transforms, file);
-  const cached = readStripped(key);
-  if (cached !== undefined) return { format, source: cached, shortCircuit: true };
+  const cached = readCacheFile(strippedName(key));
+  if (cached !== undefined) {
+    if (format === "module") await noteStrippedModule(url, key, cached);
+    return { format, source: cached, shortCircuit: true };
+  }
   const transform = await stripper();
   let code: string;
   try {
@@ -303,6 +271,7 @@ export async function load(
     const reason = text.replace(/^Error transforming [^:]*: /, "").replace(/\s*\(\d+:\d+\)\s*$/, "");
     throw new SyntaxError(at ? `${file}:${at[1]}:${Number(at[2]) + 1}: ${reason}` : `${file}: ${reason}`);
   }
-  writeStripped(key, code);
+  writeCacheFile(strippedName(key), code);
+  if (format === "module") await noteStrippedModule(url, key, code);
   return { format, source: code, shortCircuit: true };
 }

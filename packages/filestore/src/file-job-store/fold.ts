@@ -27,7 +27,7 @@ import { LogView, foldMarkerName, generationOfLog, generationOfMarker } from "..
 import { foldedVersion, parseFolded, writeFolded } from "./folded-files.js";
 import { jobStateRecordOf } from "./job-index.js";
 import { JOB_INDEX, LOG_DIR, type StoreLayout } from "./layout.js";
-import type { JobDescriptionJSON } from "@toil/job";
+import type { JobDescriptionJSON } from "@toil/job/core";
 
 /** Steps of a fold, in order (a test hook may stop the fold at any of them). */
 export type FoldStep = "files-written" | "synced" | "marked" | "logs-deleted";

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { JobDescriptionJSON } from "@toil/job";
+import type { JobDescriptionJSON } from "@toil/job/core";
 import { appendRecords, readRecords } from "../internal/append-log.js";
 import { FILE_MODE, asNoSpace, mkdirp, tempNameFor } from "../internal/fsx.js";
 import type { JobStateRecord } from "../job-store.js";

@@ -10,7 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { JobDescription, type JobDescriptionJSON, isTemporaryJobId, newJobId } from "@toil/job";
+import { JobDescription, type JobDescriptionJSON, isTemporaryJobId, newJobId } from "@toil/job/core";
 import { DamagedJobError, DamagedJobStoreFileError, InvalidIdError, JobStoreError, NoSuchFileError, NoSuchJobError } from "../errors.js";
 import { assertJobId } from "../ids.js";
 import { isErrno, isTempName, readIfExists, writeFileAtomicSync } from "../internal/fsx.js";

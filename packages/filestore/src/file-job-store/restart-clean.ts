@@ -2,7 +2,7 @@
  * Restart housekeeping (`clean()`): delete jobs the workflow no longer reaches, replay delete
  * journals, forget successors that no longer exist, and rewrite the job-state index.
  */
-import type { JobDescription } from "@toil/job";
+import type { JobDescription } from "@toil/job/core";
 import { DamagedJobError, InvalidIdError, NoSuchJobError } from "../errors.js";
 import type { JobRecords } from "./job-records.js";
 

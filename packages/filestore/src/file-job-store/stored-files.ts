@@ -7,7 +7,7 @@ import * as path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
-import type { Config, FileID } from "@toil/job";
+import type { Config, FileID } from "@toil/job/core";
 import { InvalidIdError, JobStoreError, NoSuchFileError } from "../errors.js";
 import { mintFileId, parseFileId, withSize, type ParsedFileId } from "../ids.js";
 import { EXEC_FILE_MODE, FILE_MODE, asNoSpace, failIfDiskFullInjected, isErrno, mkdirp, tempNameFor } from "../internal/fsx.js";

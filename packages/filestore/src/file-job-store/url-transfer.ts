@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { PassThrough, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { Config, FileID } from "@toil/job";
+import type { Config, FileID } from "@toil/job/core";
 import { InvalidImportExportUrlError } from "../errors.js";
 import { assertSharedFileName, withSize } from "../ids.js";
 import { FILE_MODE, isErrno } from "../internal/fsx.js";

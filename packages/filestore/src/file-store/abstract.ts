@@ -16,8 +16,8 @@ import type {
   ReadGlobalFileOptions,
   ReadGlobalFileStreamOptions,
   WriteGlobalFileOptions,
-} from "@toil/job";
-import { asFileID } from "@toil/job";
+} from "@toil/job/core";
+import { asFileID } from "@toil/job/core";
 import type { DeferredFunctionManager } from "../deferred.js";
 import { FileStoreStateError, InvalidIdError, NoSuchFileError } from "../errors.js";
 import { parseFileId, type ParsedFileId } from "../ids.js";

@@ -21,7 +21,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { FileID, JobDescription, ReadGlobalFileOptions } from "@toil/job";
+import type { FileID, JobDescription, ReadGlobalFileOptions } from "@toil/job/core";
 import { CacheUnbalancedError, IllegalDeletionCacheError } from "../errors.js";
 import { parseFileId } from "../ids.js";
 import { DIR_MODE, FILE_MODE, isErrno, writeFileAtomicSync } from "../internal/fsx.js";

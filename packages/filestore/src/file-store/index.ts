@@ -1,4 +1,4 @@
-import type { JobDescription } from "@toil/job";
+import type { JobDescription } from "@toil/job/core";
 import { FileStoreStateError } from "../errors.js";
 import type { JobStore } from "../job-store.js";
 import type { FileStoreOptions, LocalTempDir } from "./abstract.js";

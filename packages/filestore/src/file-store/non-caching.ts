@@ -1,5 +1,5 @@
 /** NonCachingFileStore: reads go straight to the job store (link or copy), writes straight to it. */
-import type { FileID, ReadGlobalFileOptions } from "@toil/job";
+import type { FileID, ReadGlobalFileOptions } from "@toil/job/core";
 import { AbstractFileStore } from "./abstract.js";
 
 export class NonCachingFileStore extends AbstractFileStore {

@@ -3,28 +3,8 @@ import * as z from "zod";
 import { configSchema, type Config, type ConfigInput, type ConfigKey } from "./schema.js";
 import type { ConfigOptionSpec } from "./options.js";
 import { tryParseConfigSize } from "./size.js";
-import { ToilError } from "../errors.js";
+import { ConfigError, parseStoredDocument } from "./stored.js";
 import { parseAccelerator } from "../requirements.js";
-
-/** Version of the JSON document `configToJSON` writes. */
-export const CONFIG_FORMAT_VERSION = 1;
-
-/** A configuration value was missing, malformed or impossible. `issues` names each bad option. */
-export class ConfigError extends ToilError {
-  static override readonly code: string = "JOB_CONFIG_INVALID";
-  constructor(
-    message: string,
-    /** Each bad option with what is wrong with it. */
-    readonly issues: ReadonlyArray<{
-      /** The option, e.g. `maxJobs` (`(config)` for the whole document). */
-      option: string;
-      /** What is wrong with its value. */
-      message: string;
-    }> = [],
-  ) {
-    super(message);
-  }
-}
 
 function issuesFromZod(error: z.ZodError, sourceOf?: (option: string) => string | undefined): ConfigError {
   const issues = error.issues.map((issue) => {
@@ -101,41 +81,14 @@ export function defaultConfig(overrides: ConfigInput | Record<string, unknown> =
   return parseConfig(overrides);
 }
 
-/** The JSON document stored in the job store. */
-export function configToJSON(config: Config): string {
-  return JSON.stringify({ formatVersion: CONFIG_FORMAT_VERSION, config });
-}
-
 /**
- * Read a document written by `configToJSON` (validated again). `source` (e.g. the stored file's
- * path) is named in errors, so a damaged or newer configuration says where it is.
+ * Read a document written by `configToJSON`, validated again with the schema. `source` (e.g. the
+ * stored file's path) is named in errors, so a damaged or newer configuration says where it is.
  */
 export function configFromJSON(text: string, source?: string): Config {
-  const where = source === undefined ? "The stored configuration" : `The stored configuration ${source}`;
-  let doc: unknown;
+  const { where, config } = parseStoredDocument(text, source);
   try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(
-      `${where} is not valid JSON (${(err as Error).message}); it is damaged. Restore it from a backup of the ` +
-        `job store, or run the workflow again from the start in a new job store.`,
-    );
-  }
-  const { formatVersion, config } = (doc ?? {}) as { formatVersion?: unknown; config?: unknown };
-  if (typeof formatVersion === "number" && Number.isInteger(formatVersion) && formatVersion > CONFIG_FORMAT_VERSION) {
-    throw new ConfigError(
-      `${where} has format version ${formatVersion}, newer than this toil-ts reads (${CONFIG_FORMAT_VERSION}): ` +
-        `it was written by a newer toil-ts. Use that version (or a newer one) to run or inspect this workflow.`,
-    );
-  }
-  if (formatVersion !== CONFIG_FORMAT_VERSION || typeof config !== "object" || config === null) {
-    throw new ConfigError(
-      `${where} has format version ${JSON.stringify(formatVersion) ?? "undefined"} and this toil-ts reads version ` +
-        `${CONFIG_FORMAT_VERSION}; it is not a configuration this toil-ts wrote, or it is damaged.`,
-    );
-  }
-  try {
-    return parseConfig(config as Record<string, unknown>);
+    return parseConfig(config);
   } catch (err) {
     if (err instanceof ConfigError && source !== undefined) throw new ConfigError(`${where}: ${err.message}`, err.issues);
     throw err;

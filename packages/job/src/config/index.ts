@@ -20,11 +20,8 @@ export {
 } from "./schema.js";
 export type { ConfigOptionSpec, OptionKind } from "./options.js";
 export {
-  CONFIG_FORMAT_VERSION,
-  ConfigError,
   parseConfig,
   defaultConfig,
-  configToJSON,
   configFromJSON,
   prepareStart,
   prepareRestart,
@@ -34,4 +31,3 @@ export {
   parseAcceleratorSpec,
   parsePluginOptions,
 } from "./config.js";
-export { tryParseConfigSize, formatConfigSize } from "./size.js";
