@@ -44,7 +44,7 @@ describe("warm worker hosts", () => {
     );
     const bs = makeBatchSystem({ maxCores: 1 }, { warmWorkers: true, stdio: "ignore" });
     const exits: number[] = [];
-    let host: string | undefined;
+    let host: string | null | undefined;
     for (const step of ["set", "check", "delete", "check", "define", "check", "import", "check", "replace", "check"]) {
       await bs.issueBatchJob(`${process.execPath} ${script} ${step}`, desc(step), { WARM_KEPT: "kept", WARM_JOB: "job" });
       const u = await next(bs);
