@@ -64,7 +64,7 @@ export function startRun(store: JobStore, jobId: string, io: WorkerIO): WorkerRu
 
   const workflowDir = workerWorkflowDir(config, io.env);
   const capture = new OutputCapture(config.maxLogFileSize, !io.inProcess && !config.disableWorkerOutputCapture, io.inProcess === true);
-  const coordinationDir = workerCoordinationDir(config, io.env);
+  const coordinationDir = workerCoordinationDir(config, io.env, workflowDir);
   const deferredSlot = takeDeferred(coordinationDir, (message) => capture.line(message));
   const deferred = deferredSlot.manager;
   // Each job gets its own subdirectory of the worker's temp dir, made only if it needs local space.

@@ -20,6 +20,41 @@ describe("warm worker hosts", () => {
     expect(bs.warmHostCount).toBe(1);
   });
 
+  it("what a job does to process.env (set, delete, define, through node:process, or replacing the object) never reaches the next job in the host", async () => {
+    const dir = tempDir();
+    const script = join(dir, "env.mjs");
+    writeFileSync(
+      script,
+      `import { env as importedEnv } from "node:process";
+      export async function runWarmCommand(argv) {
+        const step = argv[2];
+        if (step === "set") process.env.WARM_SET = "leaked";
+        else if (step === "delete") delete process.env.WARM_KEPT;
+        else if (step === "define") Object.defineProperty(process.env, "WARM_DEFINED", { value: "leaked", enumerable: true, configurable: true, writable: true });
+        else if (step === "import") importedEnv.WARM_IMPORTED = "leaked";
+        else if (step === "replace") process.env = { ...process.env, WARM_REPLACED: "leaked" };
+        else if (step === "check") {
+          const leaked = ["WARM_SET", "WARM_DEFINED", "WARM_IMPORTED", "WARM_REPLACED"].filter((k) => k in process.env);
+          if (leaked.length > 0 || process.env.WARM_KEPT !== "kept") return 3;
+          // Written through the real environment, not a copy: a child process sees the job's variables.
+          return process.env.WARM_JOB === "job" ? 0 : 4;
+        }
+        return 0;
+      }\n`,
+    );
+    const bs = makeBatchSystem({ maxCores: 1 }, { warmWorkers: true, stdio: "ignore" });
+    const exits: number[] = [];
+    let host: string | null | undefined;
+    for (const step of ["set", "check", "delete", "check", "define", "check", "import", "check", "replace", "check"]) {
+      await bs.issueBatchJob(`${process.execPath} ${script} ${step}`, desc(step), { WARM_KEPT: "kept", WARM_JOB: "job" });
+      const u = await next(bs);
+      exits.push(u.exitStatus);
+      host ??= u.backingId;
+      expect(u.backingId).toBe(host);
+    }
+    expect(exits).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
   it("a job that releases its host frees its resources at once: the next job runs in the same host while it finishes", async () => {
     const dir = tempDir();
     const script = join(dir, "release.mjs");
