@@ -75,6 +75,14 @@ export {
   newTemporaryJobId,
   isTemporaryJobId,
 } from "./description.js";
+export {
+  JobBodyText,
+  type StoredJobBody,
+  type StoredJobDescriptionJSON,
+  BODY_TEXT_MIN_BYTES,
+  readJobDocument,
+  jobDocumentData,
+} from "./stored-document.js";
 
 // why a batch job stopped (re-exported by @toil/batch-core)
 export { BATCH_JOB_EXIT_REASONS, BatchJobExitReason, isBatchJobExitReason } from "./exit-reason.js";
