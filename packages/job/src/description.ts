@@ -17,7 +17,7 @@ import {
   requirementsString,
   resolveRequirements,
 } from "./requirements.js";
-import { JobBodyText, type StoredJobBody, type StoredJobDescriptionJSON, readJobDocument } from "./stored-document.js";
+import { type JobBody, JobBodyText, type StoredJobBody, readJobDocument } from "./stored-document.js";
 
 /** Version of the JSON written by {@link JobDescription.toJSON}. */
 export const JOB_DESCRIPTION_FORMAT = 1;
@@ -65,23 +65,6 @@ function randomId(prefix: string): string {
 /** Whether an id is a temporary one (the job was never saved). */
 export function isTemporaryJobId(id: string): boolean {
   return id.startsWith(TEMPORARY_ID_PREFIX);
-}
-
-/**
- * What a worker needs to rebuild a job: the module and export of its class or function, and its
- * serialized data (the job object's fields for class jobs and services, the arguments for function jobs).
- */
-export interface JobBody {
-  /** `"class"`: a Job subclass; `"function"`: `Job.wrapFn`; `"jobFunction"`: `Job.wrapJobFn`; `"service"`: a Service hosted by a service job; `"builtin"`: an internal job of @toil/job (e.g. the no-op shell of `encapsulate()`). */
-  kind: "class" | "function" | "jobFunction" | "service" | "builtin";
-  /** Absolute `file:` URL of the user module, or a package specifier. */
-  module: string;
-  /** Name of the export (class or function) in that module. */
-  exportName: string;
-  /** Serialized data (see `serializeValue`). */
-  data: unknown;
-  /** Serialized promised requirements, evaluated by the worker before the body runs. */
-  promisedRequirements?: unknown;
 }
 
 /** Links of a chain a description keeps by name (older ones are only counted). */
@@ -201,6 +184,17 @@ export interface JobDescriptionJSON {
   /** See {@link JobDescription.serviceFlags}. */
   serviceFlags?: ServiceFlags;
 }
+
+/**
+ * A job description's JSON document as read from (or about to be written to) a job store: a
+ * {@link JobDescriptionJSON} whose bodies may still be {@link JobBodyText}.
+ */
+export type StoredJobDescriptionJSON = Omit<JobDescriptionJSON, "body" | "checkpointBody"> & {
+  /** See {@link JobDescriptionJSON.body}. */
+  body?: StoredJobBody;
+  /** See {@link JobDescriptionJSON.checkpointBody}. */
+  checkpointBody?: StoredJobBody;
+};
 
 function freezeIds(ids: Iterable<string>): string[] {
   return [...ids];

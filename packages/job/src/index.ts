@@ -65,7 +65,7 @@ export {
   type JobDescriptionJSON,
   type JobDescriptionOptions,
   type JobDescriptionConfig,
-  type JobBody,
+  type StoredJobDescriptionJSON,
   type ChainLink,
   MAX_CHAIN_LINKS_KEPT,
   type ServiceFlags,
@@ -76,9 +76,9 @@ export {
   isTemporaryJobId,
 } from "./description.js";
 export {
+  type JobBody,
   JobBodyText,
   type StoredJobBody,
-  type StoredJobDescriptionJSON,
   BODY_TEXT_MIN_BYTES,
   readJobDocument,
   jobDocumentData,

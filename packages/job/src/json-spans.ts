@@ -117,7 +117,7 @@ function skipKey(b: Uint8Array, i: number): number {
  * sequence, as it does for `JSON.parse` of a decoded buffer). Iterative, so nesting depth costs
  * no stack.
  */
-export function skipValue(b: Uint8Array, i: number): number {
+function skipValue(b: Uint8Array, i: number): number {
   const open: number[] = [];
   for (;;) {
     i = skipSpace(b, i);

@@ -5,7 +5,6 @@
  * document of about 43 MB, whose object graph would cost several times that. Kept as bytes, it
  * costs its size, and it is written back unchanged when the leader updates the description.
  */
-import type { JobBody, JobDescriptionJSON } from "./description.js";
 import { JobDescriptionFormatError } from "./errors.js";
 import { topLevelValueSpans } from "./json-spans.js";
 
@@ -14,6 +13,23 @@ import { topLevelValueSpans } from "./json-spans.js";
  * parsed whole, as the bytes' scan would cost more than it saves.
  */
 export const BODY_TEXT_MIN_BYTES = 64 * 1024;
+
+/**
+ * What a worker needs to rebuild a job: the module and export of its class or function, and its
+ * serialized data (the job object's fields for class jobs and services, the arguments for function jobs).
+ */
+export interface JobBody {
+  /** `"class"`: a Job subclass; `"function"`: `Job.wrapFn`; `"jobFunction"`: `Job.wrapJobFn`; `"service"`: a Service hosted by a service job; `"builtin"`: an internal job of @toil/job (e.g. the no-op shell of `encapsulate()`). */
+  kind: "class" | "function" | "jobFunction" | "service" | "builtin";
+  /** Absolute `file:` URL of the user module, or a package specifier. */
+  module: string;
+  /** Name of the export (class or function) in that module. */
+  exportName: string;
+  /** Serialized data (see `serializeValue`). */
+  data: unknown;
+  /** Serialized promised requirements, evaluated by the worker before the body runs. */
+  promisedRequirements?: unknown;
+}
 
 const BODY_KEYS: ReadonlySet<string> = new Set(["body", "checkpointBody"]);
 
@@ -52,17 +68,6 @@ export class JobBodyText {
 /** A body as a description holds it: parsed, or still the text it was stored as. */
 export type StoredJobBody = JobBody | JobBodyText;
 
-/**
- * A job description's JSON document as read from (or about to be written to) a job store: a
- * {@link JobDescriptionJSON} whose bodies may still be {@link JobBodyText}.
- */
-export type StoredJobDescriptionJSON = Omit<JobDescriptionJSON, "body" | "checkpointBody"> & {
-  /** See {@link JobDescriptionJSON.body}. */
-  body?: StoredJobBody;
-  /** See {@link JobDescriptionJSON.checkpointBody}. */
-  checkpointBody?: StoredJobBody;
-};
-
 function asBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
@@ -94,10 +99,11 @@ export function readJobDocument(bytes: Uint8Array): unknown {
 const PLACEHOLDER = Buffer.from("0");
 
 /**
- * The document as JSON to store: the string `JSON.stringify` makes, unless a body is a
- * {@link JobBodyText}; then UTF-8 bytes, the same but for that body's bytes, copied in unchanged.
+ * A description's stored document (`JobDescription.toStoredJSON()`) as JSON to store: the string
+ * `JSON.stringify` makes, unless a body is a {@link JobBodyText}; then UTF-8 bytes, the same but
+ * for that body's bytes, copied in unchanged.
  */
-export function jobDocumentData(doc: StoredJobDescriptionJSON): string | Buffer {
+export function jobDocumentData(doc: object): string | Buffer {
   const fields = Object.entries(doc).filter(([, v]) => v !== undefined);
   if (!fields.some(([, v]) => v instanceof JobBodyText)) return JSON.stringify(doc);
   const pieces: Buffer[] = [];

@@ -9,11 +9,12 @@ import {
 } from "../src/index.js";
 import { topLevelValueSpans } from "../src/json-spans.js";
 
-/** A body of `n` promise references, the way a fan-in job's arguments are serialized, as text not of JSON.stringify's making. */
+/** A body of `n` promise references (a fan-in job's arguments), as text not of JSON.stringify's making. */
 function fanInBodyText(n: number): string {
-  const refs = Array.from({ length: n }, (_, i) => `{"$t":"p","j":"child${String(i).padStart(16, "0")}","p":[]}`);
-  // An escape JSON.stringify would not write, a number it would write otherwise, and spaces.
-  return `{"kind":"function", "module":"file:///flows/fanout.ts","exportName":"total","data":{"args":[[${refs.join(",")}],"\\u002ftmp/out", 1.50]}}`;
+  const refs: string[] = [];
+  for (let i = 0; i < n; i++) refs.push(`{"$t":"p","j":"child-${i}-of-a-fan-out","p":[]}`);
+  // Spaces, an escape JSON.stringify would not write, a number it would write otherwise.
+  return `{ "kind":"function","module":"file:///fanout.ts","exportName":"sum","data":{"args":[[${refs.join(", ")}], "\u0041", 2.50]}}`;
 }
 
 /** A stored document (bytes) of a description whose body is `bodyText`, verbatim, where toJSON puts a body. */
