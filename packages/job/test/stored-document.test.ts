@@ -125,6 +125,17 @@ describe("a stored description with a large body", () => {
     expect(doc.body).toEqual(JSON.parse(fanInBodyText(3)));
   });
 
+  it("a large document without a body (a job that ran and has many children) is parsed whole", () => {
+    const ran = described();
+    for (let i = 0; i < 5_000; i++) ran.addChild(`child-${String(i).padStart(15, "0")}`);
+    const bytes = Buffer.from(JSON.stringify(ran.toJSON()));
+    expect(bytes.length).toBeGreaterThan(BODY_TEXT_MIN_BYTES);
+    const back = JobDescription.fromJSON(bytes);
+    expect(back.hasBody()).toBe(false);
+    expect(back.childIds).toHaveLength(5_001);
+    expect(Buffer.from(jobDocumentData(back.toStoredJSON())).equals(bytes)).toBe(true);
+  });
+
   it("a checkpoint's kept body stays text through restartCheckpoint and clone", () => {
     const bodyText = fanInBodyText(5_000);
     const desc = JobDescription.fromJSON(documentWithBody(described(true), bodyText, "checkpointBody"));
