@@ -48,7 +48,7 @@ export async function prepareJob(run: WorkerRun): Promise<JobDescription | undef
   if (!desc.hasBody()) {
     // Checkpoint whose subtree failed: rerun it from scratch (its successors are deleted).
     const pending = desc.nextSuccessors() !== undefined || desc.services.length > 0;
-    if (desc.checkpoint && desc.checkpointBody !== undefined && pending) {
+    if (desc.checkpoint && desc.hasCheckpointBody() && pending) {
       desc.chargeRetry();
       const doomed = desc.restartCheckpoint();
       await store.updateJob(desc);

@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import type { Readable, Writable } from "node:stream";
-import { type Config, type FileID, type JobDescription, type JobDescriptionJSON, configToJSON, readStoredConfig } from "@toil/job/core";
+import { type Config, type FileID, type JobDescription, type JobDescriptionJSON, type StoredJobDescriptionJSON, configToJSON, readStoredConfig } from "@toil/job/core";
 import {
   DamagedJobStoreFileError,
   JobStoreCreateError,
@@ -339,7 +339,7 @@ export class FileJobStore implements JobStore {
    * all), replacing it atomically. clean() does this at every restart, which also compacts it.
    * Call it only while no other process writes jobs (the leader, before workers start).
    */
-  async rebuildJobIndex(docs?: Iterable<JobDescriptionJSON>): Promise<number> {
+  async rebuildJobIndex(docs?: Iterable<StoredJobDescriptionJSON>): Promise<number> {
     return this.records.rebuildJobIndex(docs);
   }
 

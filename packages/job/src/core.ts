@@ -70,7 +70,7 @@ export {
   type JobDescriptionJSON,
   type JobDescriptionOptions,
   type JobDescriptionConfig,
-  type JobBody,
+  type StoredJobDescriptionJSON,
   type ChainLink,
   MAX_CHAIN_LINKS_KEPT,
   type ServiceFlags,
@@ -80,6 +80,14 @@ export {
   newTemporaryJobId,
   isTemporaryJobId,
 } from "./description.js";
+export {
+  type JobBody,
+  JobBodyText,
+  type StoredJobBody,
+  BODY_TEXT_MIN_BYTES,
+  readJobDocument,
+  jobDocumentData,
+} from "./stored-document.js";
 
 // why a batch job stopped (re-exported by @toil/batch-core)
 export { BATCH_JOB_EXIT_REASONS, BatchJobExitReason, isBatchJobExitReason } from "./exit-reason.js";

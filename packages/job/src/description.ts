@@ -17,6 +17,7 @@ import {
   requirementsString,
   resolveRequirements,
 } from "./requirements.js";
+import { type JobBody, JobBodyText, type StoredJobBody, readJobDocument } from "./stored-document.js";
 
 /** Version of the JSON written by {@link JobDescription.toJSON}. */
 export const JOB_DESCRIPTION_FORMAT = 1;
@@ -64,23 +65,6 @@ function randomId(prefix: string): string {
 /** Whether an id is a temporary one (the job was never saved). */
 export function isTemporaryJobId(id: string): boolean {
   return id.startsWith(TEMPORARY_ID_PREFIX);
-}
-
-/**
- * What a worker needs to rebuild a job: the module and export of its class or function, and its
- * serialized data (the job object's fields for class jobs and services, the arguments for function jobs).
- */
-export interface JobBody {
-  /** `"class"`: a Job subclass; `"function"`: `Job.wrapFn`; `"jobFunction"`: `Job.wrapJobFn`; `"service"`: a Service hosted by a service job; `"builtin"`: an internal job of @toil/job (e.g. the no-op shell of `encapsulate()`). */
-  kind: "class" | "function" | "jobFunction" | "service" | "builtin";
-  /** Absolute `file:` URL of the user module, or a package specifier. */
-  module: string;
-  /** Name of the export (class or function) in that module. */
-  exportName: string;
-  /** Serialized data (see `serializeValue`). */
-  data: unknown;
-  /** Serialized promised requirements, evaluated by the worker before the body runs. */
-  promisedRequirements?: unknown;
 }
 
 /** Links of a chain a description keeps by name (older ones are only counted). */
@@ -201,6 +185,17 @@ export interface JobDescriptionJSON {
   serviceFlags?: ServiceFlags;
 }
 
+/**
+ * A job description's JSON document as read from (or about to be written to) a job store: a
+ * {@link JobDescriptionJSON} whose bodies may still be {@link JobBodyText}.
+ */
+export type StoredJobDescriptionJSON = Omit<JobDescriptionJSON, "body" | "checkpointBody"> & {
+  /** See {@link JobDescriptionJSON.body}. */
+  body?: StoredJobBody;
+  /** See {@link JobDescriptionJSON.checkpointBody}. */
+  checkpointBody?: StoredJobBody;
+};
+
 function freezeIds(ids: Iterable<string>): string[] {
   return [...ids];
 }
@@ -241,8 +236,6 @@ export class JobDescription {
   versionWriter: string | undefined;
   /** Checkpoint job: reruns (with its subtree deleted) when a successor fails for good. */
   readonly checkpoint: boolean;
-  /** For a checkpoint that ran: its body, kept to rerun it. */
-  checkpointBody: JobBody | undefined;
   /** For checkpoints: files deleted only when the checkpoint's subtree completes. */
   checkpointFilesToDelete: string[] = [];
   /** Whether this job hosts a service (a service host cannot have successors or services). */
@@ -253,7 +246,9 @@ export class JobDescription {
   #predecessorsFinished: Set<string> | undefined;
   #explicit: Partial<Requirements>;
   #config: JobDescriptionConfig | RequirementDefaults | undefined;
-  #body: JobBody | undefined;
+  // A body loaded from a large stored document stays its text until someone asks for it (see stored-document.ts).
+  #body: StoredJobBody | undefined;
+  #checkpointBody: StoredJobBody | undefined;
   #remainingTryCount: number | undefined;
   #retryBackoffSeconds: number | undefined;
   // The collections below start as shared empty ones and get their own on the first write: a
@@ -380,6 +375,12 @@ export class JobDescription {
     return this.#body !== undefined;
   }
 
+  /** The body, parsed (once) if it is still the text it was stored as. */
+  #parsedBody(): JobBody | undefined {
+    if (this.#body instanceof JobBodyText) this.#body = this.#body.parse();
+    return this.#body;
+  }
+
   /** Attach the job's body (what the worker runs). */
   attachBody(body: JobBody): void {
     this.#body = body;
@@ -392,14 +393,31 @@ export class JobDescription {
 
   /** The body; fails if none (check {@link hasBody} first). */
   getBody(): JobBody {
-    if (this.#body === undefined) throw new JobUsageError(`Job ${this} has no body: it has already run.`);
-    return this.#body;
+    const body = this.#parsedBody();
+    if (body === undefined) throw new JobUsageError(`Job ${this} has no body: it has already run.`);
+    return body;
+  }
+
+  /** For a checkpoint that ran: its body, kept to rerun it (parsed on first use; see {@link hasCheckpointBody}). */
+  get checkpointBody(): JobBody | undefined {
+    if (this.#checkpointBody instanceof JobBodyText) this.#checkpointBody = this.#checkpointBody.parse();
+    return this.#checkpointBody;
+  }
+  /** Sets (or, with undefined, clears) the body a checkpoint reruns. */
+  set checkpointBody(body: JobBody | undefined) {
+    this.#checkpointBody = body;
+  }
+
+  /** Whether a checkpoint body is kept (without parsing a body still held as its stored text). */
+  hasCheckpointBody(): boolean {
+    return this.#checkpointBody !== undefined;
   }
 
   /** For a checkpoint job about to run: remember its body so it can rerun. */
   setCheckpoint(): void {
     if (!this.checkpoint) throw new JobUsageError(`Job ${this} is not a checkpoint job.`);
-    this.checkpointBody = this.getBody();
+    if (this.#body === undefined) throw new JobUsageError(`Job ${this} has no body: it has already run.`);
+    this.#checkpointBody = this.#body;
   }
 
   /**
@@ -408,11 +426,11 @@ export class JobDescription {
    * from the job store (recursively).
    */
   restartCheckpoint(): string[] {
-    if (!this.checkpoint || this.checkpointBody === undefined) {
+    if (!this.checkpoint || this.#checkpointBody === undefined) {
       throw new JobUsageError(`Job ${this} is not a checkpoint that has run; it cannot be restarted.`);
     }
     const doomed = [...this.successorsAndServiceHosts()];
-    this.#body = this.checkpointBody;
+    this.#body = this.#checkpointBody;
     this.#childIds = NO_IDS;
     this.#followOnIds = NO_IDS;
     this.#adoptedPhases = NO_PHASES;
@@ -740,9 +758,24 @@ export class JobDescription {
     return `'${this.jobName}'${this.unitName ? ` ${this.unitName}` : ""} ${this.id} v${this.version}`;
   }
 
-  /** Versioned JSON (see {@link JobDescriptionJSON}); empty fields omitted. */
+  /**
+   * Versioned JSON (see {@link JobDescriptionJSON}); empty fields omitted. A body still held as its
+   * stored text is parsed for the document (the description keeps the text).
+   */
   toJSON(): JobDescriptionJSON {
-    const j: JobDescriptionJSON = { format: JOB_DESCRIPTION_FORMAT, id: this.id, jobName: this.jobName, version: this.version };
+    const j = this.toStoredJSON();
+    if (j.body instanceof JobBodyText) j.body = j.body.parse();
+    if (j.checkpointBody instanceof JobBodyText) j.checkpointBody = j.checkpointBody.parse();
+    return j as JobDescriptionJSON;
+  }
+
+  /**
+   * The document to store: {@link toJSON}'s, except that a body still held as the text it was
+   * loaded as stays a {@link JobBodyText} (nothing is parsed; `jobDocumentData` writes it back
+   * unchanged).
+   */
+  toStoredJSON(): StoredJobDescriptionJSON {
+    const j: StoredJobDescriptionJSON = { format: JOB_DESCRIPTION_FORMAT, id: this.id, jobName: this.jobName, version: this.version };
     if (this.unitName) j.unitName = this.unitName;
     if (this.displayName !== this.jobName) j.displayName = this.displayName;
     if (Object.keys(this.#explicit).length > 0) j.requirements = structuredClone(this.#explicit);
@@ -762,21 +795,24 @@ export class JobDescription {
     if (this.logFileId !== undefined) j.logFileId = this.logFileId;
     if (this.versionWriter !== undefined) j.versionWriter = this.versionWriter;
     if (this.checkpoint) j.checkpoint = true;
-    if (this.checkpointBody !== undefined) j.checkpointBody = this.checkpointBody;
+    if (this.#checkpointBody !== undefined) j.checkpointBody = this.#checkpointBody;
     if (this.checkpointFilesToDelete.length > 0) j.checkpointFilesToDelete = [...this.checkpointFilesToDelete];
     if (this.isService) j.service = true;
     if (this.serviceFlags !== undefined) j.serviceFlags = { ...this.serviceFlags };
     return j;
   }
 
-  /** Rebuild from {@link toJSON}'s output (an object or a JSON string). */
+  /**
+   * Rebuild from {@link toJSON}'s or {@link toStoredJSON}'s output: an object, a JSON string, or
+   * UTF-8 JSON bytes (read by `readJobDocument`: a large document's bodies stay their text until used).
+   */
   static fromJSON(input: unknown): JobDescription {
-    const json = typeof input === "string" ? (JSON.parse(input) as unknown) : input;
+    const json = typeof input === "string" ? (JSON.parse(input) as unknown) : input instanceof Uint8Array ? readJobDocument(input) : input;
     const bad = (what: string): never => {
       throw new JobDescriptionFormatError(`Not a valid serialized JobDescription: ${what}.`);
     };
     if (json === null || typeof json !== "object") return bad("expected an object");
-    const j = json as Partial<JobDescriptionJSON> & { format?: unknown };
+    const j = json as Partial<StoredJobDescriptionJSON> & { format?: unknown };
     if (j.format !== JOB_DESCRIPTION_FORMAT) {
       return bad(
         `unsupported format ${JSON.stringify(j.format)} (this version of @toil/job reads format ${JOB_DESCRIPTION_FORMAT}); ` +
@@ -817,7 +853,7 @@ export class JobDescription {
     d.logFileId = j.logFileId;
     d.version = j.version as number;
     d.versionWriter = j.versionWriter;
-    d.checkpointBody = j.checkpointBody;
+    d.#checkpointBody = j.checkpointBody;
     d.checkpointFilesToDelete = [...(j.checkpointFilesToDelete ?? [])];
     d.isService = j.service === true;
     d.serviceFlags = j.serviceFlags;
@@ -826,7 +862,10 @@ export class JobDescription {
 
   /** A deep copy (leader-only state such as predecessorsFinished is not copied; the config is). */
   clone(): JobDescription {
-    const copy = JobDescription.fromJSON(structuredClone(this.toJSON()));
+    // A body held as text is never changed in place, so the copy may share it.
+    const { body, checkpointBody, ...rest } = this.toStoredJSON();
+    const copyOf = (b: StoredJobBody | undefined) => (b instanceof JobBodyText ? b : structuredClone(b));
+    const copy = JobDescription.fromJSON({ ...structuredClone(rest), body: copyOf(body), checkpointBody: copyOf(checkpointBody) });
     if (this.#config !== undefined) copy.assignConfig(this.#config);
     return copy;
   }

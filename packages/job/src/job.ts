@@ -10,7 +10,8 @@ import {
   JobSerializationError,
   JobUsageError,
 } from "./errors.js";
-import { type JobBody, JobDescription, isTemporaryJobId, newJobId } from "./description.js";
+import { JobDescription, isTemporaryJobId, newJobId } from "./description.js";
+import type { JobBody } from "./stored-document.js";
 import type { DeferredFunctionRef, FileStore, LogLevel } from "./filestore.js";
 import { type GraphNode, checkAcyclic, checkConnected, orderingOf, rootsOf } from "./graph.js";
 import {

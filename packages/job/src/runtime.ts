@@ -347,7 +347,7 @@ export async function nextChainable(
   const next = current.nextSuccessors();
   if (next === undefined || next.size !== 1) return undefined;
   if (current.services.length > 0) return undefined;
-  if (current.checkpoint && current.checkpointBody !== undefined) return undefined;
+  if (current.checkpoint && current.hasCheckpointBody()) return undefined;
   const [id] = next as Set<string>;
   const successor = await load(id as string);
   if (successor === undefined) return undefined;

@@ -227,7 +227,7 @@ export class Leader {
       let changed = desc.clearRemainingTryCount();
       // An unfinished checkpointed subtree is redone from the checkpoint on restart.
       const pending = desc.nextSuccessors() !== undefined || desc.services.length > 0;
-      if (desc.checkpoint && desc.checkpointBody !== undefined && !desc.hasBody() && pending) {
+      if (desc.checkpoint && desc.hasCheckpointBody() && !desc.hasBody() && pending) {
         const doomed = desc.restartCheckpoint();
         await this.store.updateJob(desc);
         await this.deleteSubtree(doomed);
@@ -447,7 +447,7 @@ export class Leader {
       }
       // Successors still running: it is processed again when they are done (as Toil does).
       if (this.pendingPhase.has(id)) return;
-      if (desc.checkpoint && desc.checkpointBody !== undefined && desc.remainingTryCount > 1) {
+      if (desc.checkpoint && desc.hasCheckpointBody() && desc.remainingTryCount > 1) {
         this.log.info(`Checkpoint job ${desc} has a failed successor; restarting it (${triesLeft(desc.remainingTryCount - 1)} after this)`);
         this.hasFailedSuccessors.delete(id);
         await this.issueJob(desc);

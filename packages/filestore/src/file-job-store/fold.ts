@@ -27,7 +27,8 @@ import { LogView, foldMarkerName, generationOfLog, generationOfMarker } from "..
 import { foldedVersion, parseFolded, writeFolded } from "./folded-files.js";
 import { jobStateRecordOf } from "./job-index.js";
 import { JOB_INDEX, LOG_DIR, type StoreLayout } from "./layout.js";
-import type { JobDescriptionJSON } from "@toil/job/core";
+import { type StoredJobDescriptionJSON, readJobDocument } from "@toil/job/core";
+import type { JobStateRecord } from "../job-store.js";
 
 /** Steps of a fold, in order (a test hook may stop the fold at any of them). */
 export type FoldStep = "files-written" | "synced" | "marked" | "logs-deleted";
@@ -126,7 +127,8 @@ export async function foldLogs(layout: StoreLayout, below: number, options: Fold
     const have = storedVersion(file, true);
     if (have !== undefined && have > slot.version) continue;
     // The index gets the state even when an interrupted fold already wrote the file.
-    states.push(jobStateRecordOf(JSON.parse(entry.data.toString("utf8")) as JobDescriptionJSON));
+    // The entry carries its state record; a document without one is read with its bodies left as text.
+    states.push(entry.aux.length > 0 ? (JSON.parse(entry.aux.toString("utf8")) as JobStateRecord) : jobStateRecordOf(readJobDocument(entry.data) as StoredJobDescriptionJSON));
     if (have === slot.version) continue;
     writeFolded(file, entry.data, slot.version);
     afterFile(file);

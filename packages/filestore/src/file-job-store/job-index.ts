@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { JobDescriptionJSON } from "@toil/job/core";
+import type { StoredJobDescriptionJSON } from "@toil/job/core";
 import { appendRecords, readRecords } from "../internal/append-log.js";
 import { FILE_MODE, asNoSpace, mkdirp, tempNameFor } from "../internal/fsx.js";
 import type { JobStateRecord } from "../job-store.js";
@@ -14,7 +14,7 @@ import type { JobStateRecord } from "../job-store.js";
 type IndexEntry = JobStateRecord | { id: string; deleted: true };
 
 /** The state part of a job description's JSON document (what the job-state index keeps). */
-export function jobStateRecordOf(doc: JobDescriptionJSON): JobStateRecord {
+export function jobStateRecordOf(doc: StoredJobDescriptionJSON): JobStateRecord {
   const r: JobStateRecord = { id: doc.id, jobName: doc.jobName, version: doc.version, hasBody: doc.body !== undefined };
   if (doc.unitName) r.unitName = doc.unitName;
   if (doc.displayName) r.displayName = doc.displayName;
@@ -71,7 +71,7 @@ export class JobStateIndex {
   }
 
   /** Replace the index atomically with the states of `docs`; returns how many. */
-  async rebuild(docs: Iterable<JobDescriptionJSON> | AsyncIterable<JobDescriptionJSON>): Promise<number> {
+  async rebuild(docs: Iterable<StoredJobDescriptionJSON> | AsyncIterable<StoredJobDescriptionJSON>): Promise<number> {
     mkdirp(path.dirname(this.file));
     const tmp = tempNameFor(this.file);
     let n = 0;

@@ -10,7 +10,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { JobDescription, type JobDescriptionJSON, isTemporaryJobId, newJobId } from "@toil/job/core";
+import {
+  JobBodyText,
+  JobDescription,
+  type JobDescriptionJSON,
+  type StoredJobDescriptionJSON,
+  isTemporaryJobId,
+  jobDocumentData,
+  newJobId,
+  readJobDocument,
+} from "@toil/job/core";
 import { DamagedJobError, DamagedJobStoreFileError, InvalidIdError, JobStoreError, NoSuchFileError, NoSuchJobError } from "../errors.js";
 import { assertJobId } from "../ids.js";
 import { isErrno, isTempName, readIfExists, writeFileAtomicSync } from "../internal/fsx.js";
@@ -25,12 +34,15 @@ import { JobStateIndex, jobStateRecordOf } from "./job-index.js";
 import { JOB_INDEX, LOG_DIR, SHARDS, type StoreLayout } from "./layout.js";
 import type { PendingFileSync } from "./pending-sync.js";
 
-/** The document, or what is wrong with it (for {@link DamagedJobError}). */
-function jobDocProblem(raw: Buffer, id?: string): { doc?: JobDescriptionJSON; problem?: string } {
+/**
+ * The document, or what is wrong with it (for {@link DamagedJobError}). A large document's bodies
+ * stay their stored text (see `readJobDocument`): the leader never reads them.
+ */
+function jobDocProblem(raw: Buffer, id?: string): { doc?: StoredJobDescriptionJSON; problem?: string } {
   if (raw.length === 0) return { problem: "is empty" };
-  let doc: JobDescriptionJSON;
+  let doc: StoredJobDescriptionJSON;
   try {
-    doc = JSON.parse(raw.toString("utf8")) as JobDescriptionJSON;
+    doc = readJobDocument(raw) as StoredJobDescriptionJSON;
   } catch (err) {
     // Only a format-1 store's new document can be incomplete (created in place, cut by a crash):
     // absent where nothing reaches it; clean() raises DamagedJobError for one the workflow still reaches.
@@ -39,6 +51,16 @@ function jobDocProblem(raw: Buffer, id?: string): { doc?: JobDescriptionJSON; pr
   if (typeof doc !== "object" || doc === null || typeof doc.id !== "string") return { problem: "is not a job description (no id)" };
   if (id !== undefined && doc.id !== id) return { problem: `holds job ${JSON.stringify(doc.id)} instead` };
   return { doc };
+}
+
+/** A stored document with every body parsed (what tools reading the documents get). */
+function parsedDocument(doc: StoredJobDescriptionJSON): JobDescriptionJSON {
+  const { body, checkpointBody } = doc;
+  if (!(body instanceof JobBodyText) && !(checkpointBody instanceof JobBodyText)) return doc as JobDescriptionJSON;
+  const parsed = { ...doc } as JobDescriptionJSON;
+  if (body instanceof JobBodyText) parsed.body = body.parse();
+  if (checkpointBody instanceof JobBodyText) parsed.checkpointBody = checkpointBody.parse();
+  return parsed;
 }
 
 /** A group whose new job documents pass this many record sizes is written to the log in parts (see `streamed`). */
@@ -263,8 +285,9 @@ export class JobRecords {
       throw new InvalidIdError("job id", job.id, "the job still has a temporary id: call assignJobId(job) first");
     }
     job.preUpdateHook(this.writer_);
-    const doc = job.toJSON();
-    return { kind: EntryKind.JobPut, id: job.id, version: job.version, aux: JSON.stringify(jobStateRecordOf(doc)), data: JSON.stringify(doc), create };
+    // A body the description still holds as its stored text is written back byte for byte.
+    const doc = job.toStoredJSON();
+    return { kind: EntryKind.JobPut, id: job.id, version: job.version, aux: JSON.stringify(jobStateRecordOf(doc)), data: jobDocumentData(doc), create };
   }
 
   private async write(entry: EntryInput, sync: boolean): Promise<void> {
@@ -324,7 +347,7 @@ export class JobRecords {
       for (const j of jobs) {
         const entry = this.entryOf(j, true);
         this.batchEntries.push(entry);
-        this.pendingCreateBytes += (entry.data as string).length + (entry.aux?.length ?? 0);
+        this.pendingCreateBytes += (entry.data?.length ?? 0) + (entry.aux?.length ?? 0);
         if (this.pendingCreateBytes > this.streamBytes) await this.streamOut();
       }
     });
@@ -339,7 +362,7 @@ export class JobRecords {
     return this.refreshedView().docs.get(jobId);
   }
 
-  private docFromLog(jobId: string, slot: SlotEntry): JobDescriptionJSON {
+  private docFromLog(jobId: string, slot: SlotEntry): StoredJobDescriptionJSON {
     const entry = this.view.read(slot, `the description of job ${JSON.stringify(jobId)}`);
     const { doc, problem } = jobDocProblem(entry.data, jobId);
     if (doc === undefined) throw new DamagedJobError(jobId, `${this.view.logPath(slot.log)} (byte ${slot.offset})`, problem!);
@@ -363,7 +386,7 @@ export class JobRecords {
   }
 
   /** A job's document; undefined if missing or (format 1) an incomplete creation. */
-  private readJobDoc(jobId: string): JobDescriptionJSON | undefined {
+  private readJobDoc(jobId: string): StoredJobDescriptionJSON | undefined {
     const slot = this.view.docs.get(jobId);
     if (slot) return (slot.flags & SlotFlag.Deleted) !== 0 ? undefined : this.docFromLog(jobId, slot);
     const raw = this.fileDoc(jobId);
@@ -385,7 +408,7 @@ export class JobRecords {
   }
 
   /** Rebuild a description; a document that parses but is not a valid description names where it is. */
-  private descriptionOf(doc: JobDescriptionJSON, where: string): JobDescription {
+  private descriptionOf(doc: StoredJobDescriptionJSON, where: string): JobDescription {
     try {
       return JobDescription.fromJSON(doc);
     } catch (err) {
@@ -462,13 +485,16 @@ export class JobRecords {
   }
 
   async *jobs(): AsyncIterable<JobDescription> {
-    for await (const doc of this.jobDocuments()) yield this.descriptionOf(doc, this.layout.jobPath(doc.id));
+    for await (const id of this.jobIds()) {
+      const doc = this.readJobDoc(id);
+      if (doc !== undefined) yield this.descriptionOf(doc, this.layout.jobPath(doc.id));
+    }
   }
 
   async *jobDocuments(): AsyncIterable<JobDescriptionJSON> {
     for await (const id of this.jobIds()) {
       const doc = this.readJobDoc(id);
-      if (doc !== undefined) yield doc;
+      if (doc !== undefined) yield parsedDocument(doc);
     }
   }
 
@@ -499,10 +525,10 @@ export class JobRecords {
    * Rewrite the job-state index of the folded documents: of `docs` (clean() passes every reachable
    * job) those the logs do not hold; without `docs`, every folded document.
    */
-  async rebuildJobIndex(docs?: Iterable<JobDescriptionJSON>): Promise<number> {
+  async rebuildJobIndex(docs?: Iterable<StoredJobDescriptionJSON>): Promise<number> {
     const view = this.refreshedView();
     const self = this;
-    async function* folded(): AsyncIterable<JobDescriptionJSON> {
+    async function* folded(): AsyncIterable<StoredJobDescriptionJSON> {
       if (docs) {
         for (const d of docs) if (!view.docs.has(d.id)) yield d;
         return;

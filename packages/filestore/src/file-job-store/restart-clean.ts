@@ -84,6 +84,6 @@ export async function cleanJobRecords(
     if (JSON.stringify(job.successorPhases) + JSON.stringify([...job.serviceTree]) !== before) changed = true;
     if (changed) await records.updateJob(job);
   }
-  await records.rebuildJobIndex([...reachable.values()].map((j) => j.toJSON()));
+  await records.rebuildJobIndex([...reachable.values()].map((j) => j.toStoredJSON()));
   return rootId === undefined ? undefined : reachable.get(rootId);
 }
