@@ -425,18 +425,6 @@ export class Toil implements AsyncDisposable {
     await store.writeSharedFile(OUTCOME_MARKERS.stopped, String(started)).catch(() => undefined);
     let outcome: keyof typeof OUTCOME_MARKERS = "stopped";
     let ending: unknown;
-    // After a restart, the earlier runs' commit logs are folded into the store's files while this
-    // run goes on (started a moment later: the first jobs go out first, and the leader has taken the
-    // messages the killed leader had not).
-    let folding: Promise<void> | undefined;
-    const foldTimer = restart && store instanceof FileJobStore
-      ? setTimeout(() => {
-          folding = store.fold().then(
-            (r) => log.debug(r, "Folded the commit logs of earlier runs into the job store's files"),
-            (err: unknown) => log.warn({ err }, "Could not fold the commit logs of earlier runs (they stay and are read as they are)"),
-          );
-        }, FOLD_DELAY_MS)
-      : undefined;
     try {
       await leader.run();
       outcome = "succeeded";
@@ -447,8 +435,6 @@ export class Toil implements AsyncDisposable {
       await leader.killAll().catch(() => undefined);
       throw err;
     } finally {
-      clearTimeout(foldTimer);
-      await folding;
       process.off("SIGTERM", onSignal);
       process.off("SIGINT", onSignal);
       progress.stop();
@@ -465,6 +451,12 @@ export class Toil implements AsyncDisposable {
       // Every worker has ended (or was killed): what dead ones deferred runs now, at the latest.
       await runDeadWorkersDeferredFunctions(config, bs, log);
       await shutdownWithin(bs, 2_000, log);
+      if (restart && store instanceof FileJobStore && this.foldsAtEnd(ended)) {
+        await store.fold().then(
+          (r) => log.debug(r, "Folded the commit logs of earlier runs into the job store's files"),
+          (err: unknown) => log.warn({ err }, "Could not fold the commit logs of earlier runs (they stay and are read as they are)"),
+        );
+      }
       bus.check();
       busFile?.[Symbol.dispose]();
       bus[Symbol.dispose]();
@@ -472,6 +464,23 @@ export class Toil implements AsyncDisposable {
       this.outcome = outcome === "succeeded" ? "success" : "error";
     }
     return rootJobReturnValue(store);
+  }
+
+  /**
+   * Whether a restarted run folds the earlier runs' commit logs into the store's files as it ends:
+   * not when `--clean` is about to delete the store, and not after a stop (a signal, `toil kill`),
+   * which should end promptly; the next run that ends otherwise folds them. Folding at the end
+   * rather than during the run keeps the fold off the leader's thread while it issues jobs, and
+   * most of what the killed run left live (the jobs this run then finished) is deleted by then,
+   * so it needs no file.
+   */
+  private foldsAtEnd(ended: "completed" | "stopped" | "failed"): boolean {
+    if (ended === "stopped") return false;
+    const policy = this.config.stats ? "never" : this.config.clean;
+    if (policy === "always") return false;
+    if (policy === "onSuccess" && ended === "completed") return false;
+    if (policy === "onError" && ended === "failed") return false;
+    return true;
   }
 
   private async createBatchSystem(config: Config, log: Logger): Promise<BatchSystem> {
@@ -540,9 +549,6 @@ export class Toil implements AsyncDisposable {
     await this.close();
   }
 }
-
-/** How long after a restart the earlier runs' commit logs start being folded (see runLeaderHeld). */
-const FOLD_DELAY_MS = 1_000;
 
 /**
  * Before a restarted workflow issues anything: stop the workers an earlier leader of this workflow

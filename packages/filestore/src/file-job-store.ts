@@ -217,7 +217,7 @@ export class FileJobStore implements JobStore {
 
   /**
    * Fold the commit logs of every earlier generation into the store's files and delete them (see
-   * the README). The leader calls it after a restart, once the earlier run's workers are stopped.
+   * the README). A restarted leader calls it as its run ends (the earlier runs' workers are stopped).
    */
   async fold(options: Partial<FoldOptions> = {}): Promise<FoldReport> {
     return foldLogs(this.layout, this.generation, { durable: this.durable, ...options });

@@ -259,17 +259,16 @@ describe("folding, stopped anywhere", () => {
     return { root, expected: await stateOf(await open(root)) };
   }
 
-  it("leaves the state as it was after every step and every file, and the next fold finishes", async () => {
-    const { root, expected } = await filled();
-    // Generation 1: the leader of the next run folds generation 0.
-    const leader = await open(root);
-    const lock = await leader.acquireLeaderLock();
-    await lock.release();
+  /**
+   * Fold `root` (whose generation-0 logs a generation-1 leader folds) stopped after every step and
+   * after every file it writes: the state must stay `expected`, and the next fold must finish.
+   */
+  async function foldStoppedEverywhere(root: string, expected: Record<string, unknown>): Promise<void> {
     let files = 0;
     const probe = path.join(dir, `probe-${n++}`);
     fs.cpSync(root, probe, { recursive: true });
     await (await open(probe)).fold({ afterFile: () => void files++ });
-    expect(files).toBeGreaterThan(20);
+    expect(files).toBeGreaterThan(10);
     expect(await stateOf(await open(probe))).toEqual(expected);
     fs.rmSync(probe, { recursive: true, force: true });
 
@@ -313,5 +312,60 @@ describe("folding, stopped anywhere", () => {
       expect(logFiles(copy).every((f) => f.startsWith("g1-")), `only this run's log is left (${stop.what})`).toBe(true);
       fs.rmSync(copy, { recursive: true, force: true });
     }
+  }
+
+  /** Names of the files under `jobs/` and `results/` (every shard). */
+  function foldedFiles(root: string): string[] {
+    const out: string[] = [];
+    for (const top of ["jobs", "results"]) {
+      const base = path.join(root, top);
+      if (!fs.existsSync(base)) continue;
+      for (const shard of fs.readdirSync(base)) for (const f of fs.readdirSync(path.join(base, shard))) out.push(`${top}/${f}`);
+    }
+    return out;
+  }
+
+  it("leaves the state as it was after every step and every file, and the next fold finishes", async () => {
+    const { root, expected } = await filled();
+    // Generation 1: the leader of the next run folds generation 0.
+    const leader = await open(root);
+    const lock = await leader.acquireLeaderLock();
+    await lock.release();
+    await foldStoppedEverywhere(root, expected);
+  }, 300_000);
+
+  it("writes no file for what the current run deleted or rewrote since, and still folds safely anywhere", async () => {
+    const { root } = await filled();
+    const leader = await open(root);
+    const lock = await leader.acquireLeaderLock();
+    await lock.release();
+    // The current run (generation 1) finishes some of the killed run's jobs and rewrites others
+    // before the fold (a leader folds as its run ends).
+    const ids: string[] = [];
+    for await (const id of (await open(root)).jobIds()) ids.push(id);
+    ids.sort();
+    const current = await open(root);
+    const gone = ids.slice(0, 4);
+    for (const id of gone) {
+      await current.batch(async () => {
+        await current.writeResult(id, JSON.stringify({ done: id }));
+        await current.deleteJob(id);
+      });
+    }
+    const rewritten = await current.loadJob(ids[5]!);
+    rewritten.attachBody({ ...rewritten.getBody(), data: { rewritten: true } });
+    await current.updateJob(rewritten);
+    const expected = await stateOf(await open(root));
+
+    const probe = path.join(dir, `probe-${n++}`);
+    fs.cpSync(root, probe, { recursive: true });
+    const report = await (await open(probe)).fold();
+    expect(report.superseded).toBeGreaterThanOrEqual(gone.length + 1);
+    expect(await stateOf(await open(probe))).toEqual(expected);
+    const files = foldedFiles(probe);
+    for (const id of [...gone, ids[5]!]) expect(files.filter((f) => f.startsWith(`jobs/${id}`)), id).toEqual([]);
+    fs.rmSync(probe, { recursive: true, force: true });
+
+    await foldStoppedEverywhere(root, expected);
   }, 300_000);
 });

@@ -60,6 +60,11 @@ const CHUNK_BYTES = 8 << 20;
  * its own, so a leader of a large run would otherwise hold one descriptor per worker it ever had.
  */
 const MAX_OPEN_LOGS = 256;
+/**
+ * Entries read one after another from the same log (a restarted leader reading every document) are
+ * read this many bytes at a time, not one `pread` each.
+ */
+const READ_AHEAD_BYTES = 64 << 10;
 
 /** The generation of a log file name, or undefined if it is not one. */
 export function generationOfLog(name: string): number | undefined {
@@ -93,6 +98,11 @@ interface LogFile {
   own: boolean;
   /** Its writer has exited and every byte was read: never looked at again. */
   sealed: boolean;
+  /**
+   * End of the furthest entry of a complete group read: bytes before it never change (a writer cuts
+   * back only a write that failed, so never bytes of a group a reader took), so they can be read ahead.
+   */
+  stable: number;
   /** Refreshes in a row that found it unchanged (its writer's liveness is checked now and then). */
   idle: number;
 }
@@ -125,6 +135,10 @@ export class LogView {
   private readonly probe = Buffer.allocUnsafe(4096);
   /** Log files open now. */
   private openLogs = 0;
+  /** Bytes of a log read ahead of the entry asked for (see {@link entryBytes}). */
+  private readAhead: { log: number; start: number; bytes: Buffer } | undefined;
+  /** Where the last entry read ended. */
+  private lastRead: { log: number; end: number } | undefined;
 
   constructor(
     /** The log directory. */
@@ -161,7 +175,7 @@ export class LogView {
     }
     const gen = generationOfLog(name) ?? 0;
     const idx = this.logs.length;
-    this.logs.push({ name, gen, path: path.join(this.dir, name), fd: undefined, scanned: 0, stalledAt: -1, group: [], own, sealed: false, idle: 0 });
+    this.logs.push({ name, gen, path: path.join(this.dir, name), fd: undefined, scanned: 0, stalledAt: -1, group: [], own, sealed: false, idle: 0, stable: 0 });
     this.byName.set(name, idx);
     return idx;
   }
@@ -373,6 +387,8 @@ export class LogView {
   }
 
   private apply(index: number, e: ScannedEntry): void {
+    const log = this.logs[index]!;
+    if (e.offset + e.length > log.stable) log.stable = e.offset + e.length;
     switch (e.kind) {
       case EntryKind.JobPut: {
         const createdNow = (e.flags & ENTRY_FLAG_CREATE) !== 0 && this.logs[index]!.gen >= this.generation ? SlotFlag.CreatedNow : 0;
@@ -425,10 +441,30 @@ export class LogView {
     const fd = this.fdOf(log);
     const file = this.logs[log]!.path;
     if (fd === undefined) throw new DamagedJobStoreFileError(file, `${what} is at byte ${offset} of this commit log, which is missing`);
-    const buf = preadFully(fd, offset, length);
+    const buf = this.entryBytes(log, fd, offset, length);
     const problem = buf.length < length ? "the log ends before it" : entryProblem(buf);
     if (problem !== undefined) throw new DamagedJobStoreFileError(file, `${what} (at byte ${offset}): ${problem}`);
     return decodeEntry(buf);
+  }
+
+  /**
+   * The bytes of an entry: from the bytes read ahead when they hold it, else read ahead when the
+   * reads of this log go forward (within the log's stable bytes), else one `pread` of the entry.
+   */
+  private entryBytes(log: number, fd: number, offset: number, length: number): Buffer {
+    const ahead = this.readAhead;
+    const last = this.lastRead;
+    this.lastRead = { log, end: offset + length };
+    if (ahead !== undefined && ahead.log === log && offset >= ahead.start && offset + length <= ahead.start + ahead.bytes.length) {
+      // A copy: callers keep entries' data, which must not hold on to the whole window.
+      return Buffer.from(ahead.bytes.subarray(offset - ahead.start, offset - ahead.start + length));
+    }
+    const stable = this.logs[log]!.stable;
+    const forward = last !== undefined && last.log === log && offset >= last.end && offset - last.end < READ_AHEAD_BYTES;
+    if (!forward || stable < offset + length) return preadFully(fd, offset, length);
+    const bytes = preadFully(fd, offset, Math.max(length, Math.min(READ_AHEAD_BYTES, stable - offset)));
+    this.readAhead = { log, start: offset, bytes };
+    return Buffer.from(bytes.subarray(0, length));
   }
 
   /** Read the entry a slot points to, naming `what` in errors. */

@@ -5,10 +5,14 @@
  * generation; the restart stopped the workers of the earlier ones). Each step can be cut by a crash:
  *
  * 1. every live document and result of the folded logs is written to its file (temp file + rename)
- *    unless the file already holds that version or a newer one; the files of deleted jobs and
- *    results are removed; the folded logs' messages become `logs/journal-g<n>.jsonl`; the states of
- *    the folded documents are appended to the job-state index;
- * 2. all of it is synced;
+ *    unless the file already holds that version or a newer one, or a log of generation n or later
+ *    holds a newer entry for it (deleted or rewritten since: that entry is what readers see once
+ *    the folded logs are ignored, so a file would only be written to be removed later); the files
+ *    of deleted jobs and results are removed; the folded logs' messages become
+ *    `logs/journal-g<n>.jsonl`; the states of the folded documents are appended to the job-state
+ *    index;
+ * 2. all of it is synced, and so are the logs of generation n and later when a newer entry there
+ *    stood in for a file (a machine crash must not lose the entry once the folded logs are ignored);
  * 3. the marker `log/folded-<n>` is created (and synced): from then on readers ignore the logs of
  *    generations below n;
  * 4. the folded logs and older markers are deleted.
@@ -45,6 +49,8 @@ export interface FoldReport {
   resultsRemoved: number;
   /** Mailbox messages moved to the journal. */
   messages: number;
+  /** Documents and results left unwritten: a log of a later generation holds a newer entry for them. */
+  superseded: number;
 }
 
 /** Options of {@link foldLogs}. */
@@ -80,7 +86,7 @@ export async function foldLogs(layout: StoreLayout, below: number, options: Fold
     await new Promise((resolve) => setImmediate(resolve));
   };
   const logDir = layout.p(LOG_DIR);
-  const report: FoldReport = { logs: 0, jobsWritten: 0, jobsRemoved: 0, resultsWritten: 0, resultsRemoved: 0, messages: 0 };
+  const report: FoldReport = { logs: 0, jobsWritten: 0, jobsRemoved: 0, resultsWritten: 0, resultsRemoved: 0, messages: 0, superseded: 0 };
   let names: string[];
   try {
     names = fs.readdirSync(logDir);
@@ -99,6 +105,17 @@ export async function foldLogs(layout: StoreLayout, below: number, options: Fold
   view.forgetFolded(alreadyFolded);
   view.refresh();
   const messages = view.collectMessages();
+  // The logs of the later generations (the current run's, when the leader folds at its end): what
+  // they rewrote or deleted since needs no file.
+  const later = new LogView(logDir, below);
+  later.forgetFolded(below);
+  later.refresh();
+  const supersedes = (table: "docs" | "results", id: string, version: number): boolean => {
+    const newer = later[table].versionOf(id);
+    if (newer === undefined || newer <= version) return false;
+    report.superseded++;
+    return true;
+  };
   const written: string[] = [];
   const touchedDirs = new Set<string>();
   const states: unknown[] = [];
@@ -123,6 +140,7 @@ export async function foldLogs(layout: StoreLayout, below: number, options: Fold
       }
       continue;
     }
+    if (supersedes("docs", id, slot.version)) continue;
     const entry = view.read(slot, `the description of job ${JSON.stringify(id)}`);
     const have = storedVersion(file, true);
     if (have !== undefined && have > slot.version) continue;
@@ -146,6 +164,7 @@ export async function foldLogs(layout: StoreLayout, below: number, options: Fold
       }
       continue;
     }
+    if (supersedes("results", id, slot.version)) continue;
     const entry = view.read(slot, `the result of job ${JSON.stringify(id)}`);
     const have = storedVersion(file, false);
     if (have !== undefined && have >= slot.version) continue;
@@ -181,7 +200,11 @@ export async function foldLogs(layout: StoreLayout, below: number, options: Fold
     appendRecords(layout.p(...JOB_INDEX), states, true);
     written.push(layout.p(...JOB_INDEX));
   }
+  if (report.superseded > 0) {
+    for (let i = 0; i < later.logCount; i++) if (later.logGeneration(i) >= below) written.push(later.logPath(i));
+  }
   view.close();
+  later.close();
   options.afterStep?.("files-written");
 
   // 2. Durable.

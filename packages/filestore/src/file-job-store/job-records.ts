@@ -398,21 +398,24 @@ export class JobRecords {
     const slot = this.docSlot(jobId);
     if (slot) {
       if ((slot.flags & SlotFlag.Deleted) !== 0) throw new NoSuchJobError(jobId);
-      return this.descriptionOf(this.docFromLog(jobId, slot), `${this.view.logPath(slot.log)} (byte ${slot.offset})`);
+      return this.descriptionOf(this.docFromLog(jobId, slot), () => `${this.view.logPath(slot.log)} (byte ${slot.offset})`);
     }
     const raw = this.fileDoc(jobId);
     if (raw === undefined) throw new NoSuchJobError(jobId);
     const { doc, problem } = jobDocProblem(raw, jobId);
     if (doc === undefined) throw new DamagedJobError(jobId, this.layout.jobPath(jobId), problem!);
-    return this.descriptionOf(doc, this.layout.jobPath(jobId));
+    return this.descriptionOf(doc, () => this.layout.jobPath(jobId));
   }
 
-  /** Rebuild a description; a document that parses but is not a valid description names where it is. */
-  private descriptionOf(doc: StoredJobDescriptionJSON, where: string): JobDescription {
+  /**
+   * Rebuild a description; a document that parses but is not a valid description names where it is
+   * (`where` is worked out only then: a restart rebuilds every description).
+   */
+  private descriptionOf(doc: StoredJobDescriptionJSON, where: () => string): JobDescription {
     try {
       return JobDescription.fromJSON(doc);
     } catch (err) {
-      throw new DamagedJobError(doc.id, where, `is not a valid job description (${(err as Error).message})`);
+      throw new DamagedJobError(doc.id, where(), `is not a valid job description (${(err as Error).message})`);
     }
   }
 
@@ -487,7 +490,7 @@ export class JobRecords {
   async *jobs(): AsyncIterable<JobDescription> {
     for await (const id of this.jobIds()) {
       const doc = this.readJobDoc(id);
-      if (doc !== undefined) yield this.descriptionOf(doc, this.layout.jobPath(doc.id));
+      if (doc !== undefined) yield this.descriptionOf(doc, () => this.layout.jobPath(doc.id));
     }
   }
 

@@ -3,7 +3,7 @@
  * leaves the store ready, and exits with 3 (WorkflowInterruptedError; 1 stays "jobs failed").
  * `--restart` then finishes the workflow without rerunning what had finished.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { runToil, tempDir } from "../../src/index.js";
@@ -42,6 +42,15 @@ describe.each(["SIGTERM", "SIGINT"] as const)("%s to the leader", (signal) => {
       expect(lines.filter((l) => l === `start ${k}`)).toHaveLength(2);
       expect(lines.filter((l) => l === `end ${k}`)).toHaveLength(1);
     }
+    // The restarted run ended and the store stays (--clean never): it folded the stopped run's
+    // commit logs, and wrote no document for the jobs it finished since (they are deleted).
+    const logDir = readdirSync(path.join(js, "log"));
+    const marker = logDir.map((n) => /^folded-(\d+)$/.exec(n)?.[1]).find((g) => g !== undefined);
+    expect(marker, logDir.join(" ")).toBeDefined();
+    expect(logDir.filter((n) => Number(/^g(\d+)-/.exec(n)?.[1] ?? Infinity) < Number(marker))).toEqual([]);
+    const jobsDir = path.join(js, "jobs");
+    const folded = existsSync(jobsDir) ? readdirSync(jobsDir).flatMap((shard) => readdirSync(path.join(jobsDir, shard))) : [];
+    expect(folded).toEqual([]);
     rmSync(d, { recursive: true, force: true });
   });
 });
