@@ -380,14 +380,18 @@ describeSlurm("slurm (real cluster)", () => {
         expect(scontrolField(hosts[0]!, "NumCPUs")).toBe("1");
         expect(scontrolField(hosts[0]!, "JobName")).toMatch(/^toil_host_\d+_workers$/);
         expect(readFileSync(bs.formatStdOutErrPath(ids[3]!, got.get(ids[3]!)!.backingId!, "out"), "utf8")).toContain(`job ${join(dir, "j3")}`);
+        // Every host that ran a job was announced; a host may also start after the others took
+        // every job, and run none.
         const started = messages.filter((m) => m.type === "WorkerHostStarted");
-        expect(started.map((m) => m.hostId).sort()).toEqual([...hosts].sort());
+        const startedIds = started.map((m) => m.hostId as string).sort();
+        expect(startedIds).toEqual(expect.arrayContaining(hosts));
+        expect(startedIds.length).toBeLessThanOrEqual(8);
         expect(started[0]!.shape).toBe("1 CPU, 64M memory");
         await bs.shutdown();
         live.splice(live.indexOf(bs), 1);
-        const states = squeueStates(hosts);
-        for (const k of hosts) expect(["CANCELLED", "COMPLETED"]).toContain(states[k]);
-        expect(messages.filter((m) => m.type === "WorkerHostStopped").map((m) => m.hostId).sort()).toEqual([...hosts].sort());
+        const states = squeueStates(startedIds);
+        for (const k of startedIds) expect(["CANCELLED", "COMPLETED"]).toContain(states[k]);
+        expect(messages.filter((m) => m.type === "WorkerHostStopped").map((m) => m.hostId).sort()).toEqual(startedIds);
         // The hosts' directory (here in the batch logs directory: no job store) is gone.
         expect(readdirSync(join(logs, `toil_${bs.workflowId}.hosts`))).toEqual([]);
       });
