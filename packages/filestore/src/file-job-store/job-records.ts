@@ -6,6 +6,8 @@
  * of changes is one append, and it is committed when that append is synced (one fdatasync shared
  * by every group appended before it starts). Readers merge every log with the documents already
  * folded into files (`jobs/`, `results/`); see the README for the argument.
+ * (Over 600 lines: one class over one view of the logs, whose reads and writes share its batch and
+ * version state; the parts that stand alone are in job-index, folded-files, fold and restart-clean.)
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
