@@ -369,6 +369,10 @@ export class FileJobStore implements JobStore {
     return this.records.hasResult(jobId);
   }
 
+  resultReader(): (jobId: string) => string | undefined {
+    return this.records.resultReader();
+  }
+
   async deleteResult(jobId: string): Promise<void> {
     return this.records.deleteResult(jobId);
   }

@@ -145,6 +145,12 @@ export interface JobStore extends JobStoreView {
   readResult(jobId: string): Promise<string>;
   /** Whether a result is stored for the job. */
   hasResult(jobId: string): Promise<boolean>;
+  /**
+   * Optional: a reader of the results stored now, for many reads in a row; it looks for other
+   * processes' writes once, when made (see `StoredResults.resultReader` of @toil/job). A damaged
+   * result still raises `DamagedJobStoreFileError`.
+   */
+  resultReader?(): (jobId: string) => string | undefined;
   /** Deletes the job's stored result (idempotent). */
   deleteResult(jobId: string): Promise<void>;
   /** The root job's stored result. */

@@ -149,6 +149,7 @@ describe("job documents and results", () => {
     await reader.resume();
     expect((await damageOf(reader.loadJob(jobs[0]!.id))).path).toBe(doc);
     expect((await damageOf(reader.readResult(jobs[0]!.id))).path).toBe(result);
+    expect((await damageOf(Promise.resolve().then(() => reader.resultReader()(jobs[0]!.id)))).path).toBe(result);
     expect((await reader.loadJob(jobs[1]!.id)).jobName).toBe("b");
 
     // A log entry damaged after a reader scanned its log: the read checks the entry again.

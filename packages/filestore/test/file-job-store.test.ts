@@ -320,6 +320,28 @@ describe("batched commits", () => {
     expect(await reader.readResult(job.id)).toBe("1");
   });
 
+  it("a result reader sees what other processes stored before it was made, reads a result per id and says undefined for a job without one", async () => {
+    const { store, root } = await fresh();
+    const jobs = [sampleJob("a"), sampleJob("b"), sampleJob("c")];
+    for (const j of jobs) store.assignJobId(j);
+    await store.createJobs(jobs);
+    // Another process's store (a worker) stores two results after this one last looked.
+    const worker = new FileJobStore(root);
+    await worker.resume();
+    await worker.writeResult(jobs[0]!.id, "1");
+    await worker.batch(async () => {
+      await worker.writeResult(jobs[1]!.id, JSON.stringify({ v: 2 }));
+    });
+    await worker.sync();
+    const read = store.resultReader();
+    expect(read(jobs[0]!.id)).toBe("1");
+    expect(read(jobs[1]!.id)).toBe('{"v":2}');
+    expect(read(jobs[2]!.id)).toBeUndefined();
+    // Its own writes show at once.
+    await store.writeResult(jobs[2]!.id, "3");
+    expect(read(jobs[2]!.id)).toBe("3");
+  });
+
   it("concurrent batches of one store do not interleave: every update lands whole and the last one wins", async () => {
     const { store } = await fresh();
     const job = sampleJob("shared");

@@ -573,8 +573,14 @@ export class JobRecords {
 
   /** The result's bytes, or undefined if none is stored. */
   private resultBytes(jobId: string): Buffer | undefined {
+    this.view.refresh();
+    return this.resultBytesInView(jobId);
+  }
+
+  /** A result's bytes as the view holds them now (no look for other processes' writes). */
+  private resultBytesInView(jobId: string): Buffer | undefined {
     assertJobId(jobId);
-    const slot = this.refreshedView().results.get(jobId);
+    const slot = this.view.results.get(jobId);
     if (slot) {
       if ((slot.flags & SlotFlag.Deleted) !== 0) return undefined;
       return this.view.read(slot, `the result of job ${JSON.stringify(jobId)}`).data;
@@ -583,6 +589,12 @@ export class JobRecords {
     const file = this.layout.resultPath(jobId);
     const raw = readIfExists(file);
     return raw === undefined ? undefined : parseFolded(raw, file).content;
+  }
+
+  /** Results as stored now, read without a refresh each (see `StoredResults.resultReader` of @toil/job). */
+  resultReader(): (jobId: string) => string | undefined {
+    this.view.refresh();
+    return (jobId) => this.resultBytesInView(jobId)?.toString("utf8");
   }
 
   async readResult(jobId: string): Promise<string> {
