@@ -111,6 +111,35 @@ export class Toil implements AsyncDisposable {
     return this.#ranJobs;
   }
 
+  #resumed = false;
+  /**
+   * Whether `restart()` found a workflow to resume and began to (it may since have cleaned the
+   * store): an error before that left the store as it was.
+   */
+  get resumed(): boolean {
+    return this.#resumed;
+  }
+
+  /** A SIGTERM or SIGINT received while a run was being prepared, before its leader could stop. */
+  #earlySignal: NodeJS.Signals | undefined;
+
+  /**
+   * Hold SIGTERM and SIGINT from the start of a run until its leader takes them (see
+   * runLeaderHeld): a signal in between (a restart reading the store, say) would otherwise end the
+   * process at once, without the stopped run's exit status or outcome marker. Returns the release.
+   */
+  #holdSignals(): () => void {
+    const hold = (signal: NodeJS.Signals) => {
+      this.#earlySignal ??= signal;
+    };
+    process.on("SIGTERM", hold);
+    process.on("SIGINT", hold);
+    return () => {
+      process.off("SIGTERM", hold);
+      process.off("SIGINT", hold);
+    };
+  }
+
   constructor(options: ToilOptions) {
     if (insideWorker()) {
       throw new ToilContextError(
@@ -318,12 +347,22 @@ export class Toil implements AsyncDisposable {
     const store = this.assertOpen("restart");
     if (!this.config.restart) throw new ToilContextError("restart() needs the Toil to be opened with restart set (--restart).");
     this.restartCalled = true;
+    const release = this.#holdSignals();
+    try {
+      return await this.resume<T>(store);
+    } finally {
+      release();
+    }
+  }
+
+  private async resume<T>(store: JobStore): Promise<T> {
     if ((await store.rootJobId()) === undefined) {
       throw new JobStoreStateError(
         `The workflow in ${this.config.jobStore} never started: it was interrupted before its root job was saved. ` +
           `Delete it with \`toil clean ${this.config.jobStore}\` and run without --restart.`,
       );
     }
+    this.#resumed = true;
     // Every description is read once: clean() works on them, and the leader takes the reachable ones
     // from here instead of reading each again before it can issue anything.
     const jobCache = new Map<string, JobDescription>();
@@ -418,6 +457,7 @@ export class Toil implements AsyncDisposable {
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
+    if (this.#earlySignal) onSignal(this.#earlySignal);
     progress.start();
     const started = Date.now();
     // Until the run ends one way or another, the workflow counts as stopped (a leader killed with

@@ -190,8 +190,8 @@ export async function runCommand(
     toil = await Toil.open({ ...config, explicitOptions: explicit.keys() });
     let result: unknown;
     if (toil.config.restart) {
-      started = true;
       result = await toil.restart();
+      started = true;
     } else {
       const t = toil;
       let root: Awaited<ReturnType<WorkflowMain>>;
@@ -230,7 +230,7 @@ export async function runCommand(
       if (toil) appendToLogFile(toil.logFile, toil.config.logJson, "error", `toil run: error [${errorName(err)}]: ${report}`);
       // Exit 2 promises that nothing ran and the store is as it was (none, for a first run); a
       // stopped workflow (SIGTERM, Ctrl-C) exits 3, ready for --restart.
-      return runExitCode(err, started || toil?.ranJobs === true);
+      return runExitCode(err, started || toil?.ranJobs === true || toil?.resumed === true);
     }
     // Not a toil-ts error: a bug, or something toil-ts does not explain yet. One line; the stack on request.
     const debug = opts.logDebug === true || opts.logTrace === true || opts.logLevel === "debug" || opts.logLevel === "trace";

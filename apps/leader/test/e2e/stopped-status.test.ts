@@ -87,4 +87,27 @@ describe("a stopped workflow is STOPPED, whatever stopped it", () => {
     expect((await ended).code).toBe(3);
     await expectStopped(store);
   }, 240_000);
+
+  it("a leader killed before it saved the root job: --restart says the workflow never started and exits 2", async () => {
+    const flow = path.join(tmp, "slow-main.mjs");
+    const marker = path.join(tmp, "slow-main.started");
+    fs.writeFileSync(
+      flow,
+      `import { writeFileSync } from "node:fs";
+      export default async function main() {
+        writeFileSync(${JSON.stringify(marker)}, "");
+        await new Promise((r) => setTimeout(r, 60_000));
+      }\n`,
+    );
+    const store = path.join(tmp, "never-started");
+    const child = startToil(["run", flow, "--jobStore", store, ...OPTS], tmp);
+    const ended = finish(child);
+    await waitFor("the workflow's main to run", async () => fs.existsSync(marker));
+    child.kill("SIGKILL");
+    await ended;
+    const again = await toil(["run", flow, "--jobStore", store, "--restart", ...OPTS], tmp);
+    expect(again.code, again.stderr).toBe(2);
+    expect(again.stderr).toContain("never started");
+    expect(again.stderr).toContain(`toil clean ${store}`);
+  }, 120_000);
 });
