@@ -1,3 +1,8 @@
+/**
+ * The `Toil` context: open a job store, start or restart the workflow in it, run its leader, close.
+ * (Over 600 lines: one class whose steps share its store, lock, log and signal state; the leader
+ * loop, worker clean-up and batch-system registry are modules of their own.)
+ */
 import { mkdirSync, realpathSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
