@@ -1,10 +1,14 @@
 /**
- * Copies that sum what they copy: the bytes pass through memory once, in 1 MiB pieces, and the
- * CRC-32 is taken of exactly the bytes written. That replaces a kernel copy followed by a second
- * read of the copy to sum it (two passes, and a trip through the thread pool for every step).
+ * Copies that sum what they copy. The bytes are copied by the kernel (copy_file_range: they never
+ * pass through this process as a write) and the sum is taken by reading one side of the copy through
+ * the page cache, where it already is.
  *
- * Small files are copied in one blocking go: for a file of a few MiB the thread pool's round trips
- * (one per open, read, write, close) cost more than the copy itself, the more so on a busy machine.
+ * Small files are copied and summed in one blocking go: for a file of a few MiB the thread pool's
+ * round trips (one per open, read, write, close) cost more than the copy itself, the more so on a
+ * busy machine. The copy is then summed: the sum describes exactly the bytes that were stored.
+ * Copying through a buffer of this process instead (read, sum, write) costs the same most of the
+ * time, but on the virtual machines the bench runs on its writes of fresh page-cache pages are now
+ * and then three to four times slower, where the kernel's copy never is.
  * Larger files are copied by the kernel while the source is summed (see {@link copyFileSummed}).
  */
 import * as fs from "node:fs";
@@ -25,10 +29,6 @@ export const STREAM_CHUNK = 256 << 10;
 const BLOCKING_COPY_LIMIT = 4 * COPY_CHUNK;
 
 let sharedBuffer: Buffer | undefined;
-
-function writeAllSync(fd: number, buf: Buffer, length: number, position: number): void {
-  for (let done = 0; done < length; ) done += fs.writeSync(fd, buf, done, length - done, position + done);
-}
 
 function readFd(fd: number, buf: Buffer, position: number): Promise<number> {
   return new Promise((resolve, reject) => fs.read(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n))));
@@ -58,17 +58,16 @@ async function writevAll(fd: number, bufs: Buffer[], position: number): Promise<
   }
 }
 
-/** Copy all of `srcFd` to `dstFd` in one blocking loop; returns the copied bytes' sum. */
-function copyFdSummedSync(srcFd: number, dstFd: number): FileSum {
+/** Sum all of `fd` in one blocking loop, through one shared buffer. */
+function sumFdSync(fd: number): FileSum {
   sharedBuffer ??= Buffer.allocUnsafe(COPY_CHUNK);
   const buf = sharedBuffer;
   let crc = 0;
   let size = 0;
   for (;;) {
-    const n = fs.readSync(srcFd, buf, 0, buf.length, size);
+    const n = fs.readSync(fd, buf, 0, buf.length, size);
     if (n === 0) break;
     crc = crc32(buf.subarray(0, n), crc);
-    writeAllSync(dstFd, buf, n, size);
     size += n;
   }
   return { crc: crc >>> 0, size };
@@ -97,55 +96,61 @@ function sameFile(a: fs.Stats, b: fs.Stats): boolean {
  * summing the bytes copied. `flags` is how `dst` is opened ("wx": it must not exist yet).
  * On failure `dst` is removed. Returns the sum (its size is the bytes copied).
  *
- * A small file is copied through one buffer, summed on the way. A large one is copied by the kernel
- * (copy_file_range: the bytes never enter this process, and the copy runs on the thread pool)
+ * A small file is copied by the kernel in one blocking call, and the copy is then summed. A large one
+ * is copied by the kernel too (copy_file_range: the bytes never enter this process; here the copy
+ * runs on the thread pool)
  * while this thread sums the source through the same page cache: the two passes overlap, and the
  * sum is of the bytes copied as long as `src` still names the file summed when the copy is done
  * (the store replaces a file by renaming a new one over it, never by writing into it). Should it
  * have been replaced meanwhile, the copy is summed instead.
  */
-export async function copyFileSummed(src: string, dst: string, mode: number, flags: "w" | "wx", srcFlags: string | number = "r"): Promise<FileSum> {
-  const srcFd = fs.openSync(src, srcFlags);
-  let dstFd: number | undefined;
+export async function copyFileSummed(src: string, dst: string, mode: number, flags: "w" | "wx"): Promise<FileSum> {
+  const st = fs.statSync(src);
+  const copyMode = flags === "wx" ? fs.constants.COPYFILE_EXCL : 0;
   let created = false;
+  let dstFd: number | undefined;
   try {
-    const st = fs.fstatSync(srcFd);
     if (st.size <= BLOCKING_COPY_LIMIT) {
-      dstFd = fs.openSync(dst, flags, mode);
+      fs.copyFileSync(src, dst, copyMode);
       created = true;
-      fs.fchmodSync(dstFd, mode);
-      const sum = copyFdSummedSync(srcFd, dstFd);
+      fs.chmodSync(dst, mode);
+      dstFd = fs.openSync(dst, "r");
+      const sum = sumFdSync(dstFd);
       fs.closeSync(dstFd);
       dstFd = undefined;
       return sum;
     }
-    const copying = fs.promises.copyFile(src, dst, flags === "wx" ? fs.constants.COPYFILE_EXCL : 0);
-    copying.catch(() => undefined);
-    let sum: FileSum;
+    const srcFd = fs.openSync(src, "r");
     try {
-      sum = await sumFd(srcFd);
+      const copying = fs.promises.copyFile(src, dst, copyMode);
+      copying.catch(() => undefined);
+      let sum: FileSum;
+      try {
+        sum = await sumFd(srcFd);
+      } finally {
+        // A copy that failed part way leaves its partial file; one refused (EEXIST) left no file of ours.
+        await copying.then(
+          () => (created = true),
+          (err: unknown) => (created = !isErrno(err, "EEXIST")),
+        );
+      }
+      await copying;
+      fs.chmodSync(dst, mode);
+      if (!sameFile(st, fs.statSync(src))) {
+        dstFd = fs.openSync(dst, "r");
+        sum = await sumFd(dstFd);
+        fs.closeSync(dstFd);
+        dstFd = undefined;
+      }
+      return sum;
     } finally {
-      // A copy that failed part way leaves its partial file; one refused (EEXIST) left no file of ours.
-      await copying.then(
-        () => (created = true),
-        (err: unknown) => (created = !isErrno(err, "EEXIST")),
-      );
+      fs.closeSync(srcFd);
     }
-    await copying;
-    fs.chmodSync(dst, mode);
-    if (!sameFile(st, fs.statSync(src))) {
-      dstFd = fs.openSync(dst, "r");
-      sum = await sumFd(dstFd);
-      fs.closeSync(dstFd);
-      dstFd = undefined;
-    }
-    return sum;
   } catch (err) {
     if (dstFd !== undefined) fs.closeSync(dstFd);
-    if (created) fs.rmSync(dst, { force: true });
+    // A small copy refused because `dst` exists made nothing of ours; any other failure may have.
+    if (created || (st.size <= BLOCKING_COPY_LIMIT && !isErrno(err, "EEXIST"))) fs.rmSync(dst, { force: true });
     throw err;
-  } finally {
-    fs.closeSync(srcFd);
   }
 }
 
