@@ -93,7 +93,14 @@ describe("stored files carry a checksum checked on every read", () => {
         if (!s.write(bytes.subarray(at, Math.min(size, at + 300_007)))) await new Promise((r) => s.once("drain", r));
       }
     });
-    for (const id of [written, streamed]) {
+    // Many small pieces at once (joined before they are written), then a few large ones.
+    const pieces = await store.writeFileStream((s) => {
+      let at = 0;
+      for (; at < size / 2; at += 1_201) s.write(bytes.subarray(at, Math.min(size, at + 1_201)));
+      for (; at < size; at += 1_000_003) s.write(bytes.subarray(at, Math.min(size, at + 1_000_003)));
+      s.end();
+    });
+    for (const id of [written, streamed, pieces]) {
       expect(parseFileId(id).size).toBe(size);
       const sidecars = fs.readdirSync(path.dirname(storedPathOf(root, id))).filter((f) => f.startsWith(".crc32-"));
       expect(sidecars).toEqual([`.crc32-${crc32(bytes).toString(16).padStart(8, "0")}-${size}`]);

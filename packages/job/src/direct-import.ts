@@ -16,6 +16,7 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { pruneCache } from "./cache-prune.js";
 import { packageStamp, type ImportRecord } from "./import-record.js";
 import {
   NEEDS_LOWERING,
@@ -137,6 +138,7 @@ function writeCopies(dir: string, graph: readonly Copy[]): void {
     mkdirSync(tmp, { recursive: true, mode: 0o700 });
     graph.forEach((copy, i) => writeFileSync(path.join(tmp, `m${i}.mjs`), copy.text, { mode: 0o600 }));
     renameSync(tmp, dir);
+    pruneCache(path.dirname(path.dirname(dir)));
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     // Another process renamed the same copies into place first: they are these copies.

@@ -9,6 +9,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
+import { pruneCache } from "./cache-prune.js";
 
 /**
  * What produced a cached stripped source: the stripper and its version. Change it whenever the
@@ -99,10 +100,13 @@ function writeAtomically(file: string, text: string): boolean {
   }
 }
 
-/** Keep a file in the stripped-source cache for later processes (see {@link writeAtomically}). */
+/**
+ * Keep a file in the stripped-source cache for later processes (see {@link writeAtomically}); a new
+ * entry is also the moment to remove the ones nobody has used for a month (see cache-prune.ts).
+ */
 export function writeCacheFile(name: string, text: string): void {
   const dir = strippedCacheDir();
-  if (dir) writeAtomically(path.join(dir, name), text);
+  if (dir && writeAtomically(path.join(dir, name), text)) pruneCache(path.dirname(dir));
 }
 
 /** The file name of the stripped source with key `key`. */

@@ -3,7 +3,7 @@
 // records each module's imports; a later one imports rewritten copies, and falls back to the hooks
 // whenever the copies cannot be proven to behave the same.
 import { execFile, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -172,6 +172,21 @@ describe("importing a TypeScript workflow without the module hooks", () => {
     expect(direct).toHaveLength(1);
     expect(readdirSync(join(cache, "toil-ts", "direct", direct[0]!)).sort()).toEqual(["m0.mjs", "m1.mjs"]);
     expect(readdirSync(join(cache, "toil-ts", "stripped")).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("drops a cache entry nobody used for a month when it adds one, and still runs", async () => {
+    const { dir, cache } = caseDir("prune");
+    const stale = join(cache, "toil-ts", "stripped", `${"0".repeat(64)}.js`);
+    mkdirSync(dirname(stale), { recursive: true });
+    writeFileSync(stale, "export {};\n");
+    const monthAgo = (Date.now() - 40 * 86_400_000) / 1000;
+    utimesSync(stale, monthAgo, monthAgo);
+    writeFileSync(join(dir, "flow.ts"), FLOW);
+    writeFileSync(join(dir, "lib.ts"), "export const token = {};\nexport function twice(n: number): number { return n * 2; }\n");
+    const file = script(dir, ["flow.ts"], "return { value: mods[0].value() };");
+    expect(await run(file, cache)).toMatchObject({ paths: ["hooks"], out: { value: 42 } });
+    expect(existsSync(stale)).toBe(false);
+    expect(await run(file, cache)).toMatchObject({ paths: ["direct"], out: { value: 42 } });
   });
 
   it("uses the hooks for import.meta.resolve, and records a damaged import record again", async () => {

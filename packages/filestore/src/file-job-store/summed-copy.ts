@@ -25,6 +25,8 @@ const COPY_CHUNK = 1 << 20;
  * time than the larger pieces save; 256 KiB pieces come from the heap.
  */
 export const STREAM_CHUNK = 256 << 10;
+/** At most this many pieces a writer handed over in one go are written with one writev, as they are. */
+const MAX_WRITEV_PIECES = 16;
 /** Files up to this size are copied without leaving the event loop (a few milliseconds at most). */
 const BLOCKING_COPY_LIMIT = 4 * COPY_CHUNK;
 
@@ -156,8 +158,8 @@ export async function copyFileSummed(src: string, dst: string, mode: number, fla
 
 /**
  * A writable stream into an open file that sums what it writes: a stored file written through it
- * needs no second read to take its checksum. Pieces the writer hands over in one go are joined
- * into one write of up to {@link COPY_CHUNK} bytes or more. The caller owns (and closes) `fd`.
+ * needs no second read to take its checksum. Pieces the writer hands over in one go (up to
+ * {@link COPY_CHUNK} bytes or more) go out in one system call. The caller owns (and closes) `fd`.
  */
 export class SummingFileSink extends Writable {
   /** Bytes written so far. */
@@ -179,7 +181,11 @@ export class SummingFileSink extends Writable {
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, done: (err?: Error | null) => void): void {
-    this.put(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), done);
+    if (chunks.length === 1) this.put(chunks[0]!.chunk, done);
+    // Pieces the size a file is read in (256 KiB) go out as they are, in one writev: joining
+    // them first would copy every byte once more. Many small pieces are joined into one.
+    else if (chunks.length <= MAX_WRITEV_PIECES) this.putAll(chunks.map((c) => c.chunk), done);
+    else this.put(Buffer.concat(chunks.map((c) => c.chunk)), done);
   }
 
   /**
@@ -189,6 +195,18 @@ export class SummingFileSink extends Writable {
    */
   settled(): Promise<void> {
     return this.inFlight;
+  }
+
+  private putAll(bufs: Buffer[], done: (err?: Error | null) => void): void {
+    const position = this.bytesWritten;
+    for (const b of bufs) {
+      this.crc = crc32(b, this.crc);
+      this.bytesWritten += b.length;
+    }
+    this.inFlight = writevAll(this.fd, bufs, position).then(
+      () => done(),
+      (err: Error) => done(err),
+    );
   }
 
   private put(buf: Buffer, done: (err?: Error | null) => void): void {
