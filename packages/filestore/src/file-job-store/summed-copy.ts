@@ -99,10 +99,8 @@ function sameFile(a: fs.Stats, b: fs.Stats): boolean {
  * On failure `dst` is removed. Returns the sum (its size is the bytes copied).
  *
  * A small file is copied by the kernel in one blocking call, and the copy is then summed. A large one
- * is copied by the kernel too (copy_file_range: the bytes never enter this process; here the copy
- * runs on the thread pool)
- * while this thread sums the source through the same page cache: the two passes overlap, and the
- * sum is of the bytes copied as long as `src` still names the file summed when the copy is done
+ * is copied by the kernel on the thread pool while this thread sums the source through the same page
+ * cache: the two passes overlap, and the sum is of the bytes copied as long as `src` still names the file summed when the copy is done
  * (the store replaces a file by renaming a new one over it, never by writing into it). Should it
  * have been replaced meanwhile, the copy is summed instead.
  */
