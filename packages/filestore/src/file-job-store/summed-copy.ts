@@ -100,9 +100,9 @@ function sameFile(a: fs.Stats, b: fs.Stats): boolean {
  *
  * A small file is copied by the kernel in one blocking call, and the copy is then summed. A large one
  * is copied by the kernel on the thread pool while this thread sums the source through the same page
- * cache: the two passes overlap, and the sum is of the bytes copied as long as `src` still names the file summed when the copy is done
- * (the store replaces a file by renaming a new one over it, never by writing into it). Should it
- * have been replaced meanwhile, the copy is summed instead.
+ * cache: the two passes overlap, and the sum is of the bytes copied as long as `src` still names
+ * the file summed when the copy is done (the store replaces a file by renaming a new one over it,
+ * never by writing into it). Should it have been replaced meanwhile, the copy is summed instead.
  */
 export async function copyFileSummed(src: string, dst: string, mode: number, flags: "w" | "wx"): Promise<FileSum> {
   const st = fs.statSync(src);
