@@ -6,6 +6,9 @@
 import type { BatchSystemFactory, BatchSystemOptionSpec } from "@toil/batch-core";
 import { SINGLE_MACHINE_OPTIONS } from "@toil/batch-local/options";
 import { SLURM_OPTIONS } from "@toil/batch-slurm/options";
+import { batchSystemFromArgv } from "./cli/argv-scan.js";
+
+export { batchSystemFromArgv };
 
 /**
  * The batch systems built into the leader, each imported only when a run asks for it. Static
@@ -58,15 +61,4 @@ export async function optionSpecsForArgv(argv: readonly string[]): Promise<Batch
     for (const spec of await batchSystemOptionSpecs(named)) if (!specs.some((s) => s.name === spec.name)) specs.push(spec);
   }
   return specs;
-}
-
-/** The batch system named on a command line (`--batchSystem X` / `--batchSystem=X`), env-free pre-scan. */
-export function batchSystemFromArgv(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "--") break;
-    if (a === "--batchSystem") return argv[i + 1];
-    if (a.startsWith("--batchSystem=")) return a.slice("--batchSystem=".length);
-  }
-  return undefined;
 }

@@ -4,7 +4,7 @@
  * `toil clean`, `toil kill`.
  */
 import { prestartWorkerFor } from "./cli/prestart-worker.js";
-import { optionSpecsForArgv } from "./batch-systems.js";
+import { usesBatchSystemOptions } from "./cli/argv-scan.js";
 import { keepRunningWhenOutputCloses } from "./cli/closed-output.js";
 
 keepRunningWhenOutputCloses();
@@ -13,7 +13,7 @@ const argv = process.argv.slice(2);
 // `toil run`: the first warm worker host starts before the rest of the CLI loads.
 await prestartWorkerFor(argv);
 // The bundled batch systems' options come from data modules; only a plugin named by --batchSystem is loaded.
-const specs = await optionSpecsForArgv(argv);
+const specs = usesBatchSystemOptions(argv) ? await (await import("./batch-systems.js")).optionSpecsForArgv(argv) : [];
 const { main } = await import("./cli/program.js");
 const code = await main(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }, specs);
 process.exitCode = code;

@@ -6,7 +6,7 @@
  * stops the host once its configuration says it will not use it (`settlePrestartedWorker`).
  */
 import type { Config } from "@toil/job";
-import { batchSystemFromArgv } from "../batch-systems.js";
+import { batchSystemFromArgv } from "./argv-scan.js";
 
 /**
  * Variables the leader sets for its workers that neither node nor the worker reads when it starts

@@ -1,5 +1,4 @@
 import { Command, CommanderError } from "commander";
-import { isToilError } from "@toil/bus";
 import type { ConfigOptionSpec as BatchSystemOptionSpec } from "@toil/job";
 import { registerOpsCommands } from "../ops/cli.js";
 import type { addToilOptions } from "./toil-options.js";
@@ -101,7 +100,8 @@ export async function main(argv: readonly string[], io: CliIO, pluginSpecs: read
     await program.parseAsync([...argv], { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) return commanderExitCode(err);
-    if (isToilError(err)) {
+    // @toil/bus is loaded only when there is an error to report.
+    if ((await import("@toil/bus")).isToilError(err)) {
       io.stderr.write(formatCliError(argv[0] && !argv[0].startsWith("-") ? argv[0] : "", errorName(err), err.message));
       return EXIT.USAGE;
     }

@@ -77,6 +77,13 @@ describe("the standalone bundle, copied outside the repository", () => {
       expect(h.stdout).toContain(`Usage: toil ${cmd.length ? `${cmd[0]} ` : ""}`);
       expect(h.stderr).toBe("");
     }
+    // run's help and the config file carry every bundled batch system's options; toil --help lists commands.
+    expect(toil("run", "--help").stdout).toMatch(/--warmWorkers[\s\S]*Slurm options:[\s\S]*--slurmAllocateMem/);
+    expect(toil("help", "run").stdout).toContain("--slurmAllocateMem");
+    expect(toil("--help").stdout).not.toContain("--slurmAllocateMem");
+    const configFile = path.join(dir, "all-options.yaml");
+    expect(toil("config", configFile).code).toBe(0);
+    expect(readFileSync(configFile, "utf8")).toMatch(/warmWorkers[\s\S]*slurmAllocateMem/);
   });
 
   test("run, status, stats, report, debug-job, clean and config", () => {
