@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, 
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { pruneCache } from "./cache-prune.js";
+import { narrowedJobImport } from "./core-imports.js";
 import { packageStamp, type ImportRecord } from "./import-record.js";
 import {
   NEEDS_LOWERING,
@@ -102,7 +103,7 @@ function rewrite(url: string, graph: Copy[], indexOf: Map<string, number>): numb
       case "package":
         if (packageStamp(target.packageJson) !== target.stamp) refuse(`${target.packageJson} changed since ${imp.specifier} was resolved`);
         if (!existsSync(fileURLToPath(target.url))) refuse(`${target.url} (${imp.specifier}) is gone`);
-        to = target.url;
+        to = narrowedJobImport(stripped, imp.start, target.url);
         break;
       case "data":
         to = target.url;

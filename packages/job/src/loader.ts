@@ -15,6 +15,7 @@
 import { existsSync } from "node:fs";
 import { register } from "node:module";
 import { fileURLToPath } from "node:url";
+import { loadCoreExportNames } from "./core-imports.js";
 import { planDirectImport } from "./direct-import.js";
 import { JobRebuildError } from "./errors.js";
 import { type ExportRef, type ModuleImporter, normalizeModuleUrl, registerModule } from "./registry.js";
@@ -130,6 +131,7 @@ export function importUserModule(specifier: string): Promise<object> {
   let p = loaded.get(url);
   if (p === undefined) {
     p = (async () => {
+      await loadCoreExportNames();
       const target = importTarget(url);
       inProgress++;
       let ns: object;

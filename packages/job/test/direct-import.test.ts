@@ -3,7 +3,7 @@
 // records each module's imports; a later one imports rewritten copies, and falls back to the hooks
 // whenever the copies cannot be proven to behave the same.
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -206,6 +206,38 @@ describe("importing a TypeScript workflow without the module hooks", () => {
     expect(damaged).toMatchObject({ paths: ["hooks"], out: { value: 8 } });
     expect(damaged.stderr).toMatch(/import record of .*lib\.ts is damaged/);
     expect(await run(plain, cache)).toMatchObject({ paths: ["direct"], out: { value: 8 } });
+  });
+
+  it("gives a module that imports only core names from @toil/job the core entry, with the same classes", async () => {
+    const { dir, cache } = caseDir("core-entry");
+    writeFileSync(join(dir, "flow.ts"), `import { Job, type JobFunction } from "@toil/job";\nexport class Hello extends Job { run(): string { return "hi"; } }\nexport type F = JobFunction;\n`);
+    writeFileSync(
+      join(dir, "configured.ts"),
+      `import {\n  Job,\n  defaultConfig as defaults,\n} from "@toil/job";\nexport class Other extends Job {}\nexport const retries: number = defaults({ jobStore: "js", retryCount: 2 }).retryCount;\n`,
+    );
+    // Like a worker: the process itself loads only @toil/job/core.
+    const file = join(dir, "run.mjs");
+    writeFileSync(
+      file,
+      `import { Job, importUserModule, userModuleLoadPath } from "@toil/job/core";
+const flow = await importUserModule(${JSON.stringify(join(dir, "flow.ts"))});
+const configured = await importUserModule(${JSON.stringify(join(dir, "configured.ts"))});
+console.log(JSON.stringify({
+  paths: [userModuleLoadPath(${JSON.stringify(join(dir, "flow.ts"))}), userModuleLoadPath(${JSON.stringify(join(dir, "configured.ts"))})],
+  out: { hello: flow.Hello.prototype instanceof Job, other: configured.Other.prototype instanceof Job, retries: configured.retries },
+}));
+`,
+    );
+    const first = await run(file, cache);
+    const second = await run(file, cache);
+    expect(first.paths).toEqual(["hooks", "hooks"]);
+    expect(second.paths).toEqual(["direct", "direct"]);
+    for (const r of [first, second]) expect(r.out).toEqual({ hello: true, other: true, retries: 2 });
+    // What each copy imports: flow.ts asked only for core's names; configured.ts for the schema's too.
+    const copies = readdirSync(join(cache, "toil-ts", "direct")).map((d) => readFileSync(join(cache, "toil-ts", "direct", d, "m0.mjs"), "utf8"));
+    const jobDist = pathToFileURL(join(pkg, "dist")).href;
+    expect(copies.find((c) => c.includes("class Hello"))).toContain(`from "${jobDist}/core.js"`);
+    expect(copies.find((c) => c.includes("class Other"))).toContain(`from "${jobDist}/index.js"`);
   });
 
   it("uses the hooks when told to (TOIL_DIRECT_IMPORT=0)", () => {
