@@ -9,10 +9,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DamagedJobError, DamagedJobStoreFileError, FileJobStore, type FileJobStoreOptions } from "../src/index.js";
-import { makeTempDir, sampleConfig, sampleJob } from "../src/testing/index.js";
+import { storeOpener } from "./helpers/stores.js";
+import { makeTempDir, sampleJob } from "../src/testing/index.js";
 
 let dir: string;
-let n = 0;
 beforeAll(() => {
   dir = makeTempDir("toil-clog-");
 });
@@ -22,17 +22,8 @@ afterAll(() => {
 
 const OPTIONS: FileJobStoreOptions = { durable: false, logRecordBytes: 300 };
 
-async function fresh(): Promise<string> {
-  const root = path.join(dir, `s${n++}`);
-  await new FileJobStore(root, OPTIONS).initialize(sampleConfig(root));
-  return root;
-}
-
-async function open(root: string): Promise<FileJobStore> {
-  const s = new FileJobStore(root, OPTIONS);
-  await s.resume();
-  return s;
-}
+const { fresh, open } = storeOpener(() => dir, OPTIONS);
+let n = 0;
 
 /** Everything a reader sees: jobs (name, data, version), their state records, results, messages. */
 async function stateOf(store: FileJobStore): Promise<Record<string, unknown>> {

@@ -35,6 +35,13 @@ export const EntryKind = {
   MessageClaim: 6,
   /** The writer closed its log: nothing follows (readers stop looking at it). */
   Seal: 7,
+  /**
+   * The writer closed its log and left it to be taken over: another process on the same machine may
+   * append to it next (readers keep looking at it). See `log-handover.ts`.
+   */
+  Release: 8,
+  /** A process took over the log: it writes it from here on; `id` is its writer name (`g<gen>-<writer>.log`). */
+  Owner: 9,
 } as const;
 /** One of {@link EntryKind}. */
 export type EntryKindValue = (typeof EntryKind)[keyof typeof EntryKind];

@@ -105,6 +105,10 @@ interface LogFile {
   stable: number;
   /** Refreshes in a row that found it unchanged (its writer's liveness is checked now and then). */
   idle: number;
+  /** Who writes it, as a log name: its own name, or the name in the last {@link EntryKind.Owner} entry. */
+  writer: string;
+  /** Its last writer released it: another process may continue it, so it is never sealed. */
+  released: boolean;
 }
 
 /** A mailbox message found in a log. */
@@ -175,7 +179,21 @@ export class LogView {
     }
     const gen = generationOfLog(name) ?? 0;
     const idx = this.logs.length;
-    this.logs.push({ name, gen, path: path.join(this.dir, name), fd: undefined, scanned: 0, stalledAt: -1, group: [], own, sealed: false, idle: 0, stable: 0 });
+    this.logs.push({
+      name,
+      gen,
+      path: path.join(this.dir, name),
+      fd: undefined,
+      scanned: 0,
+      stalledAt: -1,
+      group: [],
+      own,
+      sealed: false,
+      idle: 0,
+      stable: 0,
+      writer: name,
+      released: false,
+    });
     this.byName.set(name, idx);
     return idx;
   }
@@ -286,11 +304,15 @@ export class LogView {
       if (size <= log.scanned || size === log.stalledAt) {
         // A log that stopped growing: once its writer is known to be gone, it never changes again
         // (read it to the end once more first), so later refreshes skip it.
-        if (++log.idle % 64 === 1 && writerIsGone(log.name)) {
+        // A released log is not: a process on its machine may continue it.
+        if (++log.idle % 64 === 1 && !log.released && writerIsGone(log.writer)) {
           const last = fs.fstatSync(fd).size;
           if (last > log.scanned && last !== log.stalledAt) this.scan(i, last);
-          log.sealed = true;
-          this.closeLog(log);
+          // Its writer may have released it last thing before it exited.
+          if (!log.released) {
+            log.sealed = true;
+            this.closeLog(log);
+          }
         }
         continue;
       }
@@ -378,6 +400,17 @@ export class LogView {
     for (const e of all) this.apply(index, e);
   }
 
+  /**
+   * Whether log `name` was read to its end, `size` bytes, and its writer released it last: then
+   * this process may continue it (see `log-handover.ts`).
+   */
+  releasedAt(name: string, size: number): boolean {
+    const index = this.byName.get(name);
+    if (index === undefined) return false;
+    const log = this.logs[index]!;
+    return log.released && !log.own && log.scanned === size && log.group.length === 0;
+  }
+
   /** Add entries this process appended to its own log `name` (now `logLength` bytes long). */
   applyOwn(name: string, entries: readonly ScannedEntry[], logLength: number): void {
     const index = this.addLog(name, true);
@@ -411,6 +444,13 @@ export class LogView {
       case EntryKind.Seal:
         // Its writer closed the log: nothing follows (a copy is never scanned again).
         this.logs[index]!.sealed = !this.logs[index]!.own;
+        return;
+      case EntryKind.Release:
+        log.released = true;
+        return;
+      case EntryKind.Owner:
+        log.writer = e.id;
+        log.released = false;
         return;
       case EntryKind.MessageClaim: {
         // The claimed offset is in the entry's data: read it (claims are few).

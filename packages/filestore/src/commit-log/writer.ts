@@ -39,6 +39,25 @@ export class LogWriter {
     private readonly recordBytes?: number,
   ) {}
 
+  /**
+   * Continue a log another process released (see `log-handover.ts`): appends go after its `size`
+   * bytes, which its writer synced, as it did the log's name. Throws if the file is not that size.
+   */
+  static continuing(dir: string, name: string, durable: boolean, size: number, recordBytes?: number): LogWriter {
+    const writer = new LogWriter(dir, name, durable, recordBytes);
+    const fd = fs.openSync(writer.path, fs.constants.O_WRONLY | fs.constants.O_APPEND);
+    const actual = fs.fstatSync(fd).size;
+    if (actual !== size) {
+      fs.closeSync(fd);
+      throw new JobStoreError(`commit log ${writer.path} is ${actual} bytes, not the ${size} read: it cannot be continued`);
+    }
+    writer.fd = fd;
+    writer.size = size;
+    writer.syncedSize = size;
+    writer.dirSynced = true;
+    return writer;
+  }
+
   /** Path of the log file. */
   get path(): string {
     return path.join(this.dir, this.name);

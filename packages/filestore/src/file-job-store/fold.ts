@@ -28,6 +28,7 @@ import { FILE_MODE, asNoSpace, fsyncDir, isErrno, syncPaths, tempNameFor } from 
 import { EntryKind } from "../commit-log/record.js";
 import { SlotFlag } from "../commit-log/slots.js";
 import { LogView, foldMarkerName, generationOfLog, generationOfMarker } from "../commit-log/view.js";
+import { dropOffersBelow } from "../commit-log/handover.js";
 import { foldedVersion, parseFolded, writeFolded } from "./folded-files.js";
 import { jobStateRecordOf } from "./job-index.js";
 import { JOB_INDEX, LOG_DIR, type StoreLayout } from "./layout.js";
@@ -231,6 +232,7 @@ export async function foldLogs(layout: StoreLayout, below: number, options: Fold
       if (g !== undefined) report.logs++;
     }
   }
+  dropOffersBelow(logDir, below);
   options.afterStep?.("logs-deleted");
   return report;
 }

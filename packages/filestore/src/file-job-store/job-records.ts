@@ -31,6 +31,7 @@ import { DELETED_VERSION, SlotFlag, type SlotEntry } from "../commit-log/slots.j
 import { LogView, hostTag } from "../commit-log/view.js";
 import { currentProcessIdentity } from "../internal/process-info.js";
 import { LogWriter, type AppendedGroup } from "../commit-log/writer.js";
+import { claimOfferedLog, offerLog } from "../commit-log/handover.js";
 import { foldedVersion, parseFolded } from "./folded-files.js";
 import { JobStateIndex, jobStateRecordOf } from "./job-index.js";
 import { JOB_INDEX, LOG_DIR, SHARDS, type StoreLayout } from "./layout.js";
@@ -186,9 +187,36 @@ export class JobRecords {
 
   private logWriter(): LogWriter {
     if (!this.writer || this.writer.isBroken) {
-      this.writer = new LogWriter(this.layout.p(LOG_DIR), `g${this.generation}-${this.tag}.log`, this.durable, this.recordBytes);
+      const first = this.writer === undefined;
+      this.writer =
+        (first ? this.continueOfferedLog() : undefined) ??
+        new LogWriter(this.layout.p(LOG_DIR), `g${this.generation}-${this.tag}.log`, this.durable, this.recordBytes);
     }
     return this.writer;
+  }
+
+  /**
+   * A log that an earlier process on this machine released, continued after an `Owner` entry naming
+   * this process (see commit-log/handover.ts); undefined if none is offered or the one taken cannot
+   * be continued (then it stays as its writer left it).
+   */
+  private continueOfferedLog(): LogWriter | undefined {
+    const dir = this.layout.p(LOG_DIR);
+    const name = claimOfferedLog(dir, this.generation, hostTag());
+    if (name === undefined) return undefined;
+    try {
+      const size = fs.statSync(path.join(dir, name)).size;
+      // Every entry of the log must be in this process's view before the view counts it as its own.
+      this.view.refresh();
+      if (!this.view.releasedAt(name, size)) return undefined;
+      const writer = LogWriter.continuing(dir, name, this.durable, size, this.recordBytes);
+      const owner: EntryInput = { kind: EntryKind.Owner, id: `g${this.generation}-${this.tag}.log`, version: 0 };
+      const appended = writer.append([owner]);
+      this.view.applyOwn(name, scannedOf([owner], appended.offsets, appended.lengths), writer.length);
+      return writer;
+    } catch {
+      return undefined;
+    }
   }
 
   // ------------------------------------------------------------------ group writes
@@ -257,15 +285,26 @@ export class JobRecords {
     else this.streamed = { log: appended.log, entries: scanned };
   }
 
-  /** Seal this process's log (readers stop looking at it), sync it and close every log file. */
+  /**
+   * Release this process's log for the next process on this machine to continue (see
+   * commit-log/handover.ts), sync it and close every log file. A log in the middle of a group is
+   * sealed instead: readers stop looking at it.
+   */
   async close(): Promise<void> {
+    let offered: string | undefined;
     if (this.writer && !this.writer.isBroken && this.writer.length > 0) {
-      this.writer.append([{ kind: EntryKind.Seal, id: "s", version: 0 }]);
+      if (this.streamed) {
+        this.writer.append([{ kind: EntryKind.Seal, id: "s", version: 0 }]);
+      } else {
+        this.writer.append([{ kind: EntryKind.Release, id: "r", version: 0 }]);
+        offered = this.writer.name;
+      }
     }
     await this.sync();
     this.writer?.closeSync();
     this.writer = undefined;
     this.view.close();
+    if (offered !== undefined) offerLog(this.layout.p(LOG_DIR), offered);
   }
 
   /** fdatasync the log holding a job's newest entry (written by another process, maybe not yet synced). */
