@@ -90,19 +90,22 @@ const tsxInBundle: NonNullable<Options["esbuildPlugins"]>[number] = {
 };
 
 /**
- * commander loads `node:child_process` when it is imported, for subcommands that are separate
- * executables; `toil` has none, and the module (with net and dgram) costs every command about
- * 2 ms. The bundled copy loads it on first use. The build fails if commander's source changed.
+ * commander, bundled, reads Node's builtins with `process.getBuiltinModule` (no CommonJS `require`
+ * to provide in an ES module) and loads `node:child_process` on first use: it is there for
+ * subcommands that are separate executables, which `toil` has none of, and it (with net and dgram)
+ * cost every command about 2 ms. The build fails if commander's source changed.
  */
-const lazyChildProcessInCommander: NonNullable<Options["esbuildPlugins"]>[number] = {
-  name: "toil-commander-lazy-child-process",
+const commanderBuiltins: NonNullable<Options["esbuildPlugins"]>[number] = {
+  name: "toil-commander-builtins",
   setup(build) {
     build.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
       const eager = "const childProcess = require('node:child_process');";
-      const source = readFileSync(args.path, "utf8");
+      let source = readFileSync(args.path, "utf8");
       if (!source.includes(eager)) throw new Error(`${args.path} no longer contains: ${eager}`);
-      const lazy = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
-      return { contents: source.replace(eager, lazy), loader: "js" };
+      source = source.replace(eager, "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };");
+      source = source.replace(/\brequire\('(node:[a-z_]+)'\)/g, "globalThis.process.getBuiltinModule('$1')");
+      if (/\brequire\('node:/.test(source)) throw new Error(`${args.path}: a require of a builtin was left`);
+      return { contents: source, loader: "js" };
     });
   },
 };
@@ -117,9 +120,8 @@ export default defineConfig([
     // commander is bundled: Node loads it as CommonJS from an ES module through its translator, which
     // scans the 125 KB for exports first; bundled, it costs `toil --help` about 10 ms less.
     noExternal: ["commander"],
-    esbuildPlugins: [lazyChildProcessInCommander],
+    esbuildPlugins: [commanderBuiltins],
     onSuccess: async () => copyLicense("commander", "dist/vendor"),
-    banner: { js: "import { createRequire as __toilCreateRequire } from 'node:module'; const require = __toilCreateRequire(import.meta.url);" },
   },
   {
     // The standalone build: everything bundled, including the TypeScript loader (see src/standalone/hooks.ts):

@@ -2,7 +2,6 @@
  * Scenario 91: deferred functions run after the job, also after the worker was SIGKILLed (by the
  * next worker on the machine or by worker cleanup), exactly once even with concurrent claimants.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -11,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeferredFunctionManager } from "../src/index.js";
 import { makeTempDir } from "../src/testing/index.js";
 import { bundleChild } from "./helpers/bundle.js";
+import { runChild, type ChildOutput } from "./helpers/child.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fnModule = pathToFileURL(path.join(here, "fixtures", "deferred-fns.mjs")).href;
@@ -30,26 +30,8 @@ function ref(exportName: string, ...args: unknown[]): DeferredFunctionRef {
   return { module: fnModule, exportName, args: serializeValue(args), name: exportName };
 }
 
-function child(args: string[], until?: string): Promise<{ out: string; kill: () => Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [bundle, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    const exited = new Promise<void>((r) => p.once("exit", () => r()));
-    const kill = async () => {
-      p.kill("SIGKILL");
-      await exited;
-    };
-    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    p.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (until && out.includes(until)) resolve({ out, kill });
-    });
-    p.once("exit", (code) => {
-      if (!until) code === 0 ? resolve({ out, kill }) : reject(new Error(`child failed (${code}): ${err}`));
-      else if (!out.includes(until)) reject(new Error(`child exited (${code}) before '${until}': ${err}`));
-    });
-  });
+function child(args: string[], until?: string): Promise<ChildOutput> {
+  return runChild(bundle, args, until);
 }
 
 /** A fresh state dir with one orphan left by a SIGKILLed worker (one appendLine + one deleteFile). */

@@ -5,7 +5,6 @@
  * write the same log, that a killed writer's log is never continued, and that a reader keeps
  * reading a released log whose writer has exited.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +14,7 @@ import { OFFER_DIR } from "../src/commit-log/handover.js";
 import { storeOpener } from "./helpers/stores.js";
 import { makeTempDir, sampleJob } from "../src/testing/index.js";
 import { bundleChild } from "./helpers/bundle.js";
+import { runChild } from "./helpers/child.js";
 
 let dir: string;
 let bundle: string;
@@ -53,26 +53,9 @@ interface ChildRun {
 }
 
 /** Run the fixture: resolves once it printed its jobs (mode "close": once it exited). */
-function child(root: string, count: number, mode: "close" | "hold"): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [bundle, root, String(count), mode], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    const exited = new Promise<void>((r) => p.once("exit", () => r()));
-    const kill = async () => {
-      p.kill("SIGKILL");
-      await exited;
-    };
-    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    p.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (mode === "hold" && out.includes("\n")) resolve({ ...(JSON.parse(out) as { pid: number; ids: string[] }), kill });
-    });
-    p.once("exit", (code) => {
-      if (mode === "close" && code === 0) resolve({ ...(JSON.parse(out) as { pid: number; ids: string[] }), kill });
-      else reject(new Error(`child exited ${code} (${mode}): ${err}`));
-    });
-  });
+async function child(root: string, count: number, mode: "close" | "hold"): Promise<ChildRun> {
+  const { out, kill } = await runChild(bundle, [root, String(count), mode], mode === "hold" ? "\n" : undefined);
+  return { ...(JSON.parse(out) as { pid: number; ids: string[] }), kill };
 }
 
 /**

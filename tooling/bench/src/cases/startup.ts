@@ -6,15 +6,18 @@
  * - `toil --help` as a multiple of the floor;
  * - a cold worker: `node <toil-worker> <store> <jobId>` running one trivial job defined in a `.ts`
  *   module, as a multiple of the floor (what every job of a batch system without warm workers pays,
- *   Slurm's included).
+ *   Slurm's included);
+ * - 60 cold workers in a row on one store: the last ten against the first ten (full suite only).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Ctx } from "./common.js";
 import { CLI, REPO_ROOT, median, timeCommand } from "../run.js";
 
 const HELLO = join(REPO_ROOT, "examples", "hello-world", "flow.ts");
+/** The job module of the cold-worker figures. */
+const TRIVIAL_MODULE = "export function trivial(n: number): number {\n  return n + 1;\n}\n";
 const WORKER = join(REPO_ROOT, "apps", "leader", "dist", "worker.js");
 
 function helloWorld(ctx: Ctx, dir: string): void {
@@ -83,31 +86,44 @@ function helpRatio(ctx: Ctx): void {
   });
 }
 
+/** A new store in `dir` for cold workers, and how to add one trivial `.ts` job to it (resolves to its id). */
+async function trivialJobStore(dir: string, name: string): Promise<{ locator: string; addJob: (n: number) => Promise<string>; close: () => Promise<void> }> {
+  const { FileJobStore } = (await import("@toil/filestore")) as typeof import("@toil/filestore");
+  const job = (await import("@toil/job")) as typeof import("@toil/job");
+  const module = join(dir, "trivial.ts");
+  writeFileSync(module, TRIVIAL_MODULE);
+  const { trivial } = (await job.importWorkflowModule(module)) as { trivial: (n: number) => number };
+  const locator = join(dir, name);
+  const store = new FileJobStore(locator);
+  const config = job.prepareStart(job.defaultConfig({ jobStore: locator, workDir: dir }));
+  await store.initialize(config);
+  return {
+    locator: store.locator,
+    async addJob(n) {
+      const root = job.Job.wrapFn(trivial, n);
+      const { descriptions } = job.saveJobGraph(root);
+      for (const d of descriptions) d.assignConfig(config);
+      await store.createJobs(descriptions);
+      return root.jobStoreId;
+    },
+    close: () => store.close(),
+  };
+}
+
 async function coldWorker(ctx: Ctx, dir: string): Promise<void> {
   const note = (why: string) =>
     ctx.figures.push({ id: "startup.coldWorkerFloorMultiple", case: "startup", figure: "start-up: a cold worker running one trivial `.ts` job, as a multiple of the floor", value: null, unit: "× floor", target: { op: "<=", value: 2.5 }, note: why });
   if (!existsSync(WORKER)) return void note(`not built: ${WORKER} is missing`);
   if (!ctx.floorMs) return void note("no floor measured");
-  const { FileJobStore } = (await import("@toil/filestore")) as typeof import("@toil/filestore");
-  const job = (await import("@toil/job")) as typeof import("@toil/job");
-  const module = join(dir, "trivial.ts");
-  writeFileSync(module, "export function trivial(n: number): number {\n  return n + 1;\n}\n");
-  const { trivial } = (await job.importWorkflowModule(module)) as { trivial: (n: number) => number };
-  const locator = join(dir, "cold-store");
-  const store = new FileJobStore(locator);
-  const config = job.prepareStart(job.defaultConfig({ jobStore: locator, workDir: dir }));
-  await store.initialize(config);
+  const store = await trivialJobStore(dir, "cold-store");
   const k = ctx.quick ? 3 : 9;
   const times: number[] = [];
   const floors: number[] = [];
   for (let i = 0; i < k + 1; i++) {
-    const root = job.Job.wrapFn(trivial, i);
-    const { descriptions } = job.saveJobGraph(root);
-    for (const d of descriptions) d.assignConfig(config);
-    await store.createJobs(descriptions);
+    const jobId = await store.addJob(i);
     if (i > 0) floors.push(bareNodeMs());
     const t = performance.now();
-    const r = spawnSync(process.execPath, [WORKER, store.locator, root.jobStoreId], { encoding: "utf8", cwd: dir });
+    const r = spawnSync(process.execPath, [WORKER, store.locator, jobId], { encoding: "utf8", cwd: dir });
     const ms = performance.now() - t;
     if (r.status !== 0) return void note(`the worker exited ${r.status}: ${r.stderr.trim().slice(-300)}`);
     if (i > 0) times.push(ms);
@@ -127,6 +143,41 @@ async function coldWorker(ctx: Ctx, dir: string): Promise<void> {
   });
 }
 
+/**
+ * Cold workers one after another on one store (what a batch system that starts a process per job
+ * does): the last ten against the first ten. Each process reads every log of the store, so this
+ * stays near 1 only while processes run one after another do not each add a log (they continue the
+ * log the one before released; see @toil/filestore's "Handing a log over").
+ */
+async function coldWorkersInARow(ctx: Ctx, dir: string): Promise<void> {
+  const id = "startup.coldWorkersInARowLastToFirst";
+  const figure = "start-up: 60 cold workers in a row on one store, the last ten against the first ten (median)";
+  if (!existsSync(WORKER)) return;
+  const store = await trivialJobStore(dir, "in-a-row-store");
+  const jobIds: string[] = [];
+  for (let i = 0; i < 60; i++) jobIds.push(await store.addJob(i));
+  await store.close();
+  const times: number[] = [];
+  for (const jobId of jobIds) {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [WORKER, store.locator, jobId], { encoding: "utf8", cwd: dir });
+    times.push(performance.now() - t);
+    if (r.status !== 0) return void ctx.figures.push({ id, case: "startup", figure, value: null, unit: "×", note: `a worker exited ${r.status}: ${r.stderr.trim().slice(-300)}` });
+  }
+  const first = median(times.slice(0, 10));
+  const last = median(times.slice(-10));
+  const logs = readdirSync(join(dir, "in-a-row-store", "log")).filter((f) => f.endsWith(".log")).length;
+  ctx.figures.push({
+    id,
+    case: "startup",
+    figure,
+    value: last / first,
+    unit: "×",
+    baseline: { value: first, unit: "ms", label: "first ten" },
+    note: `first ten ${first.toFixed(0)} ms, last ten ${last.toFixed(0)} ms; the store has ${logs} log${logs === 1 ? "" : "s"} after them`,
+  });
+}
+
 export async function startupCase(ctx: Ctx): Promise<void> {
   const dir = mkdtempSync(join(ctx.tmp, "startup-"));
   ctx.log("start-up: hello world, toil --help, a cold worker...");
@@ -134,6 +185,7 @@ export async function startupCase(ctx: Ctx): Promise<void> {
     helloWorld(ctx, dir);
     helpRatio(ctx);
     await coldWorker(ctx, dir);
+    if (!ctx.quick) await coldWorkersInARow(ctx, dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
