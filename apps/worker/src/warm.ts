@@ -57,7 +57,7 @@ export function isMainModule(moduleUrl: string, argv: readonly string[] = proces
 export async function runWorkerIfMain(moduleUrl: string): Promise<void> {
   if (!isMainModule(moduleUrl)) return;
   const code = await runWorker(process.argv.slice(2), { env: process.env, cwd: process.cwd() });
-  // Seal this process's commit log, so readers stop looking at it.
+  // Release this process's commit log for the next process on the machine (see @toil/filestore).
   await closeOpenStores().catch(() => undefined);
   process.exit(code);
 }

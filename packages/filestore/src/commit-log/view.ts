@@ -56,8 +56,9 @@ const RACY_DIR_MS = 2000;
 const CHUNK_BYTES = 8 << 20;
 /**
  * Open descriptors past which a view closes those of finished logs (reopened when an entry in one is
- * read). A run's logs are only folded at the next leader start, and a cold worker writes a log of
- * its own, so a leader of a large run would otherwise hold one descriptor per worker it ever had.
+ * read). A run's logs are only folded at the next leader start, and every cold worker that ran
+ * while others did writes a log of its own (see handover.ts), so a leader of a large run would
+ * otherwise hold one descriptor per such worker.
  */
 const MAX_OPEN_LOGS = 256;
 /**
