@@ -22,7 +22,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { FILE_MODE, isErrno } from "../internal/fsx.js";
+import { FILE_MODE, isErrno, listIfExists } from "../internal/fsx.js";
 import { generationOfLog } from "./view.js";
 
 /** The directory of offers, inside the log directory. */
@@ -57,13 +57,7 @@ export function offerLog(logDir: string, name: string): void {
 export function claimOfferedLog(logDir: string, generation: number, host: string): string | undefined {
   const dir = path.join(logDir, OFFER_DIR);
   if (!isOwnDirectory(dir)) return undefined;
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch (err) {
-    if (isErrno(err, "ENOENT", "ENOTDIR")) return undefined;
-    throw err;
-  }
+  const names = listIfExists(dir) ?? [];
   const suffix = `-${host}.log`;
   for (const name of names) {
     if (generationOfLog(name) !== generation || !name.endsWith(suffix)) continue;
@@ -82,13 +76,7 @@ export function claimOfferedLog(logDir: string, generation: number, host: string
 export function dropOffersBelow(logDir: string, generation: number): void {
   const dir = path.join(logDir, OFFER_DIR);
   if (!isOwnDirectory(dir)) return;
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
+  for (const name of listIfExists(dir) ?? []) {
     const g = generationOfLog(name);
     if (g === undefined || g < generation) fs.rmSync(path.join(dir, name), { force: true });
   }

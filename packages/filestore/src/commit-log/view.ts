@@ -403,7 +403,7 @@ export class LogView {
 
   /**
    * Whether log `name` was read to its end, `size` bytes, and its writer released it last: then
-   * this process may continue it (see `log-handover.ts`).
+   * this process may continue it (see `handover.ts`).
    */
   releasedAt(name: string, size: number): boolean {
     const index = this.byName.get(name);

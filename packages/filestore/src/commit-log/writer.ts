@@ -40,7 +40,7 @@ export class LogWriter {
   ) {}
 
   /**
-   * Continue a log another process released (see `log-handover.ts`): appends go after its `size`
+   * Continue a log another process released (see `handover.ts`): appends go after its `size`
    * bytes, which its writer synced, as it did the log's name. Throws if the file is not that size.
    */
   static continuing(dir: string, name: string, durable: boolean, size: number, recordBytes?: number): LogWriter {

@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { crc32 } from "node:zlib";
 import { DamagedJobStoreFileError } from "../errors.js";
-import { FILE_MODE, isErrno } from "../internal/fsx.js";
+import { FILE_MODE, listIfExists } from "../internal/fsx.js";
 
 const SIDECAR = /^\.crc32-([0-9a-f]{8})-(\d+)$/;
 const CHUNK = 1 << 20;
@@ -55,13 +55,8 @@ export async function sumOfFile(file: string): Promise<FileSum> {
 
 /** The checksums recorded in `dir` (undefined: none, the file is read unchecked). */
 export function recordedSums(dir: string): FileSum[] | undefined {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch (err) {
-    if (isErrno(err, "ENOENT", "ENOTDIR")) return undefined;
-    throw err;
-  }
+  const names = listIfExists(dir);
+  if (names === undefined) return undefined;
   const sums: FileSum[] = [];
   for (const n of names) {
     const m = SIDECAR.exec(n);

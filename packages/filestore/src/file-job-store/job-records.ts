@@ -202,19 +202,22 @@ export class JobRecords {
    */
   private continueOfferedLog(): LogWriter | undefined {
     const dir = this.layout.p(LOG_DIR);
-    const name = claimOfferedLog(dir, this.generation, hostTag());
-    if (name === undefined) return undefined;
+    let writer: LogWriter | undefined;
     try {
+      // Anything wrong with the offers only means a log of its own.
+      const name = claimOfferedLog(dir, this.generation, hostTag());
+      if (name === undefined) return undefined;
       const size = fs.statSync(path.join(dir, name)).size;
       // Every entry of the log must be in this process's view before the view counts it as its own.
       this.view.refresh();
       if (!this.view.releasedAt(name, size)) return undefined;
-      const writer = LogWriter.continuing(dir, name, this.durable, size, this.recordBytes);
+      writer = LogWriter.continuing(dir, name, this.durable, size, this.recordBytes);
       const owner: EntryInput = { kind: EntryKind.Owner, id: `g${this.generation}-${this.tag}.log`, version: 0 };
       const appended = writer.append([owner]);
       this.view.applyOwn(name, scannedOf([owner], appended.offsets, appended.lengths), writer.length);
       return writer;
     } catch {
+      writer?.closeSync();
       return undefined;
     }
   }

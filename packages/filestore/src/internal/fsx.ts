@@ -193,6 +193,16 @@ export function readIfExists(file: string): Buffer | undefined {
   }
 }
 
+/** The names in a directory, or undefined if it does not exist. */
+export function listIfExists(dir: string): string[] | undefined {
+  try {
+    return fs.readdirSync(dir);
+  } catch (err) {
+    if (isErrno(err, "ENOENT", "ENOTDIR")) return undefined;
+    throw err;
+  }
+}
+
 /** True if `child` (already resolved) is `root` or inside it. */
 export function isWithin(root: string, child: string): boolean {
   const rel = path.relative(root, child);
