@@ -37,7 +37,7 @@ export const EntryKind = {
   Seal: 7,
   /**
    * The writer closed its log and left it to be taken over: another process on the same machine may
-   * append to it next (readers keep looking at it). See `log-handover.ts`.
+   * append to it next (readers keep looking at it). See `handover.ts`.
    */
   Release: 8,
   /** A process took over the log: it writes it from here on; `id` is its writer name (`g<gen>-<writer>.log`). */
