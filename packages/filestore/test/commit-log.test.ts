@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DamagedJobError, DamagedJobStoreFileError, FileJobStore, type FileJobStoreOptions } from "../src/index.js";
 import { storeOpener } from "./helpers/stores.js";
+import { LogView } from "../src/commit-log/view.js";
 import { makeTempDir, sampleJob } from "../src/testing/index.js";
 
 let dir: string;
@@ -178,6 +179,28 @@ describe("a reader of many finished logs", () => {
     }
     await reader.close();
     expect(openIn(root)).toBe(0);
+  });
+});
+
+describe("a log cut back while a reader reads it", () => {
+  it("is read as it is now (a writer's failed append on a full disk), and what follows is read later", async () => {
+    const root = await fresh();
+    const w = await open(root);
+    const [first, second] = [sampleJob("first"), sampleJob("second")];
+    w.assignJobId(first);
+    w.assignJobId(second);
+    await w.createJobs([first]);
+    const logDir = path.join(root, "log");
+    const [log] = logFiles(root);
+    const view = new LogView(logDir, 0);
+    view.refresh();
+    const size = fs.statSync(path.join(logDir, log!)).size;
+    // The reader saw the log at a size its writer then cut back from: the bytes are not there.
+    (view as unknown as { scan(index: number, size: number): void }).scan(0, size + 200_000);
+    expect(view.docs.get(first.id)).toBeDefined();
+    await w.createJobs([second]);
+    view.refresh();
+    expect(view.docs.get(second.id)).toBeDefined();
   });
 });
 

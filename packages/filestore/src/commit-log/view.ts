@@ -355,6 +355,9 @@ export class LogView {
     while (pos < size) {
       const want = wantAll ? size - pos : Math.min(size - pos, CHUNK_BYTES);
       const buf = preadFully(fd, pos, want);
+      // The log is shorter than it was a moment ago: its writer cut back an append that failed (a
+      // full disk). What is there now is all there is; waiting for the rest would never end.
+      if (buf.length < want) size = pos + buf.length;
       const reachesEnd = pos + buf.length >= size;
       let at = pos;
       let stop: "more" | "stalled" | undefined;
