@@ -8,8 +8,6 @@ import { SINGLE_MACHINE_OPTIONS } from "@toil/batch-local/options";
 import { SLURM_OPTIONS } from "@toil/batch-slurm/options";
 import { batchSystemFromArgv } from "./cli/argv-scan.js";
 
-export { batchSystemFromArgv };
-
 /**
  * The batch systems built into the leader, each imported only when a run asks for it. Static
  * import specifiers (not names looked up at run time) let the standalone build bundle them.

@@ -34,7 +34,8 @@ import {
   type FileID,
   type JobDescription,
 } from "@toil/job";
-import { BUNDLED_BATCH_SYSTEMS, batchSystemFromArgv, bundledOptionSpecs, optionSpecsForArgv } from "./batch-systems.js";
+import { BUNDLED_BATCH_SYSTEMS, bundledOptionSpecs, optionSpecsForArgv } from "./batch-systems.js";
+import { batchSystemFromArgv } from "./cli/argv-scan.js";
 import { registerBundledBatchSystems } from "./batch-registry.js";
 import { parseToilArgs } from "./cli/parse-args.js";
 import { FailedJobsError, JobStoreStateError, ToilContextError, WorkflowInterruptedError, WorkflowKilledError } from "./leader/errors.js";
